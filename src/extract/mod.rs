@@ -1,0 +1,1 @@
+//! Pure parsers: page text, script text, GTM containers and Segment settings in; facts out.

@@ -1,0 +1,1 @@
+//! The only part of heap-audit that touches the network or the disk.
