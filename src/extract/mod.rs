@@ -1,1 +1,7 @@
 //! Pure parsers: page text, script text, GTM containers and Segment settings in; facts out.
+
+pub mod decode;
+pub mod detect;
+pub mod html;
+pub mod jsobj;
+pub mod signatures;

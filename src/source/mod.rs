@@ -1,1 +1,4 @@
 //! The only part of heap-audit that touches the network or the disk.
+
+pub mod fetch;
+pub mod site;

@@ -1,0 +1,508 @@
+//! Turns script code and script URLs into installs, using the signatures in `rules/`.
+//!
+//! Pure: the caller says where the code came from ([`Origin`]) and decides what to follow. Every
+//! install found here is `via: native`; the caller re-labels installs found inside a tag manager.
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use super::html::line_of;
+use super::jsobj::{self, Arg};
+use super::signatures::{Pattern, Signatures, VendorSignatures};
+use crate::model::{Evidence, Install, SegmentCall, Sdk, Vendor, Via};
+
+/// Where a piece of code or a URL was found, for evidence.
+#[derive(Clone, Copy, Debug)]
+pub struct Origin<'a> {
+    /// URL or path shown as `evidence.source`.
+    pub source: &'a str,
+    /// The whole text of that source, when line numbers are meaningful.
+    pub text: Option<&'a str>,
+    /// Byte offset of the scanned code inside `text`.
+    pub offset: usize,
+    /// GTM tag id, or another label inside the source.
+    pub tag: Option<&'a str>,
+}
+
+impl Origin<'_> {
+    fn evidence(&self, code: &str, at: usize, len: usize, signature: &str) -> Evidence {
+        Evidence {
+            source: self.source.to_owned(),
+            line: self.text.map(|t| line_of(t, self.offset + at)),
+            snippet: excerpt(code, at, len),
+            signature: signature.to_owned(),
+            tag: self.tag.map(str::to_owned),
+        }
+    }
+}
+
+/// What one piece of code holds.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Scan {
+    pub installs: Vec<Install>,
+    /// Segment-shaped snippets on a host that is neither Segment's nor a known look-alike (a custom
+    /// proxy, or a clone): Segment only if their settings carry the `Segment.io` integration.
+    pub segment_candidates: Vec<Install>,
+    pub calls: Vec<SegmentCall>,
+}
+
+impl Scan {
+    pub fn extend(&mut self, other: Scan) {
+        self.installs.extend(other.installs);
+        self.segment_candidates.extend(other.segment_candidates);
+        self.calls.extend(other.calls);
+    }
+}
+
+/// Scan JavaScript code (an inline script, a script file, a tag's code).
+pub fn scan_code(sigs: &Signatures, code: &str, origin: &Origin) -> Scan {
+    let mut scan = Scan::default();
+    heap_in_code(&sigs.heap, code, origin, &mut scan.installs);
+    segment_in_code(&sigs.segment, code, origin, &mut scan);
+    gtm_in_code(&sigs.gtm, code, origin, &mut scan.installs);
+    for tm in [&sigs.tealium, &sigs.adobe_launch] {
+        library_in_code(tm, code, origin, &mut scan.installs);
+    }
+    scan.calls = segment_calls(&sigs.segment, code, origin);
+    scan
+}
+
+/// Scan a `<script src>` URL (absolute, as written after resolution).
+pub fn scan_src(sigs: &Signatures, url: &str, origin: &Origin) -> Scan {
+    let mut scan = Scan::default();
+    let evidence = |p: &Pattern| Evidence {
+        source: origin.source.to_owned(),
+        line: origin.text.map(|t| line_of(t, origin.offset)),
+        snippet: format!("<script src=\"{url}\">"),
+        signature: p.name.clone(),
+        tag: origin.tag.map(str::to_owned),
+    };
+    for p in &sigs.heap.src {
+        if let Some(c) = p.regex.captures(url) {
+            let mut install = Install::new(Vendor::Heap, group(&c, "id"), Via::Native, evidence(p));
+            install.sdk = p.sdk;
+            scan.installs.push(install);
+        }
+    }
+    for p in &sigs.segment.src {
+        if let Some(c) = p.regex.captures(url) {
+            let host = group(&c, "host").unwrap_or_default();
+            let mut install = Install::new(Vendor::Segment, group(&c, "id"), Via::Native, evidence(p));
+            install.cdn = Some(format!("https://{host}"));
+            classify_segment(&sigs.segment, &host, install, &mut scan);
+        }
+    }
+    for p in &sigs.gtm.src {
+        if let Some(c) = p.regex.captures(url) {
+            let mut install = Install::new(Vendor::Gtm, group(&c, "id"), Via::Native, evidence(p));
+            install.options = gtm_options(&sigs.gtm, url, group(&c, "host"));
+            scan.installs.push(install);
+        }
+    }
+    for tm in [&sigs.tealium, &sigs.adobe_launch] {
+        for p in &tm.src {
+            if let Some(c) = p.regex.captures(url) {
+                let mut install = Install::new(tm.vendor, group(&c, "id"), Via::Native, evidence(p));
+                install.options.insert("url".into(), Value::String(https(url)));
+                scan.installs.push(install);
+            }
+        }
+    }
+    scan
+}
+
+/// Scan an `<iframe src>`: GTM's `ns.html` noscript fallback names a container.
+pub fn scan_iframe(sigs: &Signatures, url: &str, origin: &Origin) -> Vec<Install> {
+    let mut out = Vec::new();
+    for p in &sigs.gtm.iframe {
+        if let Some(c) = p.regex.captures(url) {
+            let evidence = Evidence {
+                source: origin.source.to_owned(),
+                line: origin.text.map(|t| line_of(t, origin.offset)),
+                snippet: format!("<iframe src=\"{url}\">"),
+                signature: p.name.clone(),
+                tag: None,
+            };
+            let mut install = Install::new(Vendor::Gtm, group(&c, "id"), Via::Native, evidence);
+            install.options = gtm_options(&sigs.gtm, url, None);
+            out.push(install);
+        }
+    }
+    out
+}
+
+fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut Vec<Install>) {
+    let anchors: Vec<(usize, usize, &Pattern)> = sigs
+        .anchor
+        .iter()
+        .flat_map(|p| p.regex.find_iter(code).map(move |m| (m.start(), m.len(), p)))
+        .collect();
+    let Some(&(first_at, first_len, first)) = anchors.iter().min_by_key(|a| a.0) else {
+        return;
+    };
+    let sdk_near = |at: usize| {
+        let before = anchors.iter().filter(|a| a.0 <= at).max_by_key(|a| a.0);
+        let after = anchors.iter().filter(|a| a.0 > at).min_by_key(|a| a.0);
+        before.or(after).and_then(|a| a.2.sdk)
+    };
+    let mut unresolved: Option<(usize, usize, &Pattern, Map<String, Value>)> = None;
+    let before = out.len();
+    for p in &sigs.call {
+        for m in p.regex.find_iter(code) {
+            let args = jsobj::call_args(code, m.end() - 1);
+            let options = args.values.iter().skip(1).find_map(Arg::as_object).cloned().unwrap_or_default();
+            let id = args.values.first().and_then(|a| text_or_resolved(code, a)).filter(|id| is_heap_id(id));
+            let Some(id) = id else {
+                unresolved.get_or_insert((m.start(), args.end - m.start(), p, options));
+                continue;
+            };
+            let mut install = Install::new(
+                Vendor::Heap,
+                Some(id),
+                Via::Native,
+                origin.evidence(code, m.start(), args.end - m.start(), &p.name),
+            );
+            install.sdk = sdk_near(m.start());
+            install.options = options;
+            out.push(install);
+        }
+    }
+    if out.len() == before {
+        // A loader with no readable id (a variable we cannot resolve, an unresolved GTM macro).
+        let (at, len, name, options) = match unresolved {
+            Some((at, len, p, options)) => (at, len, p.name.as_str(), options),
+            None => (first_at, first_len, first.name.as_str(), Map::new()),
+        };
+        let mut install = Install::new(Vendor::Heap, None, Via::Native, origin.evidence(code, at, len, name));
+        install.sdk = sdk_near(at);
+        install.options = options;
+        out.push(install);
+    }
+    out[before..].sort_by_key(|i| i.evidence.line);
+}
+
+fn is_heap_id(id: &str) -> bool {
+    (1..=12).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_write_key(key: &str) -> bool {
+    let upper = key.to_ascii_uppercase();
+    (6..=64).contains(&key.len())
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && key.bytes().any(|b| b.is_ascii_alphabetic())
+        && !upper.contains("YOUR_") && !upper.contains("WRITE_KEY")
+}
+
+fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &mut Scan) {
+    analytics_next_in_code(sigs, code, origin, scan);
+    let anchors: Vec<regex::Captures> = sigs.anchor.iter().flat_map(|p| p.regex.captures_iter(code)).collect();
+    let Some(first) = anchors.iter().filter_map(|c| c.get(0)).min_by_key(|m| m.start()) else {
+        return;
+    };
+    let loader_host = anchors.iter().find_map(|c| group(c, "host"));
+    let cdn = first_capture(sigs, "cdn", code);
+    let snippet_version = first_capture(sigs, "snippet_version", code);
+
+    // Write keys with their load options, in order of appearance.
+    let mut keys: Vec<(usize, usize, String, Map<String, Value>, String)> = Vec::new();
+    for p in sigs.call.iter().filter(|p| p.name == "segment-load") {
+        for m in p.regex.find_iter(code) {
+            let dot = m.start() + 1;
+            let receiver = receiver_before(code, dot);
+            if receiver.to_ascii_lowercase().ends_with("heap") || receiver == "AnalyticsBrowser" {
+                continue;
+            }
+            let args = jsobj::call_args(code, m.end() - 1);
+            let Some(key) = args.values.first().and_then(|a| text_or_resolved(code, a)).filter(|k| is_write_key(k)) else {
+                continue;
+            };
+            let options = args.values.get(1).and_then(Arg::as_object).cloned().unwrap_or_default();
+            keys.push((m.start(), args.end - m.start(), key, options, p.name.clone()));
+        }
+    }
+    for p in sigs.captures("write_key") {
+        for c in p.regex.captures_iter(code) {
+            let (Some(m), Some(key)) = (c.get(0), group(&c, "value")) else { continue };
+            if !keys.iter().any(|k| k.2 == key) {
+                keys.push((m.start(), m.len(), key, Map::new(), p.name.clone()));
+            }
+        }
+    }
+    keys.sort_by_key(|k| k.0);
+    if keys.is_empty() {
+        keys.push((first.start(), first.len(), String::new(), Map::new(), "segment-snippet".into()));
+    }
+    let host = cdn.as_deref().and_then(host_of).or(loader_host).unwrap_or_else(|| "cdn.segment.com".to_owned());
+    for (at, len, key, options, name) in keys {
+        let id = (!key.is_empty()).then_some(key);
+        let mut install = Install::new(Vendor::Segment, id, Via::Native, origin.evidence(code, at, len, &name));
+        install.options = options;
+        install.cdn = Some(cdn.clone().unwrap_or_else(|| format!("https://{host}")));
+        install.snippet_version = snippet_version.clone();
+        classify_segment(sigs, &host, install, scan);
+    }
+}
+
+/// `AnalyticsBrowser.load({ writeKey, cdnURL, cdnSettings }, options)` from `@segment/analytics-next`.
+fn analytics_next_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &mut Scan) {
+    for p in sigs.call.iter().filter(|p| p.name == "segment-analytics-next") {
+        for m in p.regex.find_iter(code) {
+            let args = jsobj::call_args(code, m.end() - 1);
+            let Some(settings) = args.values.first().and_then(Arg::as_object) else { continue };
+            // jsobj keeps a non-literal value as its source text: look at the source to tell which.
+            let literal = Regex::new(r#"writeKey\s*:\s*["'`]"#).is_ok_and(|re| re.is_match(&code[m.start()..args.end]));
+            let key = settings
+                .get("writeKey")
+                .and_then(|v| v.as_str())
+                .and_then(|v| if literal { Some(v.to_owned()) } else { resolve_ident(code, v) })
+                .filter(|k| is_write_key(k));
+            let mut install =
+                Install::new(Vendor::Segment, key, Via::Native, origin.evidence(code, m.start(), args.end - m.start(), &p.name));
+            install.options = args.values.get(1).and_then(Arg::as_object).cloned().unwrap_or_default();
+            let cdn = settings.get("cdnURL").and_then(|v| v.as_str()).filter(|v| v.starts_with("http"));
+            install.cdn = Some(cdn.unwrap_or("https://cdn.segment.com").trim_end_matches('/').to_owned());
+            install.snippet_version = Some("npm".into());
+            if settings.contains_key("cdnSettings") {
+                install.settings = Some("embedded".into());
+            }
+            let host = install.cdn.as_deref().and_then(host_of).unwrap_or_default();
+            classify_segment(sigs, &host, install, scan);
+        }
+    }
+}
+
+/// Segment's own host: an install. A known look-alike: nothing. Anything else: a candidate.
+fn classify_segment(sigs: &VendorSignatures, host: &str, install: Install, scan: &mut Scan) {
+    let host = host.to_ascii_lowercase();
+    if sigs.lookalike_hosts.contains(&host) {
+        return;
+    }
+    if sigs.hosts.contains(&host) {
+        scan.installs.push(install);
+    } else {
+        scan.segment_candidates.push(install);
+    }
+}
+
+fn segment_calls(sigs: &VendorSignatures, code: &str, origin: &Origin) -> Vec<SegmentCall> {
+    let mut calls = Vec::new();
+    for p in &sigs.api {
+        for c in p.regex.captures_iter(code) {
+            let (Some(m), Some(method)) = (c.get(0), group(&c, "method")) else { continue };
+            let args = jsobj::call_args(code, m.end() - 1);
+            let email_trait = method == "identify"
+                && args.values.iter().any(|a| a.as_object().is_some_and(|o| o.contains_key("email")));
+            calls.push(SegmentCall {
+                method,
+                email_trait,
+                evidence: origin.evidence(code, m.start(), args.end - m.start(), &p.name),
+            });
+        }
+    }
+    calls.sort_by_key(|c| c.evidence.line);
+    calls
+}
+
+fn gtm_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut Vec<Install>) {
+    let Some(anchor) = sigs.anchor.iter().find_map(|p| p.regex.captures(code).map(|c| (c, p))) else {
+        return;
+    };
+    let (caps, p) = anchor;
+    let Some(m) = caps.get(0) else { return };
+    let host = group(&caps, "host");
+    let options = gtm_options(sigs, code, host);
+    let mut ids: Vec<String> = Vec::new();
+    for c in sigs.captures("id").flat_map(|p| p.regex.captures_iter(code)) {
+        if let Some(id) = group(&c, "value").filter(|id| !ids.contains(id)) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        ids.push(String::new());
+    }
+    for id in ids {
+        let mut install = Install::new(
+            Vendor::Gtm,
+            (!id.is_empty()).then_some(id),
+            Via::Native,
+            origin.evidence(code, m.start(), m.len(), &p.name),
+        );
+        install.options = options.clone();
+        out.push(install);
+    }
+}
+
+/// GTM parameters that change which container is served, and where from.
+fn gtm_options(sigs: &VendorSignatures, text: &str, host: Option<String>) -> Map<String, Value> {
+    let mut options = Map::new();
+    for field in ["data_layer", "gtm_auth", "gtm_preview"] {
+        if let Some(v) = first_capture(sigs, field, text).filter(|v| !(field == "data_layer" && v == "dataLayer")) {
+            options.insert(field.into(), Value::String(v));
+        }
+    }
+    if let Some(host) = host.filter(|h| Some(h) != sigs.default_host.as_ref()) {
+        options.insert("host".into(), Value::String(host));
+    }
+    options
+}
+
+fn library_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut Vec<Install>) {
+    for p in &sigs.anchor {
+        for c in p.regex.captures_iter(code) {
+            let Some(m) = c.get(0) else { continue };
+            let id = group(&c, "id");
+            if out.iter().any(|i| i.vendor == sigs.vendor && i.id == id) {
+                continue;
+            }
+            let mut install = Install::new(sigs.vendor, id, Via::Native, origin.evidence(code, m.start(), m.len(), &p.name));
+            if let Some(url) = group(&c, "url") {
+                install.options.insert("url".into(), Value::String(https(&url)));
+            }
+            out.push(install);
+        }
+    }
+}
+
+fn group(c: &regex::Captures, name: &str) -> Option<String> {
+    c.name(name).map(|m| m.as_str().to_owned())
+}
+
+fn first_capture(sigs: &VendorSignatures, field: &str, text: &str) -> Option<String> {
+    sigs.captures(field).find_map(|p| p.regex.captures(text).and_then(|c| group(&c, "value")))
+}
+
+/// `//host/path` and `http://host/path` as `https://host/path`.
+fn https(url: &str) -> String {
+    let rest = url.trim_start_matches("https:").trim_start_matches("http:");
+    format!("https:{rest}")
+}
+
+fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned))
+}
+
+/// The identifier just before a `.` at `dot` (`analytics` in `analytics.load`).
+fn receiver_before(code: &str, dot: usize) -> &str {
+    let head = &code[..dot.min(code.len())];
+    let start = head
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '$'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    &head[start..]
+}
+
+/// A literal argument's text, or the string literal a simple identifier is assigned in the same code.
+fn text_or_resolved(code: &str, arg: &Arg) -> Option<String> {
+    match arg {
+        Arg::Expr(expr) => resolve_ident(code, expr),
+        literal => literal.as_text(),
+    }
+}
+
+/// Find `NAME = "value"` or `NAME: "value"` for the last segment of a dotted name.
+fn resolve_ident(code: &str, expr: &str) -> Option<String> {
+    let name = expr.rsplit('.').next()?.trim();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
+        return None;
+    }
+    let pattern = format!(r#"(?:^|[^\w$]){}\s*[:=]\s*["']([^"'\\]{{1,80}})["']"#, regex::escape(name));
+    let re = Regex::new(&pattern).ok()?;
+    re.captures(code).and_then(|c| c.get(1)).map(|m| m.as_str().to_owned())
+}
+
+/// A short one-line excerpt of `code` around a match.
+pub fn excerpt(code: &str, at: usize, len: usize) -> String {
+    const BEFORE: usize = 30;
+    const MAX: usize = 160;
+    let floor = |mut i: usize| {
+        i = i.min(code.len());
+        while !code.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let start = floor(at.saturating_sub(BEFORE));
+    let end = floor((at + len.max(1)).max(start + 40).min(start + MAX));
+    let text: String = code[start..end].split_whitespace().collect::<Vec<_>>().join(" ");
+    text.chars().take(MAX).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(code: &str) -> Scan {
+        let sigs = Signatures::builtin().unwrap();
+        scan_code(sigs, code, &Origin { source: "t.html", text: Some(code), offset: 0, tag: None })
+    }
+
+    #[test]
+    fn resolves_a_heap_id_held_in_a_variable() {
+        let code = r#"var HEAP_APP_ID = "2682025610"; window.heap=window.heap||[],heap.load=function(e,t){window.heap.appid=e;var r=document.createElement("script");r.src="https://cdn.heapanalytics.com/js/heap-"+e+".js"}; heap.load(HEAP_APP_ID);"#;
+        let s = scan(code);
+        assert_eq!(s.installs.len(), 1);
+        assert_eq!(s.installs[0].id.as_deref(), Some("2682025610"));
+        assert_eq!(s.installs[0].sdk, Some(Sdk::Classic));
+    }
+
+    #[test]
+    fn heap_load_without_a_loader_is_not_heap() {
+        let s = scan("const heap = new BinaryHeap(); heap.push(3); heap.load([1,2,3]); heap.load('1234567890');");
+        assert!(s.installs.is_empty(), "{:?}", s.installs);
+    }
+
+    #[test]
+    fn segment_key_excludes_heap_load_and_placeholders() {
+        let code = r#"!function(){var a=window.analytics=window.analytics||[];a.load=function(b){d.src="https://cdn.segment.com/analytics.js/v1/"+b+"/analytics.min.js"};a.SNIPPET_VERSION="4.1.0";heap.load("1234567890");a.load("YOUR_WRITE_KEY");a.load("bKVNiLl0RNlUfe2nS5JiKvEjrZX5mbKY")}();"#;
+        let s = scan(code);
+        let keys: Vec<_> = s.installs.iter().filter(|i| i.vendor == Vendor::Segment).map(|i| i.id.clone()).collect();
+        assert_eq!(keys, vec![Some("bKVNiLl0RNlUfe2nS5JiKvEjrZX5mbKY".to_owned())]);
+        assert_eq!(s.installs[0].snippet_version.as_deref(), Some("4.1.0"));
+    }
+
+    #[test]
+    fn custom_proxy_is_a_candidate_and_lookalike_is_nothing() {
+        let proxy = r#"analytics.load=function(key,n){t.src="https://evs.example-proxy.com/yvbu21dbeC/x.min.js"};analytics._writeKey="Bj8l9tfy18TcGSOckGO9nm6RGkTWTWLB";analytics._cdn = "https://evs.example-proxy.com";analytics.SNIPPET_VERSION="4.15.3";analytics.load("Bj8l9tfy18TcGSOckGO9nm6RGkTWTWLB");"#;
+        let s = scan(proxy);
+        assert!(s.installs.is_empty());
+        assert_eq!(s.segment_candidates.len(), 1);
+        assert_eq!(s.segment_candidates[0].cdn.as_deref(), Some("https://evs.example-proxy.com"));
+        let clone = r#"analytics.load=function(t){e.src="https://cdn.astronomer.io/analytics.js/v1/"+t+"/analytics.min.js"};analytics.SNIPPET_VERSION="4.1.0";analytics.load("AbCdEfGh12345678AbCdEfGh12345678");"#;
+        let s = scan(clone);
+        assert!(s.installs.is_empty() && s.segment_candidates.is_empty());
+    }
+
+    #[test]
+    fn analytics_next_from_npm() {
+        let code = r#"const WRITE_KEY="Zx81LmQp3RstUvW0yAbC4dEfGh5iJkLm";export const analytics=AnalyticsBrowser.load({writeKey:WRITE_KEY},{integrations:{Heap:false}});"#;
+        let s = scan(code);
+        assert_eq!(s.installs.len(), 1);
+        assert_eq!(s.installs[0].id.as_deref(), Some("Zx81LmQp3RstUvW0yAbC4dEfGh5iJkLm"));
+        assert_eq!(s.installs[0].options["integrations"]["Heap"], Value::Bool(false));
+    }
+
+    #[test]
+    fn segment_calls_with_email() {
+        let s = scan(r#"analytics.identify("u1", {email: "a@b.c"}); analytics.page(); window.analytics.track("x")"#);
+        let calls: Vec<_> = s.calls.iter().map(|c| (c.method.as_str(), c.email_trait)).collect();
+        assert_eq!(calls, vec![("identify", true), ("page", false), ("track", false)]);
+    }
+
+    #[test]
+    fn gtm_is_not_ga4() {
+        assert!(scan("gtag('config','G-ABC123'); s.src='https://www.googletagmanager.com/gtag/js?id=G-ABC123'").installs.is_empty());
+        let s = scan("(function(w,d,s,l,i){j.src='https://www.googletagmanager.com/gtm.js?id='+i+dl+ '&gtm_auth=abc&gtm_preview=env-2';})(window,document,'script','myLayer','GTM-ABC1234');");
+        assert_eq!(s.installs.len(), 1);
+        assert_eq!(s.installs[0].id.as_deref(), Some("GTM-ABC1234"));
+        assert_eq!(s.installs[0].options["data_layer"], "myLayer");
+        assert_eq!(s.installs[0].options["gtm_auth"], "abc");
+    }
+
+    #[test]
+    fn excerpt_is_short_single_line_and_char_safe() {
+        let code = "é\n\n  heap.load(\"1\")  \n".repeat(20);
+        let e = excerpt(&code, 5, 10);
+        assert!(!e.contains('\n') && e.chars().count() <= 160);
+    }
+}
