@@ -1,1 +1,2 @@
 //! Pure parsers: page text, script text, GTM containers and Segment settings in; facts out.
+pub mod segment_settings;
