@@ -866,6 +866,18 @@ mod tests {
     }
 
     #[test]
+    fn all_false_follows_each_loader_for_falsy_values() {
+        // ajs-destination only asks whether the classic key is defined; remote-loader asks whether
+        // a key is truthy.
+        let classic = parse(CLASSIC_DEVICE);
+        let opts = options(json!({ "integrations": { "All": false, "Heap": null } }));
+        assert!(apply_load_options(&classic, &opts)[0].enabled);
+        let actions = parse(ACTIONS_WEB);
+        let opts = options(json!({ "integrations": { "All": false, "Heap Web (Actions)": null } }));
+        assert!(!apply_load_options(&actions, &opts)[0].enabled);
+    }
+
+    #[test]
     fn object_override_changes_app_id_and_settings() {
         let s = parse(CLASSIC_DEVICE);
         let out = apply_load_options(
