@@ -1,1 +1,2 @@
 //! The only part of heap-audit that touches the network or the disk.
+pub mod robots;
