@@ -4,4 +4,5 @@ pub mod decode;
 pub mod detect;
 pub mod html;
 pub mod jsobj;
+pub mod segment_settings;
 pub mod signatures;

@@ -1,4 +1,5 @@
 //! The only part of heap-audit that touches the network or the disk.
 
 pub mod fetch;
+pub mod robots;
 pub mod site;
