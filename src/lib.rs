@@ -2,8 +2,13 @@
 //! manager) and say what is wrong with it.
 //!
 //! Data flows one way: `source` (the only I/O) → `extract` (pure parsers) → `inventory` → `rules`
-//! → `advise` → `report`.
+//! → `advise` → `report`. `scan` drives the first three: it decides what to fetch next from what
+//! was extracted.
 
+pub mod cli;
 pub mod extract;
+pub mod inventory;
 pub mod model;
+pub mod report;
+pub mod scan;
 pub mod source;

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::html::line_of;
 use super::jsobj::{self, Arg};
 use super::signatures::{Pattern, Signatures, VendorSignatures};
-use crate::model::{Evidence, Install, SegmentCall, Sdk, Vendor, Via};
+use crate::model::{Evidence, Install, SegmentCall, Vendor, Via};
 
 /// Where a piece of code or a URL was found, for evidence.
 #[derive(Clone, Copy, Debug)]
@@ -431,6 +431,7 @@ pub fn excerpt(code: &str, at: usize, len: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Sdk;
 
     fn scan(code: &str) -> Scan {
         let sigs = Signatures::builtin().unwrap();

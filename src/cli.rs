@@ -1,0 +1,156 @@
+//! Command-line arguments (clap derive). Defaults live here and nowhere else.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use regex::Regex;
+
+use crate::scan::ScanOptions;
+use crate::source::fetch::{FetchConfig, Remap};
+
+#[derive(Debug, Parser)]
+#[command(name = "heap-audit", version, about = "Audit how Heap analytics is installed: natively, through Segment, through tag managers")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Crawl a site or read a build folder, and report every Heap, Segment and tag manager install.
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Per-page listing for people, coloured on a terminal.
+    Human,
+    /// The versioned JSON report (see the README).
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// http(s) URLs to crawl, local build folders, or local .html files.
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// When to use colour in the human format (NO_COLOR is honoured in `auto`).
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+
+    /// Stop after this many pages per site.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub max_pages: usize,
+
+    /// Follow links at most this many clicks away from the start URL (default: no limit).
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<u32>,
+
+    /// Pages audited at the same time.
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Seconds to wait for each request.
+    #[arg(long, default_value_t = 20, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+
+    /// User-Agent header sent with every request.
+    #[arg(long, value_name = "UA", default_value = concat!("heap-audit/", env!("CARGO_PKG_VERSION")))]
+    pub user_agent: String,
+
+    /// Extra request header for the target sites, e.g. 'Authorization: Basic …' (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+
+    /// Crawl only URLs matching this regex (repeatable; the start URL is always audited).
+    #[arg(long, value_name = "REGEX")]
+    pub include: Vec<Regex>,
+
+    /// Do not crawl URLs matching this regex (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Vec<Regex>,
+
+    /// Crawl pages that robots.txt disallows.
+    #[arg(long)]
+    pub ignore_robots: bool,
+
+    /// Rewrite URLs before fetching: 'REGEX REPLACEMENT' (repeatable, first match wins; a
+    /// replacement that is not a URL is a local path).
+    #[arg(long, value_name = "'REGEX REPLACEMENT'")]
+    pub remap: Vec<Remap>,
+
+    /// Fetch nothing beyond the targets (no GTM containers, no Segment settings).
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Bodies larger than this many bytes are cut (and noted in the report).
+    #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
+    pub max_body: usize,
+}
+
+impl ScanArgs {
+    pub fn scan_options(&self) -> ScanOptions {
+        ScanOptions {
+            max_pages: self.max_pages,
+            max_depth: self.max_depth,
+            concurrency: usize::from(self.concurrency),
+            include: self.include.clone(),
+            exclude: self.exclude.clone(),
+            ignore_robots: self.ignore_robots,
+            offline: self.offline,
+            fetch: FetchConfig {
+                timeout: Duration::from_secs(self.timeout),
+                user_agent: self.user_agent.clone(),
+                headers: self.headers.clone(),
+                header_origins: Vec::new(),
+                max_body: self.max_body,
+                max_redirects: 10,
+                remaps: self.remap.clone(),
+            },
+        }
+    }
+}
+
+fn parse_header(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s.split_once(':').ok_or_else(|| format!("expected 'Name: value', got '{s}'"))?;
+    let name = name.trim();
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) {
+        return Err(format!("invalid header name '{name}'"));
+    }
+    Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn headers() {
+        assert_eq!(parse_header("Cookie: a=b; c=d").unwrap(), ("Cookie".into(), "a=b; c=d".into()));
+        assert!(parse_header("nocolon").is_err());
+        assert!(parse_header("bad name: x").is_err());
+    }
+}

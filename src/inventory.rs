@@ -1,0 +1,145 @@
+//! The inventory: what loads Heap on each page, and through which path. Pure functions that turn
+//! what `extract` found (and what the scan followed) into the installs of one page.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::extract::segment_settings::{DestinationKind, HeapDestination, Settings};
+use crate::model::{Evidence, Install, Mode, Page, Problem, Sdk, Summary, Vendor, Via};
+
+/// The Heap installs that a Segment install brings to the page, from its settings with the page's
+/// `analytics.load` options applied. Cloud-mode and disabled destinations are kept, inactive.
+pub fn heap_from_settings(segment: &Install, settings: &Settings, settings_url: &str) -> Vec<Install> {
+    crate::extract::segment_settings::apply_load_options(settings, &segment.options)
+        .into_iter()
+        .map(|dest| heap_install(segment, &dest, settings_url))
+        .collect()
+}
+
+fn heap_install(segment: &Install, dest: &HeapDestination, settings_url: &str) -> Install {
+    let (signature, label) = match dest.kind {
+        DestinationKind::Classic => ("segment-settings-heap-classic", "classic destination"),
+        DestinationKind::Actions => ("segment-settings-heap-actions", "Actions destination"),
+    };
+    let evidence = Evidence {
+        source: settings_url.to_owned(),
+        line: None,
+        snippet: format!(
+            "\"{}\": appId {} ({label}, {} mode)",
+            dest.name,
+            dest.app_id.as_deref().unwrap_or("missing"),
+            mode_name(dest.mode)
+        ),
+        signature: signature.to_owned(),
+        tag: Some(dest.name.clone()),
+    };
+    let mut install = Install::new(Vendor::Heap, dest.app_id.clone(), Via::Segment, evidence);
+    install.mode = Some(dest.mode);
+    install.destination = Some(dest.name.clone());
+    install.write_key = segment.id.clone();
+    install.container = segment.container.clone();
+    install.options = dest.settings.clone();
+    install.sdk = match (dest.mode, dest.kind) {
+        (Mode::Cloud, _) => None,
+        // analytics.js-integration-heap always loads the classic heap-<id>.js.
+        (Mode::Device, DestinationKind::Classic) => Some(Sdk::Classic),
+        // Heap Web (Actions) loads v5 unless both hostname and trackingServer are set.
+        (Mode::Device, DestinationKind::Actions) => {
+            let set = |k: &str| dest.settings.get(k).is_some_and(|v| !v.is_null() && v != "");
+            Some(if set("hostname") && set("trackingServer") { Sdk::Classic } else { Sdk::V5 })
+        }
+    };
+    if dest.mode == Mode::Cloud {
+        install.active = false;
+        install.inactive_reason = Some("cloud mode: Segment's servers send events to Heap; nothing loads on the page".into());
+    } else if !dest.enabled {
+        install.active = false;
+        install.inactive_reason = dest.disabled_reason.clone().or_else(|| Some("disabled by analytics.load options".into()));
+    } else if !segment.active {
+        install.active = false;
+        install.inactive_reason = Some("the Segment install that would load it does not run".into());
+    }
+    install
+}
+
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Device => "device",
+        Mode::Cloud => "cloud",
+    }
+}
+
+/// One install per tag manager container on a page: a script loader and the `<noscript>` iframe of
+/// the same GTM container are one install. An iframe alone is kept, inactive.
+pub fn merge_tag_managers(installs: &mut Vec<Install>) {
+    let mut merged: Vec<Install> = Vec::with_capacity(installs.len());
+    for install in installs.drain(..) {
+        let same = merged
+            .iter_mut()
+            .find(|m| m.vendor.is_tag_manager() && m.vendor == install.vendor && m.via == install.via && m.id == install.id && m.id.is_some());
+        match same {
+            Some(existing) => {
+                if !existing.active && install.active {
+                    *existing = install;
+                }
+            }
+            None => merged.push(install),
+        }
+    }
+    *installs = merged;
+}
+
+/// Mark a GTM install found only through its `ns.html` iframe.
+pub fn noscript_only(mut install: Install) -> Install {
+    install.active = false;
+    install.inactive_reason =
+        Some("only the <noscript> iframe is present: the container's tags do not run in browsers with JavaScript".into());
+    install
+}
+
+/// Re-label installs found inside a tag manager's container or library.
+pub fn through_tag_manager(installs: &mut [Install], manager: &Install) {
+    let Some(via) = Via::for_tag_manager(manager.vendor) else { return };
+    for install in installs {
+        install.via = via;
+        install.container = manager.id.clone();
+    }
+}
+
+/// The summary block of the report.
+pub fn summarize(pages: &[Page], problems: &[Problem], findings: usize) -> Summary {
+    let mut installs: BTreeMap<String, usize> = BTreeMap::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut with_heap = 0;
+    for page in pages {
+        let mut heap_here = false;
+        for install in page.installs.iter().filter(|i| i.active) {
+            *installs.entry(install.vendor.as_str().to_owned()).or_default() += 1;
+            if install.vendor == Vendor::Heap {
+                heap_here = true;
+                if let Some(id) = install.id.as_ref().filter(|id| !ids.contains(id)) {
+                    ids.push(id.clone());
+                }
+            }
+        }
+        with_heap += usize::from(heap_here);
+    }
+    ids.sort();
+    Summary {
+        pages: pages.len(),
+        pages_with_errors: pages.iter().filter(|p| p.error.is_some()).count(),
+        pages_with_heap: with_heap,
+        installs,
+        heap_app_ids: ids,
+        problems: problems.len(),
+        findings,
+    }
+}
+
+/// A JSON object with one string entry, for small option maps.
+pub fn one(key: &str, value: &str) -> Map<String, Value> {
+    let mut map = Map::new();
+    map.insert(key.to_owned(), Value::String(value.to_owned()));
+    map
+}

@@ -1,0 +1,193 @@
+//! The human format: per page, what loads Heap and how; then problems, unverified facts and a
+//! summary. Colour is decided once by the caller and applied through [`Paint`].
+
+use std::io::{self, Write};
+
+use crate::model::{Install, Mode, Page, Report, Severity, Vendor, Via};
+
+/// ANSI styling that is a no-op when colour is off.
+#[derive(Clone, Copy)]
+pub struct Paint(pub bool);
+
+impl Paint {
+    fn wrap(self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    pub fn bold(self, t: &str) -> String {
+        self.wrap("1", t)
+    }
+    pub fn dim(self, t: &str) -> String {
+        self.wrap("2", t)
+    }
+    pub fn red(self, t: &str) -> String {
+        self.wrap("31", t)
+    }
+    pub fn yellow(self, t: &str) -> String {
+        self.wrap("33", t)
+    }
+    pub fn green(self, t: &str) -> String {
+        self.wrap("32", t)
+    }
+    pub fn cyan(self, t: &str) -> String {
+        self.wrap("36", t)
+    }
+    pub fn magenta(self, t: &str) -> String {
+        self.wrap("35", t)
+    }
+}
+
+pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let p = Paint(color);
+    for page in &report.pages {
+        render_page(page, p, out)?;
+    }
+    render_findings(report, p, out)?;
+    if let Some(rec) = &report.recommendation {
+        writeln!(out, "{} install Heap {}", p.bold("Recommendation:"), p.bold(&format!("via {}", rec.install_path)))?;
+        for reason in &rec.reasons {
+            writeln!(out, "  - {reason}")?;
+        }
+        for (n, step) in rec.steps.iter().enumerate() {
+            writeln!(out, "  {}. {step}", n + 1)?;
+        }
+        writeln!(out)?;
+    }
+    if !report.problems.is_empty() {
+        writeln!(out, "{}", p.bold(&format!("Problems ({})", report.problems.len())))?;
+        for problem in &report.problems {
+            let kind = serde_json::to_value(problem.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            writeln!(out, "  {} {}  {}", p.red(&format!("{kind:<20}")), problem.url, p.dim(&problem.message))?;
+        }
+        writeln!(out)?;
+    }
+    if !report.unverified.is_empty() {
+        writeln!(out, "{}", p.bold(&format!("Not verified ({})", report.unverified.len())))?;
+        for u in &report.unverified {
+            writeln!(out, "  {} {}  {}", p.yellow(&format!("{:<20}", u.kind)), u.url, p.dim(&u.reason))?;
+        }
+        writeln!(out)?;
+    }
+    let s = &report.summary;
+    let ids = if s.heap_app_ids.is_empty() { "none".to_owned() } else { s.heap_app_ids.join(", ") };
+    writeln!(
+        out,
+        "{} {} pages audited, {} with Heap, {} with errors; Heap app ids: {}; {} problems; {} findings",
+        p.bold("Summary:"),
+        s.pages,
+        s.pages_with_heap,
+        s.pages_with_errors,
+        ids,
+        s.problems,
+        s.findings
+    )
+}
+
+fn render_page(page: &Page, p: Paint, out: &mut dyn Write) -> io::Result<()> {
+    let status = match (page.status, &page.error) {
+        (_, Some(error)) => p.red(&format!("error: {error}")),
+        (Some(code), None) => p.dim(&format!("{code}")),
+        (None, None) => String::new(),
+    };
+    writeln!(out, "{} {status}", p.bold(&page.url))?;
+    if !page.redirects.is_empty() {
+        writeln!(out, "  {} {}", p.dim("redirected via"), page.redirects.join(" -> "))?;
+    }
+    if page.error.is_none() && page.installs.is_empty() {
+        writeln!(out, "  {}", p.dim("no Heap, Segment or tag manager found"))?;
+    }
+    for install in &page.installs {
+        writeln!(out, "  {}", install_line(install, p))?;
+    }
+    let privacy = &page.privacy;
+    if privacy.redact_text + privacy.redact_attributes + privacy.heap_ignore > 0 {
+        writeln!(
+            out,
+            "  {} data-heap-redact-text ×{}, data-heap-redact-attributes ×{}, heap-ignore ×{}",
+            p.dim("privacy attributes:"),
+            privacy.redact_text,
+            privacy.redact_attributes,
+            privacy.heap_ignore
+        )?;
+    }
+    writeln!(out)
+}
+
+fn install_line(i: &Install, p: Paint) -> String {
+    let vendor = format!("{:<12}", i.vendor.as_str());
+    let vendor = match i.vendor {
+        Vendor::Heap => p.magenta(&vendor),
+        Vendor::Segment => p.green(&vendor),
+        _ => p.cyan(&vendor),
+    };
+    let id = i.id.clone().unwrap_or_else(|| "(id unknown)".into());
+    let mut how = match i.via {
+        Via::Native => "native".to_owned(),
+        Via::Segment => format!("via segment {}", i.write_key.as_deref().unwrap_or("?")),
+        via => format!("via {} {}", via.as_str(), i.container.as_deref().unwrap_or("?")),
+    };
+    if i.via == Via::Segment && i.container.is_some() {
+        how.push_str(&format!(" (itself via {})", i.container.as_deref().unwrap_or("")));
+    }
+    let mut details = Vec::new();
+    if let Some(sdk) = i.sdk {
+        details.push(match sdk {
+            crate::model::Sdk::Classic => "classic sdk".to_owned(),
+            crate::model::Sdk::V5 => "v5 sdk".to_owned(),
+        });
+    }
+    if let Some(dest) = &i.destination {
+        details.push(format!("destination \"{dest}\""));
+    }
+    if let Some(mode) = i.mode {
+        details.push(if mode == Mode::Device { "device mode".into() } else { "cloud mode".into() });
+    }
+    if let Some(v) = &i.snippet_version {
+        details.push(format!("snippet {v}"));
+    }
+    if let Some(s) = &i.settings {
+        details.push(format!("settings {s}"));
+    }
+    if !i.options.is_empty() {
+        details.push(serde_json::Value::Object(i.options.clone()).to_string());
+    }
+    let place = match (i.evidence.line, &i.evidence.tag) {
+        (Some(line), _) => format!("{}:{line}", i.evidence.source),
+        (None, Some(tag)) => format!("{} {tag}", i.evidence.source),
+        (None, None) => i.evidence.source.clone(),
+    };
+    let line = format!("{vendor} {id:<34} {how}  {}  {}", details.join(", "), p.dim(&format!("at {place}")));
+    match &i.inactive_reason {
+        Some(reason) if !i.active => format!("{} {}", p.dim(&line), p.yellow(&format!("[inactive: {reason}]"))),
+        _ => line,
+    }
+}
+
+fn render_findings(report: &Report, p: Paint, out: &mut dyn Write) -> io::Result<()> {
+    if report.findings.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{}", p.bold(&format!("Findings ({})", report.findings.len())))?;
+    for f in &report.findings {
+        let sev = match f.severity {
+            Severity::Error => p.red("error"),
+            Severity::Warning => p.yellow("warning"),
+            Severity::Info => p.cyan("info"),
+        };
+        writeln!(out, "{sev}[{}] {}: {}", f.code, p.bold(&f.rule), f.message)?;
+        for e in &f.evidence {
+            let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+            let tag = e.tag.as_ref().map(|t| format!(" ({t})")).unwrap_or_default();
+            writeln!(out, "  {} {}{line}{tag}  {}", p.dim("-->"), e.source, p.dim(&e.snippet))?;
+        }
+        if f.pages.len() > 1 {
+            writeln!(out, "  {} {} pages", p.dim("on"), f.pages.len())?;
+        }
+        writeln!(out, "  {} {}", p.cyan("help:"), f.help)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
