@@ -1,1 +1,3 @@
 //! Pure parsers: page text, script text, GTM containers and Segment settings in; facts out.
+
+pub mod gtm;
