@@ -2,6 +2,7 @@
 
 pub mod decode;
 pub mod detect;
+pub mod gtm;
 pub mod html;
 pub mod jsobj;
 pub mod segment_settings;
