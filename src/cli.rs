@@ -10,7 +10,11 @@ use crate::scan::ScanOptions;
 use crate::source::fetch::{FetchConfig, Remap};
 
 #[derive(Debug, Parser)]
-#[command(name = "heap-audit", version, about = "Audit how Heap analytics is installed: natively, through Segment, through tag managers")]
+#[command(
+    name = "heap-audit",
+    version,
+    about = "Audit how Heap analytics is installed: natively, through Segment, through tag managers"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -129,9 +133,15 @@ impl ScanArgs {
 }
 
 fn parse_header(s: &str) -> Result<(String, String), String> {
-    let (name, value) = s.split_once(':').ok_or_else(|| format!("expected 'Name: value', got '{s}'"))?;
+    let (name, value) = s
+        .split_once(':')
+        .ok_or_else(|| format!("expected 'Name: value', got '{s}'"))?;
     let name = name.trim();
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) {
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+    {
         return Err(format!("invalid header name '{name}'"));
     }
     Ok((name.to_owned(), value.trim().to_owned()))
@@ -149,7 +159,10 @@ mod tests {
 
     #[test]
     fn headers() {
-        assert_eq!(parse_header("Cookie: a=b; c=d").unwrap(), ("Cookie".into(), "a=b; c=d".into()));
+        assert_eq!(
+            parse_header("Cookie: a=b; c=d").unwrap(),
+            ("Cookie".into(), "a=b; c=d".into())
+        );
         assert!(parse_header("nocolon").is_err());
         assert!(parse_header("bad name: x").is_err());
     }

@@ -10,7 +10,11 @@ use crate::model::{Evidence, Install, Mode, Page, Problem, Sdk, Summary, Vendor,
 
 /// The Heap installs that a Segment install brings to the page, from its settings with the page's
 /// `analytics.load` options applied. Cloud-mode and disabled destinations are kept, inactive.
-pub fn heap_from_settings(segment: &Install, settings: &Settings, settings_url: &str) -> Vec<Install> {
+pub fn heap_from_settings(
+    segment: &Install,
+    settings: &Settings,
+    settings_url: &str,
+) -> Vec<Install> {
     crate::extract::segment_settings::apply_load_options(settings, &segment.options)
         .into_iter()
         .map(|dest| heap_install(segment, &dest, settings_url))
@@ -46,19 +50,33 @@ fn heap_install(segment: &Install, dest: &HeapDestination, settings_url: &str) -
         (Mode::Device, DestinationKind::Classic) => Some(Sdk::Classic),
         // Heap Web (Actions) loads v5 unless both hostname and trackingServer are set.
         (Mode::Device, DestinationKind::Actions) => {
-            let set = |k: &str| dest.settings.get(k).is_some_and(|v| !v.is_null() && v != "");
-            Some(if set("hostname") && set("trackingServer") { Sdk::Classic } else { Sdk::V5 })
+            let set = |k: &str| {
+                dest.settings
+                    .get(k)
+                    .is_some_and(|v| !v.is_null() && v != "")
+            };
+            Some(if set("hostname") && set("trackingServer") {
+                Sdk::Classic
+            } else {
+                Sdk::V5
+            })
         }
     };
     if dest.mode == Mode::Cloud {
         install.active = false;
-        install.inactive_reason = Some("cloud mode: Segment's servers send events to Heap; nothing loads on the page".into());
+        install.inactive_reason = Some(
+            "cloud mode: Segment's servers send events to Heap; nothing loads on the page".into(),
+        );
     } else if !dest.enabled {
         install.active = false;
-        install.inactive_reason = dest.disabled_reason.clone().or_else(|| Some("disabled by analytics.load options".into()));
+        install.inactive_reason = dest
+            .disabled_reason
+            .clone()
+            .or_else(|| Some("disabled by analytics.load options".into()));
     } else if !segment.active {
         install.active = false;
-        install.inactive_reason = Some("the Segment install that would load it does not run".into());
+        install.inactive_reason =
+            Some("the Segment install that would load it does not run".into());
     }
     install
 }
@@ -75,9 +93,13 @@ fn mode_name(mode: Mode) -> &'static str {
 pub fn merge_tag_managers(installs: &mut Vec<Install>) {
     let mut merged: Vec<Install> = Vec::with_capacity(installs.len());
     for install in installs.drain(..) {
-        let same = merged
-            .iter_mut()
-            .find(|m| m.vendor.is_tag_manager() && m.vendor == install.vendor && m.via == install.via && m.id == install.id && m.id.is_some());
+        let same = merged.iter_mut().find(|m| {
+            m.vendor.is_tag_manager()
+                && m.vendor == install.vendor
+                && m.via == install.via
+                && m.id == install.id
+                && m.id.is_some()
+        });
         match same {
             Some(existing) => {
                 if !existing.active && install.active {
@@ -100,7 +122,9 @@ pub fn noscript_only(mut install: Install) -> Install {
 
 /// Re-label installs found inside a tag manager's container or library.
 pub fn through_tag_manager(installs: &mut [Install], manager: &Install) {
-    let Some(via) = Via::for_tag_manager(manager.vendor) else { return };
+    let Some(via) = Via::for_tag_manager(manager.vendor) else {
+        return;
+    };
     for install in installs {
         install.via = via;
         install.container = manager.id.clone();
@@ -115,7 +139,9 @@ pub fn summarize(pages: &[Page], problems: &[Problem], findings: usize) -> Summa
     for page in pages {
         let mut heap_here = false;
         for install in page.installs.iter().filter(|i| i.active) {
-            *installs.entry(install.vendor.as_str().to_owned()).or_default() += 1;
+            *installs
+                .entry(install.vendor.as_str().to_owned())
+                .or_default() += 1;
             if install.vendor == Vendor::Heap {
                 heap_here = true;
                 if let Some(id) = install.id.as_ref().filter(|id| !ids.contains(id)) {

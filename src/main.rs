@@ -27,15 +27,24 @@ fn main() -> ExitCode {
 }
 
 fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
-    let outcome = scan::run(&args.targets, &args.scan_options()).map_err(|e| anyhow::anyhow!("built-in signatures are invalid: {e}"))?;
+    let outcome = scan::run(&args.targets, &args.scan_options())
+        .map_err(|e| anyhow::anyhow!("built-in signatures are invalid: {e}"))?;
     let format = match args.format {
         Format::Human => report::Format::Human,
         Format::Json => report::Format::Json,
     };
     match &args.output {
         Some(path) => {
-            let mut file = io::BufWriter::new(std::fs::File::create(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?);
-            report::render(&outcome.report, format, args.color == Color::Always, &mut file)?;
+            let mut file = io::BufWriter::new(
+                std::fs::File::create(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            );
+            report::render(
+                &outcome.report,
+                format,
+                args.color == Color::Always,
+                &mut file,
+            )?;
             file.flush()?;
         }
         None => {
@@ -43,7 +52,10 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             let color = match args.color {
                 Color::Always => true,
                 Color::Never => false,
-                Color::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+                Color::Auto => {
+                    stdout.is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
             };
             let mut out = io::BufWriter::new(stdout.lock());
             report::render(&outcome.report, format, color, &mut out)?;
@@ -60,5 +72,8 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
 }

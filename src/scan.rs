@@ -97,7 +97,10 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
     let mut problems = ctx.problems.into_inner().unwrap_or_else(|e| e.into_inner());
     problems.sort_by(|a, b| (&a.url, a.kind).cmp(&(&b.url, b.kind)));
     problems.dedup_by(|a, b| a.url == b.url && a.kind == b.kind);
-    let mut unverified = ctx.unverified.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut unverified = ctx
+        .unverified
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
     unverified.sort_by(|a, b| (&a.kind, &a.url).cmp(&(&b.kind, &b.url)));
     unverified.dedup();
     let summary = inventory::summarize(&pages, &problems, 0);
@@ -145,7 +148,10 @@ impl Ctx<'_> {
             kind,
             message: message.into(),
         };
-        self.problems.lock().unwrap_or_else(|e| e.into_inner()).push(problem);
+        self.problems
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(problem);
     }
 
     fn unverified(&self, kind: &str, url: &str, reason: impl Into<String>) {
@@ -154,7 +160,10 @@ impl Ctx<'_> {
             url: url.to_owned(),
             reason: reason.into(),
         };
-        self.unverified.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
+        self.unverified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(entry);
     }
 
     /// Breadth-first crawl of one site from a start URL.
@@ -169,7 +178,9 @@ impl Ctx<'_> {
         while !level.is_empty() && audited < self.opts.max_pages {
             level.truncate(self.opts.max_pages - audited);
             audited += level.len();
-            let results = parallel(&level, self.opts.concurrency, |url| self.audit(&site, url, depth));
+            let results = parallel(&level, self.opts.concurrency, |url| {
+                self.audit(&site, url, depth)
+            });
             if let (0, Some(first)) = (depth, results.first()) {
                 if let Some(error) = &first.page.error {
                     let message = format!("{target}: the start page could not be audited: {error}");
@@ -188,11 +199,21 @@ impl Ctx<'_> {
                     continue;
                 }
                 for link in result.links {
-                    if !site.contains(&link) || !seen.insert(link.to_string()) || !self.wanted(&link) {
+                    if !site.contains(&link)
+                        || !seen.insert(link.to_string())
+                        || !self.wanted(&link)
+                    {
                         continue;
                     }
-                    if robots.as_ref().is_some_and(|r| !r.allows(&path_and_query(&link))) {
-                        self.problem(link.as_str(), ProblemKind::RobotsDisallowed, "skipped: disallowed by robots.txt (use --ignore-robots to audit it)");
+                    if robots
+                        .as_ref()
+                        .is_some_and(|r| !r.allows(&path_and_query(&link)))
+                    {
+                        self.problem(
+                            link.as_str(),
+                            ProblemKind::RobotsDisallowed,
+                            "skipped: disallowed by robots.txt (use --ignore-robots to audit it)",
+                        );
                         continue;
                     }
                     next.push(link);
@@ -211,7 +232,9 @@ impl Ctx<'_> {
         let url = start.join("/robots.txt").ok()?;
         let fetched = self.fetcher.get(url.as_str());
         let response = fetched.as_ref().as_ref().ok()?;
-        let Body::Text { text, .. } = decode::decode(&response.body, response.content_type.as_deref()) else {
+        let Body::Text { text, .. } =
+            decode::decode(&response.body, response.content_type.as_deref())
+        else {
             return None;
         };
         let robots = Robots::parse(&text, &self.opts.fetch.user_agent);
@@ -237,23 +260,38 @@ impl Ctx<'_> {
         let path = Path::new(target);
         let meta = std::fs::metadata(path).map_err(|e| format!("{target}: cannot read: {e}"))?;
         let (root, files) = if meta.is_dir() {
-            let files = site::html_files(path).map_err(|e| format!("{target}: cannot list: {e}"))?;
+            let files =
+                site::html_files(path).map_err(|e| format!("{target}: cannot list: {e}"))?;
             (path.to_path_buf(), files)
         } else {
-            let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let parent = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
             (parent.to_path_buf(), vec![path.to_path_buf()])
         };
-        let display = if meta.is_dir() { target.to_owned() } else { root.to_string_lossy().into_owned() };
-        let site = Site::dir(&root, &display).ok_or_else(|| format!("{target}: cannot resolve the folder"))?;
+        let display = if meta.is_dir() {
+            target.to_owned()
+        } else {
+            root.to_string_lossy().into_owned()
+        };
+        let site = Site::dir(&root, &display)
+            .ok_or_else(|| format!("{target}: cannot resolve the folder"))?;
         if files.is_empty() {
             return Err(format!("{target}: no .html files in this folder"));
         }
         let urls: Vec<Url> = files
             .iter()
-            .filter_map(|f| std::path::absolute(f).ok().and_then(|a| Url::from_file_path(a).ok()))
+            .filter_map(|f| {
+                std::path::absolute(f)
+                    .ok()
+                    .and_then(|a| Url::from_file_path(a).ok())
+            })
             .take(self.opts.max_pages)
             .collect();
-        let results = parallel(&urls, self.opts.concurrency, |url| self.audit(&site, url, 0));
+        let results = parallel(&urls, self.opts.concurrency, |url| {
+            self.audit(&site, url, 0)
+        });
         pages.extend(results.into_iter().map(|r| r.page));
         Ok(())
     }
@@ -281,7 +319,10 @@ impl Ctx<'_> {
                 page.status = e.status;
                 page.error = Some(e.message.clone());
                 self.problem(&display, e.kind, e.message.clone());
-                return Audited { page, links: Vec::new() };
+                return Audited {
+                    page,
+                    links: Vec::new(),
+                };
             }
         };
         page.status = response.status;
@@ -290,20 +331,33 @@ impl Ctx<'_> {
         if response.truncated {
             page.truncated = true;
             let cap = self.opts.fetch.max_body;
-            self.problem(&display, ProblemKind::Truncated, format!("body larger than {cap} bytes: only the first {cap} were audited"));
+            self.problem(
+                &display,
+                ProblemKind::Truncated,
+                format!("body larger than {cap} bytes: only the first {cap} were audited"),
+            );
         }
         if !decode::is_html(ct, &response.body) {
-            let message = format!("not an HTML page (Content-Type: {}): not parsed", ct.unwrap_or("none"));
+            let message = format!(
+                "not an HTML page (Content-Type: {}): not parsed",
+                ct.unwrap_or("none")
+            );
             page.error = Some(message.clone());
             self.problem(&display, ProblemKind::NotHtml, message);
-            return Audited { page, links: Vec::new() };
+            return Audited {
+                page,
+                links: Vec::new(),
+            };
         }
         let text = match decode::decode(&response.body, ct) {
             Body::Binary => {
                 let message = "the body is binary, not HTML: not parsed".to_owned();
                 page.error = Some(message.clone());
                 self.problem(&display, ProblemKind::Binary, message);
-                return Audited { page, links: Vec::new() };
+                return Audited {
+                    page,
+                    links: Vec::new(),
+                };
             }
             Body::Text { text, note } => {
                 if let Some(note) = note {
@@ -313,16 +367,39 @@ impl Ctx<'_> {
             }
         };
         // Links resolve against the page's final URL (after redirects), as in a browser.
-        let here = response.redirects.last().and_then(|u| Url::parse(u).ok()).unwrap_or_else(|| url.clone());
+        let here = response
+            .redirects
+            .last()
+            .and_then(|u| Url::parse(u).ok())
+            .unwrap_or_else(|| url.clone());
         let doc = html::parse(&text);
-        let base = doc.base_href.as_deref().and_then(|b| site.resolve(&here, b)).unwrap_or_else(|| here.clone());
+        let base = doc
+            .base_href
+            .as_deref()
+            .and_then(|b| site.resolve(&here, b))
+            .unwrap_or_else(|| here.clone());
         page.privacy = doc.privacy.clone();
-        page.csp.extend(response.csp.iter().map(|p| Csp { source: "header".into(), policy: p.clone() }));
-        page.csp.extend(doc.meta_csp.iter().map(|p| Csp { source: "meta".into(), policy: p.clone() }));
+        page.csp.extend(response.csp.iter().map(|p| Csp {
+            source: "header".into(),
+            policy: p.clone(),
+        }));
+        page.csp.extend(doc.meta_csp.iter().map(|p| Csp {
+            source: "meta".into(),
+            policy: p.clone(),
+        }));
 
         let mut scan = Scan::default();
-        for script in doc.scripts.iter().filter(|s| s.kind == ScriptKind::Code && !s.in_noscript) {
-            let origin = Origin { source: &display, text: Some(&text), offset: script.offset, tag: None };
+        for script in doc
+            .scripts
+            .iter()
+            .filter(|s| s.kind == ScriptKind::Code && !s.in_noscript)
+        {
+            let origin = Origin {
+                source: &display,
+                text: Some(&text),
+                offset: script.offset,
+                tag: None,
+            };
             match script.src.as_deref().map(|src| site.resolve(&base, src)) {
                 Some(Some(src)) => {
                     scan.extend(detect::scan_src(self.sigs, src.as_str(), &origin));
@@ -335,24 +412,54 @@ impl Ctx<'_> {
             }
         }
         for (src, offset, _) in &doc.iframes {
-            let Some(src) = site.resolve(&base, src) else { continue };
-            let origin = Origin { source: &display, text: Some(&text), offset: *offset, tag: None };
-            scan.installs.extend(detect::scan_iframe(self.sigs, src.as_str(), &origin).into_iter().map(inventory::noscript_only));
+            let Some(src) = site.resolve(&base, src) else {
+                continue;
+            };
+            let origin = Origin {
+                source: &display,
+                text: Some(&text),
+                offset: *offset,
+                tag: None,
+            };
+            scan.installs.extend(
+                detect::scan_iframe(self.sigs, src.as_str(), &origin)
+                    .into_iter()
+                    .map(inventory::noscript_only),
+            );
         }
         inventory::merge_tag_managers(&mut scan.installs);
         self.follow_tag_managers(&mut scan);
         self.follow_segment(&mut scan);
+        // `analytics.*` calls are Segment calls only where Segment is loaded (clones share the API).
+        if scan.installs.iter().any(|i| i.vendor == Vendor::Segment) {
+            page.segment_calls = scan.calls;
+        }
         page.installs = scan.installs;
-        page.segment_calls = scan.calls;
-        let links = doc.links.iter().filter_map(|href| site.resolve(&base, href)).filter(|u| matches!(u.scheme(), "http" | "https" | "file")).collect();
+        let links = doc
+            .links
+            .iter()
+            .filter_map(|href| site.resolve(&base, href))
+            .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
+            .collect();
         Audited { page, links }
     }
 
     fn first_party_script(&self, site: &Site, url: &Url) -> std::sync::Arc<Scan> {
         self.scripts.get_or(url.as_str(), || {
             let display = site.display(url);
-            let Some(text) = self.fetch_text(url.as_str(), &display) else { return Scan::default() };
-            detect::scan_code(self.sigs, &text, &Origin { source: &display, text: Some(&text), offset: 0, tag: None })
+            let Some(text) = self.fetch_text(url.as_str(), &display) else {
+                return Scan::default();
+            };
+            detect::scan_code(
+                self.sigs,
+                &text,
+                &Origin {
+                    source: &display,
+                    text: Some(&text),
+                    offset: 0,
+                    tag: None,
+                },
+            )
         })
     }
 
@@ -368,12 +475,20 @@ impl Ctx<'_> {
         };
         if response.truncated {
             let cap = self.opts.fetch.max_body;
-            self.problem(display, ProblemKind::Truncated, format!("body larger than {cap} bytes: only the first {cap} were scanned"));
+            self.problem(
+                display,
+                ProblemKind::Truncated,
+                format!("body larger than {cap} bytes: only the first {cap} were scanned"),
+            );
         }
         match decode::decode(&response.body, response.content_type.as_deref()) {
             Body::Text { text, .. } => Some(text),
             Body::Binary => {
-                self.problem(display, ProblemKind::Binary, "the body is binary, not text: not scanned");
+                self.problem(
+                    display,
+                    ProblemKind::Binary,
+                    "the body is binary, not text: not scanned",
+                );
                 None
             }
         }
@@ -381,15 +496,33 @@ impl Ctx<'_> {
 
     /// Scan every active tag manager's container or library, and add what it loads.
     fn follow_tag_managers(&self, scan: &mut Scan) {
-        let managers: Vec<Install> = scan.installs.iter().filter(|i| i.active && i.vendor.is_tag_manager()).cloned().collect();
+        let managers: Vec<Install> = scan
+            .installs
+            .iter()
+            .filter(|i| i.active && i.vendor.is_tag_manager())
+            .cloned()
+            .collect();
         for manager in managers {
-            let Some(url) = self.library_url(&manager) else { continue };
-            let kind = if manager.vendor == Vendor::Gtm { "gtm-container" } else { "tag-manager-library" };
+            let Some(url) = self.library_url(&manager) else {
+                continue;
+            };
+            let kind = if manager.vendor == Vendor::Gtm {
+                "gtm-container"
+            } else {
+                "tag-manager-library"
+            };
             if self.opts.offline {
-                self.unverified(kind, &url, "--offline: not fetched, so what it loads is unknown");
+                self.unverified(
+                    kind,
+                    &url,
+                    "--offline: not fetched, so what it loads is unknown",
+                );
                 continue;
             }
-            let mut found = (*self.followed.get_or(&url, || self.scan_library(&url, manager.vendor))).clone();
+            let mut found = (*self
+                .followed
+                .get_or(&url, || self.scan_library(&url, manager.vendor)))
+            .clone();
             inventory::through_tag_manager(&mut found.installs, &manager);
             inventory::through_tag_manager(&mut found.segment_candidates, &manager);
             scan.extend(found);
@@ -398,11 +531,25 @@ impl Ctx<'_> {
 
     fn library_url(&self, manager: &Install) -> Option<String> {
         if manager.vendor != Vendor::Gtm {
-            return manager.options.get("url").and_then(|u| u.as_str()).map(str::to_owned);
+            return manager
+                .options
+                .get("url")
+                .and_then(|u| u.as_str())
+                .map(str::to_owned);
         }
         let id = manager.id.as_deref()?;
-        let host = manager.options.get("host").and_then(|h| h.as_str()).or(self.sigs.gtm.default_host.as_deref())?;
-        let mut url = self.sigs.gtm.follow.as_deref()?.replace("{host}", host).replace("{id}", id);
+        let host = manager
+            .options
+            .get("host")
+            .and_then(|h| h.as_str())
+            .or(self.sigs.gtm.default_host.as_deref())?;
+        let mut url = self
+            .sigs
+            .gtm
+            .follow
+            .as_deref()?
+            .replace("{host}", host)
+            .replace("{id}", id);
         let param = |k: &str| manager.options.get(k).and_then(|v| v.as_str());
         if let Some(auth) = param("gtm_auth") {
             url.push_str(&format!("&gtm_auth={auth}"));
@@ -415,21 +562,41 @@ impl Ctx<'_> {
     }
 
     fn scan_library(&self, url: &str, vendor: Vendor) -> Scan {
-        let Some(text) = self.fetch_text(url, url) else { return Scan::default() };
+        let Some(text) = self.fetch_text(url, url) else {
+            return Scan::default();
+        };
         if vendor != Vendor::Gtm {
-            return detect::scan_code(self.sigs, &text, &Origin { source: url, text: Some(&text), offset: 0, tag: None });
+            return detect::scan_code(
+                self.sigs,
+                &text,
+                &Origin {
+                    source: url,
+                    text: Some(&text),
+                    offset: 0,
+                    tag: None,
+                },
+            );
         }
         let container = match gtm::parse_container(&text) {
             Ok(c) => c,
             Err(e) => {
-                self.problem(url, ProblemKind::UnparsableContainer, format!("cannot read the GTM container: {e}"));
+                self.problem(
+                    url,
+                    ProblemKind::UnparsableContainer,
+                    format!("cannot read the GTM container: {e}"),
+                );
                 return Scan::default();
             }
         };
         let mut scan = Scan::default();
         for tag in &container.html_tags {
             let label = tag.tag_id.as_ref().map(|id| format!("tag {id}"));
-            let origin = Origin { source: url, text: None, offset: 0, tag: label.as_deref() };
+            let origin = Origin {
+                source: url,
+                text: None,
+                offset: 0,
+                tag: label.as_deref(),
+            };
             let doc = html::parse(&tag.html);
             for script in doc.scripts.iter().filter(|s| s.kind == ScriptKind::Code) {
                 match script.src.as_deref() {
@@ -450,7 +617,12 @@ impl Ctx<'_> {
             Some(id) => format!("{} (tag {id})", template.template),
             None => template.template.clone(),
         };
-        let origin = Origin { source: url, text: None, offset: 0, tag: Some(&label) };
+        let origin = Origin {
+            source: url,
+            text: None,
+            offset: 0,
+            tag: Some(&label),
+        };
         // Try the template's own parameters in place of the URL's wildcard, then a stand-in.
         let values = template.params.iter().map(|(_, v)| v.as_str()).chain(["0"]);
         for (n, value) in values.enumerate() {
@@ -459,9 +631,16 @@ impl Ctx<'_> {
                 continue;
             }
             let from_param = n < template.params.len();
-            for install in scan.installs.iter_mut().chain(scan.segment_candidates.iter_mut()) {
+            for install in scan
+                .installs
+                .iter_mut()
+                .chain(scan.segment_candidates.iter_mut())
+            {
                 install.evidence.signature = "gtm-template-inject-script".into();
-                install.evidence.snippet = format!("custom template {} may inject {}", template.template, template.url);
+                install.evidence.snippet = format!(
+                    "custom template {} may inject {}",
+                    template.template, template.url
+                );
                 if !from_param {
                     install.id = None;
                 }
@@ -474,15 +653,29 @@ impl Ctx<'_> {
     /// Read each Segment install's settings, confirm candidates, and add the Heap it loads.
     fn follow_segment(&self, scan: &mut Scan) {
         let mut heap = Vec::new();
-        for segment in scan.installs.iter_mut().filter(|i| i.vendor == Vendor::Segment) {
+        for segment in scan
+            .installs
+            .iter_mut()
+            .filter(|i| i.vendor == Vendor::Segment)
+        {
             if let Some(settings) = self.segment_settings(segment) {
-                heap.extend(inventory::heap_from_settings(segment, &settings, &settings_url(segment)));
+                heap.extend(inventory::heap_from_settings(
+                    segment,
+                    &settings,
+                    &settings_url(segment),
+                ));
             }
         }
         for mut candidate in std::mem::take(&mut scan.segment_candidates) {
-            let Some(settings) = self.segment_settings(&mut candidate) else { continue };
+            let Some(settings) = self.segment_settings(&mut candidate) else {
+                continue;
+            };
             if settings.has_segment_io {
-                heap.extend(inventory::heap_from_settings(&candidate, &settings, &settings_url(&candidate)));
+                heap.extend(inventory::heap_from_settings(
+                    &candidate,
+                    &settings,
+                    &settings_url(&candidate),
+                ));
                 scan.installs.push(candidate);
             }
         }
@@ -492,18 +685,30 @@ impl Ctx<'_> {
     /// The settings of a Segment install, recording in `install.settings` what became of them.
     fn segment_settings(&self, install: &mut Install) -> Option<Settings> {
         if install.settings.as_deref() == Some("embedded") {
-            self.unverified("segment-settings", &install.evidence.source, "settings are embedded in the bundle (cdnSettings): not read");
+            self.unverified(
+                "segment-settings",
+                &install.evidence.source,
+                "settings are embedded in the bundle (cdnSettings): not read",
+            );
             return None;
         }
         let url = settings_url(install);
         if install.id.is_none() {
             install.settings = Some("unavailable".into());
-            self.unverified("segment-settings", &install.evidence.source, "the write key could not be read, so Segment's settings were not fetched");
+            self.unverified(
+                "segment-settings",
+                &install.evidence.source,
+                "the write key could not be read, so Segment's settings were not fetched",
+            );
             return None;
         }
         if self.opts.offline {
             install.settings = Some("offline".into());
-            self.unverified("segment-settings", &url, "--offline: not fetched, so whether Segment loads Heap is unknown");
+            self.unverified(
+                "segment-settings",
+                &url,
+                "--offline: not fetched, so whether Segment loads Heap is unknown",
+            );
             return None;
         }
         let settings = self.settings.get_or(&url, || {
@@ -511,19 +716,37 @@ impl Ctx<'_> {
             match segment_settings::parse_settings(&text) {
                 Ok(s) => Some(s),
                 Err(e) => {
-                    self.problem(&url, ProblemKind::InvalidSettings, format!("cannot read Segment settings: {e}"));
+                    self.problem(
+                        &url,
+                        ProblemKind::InvalidSettings,
+                        format!("cannot read Segment settings: {e}"),
+                    );
                     None
                 }
             }
         });
-        install.settings = Some(if settings.is_some() { "fetched" } else { "error" }.into());
+        install.settings = Some(
+            if settings.is_some() {
+                "fetched"
+            } else {
+                "error"
+            }
+            .into(),
+        );
         (*settings).clone()
     }
 }
 
 fn settings_url(install: &Install) -> String {
-    let cdn = install.cdn.as_deref().unwrap_or("https://cdn.segment.com").trim_end_matches('/');
-    format!("{cdn}/v1/projects/{}/settings", install.id.as_deref().unwrap_or(""))
+    let cdn = install
+        .cdn
+        .as_deref()
+        .unwrap_or("https://cdn.segment.com")
+        .trim_end_matches('/');
+    format!(
+        "{cdn}/v1/projects/{}/settings",
+        install.id.as_deref().unwrap_or("")
+    )
 }
 
 fn path_and_query(url: &Url) -> String {
@@ -535,8 +758,8 @@ fn path_and_query(url: &Url) -> String {
 
 /// Links to these are not pages.
 const ASSET_EXTENSIONS: &[&str] = &[
-    "pdf", "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "zip", "gz", "css", "js", "mjs", "json", "xml", "txt",
-    "mp4", "mp3", "webm", "woff", "woff2", "ttf", "csv", "xlsx", "docx",
+    "pdf", "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "zip", "gz", "css", "js", "mjs",
+    "json", "xml", "txt", "mp4", "mp3", "webm", "woff", "woff2", "ttf", "csv", "xlsx", "docx",
 ];
 
 /// Run `f` over `items` on up to `workers` threads, keeping the input order.
@@ -553,6 +776,10 @@ fn parallel<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R +
             });
         }
     });
-    results.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().flatten().collect()
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .flatten()
+        .collect()
 }
-

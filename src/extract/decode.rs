@@ -14,7 +14,13 @@ pub enum Body {
 
 /// Whether a `Content-Type` (or its absence, with a sniff of the body) means HTML.
 pub fn is_html(content_type: Option<&str>, body: &[u8]) -> bool {
-    match content_type.map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase()) {
+    match content_type.map(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    }) {
         Some(ty) if !ty.is_empty() => ty == "text/html" || ty == "application/xhtml+xml",
         _ => body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<'),
     }
@@ -28,12 +34,21 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Body {
     }
     let declared = Encoding::for_bom(body)
         .map(|(e, _)| e)
-        .or_else(|| content_type.and_then(charset_param).and_then(|l| Encoding::for_label(l.as_bytes())))
+        .or_else(|| {
+            content_type
+                .and_then(charset_param)
+                .and_then(|l| Encoding::for_label(l.as_bytes()))
+        })
         .or_else(|| meta_charset(head).and_then(|l| Encoding::for_label(l.as_bytes())));
     match declared {
         Some(encoding) => {
             let (text, _, errors) = encoding.decode(body);
-            let note = errors.then(|| format!("some bytes are not valid {}; they were replaced", encoding.name()));
+            let note = errors.then(|| {
+                format!(
+                    "some bytes are not valid {}; they were replaced",
+                    encoding.name()
+                )
+            });
             Body::Text {
                 text: text.into_owned(),
                 note,
@@ -59,7 +74,9 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Body {
 fn charset_param(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=')?;
-        k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches(['"', '\'']).to_owned())
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches(['"', '\'']).to_owned())
     })
 }
 
@@ -86,18 +103,27 @@ mod tests {
     #[test]
     fn declared_charsets() {
         let latin1 = b"<html><head><meta charset=\"iso-8859-1\"></head><body>caf\xe9</body></html>";
-        let Body::Text { text, note } = decode(latin1, None) else { panic!() };
+        let Body::Text { text, note } = decode(latin1, None) else {
+            panic!()
+        };
         assert!(text.contains("café") && note.is_none());
-        let Body::Text { text, .. } = decode(b"caf\xe9", Some("text/html; charset=windows-1252")) else { panic!() };
+        let Body::Text { text, .. } = decode(b"caf\xe9", Some("text/html; charset=windows-1252"))
+        else {
+            panic!()
+        };
         assert_eq!(text, "café");
         let sjis = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=Shift_JIS\">\x93\xfa\x96\x7b";
-        let Body::Text { text, .. } = decode(sjis, None) else { panic!() };
+        let Body::Text { text, .. } = decode(sjis, None) else {
+            panic!()
+        };
         assert!(text.ends_with("日本"), "{text}");
     }
 
     #[test]
     fn undeclared_non_utf8_is_noted() {
-        let Body::Text { text, note } = decode(b"<p>caf\xe9</p>", Some("text/html")) else { panic!() };
+        let Body::Text { text, note } = decode(b"<p>caf\xe9</p>", Some("text/html")) else {
+            panic!()
+        };
         assert!(text.contains("café"));
         assert!(note.unwrap().contains("windows-1252"));
     }

@@ -87,7 +87,8 @@ pub fn scan_src(sigs: &Signatures, url: &str, origin: &Origin) -> Scan {
     for p in &sigs.segment.src {
         if let Some(c) = p.regex.captures(url) {
             let host = group(&c, "host").unwrap_or_default();
-            let mut install = Install::new(Vendor::Segment, group(&c, "id"), Via::Native, evidence(p));
+            let mut install =
+                Install::new(Vendor::Segment, group(&c, "id"), Via::Native, evidence(p));
             install.cdn = Some(format!("https://{host}"));
             classify_segment(&sigs.segment, &host, install, &mut scan);
         }
@@ -102,8 +103,11 @@ pub fn scan_src(sigs: &Signatures, url: &str, origin: &Origin) -> Scan {
     for tm in [&sigs.tealium, &sigs.adobe_launch] {
         for p in &tm.src {
             if let Some(c) = p.regex.captures(url) {
-                let mut install = Install::new(tm.vendor, group(&c, "id"), Via::Native, evidence(p));
-                install.options.insert("url".into(), Value::String(https(url)));
+                let mut install =
+                    Install::new(tm.vendor, group(&c, "id"), Via::Native, evidence(p));
+                install
+                    .options
+                    .insert("url".into(), Value::String(https(url)));
                 scan.installs.push(install);
             }
         }
@@ -135,7 +139,11 @@ fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut 
     let anchors: Vec<(usize, usize, &Pattern)> = sigs
         .anchor
         .iter()
-        .flat_map(|p| p.regex.find_iter(code).map(move |m| (m.start(), m.len(), p)))
+        .flat_map(|p| {
+            p.regex
+                .find_iter(code)
+                .map(move |m| (m.start(), m.len(), p))
+        })
         .collect();
     let Some(&(first_at, first_len, first)) = anchors.iter().min_by_key(|a| a.0) else {
         return;
@@ -150,8 +158,18 @@ fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut 
     for p in &sigs.call {
         for m in p.regex.find_iter(code) {
             let args = jsobj::call_args(code, m.end() - 1);
-            let options = args.values.iter().skip(1).find_map(Arg::as_object).cloned().unwrap_or_default();
-            let id = args.values.first().and_then(|a| text_or_resolved(code, a)).filter(|id| is_heap_id(id));
+            let options = args
+                .values
+                .iter()
+                .skip(1)
+                .find_map(Arg::as_object)
+                .cloned()
+                .unwrap_or_default();
+            let id = args
+                .values
+                .first()
+                .and_then(|a| text_or_resolved(code, a))
+                .filter(|id| is_heap_id(id));
             let Some(id) = id else {
                 unresolved.get_or_insert((m.start(), args.end - m.start(), p, options));
                 continue;
@@ -173,7 +191,12 @@ fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut 
             Some((at, len, p, options)) => (at, len, p.name.as_str(), options),
             None => (first_at, first_len, first.name.as_str(), Map::new()),
         };
-        let mut install = Install::new(Vendor::Heap, None, Via::Native, origin.evidence(code, at, len, name));
+        let mut install = Install::new(
+            Vendor::Heap,
+            None,
+            Via::Native,
+            origin.evidence(code, at, len, name),
+        );
         install.sdk = sdk_near(at);
         install.options = options;
         out.push(install);
@@ -188,15 +211,29 @@ fn is_heap_id(id: &str) -> bool {
 fn is_write_key(key: &str) -> bool {
     let upper = key.to_ascii_uppercase();
     (6..=64).contains(&key.len())
-        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         && key.bytes().any(|b| b.is_ascii_alphabetic())
-        && !upper.contains("YOUR_") && !upper.contains("WRITE_KEY")
+        && !upper.contains("YOUR_")
+        && !upper.contains("WRITE_KEY")
 }
+
+/// A write key where it was found: offset, length, key, load options, signature name.
+type KeyAt = (usize, usize, String, Map<String, Value>, String);
 
 fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &mut Scan) {
     analytics_next_in_code(sigs, code, origin, scan);
-    let anchors: Vec<regex::Captures> = sigs.anchor.iter().flat_map(|p| p.regex.captures_iter(code)).collect();
-    let Some(first) = anchors.iter().filter_map(|c| c.get(0)).min_by_key(|m| m.start()) else {
+    let anchors: Vec<regex::Captures> = sigs
+        .anchor
+        .iter()
+        .flat_map(|p| p.regex.captures_iter(code))
+        .collect();
+    let Some(first) = anchors
+        .iter()
+        .filter_map(|c| c.get(0))
+        .min_by_key(|m| m.start())
+    else {
         return;
     };
     let loader_host = anchors.iter().find_map(|c| group(c, "host"));
@@ -204,7 +241,7 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
     let snippet_version = first_capture(sigs, "snippet_version", code);
 
     // Write keys with their load options, in order of appearance.
-    let mut keys: Vec<(usize, usize, String, Map<String, Value>, String)> = Vec::new();
+    let mut keys: Vec<KeyAt> = Vec::new();
     for p in sigs.call.iter().filter(|p| p.name == "segment-load") {
         for m in p.regex.find_iter(code) {
             let dot = m.start() + 1;
@@ -213,16 +250,34 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
                 continue;
             }
             let args = jsobj::call_args(code, m.end() - 1);
-            let Some(key) = args.values.first().and_then(|a| text_or_resolved(code, a)).filter(|k| is_write_key(k)) else {
+            let Some(key) = args
+                .values
+                .first()
+                .and_then(|a| text_or_resolved(code, a))
+                .filter(|k| is_write_key(k))
+            else {
                 continue;
             };
-            let options = args.values.get(1).and_then(Arg::as_object).cloned().unwrap_or_default();
-            keys.push((m.start(), args.end - m.start(), key, options, p.name.clone()));
+            let options = args
+                .values
+                .get(1)
+                .and_then(Arg::as_object)
+                .cloned()
+                .unwrap_or_default();
+            keys.push((
+                m.start(),
+                args.end - m.start(),
+                key,
+                options,
+                p.name.clone(),
+            ));
         }
     }
     for p in sigs.captures("write_key") {
         for c in p.regex.captures_iter(code) {
-            let (Some(m), Some(key)) = (c.get(0), group(&c, "value")) else { continue };
+            let (Some(m), Some(key)) = (c.get(0), group(&c, "value")) else {
+                continue;
+            };
             if !keys.iter().any(|k| k.2 == key) {
                 keys.push((m.start(), m.len(), key, Map::new(), p.name.clone()));
             }
@@ -230,12 +285,27 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
     }
     keys.sort_by_key(|k| k.0);
     if keys.is_empty() {
-        keys.push((first.start(), first.len(), String::new(), Map::new(), "segment-snippet".into()));
+        keys.push((
+            first.start(),
+            first.len(),
+            String::new(),
+            Map::new(),
+            "segment-snippet".into(),
+        ));
     }
-    let host = cdn.as_deref().and_then(host_of).or(loader_host).unwrap_or_else(|| "cdn.segment.com".to_owned());
+    let host = cdn
+        .as_deref()
+        .and_then(host_of)
+        .or(loader_host)
+        .unwrap_or_else(|| "cdn.segment.com".to_owned());
     for (at, len, key, options, name) in keys {
         let id = (!key.is_empty()).then_some(key);
-        let mut install = Install::new(Vendor::Segment, id, Via::Native, origin.evidence(code, at, len, &name));
+        let mut install = Install::new(
+            Vendor::Segment,
+            id,
+            Via::Native,
+            origin.evidence(code, at, len, &name),
+        );
         install.options = options;
         install.cdn = Some(cdn.clone().unwrap_or_else(|| format!("https://{host}")));
         install.snippet_version = snippet_version.clone();
@@ -245,22 +315,55 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
 
 /// `AnalyticsBrowser.load({ writeKey, cdnURL, cdnSettings }, options)` from `@segment/analytics-next`.
 fn analytics_next_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &mut Scan) {
-    for p in sigs.call.iter().filter(|p| p.name == "segment-analytics-next") {
+    for p in sigs
+        .call
+        .iter()
+        .filter(|p| p.name == "segment-analytics-next")
+    {
         for m in p.regex.find_iter(code) {
             let args = jsobj::call_args(code, m.end() - 1);
-            let Some(settings) = args.values.first().and_then(Arg::as_object) else { continue };
+            let Some(settings) = args.values.first().and_then(Arg::as_object) else {
+                continue;
+            };
             // jsobj keeps a non-literal value as its source text: look at the source to tell which.
-            let literal = Regex::new(r#"writeKey\s*:\s*["'`]"#).is_ok_and(|re| re.is_match(&code[m.start()..args.end]));
+            let call = &code[m.start()..args.end];
+            let literal = call.split("writeKey").skip(1).any(|rest| {
+                let rest = rest.trim_start();
+                rest.strip_prefix(':')
+                    .is_some_and(|v| v.trim_start().starts_with(['"', '\'', '`']))
+            });
             let key = settings
                 .get("writeKey")
                 .and_then(|v| v.as_str())
-                .and_then(|v| if literal { Some(v.to_owned()) } else { resolve_ident(code, v) })
+                .and_then(|v| {
+                    if literal {
+                        Some(v.to_owned())
+                    } else {
+                        resolve_ident(code, v)
+                    }
+                })
                 .filter(|k| is_write_key(k));
-            let mut install =
-                Install::new(Vendor::Segment, key, Via::Native, origin.evidence(code, m.start(), args.end - m.start(), &p.name));
-            install.options = args.values.get(1).and_then(Arg::as_object).cloned().unwrap_or_default();
-            let cdn = settings.get("cdnURL").and_then(|v| v.as_str()).filter(|v| v.starts_with("http"));
-            install.cdn = Some(cdn.unwrap_or("https://cdn.segment.com").trim_end_matches('/').to_owned());
+            let mut install = Install::new(
+                Vendor::Segment,
+                key,
+                Via::Native,
+                origin.evidence(code, m.start(), args.end - m.start(), &p.name),
+            );
+            install.options = args
+                .values
+                .get(1)
+                .and_then(Arg::as_object)
+                .cloned()
+                .unwrap_or_default();
+            let cdn = settings
+                .get("cdnURL")
+                .and_then(|v| v.as_str())
+                .filter(|v| v.starts_with("http"));
+            install.cdn = Some(
+                cdn.unwrap_or("https://cdn.segment.com")
+                    .trim_end_matches('/')
+                    .to_owned(),
+            );
             install.snippet_version = Some("npm".into());
             if settings.contains_key("cdnSettings") {
                 install.settings = Some("embedded".into());
@@ -288,10 +391,15 @@ fn segment_calls(sigs: &VendorSignatures, code: &str, origin: &Origin) -> Vec<Se
     let mut calls = Vec::new();
     for p in &sigs.api {
         for c in p.regex.captures_iter(code) {
-            let (Some(m), Some(method)) = (c.get(0), group(&c, "method")) else { continue };
+            let (Some(m), Some(method)) = (c.get(0), group(&c, "method")) else {
+                continue;
+            };
             let args = jsobj::call_args(code, m.end() - 1);
             let email_trait = method == "identify"
-                && args.values.iter().any(|a| a.as_object().is_some_and(|o| o.contains_key("email")));
+                && args
+                    .values
+                    .iter()
+                    .any(|a| a.as_object().is_some_and(|o| o.contains_key("email")));
             calls.push(SegmentCall {
                 method,
                 email_trait,
@@ -304,7 +412,11 @@ fn segment_calls(sigs: &VendorSignatures, code: &str, origin: &Origin) -> Vec<Se
 }
 
 fn gtm_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut Vec<Install>) {
-    let Some(anchor) = sigs.anchor.iter().find_map(|p| p.regex.captures(code).map(|c| (c, p))) else {
+    let Some(anchor) = sigs
+        .anchor
+        .iter()
+        .find_map(|p| p.regex.captures(code).map(|c| (c, p)))
+    else {
         return;
     };
     let (caps, p) = anchor;
@@ -312,7 +424,10 @@ fn gtm_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut V
     let host = group(&caps, "host");
     let options = gtm_options(sigs, code, host);
     let mut ids: Vec<String> = Vec::new();
-    for c in sigs.captures("id").flat_map(|p| p.regex.captures_iter(code)) {
+    for c in sigs
+        .captures("id")
+        .flat_map(|p| p.regex.captures_iter(code))
+    {
         if let Some(id) = group(&c, "value").filter(|id| !ids.contains(id)) {
             ids.push(id);
         }
@@ -336,7 +451,9 @@ fn gtm_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut V
 fn gtm_options(sigs: &VendorSignatures, text: &str, host: Option<String>) -> Map<String, Value> {
     let mut options = Map::new();
     for field in ["data_layer", "gtm_auth", "gtm_preview"] {
-        if let Some(v) = first_capture(sigs, field, text).filter(|v| !(field == "data_layer" && v == "dataLayer")) {
+        if let Some(v) = first_capture(sigs, field, text)
+            .filter(|v| !(field == "data_layer" && v == "dataLayer"))
+        {
             options.insert(field.into(), Value::String(v));
         }
     }
@@ -354,9 +471,16 @@ fn library_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &m
             if out.iter().any(|i| i.vendor == sigs.vendor && i.id == id) {
                 continue;
             }
-            let mut install = Install::new(sigs.vendor, id, Via::Native, origin.evidence(code, m.start(), m.len(), &p.name));
+            let mut install = Install::new(
+                sigs.vendor,
+                id,
+                Via::Native,
+                origin.evidence(code, m.start(), m.len(), &p.name),
+            );
             if let Some(url) = group(&c, "url") {
-                install.options.insert("url".into(), Value::String(https(&url)));
+                install
+                    .options
+                    .insert("url".into(), Value::String(https(&url)));
             }
             out.push(install);
         }
@@ -368,7 +492,8 @@ fn group(c: &regex::Captures, name: &str) -> Option<String> {
 }
 
 fn first_capture(sigs: &VendorSignatures, field: &str, text: &str) -> Option<String> {
-    sigs.captures(field).find_map(|p| p.regex.captures(text).and_then(|c| group(&c, "value")))
+    sigs.captures(field)
+        .find_map(|p| p.regex.captures(text).and_then(|c| group(&c, "value")))
 }
 
 /// `//host/path` and `http://host/path` as `https://host/path`.
@@ -378,7 +503,9 @@ fn https(url: &str) -> String {
 }
 
 fn host_of(url: &str) -> Option<String> {
-    url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned))
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
 }
 
 /// The identifier just before a `.` at `dot` (`analytics` in `analytics.load`).
@@ -403,12 +530,21 @@ fn text_or_resolved(code: &str, arg: &Arg) -> Option<String> {
 /// Find `NAME = "value"` or `NAME: "value"` for the last segment of a dotted name.
 fn resolve_ident(code: &str, expr: &str) -> Option<String> {
     let name = expr.rsplit('.').next()?.trim();
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+    {
         return None;
     }
-    let pattern = format!(r#"(?:^|[^\w$]){}\s*[:=]\s*["']([^"'\\]{{1,80}})["']"#, regex::escape(name));
+    let pattern = format!(
+        r#"(?:^|[^\w$]){}\s*[:=]\s*["']([^"'\\]{{1,80}})["']"#,
+        regex::escape(name)
+    );
     let re = Regex::new(&pattern).ok()?;
-    re.captures(code).and_then(|c| c.get(1)).map(|m| m.as_str().to_owned())
+    re.captures(code)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().to_owned())
 }
 
 /// A short one-line excerpt of `code` around a match.
@@ -424,7 +560,10 @@ pub fn excerpt(code: &str, at: usize, len: usize) -> String {
     };
     let start = floor(at.saturating_sub(BEFORE));
     let end = floor((at + len.max(1)).max(start + 40).min(start + MAX));
-    let text: String = code[start..end].split_whitespace().collect::<Vec<_>>().join(" ");
+    let text: String = code[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     text.chars().take(MAX).collect()
 }
 
@@ -435,7 +574,16 @@ mod tests {
 
     fn scan(code: &str) -> Scan {
         let sigs = Signatures::builtin().unwrap();
-        scan_code(sigs, code, &Origin { source: "t.html", text: Some(code), offset: 0, tag: None })
+        scan_code(
+            sigs,
+            code,
+            &Origin {
+                source: "t.html",
+                text: Some(code),
+                offset: 0,
+                tag: None,
+            },
+        )
     }
 
     #[test]
@@ -457,8 +605,16 @@ mod tests {
     fn segment_key_excludes_heap_load_and_placeholders() {
         let code = r#"!function(){var a=window.analytics=window.analytics||[];a.load=function(b){d.src="https://cdn.segment.com/analytics.js/v1/"+b+"/analytics.min.js"};a.SNIPPET_VERSION="4.1.0";heap.load("1234567890");a.load("YOUR_WRITE_KEY");a.load("bKVNiLl0RNlUfe2nS5JiKvEjrZX5mbKY")}();"#;
         let s = scan(code);
-        let keys: Vec<_> = s.installs.iter().filter(|i| i.vendor == Vendor::Segment).map(|i| i.id.clone()).collect();
-        assert_eq!(keys, vec![Some("bKVNiLl0RNlUfe2nS5JiKvEjrZX5mbKY".to_owned())]);
+        let keys: Vec<_> = s
+            .installs
+            .iter()
+            .filter(|i| i.vendor == Vendor::Segment)
+            .map(|i| i.id.clone())
+            .collect();
+        assert_eq!(
+            keys,
+            vec![Some("bKVNiLl0RNlUfe2nS5JiKvEjrZX5mbKY".to_owned())]
+        );
         assert_eq!(s.installs[0].snippet_version.as_deref(), Some("4.1.0"));
     }
 
@@ -468,7 +624,10 @@ mod tests {
         let s = scan(proxy);
         assert!(s.installs.is_empty());
         assert_eq!(s.segment_candidates.len(), 1);
-        assert_eq!(s.segment_candidates[0].cdn.as_deref(), Some("https://evs.example-proxy.com"));
+        assert_eq!(
+            s.segment_candidates[0].cdn.as_deref(),
+            Some("https://evs.example-proxy.com")
+        );
         let clone = r#"analytics.load=function(t){e.src="https://cdn.astronomer.io/analytics.js/v1/"+t+"/analytics.min.js"};analytics.SNIPPET_VERSION="4.1.0";analytics.load("AbCdEfGh12345678AbCdEfGh12345678");"#;
         let s = scan(clone);
         assert!(s.installs.is_empty() && s.segment_candidates.is_empty());
@@ -479,15 +638,30 @@ mod tests {
         let code = r#"const WRITE_KEY="Zx81LmQp3RstUvW0yAbC4dEfGh5iJkLm";export const analytics=AnalyticsBrowser.load({writeKey:WRITE_KEY},{integrations:{Heap:false}});"#;
         let s = scan(code);
         assert_eq!(s.installs.len(), 1);
-        assert_eq!(s.installs[0].id.as_deref(), Some("Zx81LmQp3RstUvW0yAbC4dEfGh5iJkLm"));
-        assert_eq!(s.installs[0].options["integrations"]["Heap"], Value::Bool(false));
+        assert_eq!(
+            s.installs[0].id.as_deref(),
+            Some("Zx81LmQp3RstUvW0yAbC4dEfGh5iJkLm")
+        );
+        assert_eq!(
+            s.installs[0].options["integrations"]["Heap"],
+            Value::Bool(false)
+        );
     }
 
     #[test]
     fn segment_calls_with_email() {
-        let s = scan(r#"analytics.identify("u1", {email: "a@b.c"}); analytics.page(); window.analytics.track("x")"#);
-        let calls: Vec<_> = s.calls.iter().map(|c| (c.method.as_str(), c.email_trait)).collect();
-        assert_eq!(calls, vec![("identify", true), ("page", false), ("track", false)]);
+        let s = scan(
+            r#"analytics.identify("u1", {email: "a@b.c"}); analytics.page(); window.analytics.track("x")"#,
+        );
+        let calls: Vec<_> = s
+            .calls
+            .iter()
+            .map(|c| (c.method.as_str(), c.email_trait))
+            .collect();
+        assert_eq!(
+            calls,
+            vec![("identify", true), ("page", false), ("track", false)]
+        );
     }
 
     #[test]

@@ -99,9 +99,10 @@ pub fn parse(html: &str) -> Document {
             "noscript" if !tag.self_closing => noscript_depth += 1,
             "a" | "area" => doc.links.extend(tag.attr("href").map(str::to_owned)),
             "link" => {
-                let alternate = tag
-                    .attr("rel")
-                    .is_some_and(|r| r.split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case("alternate")));
+                let alternate = tag.attr("rel").is_some_and(|r| {
+                    r.split_ascii_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case("alternate"))
+                });
                 if alternate {
                     doc.links.extend(tag.attr("href").map(str::to_owned));
                 }
@@ -114,7 +115,9 @@ pub fn parse(html: &str) -> Document {
                     doc.meta_csp.extend(tag.attr("content").map(str::to_owned));
                 }
             }
-            "base" if doc.base_href.is_none() => doc.base_href = tag.attr("href").map(str::to_owned),
+            "base" if doc.base_href.is_none() => {
+                doc.base_href = tag.attr("href").map(str::to_owned)
+            }
             _ => {}
         }
         if tag.name == "iframe" {
@@ -135,12 +138,17 @@ pub fn parse(html: &str) -> Document {
 /// 1-based line number of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> u32 {
     let end = offset.min(text.len());
-    let lines = text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count();
+    let lines = text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
     u32::try_from(lines + 1).unwrap_or(u32::MAX)
 }
 
 fn script_kind(ty: Option<&str>) -> ScriptKind {
-    let Some(ty) = ty else { return ScriptKind::Code };
+    let Some(ty) = ty else {
+        return ScriptKind::Code;
+    };
     let ty = ty.trim().to_ascii_lowercase();
     let ty = ty.split(';').next().unwrap_or("").trim();
     let code = ty.is_empty()
@@ -164,7 +172,9 @@ fn note_privacy(tag: &StartTag, privacy: &mut Privacy) {
             "data-heap-redact-text" => privacy.redact_text += 1,
             "data-heap-redact-attributes" => privacy.redact_attributes += 1,
             "heap-ignore" => privacy.heap_ignore += 1,
-            "class" if value.split_ascii_whitespace().any(|c| c == "heap-ignore") => privacy.heap_ignore += 1,
+            "class" if value.split_ascii_whitespace().any(|c| c == "heap-ignore") => {
+                privacy.heap_ignore += 1
+            }
             _ => {}
         }
     }
@@ -180,7 +190,10 @@ struct StartTag {
 
 impl StartTag {
     fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -204,7 +217,10 @@ fn parse_start_tag(html: &str, start: usize) -> StartTag {
         }
         self_closing = false;
         let name_start = i;
-        while i < bytes.len() && !matches!(bytes[i], b'=' | b'>' | b'/') && !bytes[i].is_ascii_whitespace() {
+        while i < bytes.len()
+            && !matches!(bytes[i], b'=' | b'>' | b'/')
+            && !bytes[i].is_ascii_whitespace()
+        {
             i += 1;
         }
         // Always advance, even on a stray `=`: the loop must make progress on any input.
@@ -226,7 +242,10 @@ fn parse_start_tag(html: &str, start: usize) -> StartTag {
             value = decode_entities(raw);
             i = next;
         }
-        if !attrs.iter().any(|(n, _): &(String, String)| *n == attr_name) {
+        if !attrs
+            .iter()
+            .any(|(n, _): &(String, String)| *n == attr_name)
+        {
             attrs.push((attr_name, value));
         }
     }
@@ -257,7 +276,9 @@ fn attr_value(html: &str, start: usize) -> (&str, usize) {
 
 fn tag_name(bytes: &[u8], start: usize) -> (String, usize) {
     let mut end = start;
-    while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'-' | b':' | b'_')) {
+    while end < bytes.len()
+        && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'-' | b':' | b'_'))
+    {
         end += 1;
     }
     let name = String::from_utf8_lossy(&bytes[start..end]).to_ascii_lowercase();
@@ -280,7 +301,10 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if from > hay.len() {
         return None;
     }
-    hay[from..].windows(needle.len()).position(|w| w == needle).map(|p| p + from)
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
 }
 
 fn find_ci(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
@@ -303,7 +327,9 @@ pub fn decode_entities(s: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        let end = rest[1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '#')).map(|e| e + 1);
+        let end = rest[1..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
+            .map(|e| e + 1);
         let (entity, after) = match end {
             Some(e) => (&rest[1..e], &rest[e..]),
             None => (&rest[1..], ""),
@@ -373,7 +399,11 @@ mod tests {
             <script type=module>m()</script><noscript><script>n()</script>\
             <iframe src=\"https://www.googletagmanager.com/ns.html?id=GTM-ABC123\"></iframe></noscript>";
         let doc = parse(html);
-        let kinds: Vec<_> = doc.scripts.iter().map(|s| (s.kind, s.in_noscript)).collect();
+        let kinds: Vec<_> = doc
+            .scripts
+            .iter()
+            .map(|s| (s.kind, s.in_noscript))
+            .collect();
         assert_eq!(
             kinds,
             vec![
@@ -408,8 +438,20 @@ mod tests {
     #[test]
     fn broken_markup_never_panics() {
         for html in [
-            "<", "<a", "<a href", "<a href=", "<a href='x", "<script>never closed", "</", "<!--", "<!x", "<a =b>",
-            "<é>", "<a\u{0}>", "<script src=x/>", "<p ====>",
+            "<",
+            "<a",
+            "<a href",
+            "<a href=",
+            "<a href='x",
+            "<script>never closed",
+            "</",
+            "<!--",
+            "<!x",
+            "<a =b>",
+            "<é>",
+            "<a\u{0}>",
+            "<script src=x/>",
+            "<p ====>",
         ] {
             let _ = parse(html);
         }
@@ -419,6 +461,9 @@ mod tests {
 
     #[test]
     fn entities() {
-        assert_eq!(decode_entities("a&amp;b&#38;c&#x26;d&unknown;e&"), "a&b&c&d&unknown;e&");
+        assert_eq!(
+            decode_entities("a&amp;b&#38;c&#x26;d&unknown;e&"),
+            "a&b&c&d&unknown;e&"
+        );
     }
 }

@@ -47,7 +47,11 @@ impl Arg {
 
 /// Parse the arguments of a call whose `(` is at `open` in `src`.
 pub fn call_args(src: &str, open: usize) -> Args {
-    let mut p = Parser { s: src.as_bytes(), src, pos: open + 1 };
+    let mut p = Parser {
+        s: src.as_bytes(),
+        src,
+        pos: open + 1,
+    };
     let mut values = Vec::new();
     loop {
         p.skip_ws();
@@ -71,12 +75,20 @@ pub fn call_args(src: &str, open: usize) -> Args {
             break;
         }
     }
-    Args { values, end: p.pos.min(src.len()) }
+    Args {
+        values,
+        end: p.pos.min(src.len()),
+    }
 }
 
 /// Parse one value starting at `at`, e.g. an object literal.
 pub fn value_at(src: &str, at: usize) -> Arg {
-    Parser { s: src.as_bytes(), src, pos: at }.value(0)
+    Parser {
+        s: src.as_bytes(),
+        src,
+        pos: at,
+    }
+    .value(0)
 }
 
 struct Parser<'a> {
@@ -108,7 +120,10 @@ impl Parser<'_> {
 
     fn find_from(&self, needle: &[u8]) -> Option<usize> {
         let from = self.pos.min(self.s.len());
-        self.s[from..].windows(needle.len()).position(|w| w == needle).map(|p| p + from)
+        self.s[from..]
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|p| p + from)
     }
 
     fn value(&mut self, depth: usize) -> Arg {
@@ -134,7 +149,13 @@ impl Parser<'_> {
         }
         self.pos = start;
         self.skip_expr();
-        Arg::Expr(self.src.get(start..self.pos).unwrap_or("").trim().to_owned())
+        Arg::Expr(
+            self.src
+                .get(start..self.pos)
+                .unwrap_or("")
+                .trim()
+                .to_owned(),
+        )
     }
 
     /// Skip an expression up to a `,` `)` `}` `]` `;` at nesting level zero.
@@ -196,7 +217,9 @@ impl Parser<'_> {
             b'[' => None, // computed keys are not literals
             _ => {
                 let start = self.pos;
-                while self.peek().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80) {
+                while self.peek().is_some_and(|b| {
+                    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+                }) {
                     self.pos += 1;
                 }
                 (self.pos > start).then(|| self.src.get(start..self.pos).unwrap_or("").to_owned())
@@ -285,19 +308,28 @@ impl Parser<'_> {
 
     fn number(&mut self) -> Option<Value> {
         let start = self.pos;
-        while self.peek().is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')) {
+        while self
+            .peek()
+            .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+        {
             self.pos += 1;
         }
         let text = self.src.get(start..self.pos)?;
         if let Ok(i) = text.parse::<i64>() {
             return Some(Value::Number(i.into()));
         }
-        text.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number)
+        text.parse::<f64>()
+            .ok()
+            .and_then(Number::from_f64)
+            .map(Value::Number)
     }
 
     fn keyword(&mut self) -> Option<Value> {
         let start = self.pos;
-        while self.peek().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$') {
+        while self
+            .peek()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+        {
             self.pos += 1;
         }
         match self.src.get(start..self.pos)? {
@@ -327,11 +359,15 @@ mod tests {
 
     #[test]
     fn minified_heap_load() {
-        let a = args(r#"heap.load('1714017845',{disableTextCapture:!0,secureCookie:!1,trackingServer:"https://h.example.com"});"#);
+        let a = args(
+            r#"heap.load('1714017845',{disableTextCapture:!0,secureCookie:!1,trackingServer:"https://h.example.com"});"#,
+        );
         assert_eq!(a[0].as_text().as_deref(), Some("1714017845"));
         assert_eq!(
             a[1],
-            Arg::Literal(json!({"disableTextCapture": true, "secureCookie": false, "trackingServer": "https://h.example.com"}))
+            Arg::Literal(
+                json!({"disableTextCapture": true, "secureCookie": false, "trackingServer": "https://h.example.com"})
+            )
         );
     }
 
@@ -340,7 +376,9 @@ mod tests {
         let a = args("analytics.load(\"k\", { // comment\n integrations: { 'All': false, \"Google Analytics\": true, Heap: { appId: 123 } }, obfuscate: true })");
         assert_eq!(
             a[1],
-            Arg::Literal(json!({"integrations": {"All": false, "Google Analytics": true, "Heap": {"appId": 123}}, "obfuscate": true}))
+            Arg::Literal(
+                json!({"integrations": {"All": false, "Google Analytics": true, "Heap": {"appId": 123}}, "obfuscate": true})
+            )
         );
     }
 
@@ -348,7 +386,10 @@ mod tests {
     fn expressions_are_kept_as_text() {
         let a = args("heap.load(this.options.appId, {ingestServer: cfg.host + '/i', list: [1, f(2)]}, \"a\" + b)");
         assert_eq!(a[0], Arg::Expr("this.options.appId".into()));
-        assert_eq!(a[1], Arg::Literal(json!({"ingestServer": "cfg.host + '/i'", "list": [1, "f(2)"]})));
+        assert_eq!(
+            a[1],
+            Arg::Literal(json!({"ingestServer": "cfg.host + '/i'", "list": [1, "f(2)"]}))
+        );
         assert_eq!(a[2], Arg::Expr("\"a\" + b".into()));
     }
 
@@ -356,12 +397,27 @@ mod tests {
     fn escapes_and_shorthand() {
         let a = args(r#"load("a\u0041\x42\/c", {writeKey, cdnURL: 'https:\/\/x'})"#);
         assert_eq!(a[0].as_text().as_deref(), Some("aAB/c"));
-        assert_eq!(a[1], Arg::Literal(json!({"writeKey": "writeKey", "cdnURL": "https://x"})));
+        assert_eq!(
+            a[1],
+            Arg::Literal(json!({"writeKey": "writeKey", "cdnURL": "https://x"}))
+        );
     }
 
     #[test]
     fn garbage_never_panics() {
-        for src in ["f(", "f({", "f({a:", "f('", "f(\"\\", "f({[x]:1})", "f(!", "f(-)", "f({a b})", "f(é{ü:1})", "f(\\u00"] {
+        for src in [
+            "f(",
+            "f({",
+            "f({a:",
+            "f('",
+            "f(\"\\",
+            "f({[x]:1})",
+            "f(!",
+            "f(-)",
+            "f({a b})",
+            "f(é{ü:1})",
+            "f(\\u00",
+        ] {
             let _ = call_args(src, 1);
         }
         let deep = format!("f({}1{})", "[".repeat(100), "]".repeat(100));

@@ -13,10 +13,19 @@ use crate::model::{Sdk, Vendor};
 /// The built-in signature files, in the order they are applied.
 const BUILTIN: &[(&str, &str)] = &[
     ("rules/heap.toml", include_str!("../../rules/heap.toml")),
-    ("rules/segment.toml", include_str!("../../rules/segment.toml")),
+    (
+        "rules/segment.toml",
+        include_str!("../../rules/segment.toml"),
+    ),
     ("rules/gtm.toml", include_str!("../../rules/gtm.toml")),
-    ("rules/tealium.toml", include_str!("../../rules/tealium.toml")),
-    ("rules/adobe-launch.toml", include_str!("../../rules/adobe-launch.toml")),
+    (
+        "rules/tealium.toml",
+        include_str!("../../rules/tealium.toml"),
+    ),
+    (
+        "rules/adobe-launch.toml",
+        include_str!("../../rules/adobe-launch.toml"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +71,9 @@ pub struct VendorSignatures {
 impl VendorSignatures {
     /// The `[[capture]]` patterns for one field.
     pub fn captures<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a Pattern> + 'a {
-        self.capture.iter().filter(move |p| p.field.as_deref() == Some(field))
+        self.capture
+            .iter()
+            .filter(move |p| p.field.as_deref() == Some(field))
     }
 }
 
@@ -80,7 +91,9 @@ impl Signatures {
     /// The built-in signatures, parsed and compiled on first use.
     pub fn builtin() -> Result<&'static Signatures, &'static SignatureError> {
         static BUILT: OnceLock<Result<Signatures, SignatureError>> = OnceLock::new();
-        BUILT.get_or_init(|| Signatures::from_files(BUILTIN)).as_ref()
+        BUILT
+            .get_or_init(|| Signatures::from_files(BUILTIN))
+            .as_ref()
     }
 
     /// Parse and compile signature files given as `(name, text)`.
@@ -90,10 +103,13 @@ impl Signatures {
             all.push(compile(file, text)?);
         }
         let mut take = |vendor: Vendor| {
-            all.iter().position(|v| v.vendor == vendor).map(|i| all.swap_remove(i)).ok_or(SignatureError::Missing {
-                file: "rules/".into(),
-                vendor: vendor.as_str(),
-            })
+            all.iter()
+                .position(|v| v.vendor == vendor)
+                .map(|i| all.swap_remove(i))
+                .ok_or(SignatureError::Missing {
+                    file: "rules/".into(),
+                    vendor: vendor.as_str(),
+                })
         };
         Ok(Signatures {
             heap: take(Vendor::Heap)?,
@@ -194,14 +210,21 @@ mod tests {
 
     #[test]
     fn a_bad_regex_names_its_file_and_signature() {
-        let err = Signatures::from_files(&[("rules/x.toml", "vendor = \"heap\"\n[[src]]\nname = \"bad\"\npattern = \"(\"\n")])
-            .unwrap_err();
-        assert!(err.to_string().contains("rules/x.toml: signature `bad`"), "{err}");
+        let err = Signatures::from_files(&[(
+            "rules/x.toml",
+            "vendor = \"heap\"\n[[src]]\nname = \"bad\"\npattern = \"(\"\n",
+        )])
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("rules/x.toml: signature `bad`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn unknown_keys_are_rejected() {
-        let err = Signatures::from_files(&[("rules/x.toml", "vendor = \"heap\"\npatern = 1\n")]).unwrap_err();
+        let err = Signatures::from_files(&[("rules/x.toml", "vendor = \"heap\"\npatern = 1\n")])
+            .unwrap_err();
         assert!(err.to_string().contains("patern"), "{err}");
     }
 }

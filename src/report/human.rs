@@ -47,7 +47,12 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     }
     render_findings(report, p, out)?;
     if let Some(rec) = &report.recommendation {
-        writeln!(out, "{} install Heap {}", p.bold("Recommendation:"), p.bold(&format!("via {}", rec.install_path)))?;
+        writeln!(
+            out,
+            "{} install Heap {}",
+            p.bold("Recommendation:"),
+            p.bold(&format!("via {}", rec.install_path))
+        )?;
         for reason in &rec.reasons {
             writeln!(out, "  - {reason}")?;
         }
@@ -57,22 +62,49 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         writeln!(out)?;
     }
     if !report.problems.is_empty() {
-        writeln!(out, "{}", p.bold(&format!("Problems ({})", report.problems.len())))?;
+        writeln!(
+            out,
+            "{}",
+            p.bold(&format!("Problems ({})", report.problems.len()))
+        )?;
         for problem in &report.problems {
-            let kind = serde_json::to_value(problem.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            writeln!(out, "  {} {}  {}", p.red(&format!("{kind:<20}")), problem.url, p.dim(&problem.message))?;
+            let kind = serde_json::to_value(problem.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {} {}  {}",
+                p.red(&format!("{kind:<20}")),
+                problem.url,
+                p.dim(&problem.message)
+            )?;
         }
         writeln!(out)?;
     }
     if !report.unverified.is_empty() {
-        writeln!(out, "{}", p.bold(&format!("Not verified ({})", report.unverified.len())))?;
+        writeln!(
+            out,
+            "{}",
+            p.bold(&format!("Not verified ({})", report.unverified.len()))
+        )?;
         for u in &report.unverified {
-            writeln!(out, "  {} {}  {}", p.yellow(&format!("{:<20}", u.kind)), u.url, p.dim(&u.reason))?;
+            writeln!(
+                out,
+                "  {} {}  {}",
+                p.yellow(&format!("{:<20}", u.kind)),
+                u.url,
+                p.dim(&u.reason)
+            )?;
         }
         writeln!(out)?;
     }
     let s = &report.summary;
-    let ids = if s.heap_app_ids.is_empty() { "none".to_owned() } else { s.heap_app_ids.join(", ") };
+    let ids = if s.heap_app_ids.is_empty() {
+        "none".to_owned()
+    } else {
+        s.heap_app_ids.join(", ")
+    };
     writeln!(
         out,
         "{} {} pages audited, {} with Heap, {} with errors; Heap app ids: {}; {} problems; {} findings",
@@ -94,7 +126,12 @@ fn render_page(page: &Page, p: Paint, out: &mut dyn Write) -> io::Result<()> {
     };
     writeln!(out, "{} {status}", p.bold(&page.url))?;
     if !page.redirects.is_empty() {
-        writeln!(out, "  {} {}", p.dim("redirected via"), page.redirects.join(" -> "))?;
+        writeln!(
+            out,
+            "  {} {}",
+            p.dim("redirected via"),
+            page.redirects.join(" -> ")
+        )?;
     }
     if page.error.is_none() && page.installs.is_empty() {
         writeln!(out, "  {}", p.dim("no Heap, Segment or tag manager found"))?;
@@ -127,10 +164,17 @@ fn install_line(i: &Install, p: Paint) -> String {
     let mut how = match i.via {
         Via::Native => "native".to_owned(),
         Via::Segment => format!("via segment {}", i.write_key.as_deref().unwrap_or("?")),
-        via => format!("via {} {}", via.as_str(), i.container.as_deref().unwrap_or("?")),
+        via => format!(
+            "via {} {}",
+            via.as_str(),
+            i.container.as_deref().unwrap_or("?")
+        ),
     };
     if i.via == Via::Segment && i.container.is_some() {
-        how.push_str(&format!(" (itself via {})", i.container.as_deref().unwrap_or("")));
+        how.push_str(&format!(
+            " (itself via {})",
+            i.container.as_deref().unwrap_or("")
+        ));
     }
     let mut details = Vec::new();
     if let Some(sdk) = i.sdk {
@@ -143,7 +187,11 @@ fn install_line(i: &Install, p: Paint) -> String {
         details.push(format!("destination \"{dest}\""));
     }
     if let Some(mode) = i.mode {
-        details.push(if mode == Mode::Device { "device mode".into() } else { "cloud mode".into() });
+        details.push(if mode == Mode::Device {
+            "device mode".into()
+        } else {
+            "cloud mode".into()
+        });
     }
     if let Some(v) = &i.snippet_version {
         details.push(format!("snippet {v}"));
@@ -159,9 +207,17 @@ fn install_line(i: &Install, p: Paint) -> String {
         (None, Some(tag)) => format!("{} {tag}", i.evidence.source),
         (None, None) => i.evidence.source.clone(),
     };
-    let line = format!("{vendor} {id:<34} {how}  {}  {}", details.join(", "), p.dim(&format!("at {place}")));
+    let line = format!(
+        "{vendor} {id:<34} {how}  {}  {}",
+        details.join(", "),
+        p.dim(&format!("at {place}"))
+    );
     match &i.inactive_reason {
-        Some(reason) if !i.active => format!("{} {}", p.dim(&line), p.yellow(&format!("[inactive: {reason}]"))),
+        Some(reason) if !i.active => format!(
+            "{} {}",
+            p.dim(&line),
+            p.yellow(&format!("[inactive: {reason}]"))
+        ),
         _ => line,
     }
 }
@@ -170,7 +226,11 @@ fn render_findings(report: &Report, p: Paint, out: &mut dyn Write) -> io::Result
     if report.findings.is_empty() {
         return Ok(());
     }
-    writeln!(out, "{}", p.bold(&format!("Findings ({})", report.findings.len())))?;
+    writeln!(
+        out,
+        "{}",
+        p.bold(&format!("Findings ({})", report.findings.len()))
+    )?;
     for f in &report.findings {
         let sev = match f.severity {
             Severity::Error => p.red("error"),
@@ -180,8 +240,18 @@ fn render_findings(report: &Report, p: Paint, out: &mut dyn Write) -> io::Result
         writeln!(out, "{sev}[{}] {}: {}", f.code, p.bold(&f.rule), f.message)?;
         for e in &f.evidence {
             let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
-            let tag = e.tag.as_ref().map(|t| format!(" ({t})")).unwrap_or_default();
-            writeln!(out, "  {} {}{line}{tag}  {}", p.dim("-->"), e.source, p.dim(&e.snippet))?;
+            let tag = e
+                .tag
+                .as_ref()
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {} {}{line}{tag}  {}",
+                p.dim("-->"),
+                e.source,
+                p.dim(&e.snippet)
+            )?;
         }
         if f.pages.len() > 1 {
             writeln!(out, "  {} {} pages", p.dim("on"), f.pages.len())?;

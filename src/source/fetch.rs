@@ -26,7 +26,8 @@ impl std::str::FromStr for Remap {
 
     fn from_str(s: &str) -> Result<Remap, String> {
         let mut parts = s.split_whitespace();
-        let (Some(pattern), Some(replacement), None) = (parts.next(), parts.next(), parts.next()) else {
+        let (Some(pattern), Some(replacement), None) = (parts.next(), parts.next(), parts.next())
+        else {
             return Err(format!("expected 'REGEX REPLACEMENT', got '{s}'"));
         };
         let pattern = Regex::new(pattern).map_err(|e| format!("invalid regex '{pattern}': {e}"))?;
@@ -41,7 +42,10 @@ impl std::str::FromStr for Remap {
 pub fn remap(rules: &[Remap], url: &str) -> String {
     for rule in rules {
         if rule.pattern.is_match(url) {
-            let out = rule.pattern.replace(url, rule.replacement.as_str()).into_owned();
+            let out = rule
+                .pattern
+                .replace(url, rule.replacement.as_str())
+                .into_owned();
             if url::Url::parse(&out).is_err() {
                 if let Ok(abs) = std::path::absolute(&out) {
                     if let Ok(file) = url::Url::from_file_path(abs) {
@@ -178,26 +182,45 @@ impl Fetcher {
         let mut seen = HashSet::new();
         loop {
             if !seen.insert(url.clone()) {
-                return Err(error(ProblemKind::RedirectLoop, format!("redirect loop: {} leads back to {url}", redirects.join(" -> "))));
+                return Err(error(
+                    ProblemKind::RedirectLoop,
+                    format!(
+                        "redirect loop: {} leads back to {url}",
+                        redirects.join(" -> ")
+                    ),
+                ));
             }
-            let parsed = url::Url::parse(&url).map_err(|e| error(ProblemKind::Unreachable, format!("invalid URL {url}: {e}")))?;
+            let parsed = url::Url::parse(&url)
+                .map_err(|e| error(ProblemKind::Unreachable, format!("invalid URL {url}: {e}")))?;
             if parsed.scheme() == "file" {
                 return self.read_file(&parsed, redirects);
             }
             if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(error(ProblemKind::Unreachable, format!("unsupported URL scheme `{}`", parsed.scheme())));
+                return Err(error(
+                    ProblemKind::Unreachable,
+                    format!("unsupported URL scheme `{}`", parsed.scheme()),
+                ));
             }
             let response = self.request(&parsed)?;
             let status = response.status();
             if (300..400).contains(&status) {
                 let Some(location) = response.header("location") else {
-                    return Err(error(ProblemKind::HttpStatus, format!("HTTP {status} without a Location header")));
+                    return Err(error(
+                        ProblemKind::HttpStatus,
+                        format!("HTTP {status} without a Location header"),
+                    ));
                 };
-                let next = parsed
-                    .join(location)
-                    .map_err(|e| error(ProblemKind::Unreachable, format!("bad redirect Location '{location}': {e}")))?;
+                let next = parsed.join(location).map_err(|e| {
+                    error(
+                        ProblemKind::Unreachable,
+                        format!("bad redirect Location '{location}': {e}"),
+                    )
+                })?;
                 if redirects.len() >= self.config.max_redirects {
-                    return Err(error(ProblemKind::TooManyRedirects, format!("more than {} redirects", self.config.max_redirects)));
+                    return Err(error(
+                        ProblemKind::TooManyRedirects,
+                        format!("more than {} redirects", self.config.max_redirects),
+                    ));
                 }
                 url = remap(&self.config.remaps, next.as_str());
                 redirects.push(next.to_string());
@@ -237,10 +260,17 @@ impl Fetcher {
         }
     }
 
-    fn read_response(&self, response: ureq::Response, final_url: String, redirects: Vec<String>) -> Fetched {
+    fn read_response(
+        &self,
+        response: ureq::Response,
+        final_url: String,
+        redirects: Vec<String>,
+    ) -> Fetched {
         let status = response.status();
         let content_type = response.header("content-type").map(str::to_owned);
-        let csp = response.header("content-security-policy").map(str::to_owned);
+        let csp = response
+            .header("content-security-policy")
+            .map(str::to_owned);
         let (body, truncated) = read_capped(response.into_reader(), self.config.max_body)
             .map_err(|e| error(io_kind(&e), format!("reading the body failed: {e}")))?;
         Ok(Response {
@@ -258,9 +288,10 @@ impl Fetcher {
         let path = url
             .to_file_path()
             .map_err(|()| error(ProblemKind::Io, format!("not a local path: {url}")))?;
-        let file = std::fs::File::open(&path).map_err(|e| error(ProblemKind::Io, format!("{}: {e}", path.display())))?;
-        let (body, truncated) =
-            read_capped(file, self.config.max_body).map_err(|e| error(ProblemKind::Io, format!("{}: {e}", path.display())))?;
+        let file = std::fs::File::open(&path)
+            .map_err(|e| error(ProblemKind::Io, format!("{}: {e}", path.display())))?;
+        let (body, truncated) = read_capped(file, self.config.max_body)
+            .map_err(|e| error(ProblemKind::Io, format!("{}: {e}", path.display())))?;
         Ok(Response {
             final_url: url.to_string(),
             status: None,
@@ -282,7 +313,10 @@ fn error(kind: ProblemKind, message: String) -> FetchError {
 }
 
 fn io_kind(e: &std::io::Error) -> ProblemKind {
-    if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) {
+    if matches!(
+        e.kind(),
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+    ) {
         ProblemKind::Timeout
     } else {
         ProblemKind::Unreachable
@@ -315,23 +349,35 @@ mod tests {
 
     #[test]
     fn remap_first_match_wins_and_keeps_groups() {
-        let rules: Vec<Remap> = ["https://www\\.googletagmanager\\.com/(.*) http://127.0.0.1:9/gtm/$1", "https://(.*) http://other/$1"]
-            .iter()
-            .map(|s| s.parse().unwrap())
-            .collect();
+        let rules: Vec<Remap> = [
+            "https://www\\.googletagmanager\\.com/(.*) http://127.0.0.1:9/gtm/$1",
+            "https://(.*) http://other/$1",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
         assert_eq!(
             remap(&rules, "https://www.googletagmanager.com/gtm.js?id=GTM-X"),
             "http://127.0.0.1:9/gtm/gtm.js?id=GTM-X"
         );
-        assert_eq!(remap(&rules, "https://cdn.segment.com/a"), "http://other/cdn.segment.com/a");
+        assert_eq!(
+            remap(&rules, "https://cdn.segment.com/a"),
+            "http://other/cdn.segment.com/a"
+        );
         assert_eq!(remap(&rules, "http://plain/"), "http://plain/");
     }
 
     #[test]
     fn remap_to_a_local_path_becomes_a_file_url() {
-        let rule: Remap = "https://cdn\\.segment\\.com/v1/projects/(\\w+)/settings fixtures/segment/$1.json".parse().unwrap();
+        let rule: Remap =
+            "https://cdn\\.segment\\.com/v1/projects/(\\w+)/settings fixtures/segment/$1.json"
+                .parse()
+                .unwrap();
         let out = remap(&[rule], "https://cdn.segment.com/v1/projects/abc/settings");
-        assert!(out.starts_with("file:///") && out.ends_with("/fixtures/segment/abc.json"), "{out}");
+        assert!(
+            out.starts_with("file:///") && out.ends_with("/fixtures/segment/abc.json"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -45,7 +45,9 @@ impl Site {
     pub fn contains(&self, url: &Url) -> bool {
         match self {
             Site::Web { origin } => url.origin().ascii_serialization() == *origin,
-            Site::Dir { root, .. } => url.scheme() == "file" && url.as_str().starts_with(root.as_str()),
+            Site::Dir { root, .. } => {
+                url.scheme() == "file" && url.as_str().starts_with(root.as_str())
+            }
         }
     }
 
@@ -112,7 +114,10 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            if let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(b);
                 i += 3;
                 continue;
