@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
-
 use crate::extract::segment_settings::{DestinationKind, HeapDestination, Settings};
 use crate::model::{Evidence, Install, Mode, Page, Problem, Sdk, Summary, Vendor, Via};
 
@@ -161,11 +159,4 @@ pub fn summarize(pages: &[Page], problems: &[Problem], findings: usize) -> Summa
         problems: problems.len(),
         findings,
     }
-}
-
-/// A JSON object with one string entry, for small option maps.
-pub fn one(key: &str, value: &str) -> Map<String, Value> {
-    let mut map = Map::new();
-    map.insert(key.to_owned(), Value::String(value.to_owned()));
-    map
 }

@@ -207,11 +207,11 @@ fn install_line(i: &Install, p: Paint) -> String {
         (None, Some(tag)) => format!("{} {tag}", i.evidence.source),
         (None, None) => i.evidence.source.clone(),
     };
-    let line = format!(
-        "{vendor} {id:<34} {how}  {}  {}",
-        details.join(", "),
-        p.dim(&format!("at {place}"))
-    );
+    let mut line = format!("{vendor} {id:<34} {how}");
+    if !details.is_empty() {
+        line.push_str(&format!("  {}", details.join(", ")));
+    }
+    line.push_str(&format!("  {}", p.dim(&format!("at {place}"))));
     match &i.inactive_reason {
         Some(reason) if !i.active => format!(
             "{} {}",

@@ -48,12 +48,26 @@ impl Server {
         std::thread::spawn(move || {
             for request in s.incoming_requests() {
                 let root = root.clone();
-                l.lock().unwrap().push(request.url().to_owned());
+                let auth = request
+                    .headers()
+                    .iter()
+                    .any(|h| h.field.equiv("X-Test-Auth"));
+                let entry = if auth {
+                    format!("{} [auth]", request.url())
+                } else {
+                    request.url().to_owned()
+                };
+                l.lock().unwrap().push(entry);
                 h.fetch_add(1, Ordering::SeqCst);
                 std::thread::spawn(move || respond(&root, request));
             }
         });
-        Server { port, log, hits, server }
+        Server {
+            port,
+            log,
+            hits,
+            server,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -64,14 +78,25 @@ impl Server {
     pub fn remaps(&self) -> Vec<String> {
         vec![
             "--remap".into(),
-            format!("https://www\\.googletagmanager\\.com/(.*) http://127.0.0.1:{}/$1", self.port),
+            format!(
+                "https://www\\.googletagmanager\\.com/(.*) http://127.0.0.1:{}/$1",
+                self.port
+            ),
             "--remap".into(),
-            format!("https://cdn\\.segment\\.com/(.*) http://127.0.0.1:{}/$1", self.port),
+            format!(
+                "https://cdn\\.segment\\.com/(.*) http://127.0.0.1:{}/$1",
+                self.port
+            ),
         ]
     }
 
     pub fn requests_for(&self, needle: &str) -> usize {
-        self.log.lock().unwrap().iter().filter(|u| u.contains(needle)).count()
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|u| u.contains(needle))
+            .count()
     }
 }
 
@@ -90,31 +115,59 @@ fn respond(root: &Path, request: tiny_http::Request) {
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     let fixtures = fixtures();
     let response = |status: u16, ty: &str, body: Vec<u8>| {
-        tiny_http::Response::from_data(body).with_status_code(status).with_header(header("Content-Type", ty))
+        tiny_http::Response::from_data(body)
+            .with_status_code(status)
+            .with_header(header("Content-Type", ty))
     };
     let reply = if path == "/gtm.js" {
-        let id = query.split('&').find_map(|kv| kv.strip_prefix("id=")).unwrap_or("");
-        file_or_404(&fixtures.join("gtm").join(format!("{id}.js")), "application/javascript")
-    } else if let Some(key) = path.strip_prefix("/v1/projects/").and_then(|r| r.strip_suffix("/settings")) {
-        file_or_404(&fixtures.join("segment").join(format!("{key}.json")), "application/json")
+        let id = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("id="))
+            .unwrap_or("");
+        file_or_404(
+            &fixtures.join("gtm").join(format!("{id}.js")),
+            "application/javascript",
+        )
+    } else if let Some(key) = path
+        .strip_prefix("/v1/projects/")
+        .and_then(|r| r.strip_suffix("/settings"))
+    {
+        file_or_404(
+            &fixtures.join("segment").join(format!("{key}.json")),
+            "application/json",
+        )
     } else if let Some(code) = path.strip_prefix("/__status/") {
         let code: u16 = code.parse().unwrap_or(500);
-        response(code, "text/html", format!("<!doctype html><title>{code}</title><h1>Error {code}</h1>").into_bytes())
+        response(
+            code,
+            "text/html",
+            format!("<!doctype html><title>{code}</title><h1>Error {code}</h1>").into_bytes(),
+        )
     } else if path == "/__redirect-loop/a" || path == "/__redirect-loop/b" {
-        let to = if path.ends_with('a') { "/__redirect-loop/b" } else { "/__redirect-loop/a" };
+        let to = if path.ends_with('a') {
+            "/__redirect-loop/b"
+        } else {
+            "/__redirect-loop/a"
+        };
         response(302, "text/html", Vec::new()).with_header(header("Location", to))
     } else if path == "/__binary" {
         response(200, "text/html", (0u8..=255).cycle().take(4096).collect())
     } else if path == "/__huge" {
         let mut body = b"<!doctype html><html><head><title>Catalogue</title></head><body>".to_vec();
         while body.len() < 3_000_000 {
-            body.extend_from_slice(b"<div class=\"product\"><h2>Item</h2><p>A fine item for a fine price.</p></div>\n");
+            body.extend_from_slice(
+                b"<div class=\"product\"><h2>Item</h2><p>A fine item for a fine price.</p></div>\n",
+            );
         }
         body.extend_from_slice(b"<script>window.heap=window.heap||[],heap.load=function(e,t){window.heap.appid=e;var r=document.createElement(\"script\");r.src=\"https://cdn.heapanalytics.com/js/heap-\"+e+\".js\"};heap.load(\"999999999\");</script></body></html>");
         response(200, "text/html; charset=utf-8", body)
     } else if path == "/__slow" {
         std::thread::sleep(Duration::from_secs(4));
-        response(200, "text/html", b"<!doctype html><title>slow</title>".to_vec())
+        response(
+            200,
+            "text/html",
+            b"<!doctype html><title>slow</title>".to_vec(),
+        )
     } else if let Some((to, status)) = redirect_for(root, path) {
         response(status, "text/html", Vec::new()).with_header(header("Location", &to))
     } else {
@@ -134,15 +187,18 @@ fn respond(root: &Path, request: tiny_http::Request) {
 fn file_or_404(path: &Path, ty: &str) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
     match std::fs::read(path) {
         Ok(body) => tiny_http::Response::from_data(body).with_header(header("Content-Type", ty)),
-        Err(_) => tiny_http::Response::from_data(b"<!doctype html><title>Not found</title>".to_vec())
-            .with_status_code(404)
-            .with_header(header("Content-Type", "text/html")),
+        Err(_) => {
+            tiny_http::Response::from_data(b"<!doctype html><title>Not found</title>".to_vec())
+                .with_status_code(404)
+                .with_header(header("Content-Type", "text/html"))
+        }
     }
 }
 
 fn content_type(path: &Path) -> &'static str {
     match path.extension().and_then(|e| e.to_str()) {
-        Some("html") => "text/html; charset=utf-8",
+        // No charset parameter: pages declare their own with <meta charset>.
+        Some("html") => "text/html",
         Some("js") => "application/javascript",
         Some("json") => "application/json",
         Some("txt") => "text/plain",
@@ -162,7 +218,9 @@ fn redirect_for(root: &Path, path: &str) -> Option<(String, u16)> {
 }
 
 fn headers_for(root: &Path, path: &str) -> Vec<(String, String)> {
-    let Ok(text) = std::fs::read_to_string(root.join("_headers")) else { return Vec::new() };
+    let Ok(text) = std::fs::read_to_string(root.join("_headers")) else {
+        return Vec::new();
+    };
     text.lines()
         .filter_map(|line| {
             let (p, rest) = line.split_once(' ')?;
@@ -191,7 +249,8 @@ pub fn scan_json<S: AsRef<str>>(args: &[S]) -> (i32, Value, String) {
     let mut all: Vec<String> = vec!["scan".into(), "--format".into(), "json".into()];
     all.extend(args.iter().map(|a| a.as_ref().to_owned()));
     let (code, stdout, stderr) = heap_audit(&all);
-    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
+    let report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {stderr}"));
     (code, report, stderr)
 }
 
@@ -199,8 +258,17 @@ pub fn scan_json<S: AsRef<str>>(args: &[S]) -> (i32, Value, String) {
 pub fn page<'a>(report: &'a Value, suffix: &str) -> &'a Value {
     report["pages"]
         .as_array()
-        .and_then(|pages| pages.iter().find(|p| p["url"].as_str().is_some_and(|u| u.ends_with(suffix))))
-        .unwrap_or_else(|| panic!("no page ending in {suffix}: {}", serde_json::to_string_pretty(&report["pages"]).unwrap()))
+        .and_then(|pages| {
+            pages
+                .iter()
+                .find(|p| p["url"].as_str().is_some_and(|u| u.ends_with(suffix)))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no page ending in {suffix}: {}",
+                serde_json::to_string_pretty(&report["pages"]).unwrap()
+            )
+        })
 }
 
 /// `(vendor, id, via, active)` of a page's installs, sorted.
@@ -224,5 +292,25 @@ pub fn installs(page: &Value) -> Vec<(String, String, String, bool)> {
 }
 
 pub fn problems_of_kind<'a>(report: &'a Value, kind: &str) -> Vec<&'a Value> {
-    report["problems"].as_array().map(|a| a.iter().filter(|p| p["kind"] == kind).collect()).unwrap_or_default()
+    report["problems"]
+        .as_array()
+        .map(|a| a.iter().filter(|p| p["kind"] == kind).collect())
+        .unwrap_or_default()
+}
+
+/// `--remap` arguments pointing GTM's and Segment's CDN at the fixture files on disk.
+pub fn file_remaps() -> Vec<String> {
+    let f = fixtures();
+    vec![
+        "--remap".into(),
+        format!(
+            "https://cdn\\.segment\\.com/v1/projects/([^/]+)/settings {}/segment/$1.json",
+            f.display()
+        ),
+        "--remap".into(),
+        format!(
+            "https://www\\.googletagmanager\\.com/gtm\\.js\\?id=([^&]+).* {}/gtm/$1.js",
+            f.display()
+        ),
+    ]
 }

@@ -1,0 +1,468 @@
+//! End-to-end scans of the fixture sites over real HTTP on 127.0.0.1, with `--remap` pointing the
+//! GTM and Segment hosts at a second loopback server. Nothing here touches the internet.
+
+mod common;
+
+use common::{heap_audit, installs, page, problems_of_kind, scan_json, Server};
+use serde_json::Value;
+
+fn vendor_server() -> Server {
+    // Serves only the /gtm.js and /v1/projects/…/settings routes (the site folder is empty).
+    Server::root(common::fixtures().join("gtm"))
+}
+
+fn remaps_to(vendor: &Server) -> Vec<String> {
+    vendor.remaps()
+}
+
+fn owned(v: &[(&str, &str, &str, bool)]) -> Vec<(String, String, String, bool)> {
+    let mut out: Vec<_> = v
+        .iter()
+        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), *d))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn shop_inventory_over_http() {
+    let site = Server::site("shop");
+    let vendor = vendor_server();
+    let mut args = vec![site.url("/")];
+    args.extend(remaps_to(&vendor));
+    let (code, report, stderr) = scan_json(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["tool"]["name"], "heap-audit");
+
+    let native_and_segment = owned(&[
+        ("heap", "1535634150", "native", true),
+        (
+            "segment",
+            "q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH",
+            "native",
+            true,
+        ),
+        ("heap", "2682025610", "segment", true),
+    ]);
+    for path in ["/", "/pricing.html", "/docs/install.html"] {
+        assert_eq!(
+            installs(page(&report, &format!("{}{path}", site.port))),
+            native_and_segment,
+            "{path}"
+        );
+    }
+    let blog = owned(&[
+        ("gtm", "GTM-HEAPG1", "native", true),
+        ("heap", "3180826004", "gtm", true),
+        (
+            "segment",
+            "q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH",
+            "native",
+            true,
+        ),
+        ("heap", "2682025610", "segment", true),
+    ]);
+    assert_eq!(installs(page(&report, "/blog/")), blog);
+    assert_eq!(
+        installs(page(&report, "/blog/spring-collection.html")),
+        blog
+    );
+
+    // The Heap from the GTM container names the container and the tag; the Segment one its settings.
+    let blog = page(&report, "/blog/");
+    let via_gtm = blog["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["via"] == "gtm")
+        .unwrap();
+    assert_eq!(via_gtm["container"], "GTM-HEAPG1");
+    assert_eq!(
+        via_gtm["evidence"]["source"],
+        "https://www.googletagmanager.com/gtm.js?id=GTM-HEAPG1"
+    );
+    assert_eq!(via_gtm["evidence"]["tag"], "tag 7");
+    let via_segment = blog["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["via"] == "segment")
+        .unwrap();
+    assert_eq!(via_segment["mode"], "device");
+    assert_eq!(via_segment["sdk"], "classic");
+    assert_eq!(via_segment["destination"], "Heap");
+    assert_eq!(via_segment["write_key"], "q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH");
+    assert_eq!(
+        via_segment["evidence"]["source"],
+        "https://cdn.segment.com/v1/projects/q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH/settings"
+    );
+
+    // The first-party bundle's identify call (with an email) is on every page that loads it.
+    let calls: Vec<&str> = page(&report, "/pricing.html")["segment_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["method"].as_str().unwrap())
+        .collect();
+    assert!(
+        calls.contains(&"identify") && calls.contains(&"page"),
+        "{calls:?}"
+    );
+    assert_eq!(page(&report, "/pricing.html")["privacy"]["redact_text"], 1);
+    assert_eq!(
+        report["summary"]["heap_app_ids"],
+        serde_json::json!(["1535634150", "2682025610", "3180826004"])
+    );
+}
+
+#[test]
+fn each_url_is_fetched_once_and_links_are_normalised() {
+    let site = Server::site("shop");
+    let vendor = vendor_server();
+    let mut args = vec![site.url("/")];
+    args.extend(remaps_to(&vendor));
+    let (code, report, _) = scan_json(&args);
+    assert_eq!(code, 0);
+    // Five pages use the same Segment source, two the same container, all the same bundle.
+    assert_eq!(
+        vendor.requests_for("/v1/projects/q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH/settings"),
+        1
+    );
+    assert_eq!(vendor.requests_for("/gtm.js?id=GTM-HEAPG1"), 1);
+    assert_eq!(site.requests_for("/static/js/app.8c1f2e.js"), 1);
+    // `spring-collection.html` is linked with and without a fragment: one visit.
+    assert_eq!(site.requests_for("/blog/spring-collection.html"), 1);
+    // Off-site links and documents are not crawled.
+    assert_eq!(site.requests_for("terms.pdf"), 0);
+    let urls: Vec<&str> = report["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["url"].as_str().unwrap())
+        .collect();
+    assert!(
+        urls.iter().all(|u| u.starts_with(&site.url("/"))),
+        "{urls:?}"
+    );
+}
+
+#[test]
+fn robots_txt_is_honoured_unless_told_otherwise() {
+    let site = Server::site("shop");
+    let vendor = vendor_server();
+    let mut args = vec![site.url("/"), "--offline".into()];
+    args.extend(remaps_to(&vendor));
+    let (_, report, _) = scan_json(&args);
+    assert_eq!(site.requests_for("/private/"), 0);
+    let skipped = problems_of_kind(&report, "robots-disallowed");
+    assert_eq!(skipped.len(), 1);
+    assert!(skipped[0]["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/private/admin.html"));
+
+    let site = Server::site("shop");
+    let (_, report, _) = scan_json(&[site.url("/"), "--offline".into(), "--ignore-robots".into()]);
+    assert_eq!(site.requests_for("/private/admin.html"), 1);
+    assert!(problems_of_kind(&report, "robots-disallowed").is_empty());
+    // The staff page does not exist: a 404, reported with its URL, and the audit went on.
+    let missing = problems_of_kind(&report, "http-status");
+    assert!(
+        missing
+            .iter()
+            .any(|p| p["url"].as_str().unwrap().ends_with("/private/admin.html")),
+        "{missing:?}"
+    );
+}
+
+#[test]
+fn redirects_are_followed_and_recorded() {
+    let site = Server::site("shop");
+    let (_, report, _) = scan_json(&[site.url("/"), "--offline".into()]);
+    let old = page(&report, "/old-pricing");
+    assert_eq!(old["status"], 200);
+    assert_eq!(
+        old["redirects"],
+        serde_json::json!([site.url("/pricing.html")])
+    );
+}
+
+#[test]
+fn directory_and_url_modes_give_the_same_inventory() {
+    let site = Server::site("shop");
+    let vendor = vendor_server();
+    let mut args = vec![site.url("/")];
+    args.extend(remaps_to(&vendor));
+    let (_, over_http, _) = scan_json(&args);
+    let dir = common::fixtures().join("sites/shop");
+    let mut args = vec![dir.to_string_lossy().into_owned()];
+    args.extend(common::file_remaps());
+    let (code, from_disk, stderr) = scan_json(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let disk_pages = from_disk["pages"].as_array().unwrap();
+    assert_eq!(disk_pages.len(), 5);
+    for disk in disk_pages {
+        let path = disk["url"]
+            .as_str()
+            .unwrap()
+            .rsplit_once("sites/shop/")
+            .unwrap()
+            .1
+            .to_owned();
+        let web_path = path.trim_end_matches("index.html");
+        let web = page(&over_http, &format!("{}/{web_path}", site.port));
+        assert_eq!(installs(disk), installs(web), "{path}");
+        let key = |p: &Value| {
+            let mut v: Vec<_> = p["installs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| {
+                    (
+                        i["sdk"].to_string(),
+                        i["mode"].to_string(),
+                        i["options"].to_string(),
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(key(disk), key(web), "{path}");
+    }
+}
+
+#[test]
+fn segment_loaded_by_a_gtm_container() {
+    let site = Server::site("segment-gtm");
+    let vendor = vendor_server();
+    let mut args = vec![site.url("/")];
+    args.extend(remaps_to(&vendor));
+    let (code, report, _) = scan_json(&args);
+    assert_eq!(code, 0);
+    assert_eq!(report["pages"].as_array().unwrap().len(), 3);
+    let home = page(&report, &format!("{}/", site.port));
+    assert_eq!(
+        installs(home),
+        owned(&[
+            ("gtm", "GTM-SEG4GTM", "native", true),
+            ("segment", "bKVNiLl0RNlUfe2nS5JiKvEjrZX5mbKY", "gtm", true),
+            ("heap", "1884442793", "segment", true),
+        ])
+    );
+    let segment = home["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["vendor"] == "segment")
+        .unwrap();
+    assert_eq!(segment["container"], "GTM-SEG4GTM");
+    assert_eq!(segment["snippet_version"], "4.1.0");
+    assert_eq!(segment["settings"], "fetched");
+    assert_eq!(segment["evidence"]["tag"], "tag 14");
+    // The Custom HTML tag's analytics.track call is a call on the page.
+    assert!(home["segment_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["method"] == "track"));
+}
+
+#[test]
+fn custom_proxy_is_confirmed_by_its_settings_and_a_clone_is_not_segment() {
+    let site = Server::site("proxy");
+    let vendor = vendor_server();
+    let mut args = vec![site.url("/")];
+    args.extend(remaps_to(&vendor));
+    args.extend([
+        "--remap".to_owned(),
+        format!(
+            "https://seg\\.lumenproxy\\.net/(.*) http://127.0.0.1:{}/$1",
+            vendor.port
+        ),
+        "--remap".to_owned(),
+        format!(
+            "https://cdn\\.notsegment\\.example/(.*) http://127.0.0.1:{}/$1",
+            vendor.port
+        ),
+    ]);
+    let (_, report, _) = scan_json(&args);
+    let home = page(&report, &format!("{}/", site.port));
+    assert_eq!(
+        installs(home),
+        owned(&[
+            (
+                "segment",
+                "Act1onsHeapWebKey00000000000000a",
+                "native",
+                true
+            ),
+            ("heap", "4062471324", "segment", true)
+        ])
+    );
+    let heap = home["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["vendor"] == "heap")
+        .unwrap();
+    assert_eq!(heap["sdk"], "v5", "Heap Web (Actions) loads the v5 SDK");
+    assert_eq!(heap["options"]["disableTextCapture"], true);
+    assert_eq!(home["installs"][0]["cdn"], "https://seg.lumenproxy.net");
+    // The clone's settings endpoint answers 404: not Segment, and the fetch failure is on record.
+    assert!(installs(page(&report, "/clone.html")).is_empty());
+    assert!(problems_of_kind(&report, "http-status")
+        .iter()
+        .any(|p| p["url"].as_str().unwrap().contains("notsegment.example")));
+}
+
+#[test]
+fn bundles_are_scanned_for_npm_segment_and_react_heap() {
+    let site = Server::site("spa");
+    let vendor = vendor_server();
+    let mut args = vec![site.url("/")];
+    args.extend(remaps_to(&vendor));
+    let (_, report, _) = scan_json(&args);
+    let home = page(&report, &format!("{}/", site.port));
+    assert_eq!(
+        installs(home),
+        owned(&[
+            ("heap", "2682025610", "native", true),
+            (
+                "segment",
+                "Zx81LmQp3RstUvW0yAbC4dEfGh5iJkLm",
+                "native",
+                true
+            ),
+            ("heap", "1535634150", "segment", true),
+        ])
+    );
+    let heap = &home["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["via"] == "native" && i["vendor"] == "heap")
+        .unwrap()["evidence"];
+    assert!(heap["source"]
+        .as_str()
+        .unwrap()
+        .ends_with("/static/js/main.3f9a1c.js"));
+    assert_eq!(heap["line"], 15);
+}
+
+#[test]
+fn offline_fetches_nothing_beyond_the_target_and_says_so() {
+    let site = Server::site("shop");
+    let vendor = vendor_server();
+    let mut args = vec![site.url("/"), "--offline".into()];
+    args.extend(remaps_to(&vendor));
+    let (_, report, _) = scan_json(&args);
+    assert_eq!(vendor.hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+    let kinds: Vec<&str> = report["unverified"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"gtm-container") && kinds.contains(&"segment-settings"),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        page(&report, "/pricing.html")["installs"][1]["settings"],
+        "offline"
+    );
+}
+
+#[test]
+fn headers_go_to_the_site_only() {
+    let site = Server::site("shop");
+    let vendor = vendor_server();
+    let mut args = vec![
+        site.url("/"),
+        "--header".into(),
+        "X-Test-Auth: s3cret".into(),
+        "--max-pages".into(),
+        "2".into(),
+    ];
+    args.extend(remaps_to(&vendor));
+    let (_, report, _) = scan_json(&args);
+    assert_eq!(report["pages"].as_array().unwrap().len(), 2);
+    assert!(site
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|l| l.ends_with("[auth]")));
+    assert!(vendor
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|l| !l.ends_with("[auth]")));
+}
+
+#[test]
+fn include_exclude_and_depth() {
+    let site = Server::site("shop");
+    let (_, report, _) = scan_json(&[
+        site.url("/"),
+        "--offline".into(),
+        "--exclude".into(),
+        "/blog/".into(),
+    ]);
+    assert!(report["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| !p["url"].as_str().unwrap().contains("/blog/")));
+    let (_, report, _) = scan_json(&[
+        site.url("/"),
+        "--offline".into(),
+        "--include".into(),
+        "pricing".into(),
+    ]);
+    let urls: Vec<&str> = report["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        urls.len(),
+        3,
+        "start page, /pricing.html and /old-pricing: {urls:?}"
+    );
+    let (_, report, _) = scan_json(&[
+        site.url("/"),
+        "--offline".into(),
+        "--max-depth".into(),
+        "0".into(),
+    ]);
+    assert_eq!(report["pages"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn human_format_lists_each_page_and_how_heap_loads() {
+    let site = Server::site("segment-gtm");
+    let vendor = vendor_server();
+    let mut args = vec!["scan".to_owned(), site.url("/")];
+    args.extend(remaps_to(&vendor));
+    let (code, out, _) = heap_audit(&args);
+    assert_eq!(code, 0);
+    assert!(!out.contains('\x1b'), "no colour when piped");
+    assert!(out.contains("via gtm GTM-SEG4GTM"), "{out}");
+    assert!(
+        out.contains("via segment bKVNiLl0RNlUfe2nS5JiKvEjrZX5mbKY"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Summary: 3 pages audited, 3 with Heap"),
+        "{out}"
+    );
+    let mut args = args.clone();
+    args.extend(["--color".into(), "always".into()]);
+    let (_, out, _) = heap_audit(&args);
+    assert!(out.contains("\x1b[1m"), "colour when asked");
+}
