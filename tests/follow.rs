@@ -288,3 +288,60 @@ fn a_missing_container_is_reported() {
         "{problems:?}"
     );
 }
+
+/// Scan a fixture page with one extra remap (a tag manager library to a local file).
+fn scan_remapped(page: &str, remap: String) -> Page {
+    let opts = ScanOptions {
+        fetch: FetchConfig {
+            remaps: vec![remap.parse().unwrap()],
+            ..FetchConfig::default()
+        },
+        ..ScanOptions::default()
+    };
+    let target = fixtures()
+        .join("pages")
+        .join(page)
+        .to_string_lossy()
+        .into_owned();
+    scan::run(&[target], &opts).unwrap().report.pages.remove(0)
+}
+
+#[test]
+fn tealium_library_is_scanned() {
+    let lib = fixtures().join("tag-managers/utag-acme-main-prod.js");
+    let page = scan_remapped(
+        "tealium-utag.html",
+        format!("https://tags\\.tiqcdn\\.com/utag/.* {}", lib.display()),
+    );
+    let heap = heap(&page);
+    assert_eq!(heap.len(), 1, "{:?}", page.installs);
+    assert_eq!(
+        (heap[0].id.as_deref(), heap[0].via),
+        (Some("1535634150"), Via::Tealium)
+    );
+    assert_eq!(heap[0].container.as_deref(), Some("acme/main/prod"));
+    assert_eq!(
+        heap[0].evidence.source,
+        "https://tags.tiqcdn.com/utag/acme/main/prod/utag.js"
+    );
+}
+
+#[test]
+fn adobe_launch_library_is_scanned() {
+    let lib = fixtures().join("tag-managers/launch-EN3c4d5e6f7a8b.min.js");
+    let page = scan_remapped(
+        "adobe-launch.html",
+        format!("https://assets\\.adobedtm\\.com/.* {}", lib.display()),
+    );
+    let segment: Vec<_> = page
+        .installs
+        .iter()
+        .filter(|i| i.vendor == Vendor::Segment)
+        .collect();
+    assert_eq!(segment.len(), 1, "{:?}", page.installs);
+    assert_eq!(
+        segment[0].id.as_deref(),
+        Some("Zx81LmQp3RstUvW0yAbC4dEfGh5iJkLm")
+    );
+    assert_eq!(segment[0].via, Via::AdobeLaunch);
+}

@@ -466,3 +466,25 @@ fn human_format_lists_each_page_and_how_heap_loads() {
     let (_, out, _) = heap_audit(&args);
     assert!(out.contains("\x1b[1m"), "colour when asked");
 }
+
+#[test]
+fn gtm_environment_parameters_are_used_to_fetch_the_same_container() {
+    let pages = Server::root(common::fixtures().join("pages"));
+    let vendor = vendor_server();
+    let mut args = vec![
+        pages.url("/gtm-custom-datalayer-env.html"),
+        "--max-pages".into(),
+        "1".into(),
+    ];
+    args.extend(remaps_to(&vendor));
+    let (_, report, _) = scan_json(&args);
+    let gtm = &report["pages"][0]["installs"][0];
+    assert_eq!(gtm["options"]["data_layer"], "shopDataLayer");
+    let log = vendor.log.lock().unwrap().clone();
+    assert!(
+        log.iter().any(|u| u.starts_with(
+            "/gtm.js?id=GTM-W3HN8ZPT&gtm_auth=Xk2mP9qRtY7vZ1aB3cD5eF&gtm_preview=env-7"
+        )),
+        "{log:?}"
+    );
+}

@@ -649,6 +649,20 @@ mod tests {
     }
 
     #[test]
+    fn self_hosted_analytics_next_bundle() {
+        let code = r#"var e=window.analyticsWriteKey="Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXc";function t(){return/http.*\/analytics\.js\/v1\/([^/]*)(\/platform)?\/analytics.*/}"#;
+        let s = scan(code);
+        assert_eq!(s.installs.len(), 1, "{:?}", s);
+        assert_eq!(
+            s.installs[0].id.as_deref(),
+            Some("Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXc")
+        );
+        assert!(scan(r#"window.analyticsWriteKey="__WRITE_KEY__""#)
+            .installs
+            .is_empty());
+    }
+
+    #[test]
     fn segment_calls_with_email() {
         let s = scan(
             r#"analytics.identify("u1", {email: "a@b.c"}); analytics.page(); window.analytics.track("x")"#,
