@@ -15,6 +15,17 @@ fn remaps_to(vendor: &Server) -> Vec<String> {
     vendor.remaps()
 }
 
+/// Crawl a fixture site from `/`, GTM and Segment remapped to a vendor server; extra args appended.
+fn crawl(site: &str, extra: &[&str]) -> (Server, Server, i32, Value, String) {
+    let site = Server::site(site);
+    let vendor = vendor_server();
+    let mut args = vec![site.url("/")];
+    args.extend(remaps_to(&vendor));
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let (code, report, stderr) = scan_json(&args);
+    (site, vendor, code, report, stderr)
+}
+
 fn owned(v: &[(&str, &str, &str, bool)]) -> Vec<(String, String, String, bool)> {
     let mut out: Vec<_> = v
         .iter()
@@ -26,11 +37,7 @@ fn owned(v: &[(&str, &str, &str, bool)]) -> Vec<(String, String, String, bool)> 
 
 #[test]
 fn shop_inventory_over_http() {
-    let site = Server::site("shop");
-    let vendor = vendor_server();
-    let mut args = vec![site.url("/")];
-    args.extend(remaps_to(&vendor));
-    let (code, report, stderr) = scan_json(&args);
+    let (site, _vendor, code, report, stderr) = crawl("shop", &[]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(report["schema_version"], 1);
     assert_eq!(report["tool"]["name"], "heap-audit");
@@ -118,11 +125,7 @@ fn shop_inventory_over_http() {
 
 #[test]
 fn each_url_is_fetched_once_and_links_are_normalised() {
-    let site = Server::site("shop");
-    let vendor = vendor_server();
-    let mut args = vec![site.url("/")];
-    args.extend(remaps_to(&vendor));
-    let (code, report, _) = scan_json(&args);
+    let (site, vendor, code, report, _) = crawl("shop", &[]);
     assert_eq!(code, 0);
     // Five pages use the same Segment source, two the same container, all the same bundle.
     assert_eq!(
@@ -149,11 +152,7 @@ fn each_url_is_fetched_once_and_links_are_normalised() {
 
 #[test]
 fn robots_txt_is_honoured_unless_told_otherwise() {
-    let site = Server::site("shop");
-    let vendor = vendor_server();
-    let mut args = vec![site.url("/"), "--offline".into()];
-    args.extend(remaps_to(&vendor));
-    let (_, report, _) = scan_json(&args);
+    let (site, _vendor, _, report, _) = crawl("shop", &["--offline"]);
     assert_eq!(site.requests_for("/private/"), 0);
     let skipped = problems_of_kind(&report, "robots-disallowed");
     assert_eq!(skipped.len(), 1);
@@ -190,11 +189,7 @@ fn redirects_are_followed_and_recorded() {
 
 #[test]
 fn directory_and_url_modes_give_the_same_inventory() {
-    let site = Server::site("shop");
-    let vendor = vendor_server();
-    let mut args = vec![site.url("/")];
-    args.extend(remaps_to(&vendor));
-    let (_, over_http, _) = scan_json(&args);
+    let (site, _vendor, _, over_http, _) = crawl("shop", &[]);
     let dir = common::fixtures().join("sites/shop");
     let mut args = vec![dir.to_string_lossy().into_owned()];
     args.extend(common::file_remaps());
@@ -235,11 +230,7 @@ fn directory_and_url_modes_give_the_same_inventory() {
 
 #[test]
 fn segment_loaded_by_a_gtm_container() {
-    let site = Server::site("segment-gtm");
-    let vendor = vendor_server();
-    let mut args = vec![site.url("/")];
-    args.extend(remaps_to(&vendor));
-    let (code, report, _) = scan_json(&args);
+    let (site, _vendor, code, report, _) = crawl("segment-gtm", &[]);
     assert_eq!(code, 0);
     assert_eq!(report["pages"].as_array().unwrap().len(), 3);
     let home = page(&report, &format!("{}/", site.port));
@@ -319,11 +310,7 @@ fn custom_proxy_is_confirmed_by_its_settings_and_a_clone_is_not_segment() {
 
 #[test]
 fn bundles_are_scanned_for_npm_segment_and_react_heap() {
-    let site = Server::site("spa");
-    let vendor = vendor_server();
-    let mut args = vec![site.url("/")];
-    args.extend(remaps_to(&vendor));
-    let (_, report, _) = scan_json(&args);
+    let (site, _vendor, _, report, _) = crawl("spa", &[]);
     let home = page(&report, &format!("{}/", site.port));
     assert_eq!(
         installs(home),
@@ -353,11 +340,7 @@ fn bundles_are_scanned_for_npm_segment_and_react_heap() {
 
 #[test]
 fn offline_fetches_nothing_beyond_the_target_and_says_so() {
-    let site = Server::site("shop");
-    let vendor = vendor_server();
-    let mut args = vec![site.url("/"), "--offline".into()];
-    args.extend(remaps_to(&vendor));
-    let (_, report, _) = scan_json(&args);
+    let (_site, vendor, _, report, _) = crawl("shop", &["--offline"]);
     assert_eq!(vendor.hits.load(std::sync::atomic::Ordering::SeqCst), 0);
     let kinds: Vec<&str> = report["unverified"]
         .as_array()
@@ -377,17 +360,10 @@ fn offline_fetches_nothing_beyond_the_target_and_says_so() {
 
 #[test]
 fn headers_go_to_the_site_only() {
-    let site = Server::site("shop");
-    let vendor = vendor_server();
-    let mut args = vec![
-        site.url("/"),
-        "--header".into(),
-        "X-Test-Auth: s3cret".into(),
-        "--max-pages".into(),
-        "2".into(),
-    ];
-    args.extend(remaps_to(&vendor));
-    let (_, report, _) = scan_json(&args);
+    let (site, vendor, _, report, _) = crawl(
+        "shop",
+        &["--header", "X-Test-Auth: s3cret", "--max-pages", "2"],
+    );
     assert_eq!(report["pages"].as_array().unwrap().len(), 2);
     assert!(site
         .log

@@ -1,0 +1,171 @@
+//! Walking targets: breadth-first crawl of a live site (robots.txt, include/exclude, depth), or
+//! every HTML file of a local folder, with pages audited in parallel.
+
+use super::*;
+
+impl Ctx<'_> {
+    /// Breadth-first crawl of one site from a start URL.
+    pub(super) fn crawl(&self, target: &str, pages: &mut Vec<Page>) -> Result<(), String> {
+        let start = Url::parse(target).map_err(|e| format!("{target}: not a valid URL: {e}"))?;
+        let mut site = Site::web(&start);
+        let robots = self.robots(&start);
+        let mut seen = std::collections::HashSet::from([start.to_string()]);
+        let mut level = vec![start.clone()];
+        let mut audited = 0;
+        let mut depth = 0u32;
+        while !level.is_empty() && audited < self.opts.max_pages {
+            level.truncate(self.opts.max_pages - audited);
+            audited += level.len();
+            let results = parallel(&level, self.opts.concurrency, |url| {
+                self.audit(&site, url, depth)
+            });
+            if let (0, Some(first)) = (depth, results.first()) {
+                if let Some(error) = &first.page.error {
+                    let message = format!("{target}: the start page could not be audited: {error}");
+                    pages.extend(results.into_iter().map(|r| r.page));
+                    return Err(message);
+                }
+                // A start URL that redirects (http → https, apex → www) defines the site.
+                if let Some(last) = first.page.redirects.last().and_then(|u| Url::parse(u).ok()) {
+                    site = Site::web(&last);
+                }
+            }
+            let mut next = Vec::new();
+            for result in results {
+                pages.push(result.page);
+                if self.opts.max_depth.is_some_and(|max| depth >= max) {
+                    continue;
+                }
+                for link in result.links {
+                    if !site.contains(&link)
+                        || !seen.insert(link.to_string())
+                        || !self.wanted(&link)
+                    {
+                        continue;
+                    }
+                    if robots
+                        .as_ref()
+                        .is_some_and(|r| !r.allows(&path_and_query(&link)))
+                    {
+                        self.problem(
+                            link.as_str(),
+                            ProblemKind::RobotsDisallowed,
+                            "skipped: disallowed by robots.txt (use --ignore-robots to audit it)",
+                        );
+                        continue;
+                    }
+                    next.push(link);
+                }
+            }
+            level = next;
+            depth += 1;
+        }
+        Ok(())
+    }
+
+    fn robots(&self, start: &Url) -> Option<Robots> {
+        if self.opts.ignore_robots {
+            return None;
+        }
+        let url = start.join("/robots.txt").ok()?;
+        let fetched = self.fetcher.get(url.as_str());
+        let response = fetched.as_ref().as_ref().ok()?;
+        let Body::Text { text, .. } =
+            decode::decode(&response.body, response.content_type.as_deref())
+        else {
+            return None;
+        };
+        let robots = Robots::parse(&text, &self.opts.fetch.user_agent);
+        if !robots.allows(&path_and_query(start)) {
+            self.problem(start.as_str(), ProblemKind::RobotsDisallowed, "the start URL is disallowed by robots.txt; audited anyway because it was asked for");
+        }
+        Some(robots)
+    }
+
+    fn wanted(&self, url: &Url) -> bool {
+        let s = url.as_str();
+        let asset = Path::new(url.path())
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| ASSET_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+        !asset
+            && (self.opts.include.is_empty() || self.opts.include.iter().any(|r| r.is_match(s)))
+            && !self.opts.exclude.iter().any(|r| r.is_match(s))
+    }
+
+    /// Every HTML file of a local folder, or one local file.
+    pub(super) fn walk(&self, target: &str, pages: &mut Vec<Page>) -> Result<(), String> {
+        let path = Path::new(target);
+        let meta = std::fs::metadata(path).map_err(|e| format!("{target}: cannot read: {e}"))?;
+        let (root, files) = if meta.is_dir() {
+            let files =
+                site::html_files(path).map_err(|e| format!("{target}: cannot list: {e}"))?;
+            (path.to_path_buf(), files)
+        } else {
+            let parent = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            (parent.to_path_buf(), vec![path.to_path_buf()])
+        };
+        let display = if meta.is_dir() {
+            target.to_owned()
+        } else {
+            root.to_string_lossy().into_owned()
+        };
+        let site = Site::dir(&root, &display)
+            .ok_or_else(|| format!("{target}: cannot resolve the folder"))?;
+        if files.is_empty() {
+            return Err(format!("{target}: no .html files in this folder"));
+        }
+        let urls: Vec<Url> = files
+            .iter()
+            .filter_map(|f| {
+                std::path::absolute(f)
+                    .ok()
+                    .and_then(|a| Url::from_file_path(a).ok())
+            })
+            .take(self.opts.max_pages)
+            .collect();
+        let results = parallel(&urls, self.opts.concurrency, |url| {
+            self.audit(&site, url, 0)
+        });
+        pages.extend(results.into_iter().map(|r| r.page));
+        Ok(())
+    }
+}
+
+fn path_and_query(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+/// Links to these are not pages.
+const ASSET_EXTENSIONS: &[&str] = &[
+    "pdf", "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "zip", "gz", "css", "js", "mjs",
+    "json", "xml", "txt", "mp4", "mp3", "webm", "woff", "woff2", "ttf", "csv", "xlsx", "docx",
+];
+
+/// Run `f` over `items` on up to `workers` threads, keeping the input order.
+fn parallel<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers.clamp(1, items.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let r = f(item);
+                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .flatten()
+        .collect()
+}

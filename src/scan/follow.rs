@@ -1,0 +1,259 @@
+//! Following what a page loads: tag manager containers and libraries, and Segment settings.
+
+use super::*;
+
+impl Ctx<'_> {
+    /// Scan every active tag manager's container or library, and add what it loads.
+    pub(super) fn follow_tag_managers(&self, scan: &mut Scan) {
+        let managers: Vec<Install> = scan
+            .installs
+            .iter()
+            .filter(|i| i.active && i.vendor.is_tag_manager())
+            .cloned()
+            .collect();
+        for manager in managers {
+            let Some(url) = self.library_url(&manager) else {
+                continue;
+            };
+            let kind = if manager.vendor == Vendor::Gtm {
+                "gtm-container"
+            } else {
+                "tag-manager-library"
+            };
+            if self.opts.offline {
+                self.unverified(
+                    kind,
+                    &url,
+                    "--offline: not fetched, so what it loads is unknown",
+                );
+                continue;
+            }
+            let mut found = (*self
+                .followed
+                .get_or(&url, || self.scan_library(&url, manager.vendor)))
+            .clone();
+            inventory::through_tag_manager(&mut found.installs, &manager);
+            inventory::through_tag_manager(&mut found.segment_candidates, &manager);
+            scan.extend(found);
+        }
+    }
+
+    fn library_url(&self, manager: &Install) -> Option<String> {
+        if manager.vendor != Vendor::Gtm {
+            return manager
+                .options
+                .get("url")
+                .and_then(|u| u.as_str())
+                .map(str::to_owned);
+        }
+        let id = manager.id.as_deref()?;
+        let host = manager
+            .options
+            .get("host")
+            .and_then(|h| h.as_str())
+            .or(self.sigs.gtm.default_host.as_deref())?;
+        let mut url = self
+            .sigs
+            .gtm
+            .follow
+            .as_deref()?
+            .replace("{host}", host)
+            .replace("{id}", id);
+        let param = |k: &str| manager.options.get(k).and_then(|v| v.as_str());
+        if let Some(auth) = param("gtm_auth") {
+            url.push_str(&format!("&gtm_auth={auth}"));
+            if let Some(preview) = param("gtm_preview") {
+                url.push_str(&format!("&gtm_preview={preview}"));
+            }
+            url.push_str("&gtm_cookies_win=x");
+        }
+        Some(url)
+    }
+
+    fn scan_library(&self, url: &str, vendor: Vendor) -> Scan {
+        let Some(text) = self.fetch_text(url, url) else {
+            return Scan::default();
+        };
+        if vendor != Vendor::Gtm {
+            return detect::scan_code(
+                self.sigs,
+                &text,
+                &Origin {
+                    source: url,
+                    text: Some(&text),
+                    offset: 0,
+                    tag: None,
+                },
+            );
+        }
+        let container = match gtm::parse_container(&text) {
+            Ok(c) => c,
+            Err(e) => {
+                self.problem(
+                    url,
+                    ProblemKind::UnparsableContainer,
+                    format!("cannot read the GTM container: {e}"),
+                );
+                return Scan::default();
+            }
+        };
+        let mut scan = Scan::default();
+        for tag in &container.html_tags {
+            let label = tag.tag_id.as_ref().map(|id| format!("tag {id}"));
+            let origin = Origin {
+                source: url,
+                text: None,
+                offset: 0,
+                tag: label.as_deref(),
+            };
+            let doc = html::parse(&tag.html);
+            for script in doc.scripts.iter().filter(|s| s.kind == ScriptKind::Code) {
+                match script.src.as_deref() {
+                    Some(src) => scan.extend(detect::scan_src(self.sigs, src, &origin)),
+                    None => scan.extend(detect::scan_code(self.sigs, &script.code, &origin)),
+                }
+            }
+        }
+        for template in &container.templates {
+            scan.extend(self.template_scan(url, template));
+        }
+        scan
+    }
+
+    /// A custom template allowed to inject a Heap or Segment script (`inject_script` permission).
+    fn template_scan(&self, url: &str, template: &gtm::TemplateScript) -> Scan {
+        let label = match &template.tag_id {
+            Some(id) => format!("{} (tag {id})", template.template),
+            None => template.template.clone(),
+        };
+        let origin = Origin {
+            source: url,
+            text: None,
+            offset: 0,
+            tag: Some(&label),
+        };
+        // Try the template's own parameters in place of the URL's wildcard, then a stand-in.
+        let values = template.params.iter().map(|(_, v)| v.as_str()).chain(["0"]);
+        for (n, value) in values.enumerate() {
+            let mut scan = detect::scan_src(self.sigs, &template.url.replace('*', value), &origin);
+            if scan.installs.is_empty() && scan.segment_candidates.is_empty() {
+                continue;
+            }
+            let from_param = n < template.params.len();
+            for install in scan
+                .installs
+                .iter_mut()
+                .chain(scan.segment_candidates.iter_mut())
+            {
+                install.evidence.signature = "gtm-template-inject-script".into();
+                install.evidence.snippet = format!(
+                    "custom template {} may inject {}",
+                    template.template, template.url
+                );
+                if !from_param {
+                    install.id = None;
+                }
+            }
+            return scan;
+        }
+        Scan::default()
+    }
+
+    /// Read each Segment install's settings, confirm candidates, and add the Heap it loads.
+    pub(super) fn follow_segment(&self, scan: &mut Scan) {
+        let mut heap = Vec::new();
+        for segment in scan
+            .installs
+            .iter_mut()
+            .filter(|i| i.vendor == Vendor::Segment)
+        {
+            if let Some(settings) = self.segment_settings(segment) {
+                heap.extend(inventory::heap_from_settings(
+                    segment,
+                    &settings,
+                    &settings_url(segment),
+                ));
+            }
+        }
+        for mut candidate in std::mem::take(&mut scan.segment_candidates) {
+            let Some(settings) = self.segment_settings(&mut candidate) else {
+                continue;
+            };
+            if settings.has_segment_io {
+                heap.extend(inventory::heap_from_settings(
+                    &candidate,
+                    &settings,
+                    &settings_url(&candidate),
+                ));
+                scan.installs.push(candidate);
+            }
+        }
+        scan.installs.extend(heap);
+    }
+
+    /// The settings of a Segment install, recording in `install.settings` what became of them.
+    fn segment_settings(&self, install: &mut Install) -> Option<Settings> {
+        if install.settings.as_deref() == Some("embedded") {
+            self.unverified(
+                "segment-settings",
+                &install.evidence.source,
+                "settings are embedded in the bundle (cdnSettings): not read",
+            );
+            return None;
+        }
+        let url = settings_url(install);
+        if install.id.is_none() {
+            install.settings = Some("unavailable".into());
+            self.unverified(
+                "segment-settings",
+                &install.evidence.source,
+                "the write key could not be read, so Segment's settings were not fetched",
+            );
+            return None;
+        }
+        if self.opts.offline {
+            install.settings = Some("offline".into());
+            self.unverified(
+                "segment-settings",
+                &url,
+                "--offline: not fetched, so whether Segment loads Heap is unknown",
+            );
+            return None;
+        }
+        let settings = self.settings.get_or(&url, || {
+            let text = self.fetch_text(&url, &url)?;
+            match segment_settings::parse_settings(&text) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    self.problem(
+                        &url,
+                        ProblemKind::InvalidSettings,
+                        format!("cannot read Segment settings: {e}"),
+                    );
+                    None
+                }
+            }
+        });
+        install.settings = Some(
+            if settings.is_some() {
+                "fetched"
+            } else {
+                "error"
+            }
+            .into(),
+        );
+        (*settings).clone()
+    }
+}
+
+fn settings_url(install: &Install) -> String {
+    let cdn = install
+        .cdn
+        .as_deref()
+        .unwrap_or("https://cdn.segment.com")
+        .trim_end_matches('/');
+    format!(
+        "{cdn}/v1/projects/{}/settings",
+        install.id.as_deref().unwrap_or("")
+    )
+}

@@ -1,0 +1,204 @@
+//! Auditing one page: fetch, decode, scan its scripts (inline, and the site's own files), then
+//! follow what it loads.
+
+use super::*;
+
+impl Ctx<'_> {
+    /// Audit one page.
+    pub(super) fn audit(&self, site: &Site, url: &Url, depth: u32) -> Audited {
+        let display = site.display(url);
+        let mut page = Page {
+            url: display.clone(),
+            status: None,
+            error: None,
+            site: site.name().to_owned(),
+            depth,
+            redirects: Vec::new(),
+            truncated: false,
+            installs: Vec::new(),
+            privacy: Default::default(),
+            csp: Vec::new(),
+            segment_calls: Vec::new(),
+        };
+        let fetched = self.fetcher.get(url.as_str());
+        let response = match &*fetched {
+            Ok(response) => response,
+            Err(e) => {
+                page.status = e.status;
+                page.error = Some(e.message.clone());
+                self.problem(&display, e.kind, e.message.clone());
+                return Audited {
+                    page,
+                    links: Vec::new(),
+                };
+            }
+        };
+        page.status = response.status;
+        page.redirects = response.redirects.clone();
+        let ct = response.content_type.as_deref();
+        if response.truncated {
+            page.truncated = true;
+            let cap = self.opts.fetch.max_body;
+            self.problem(
+                &display,
+                ProblemKind::Truncated,
+                format!("body larger than {cap} bytes: only the first {cap} were audited"),
+            );
+        }
+        if !decode::is_html(ct, &response.body) {
+            let message = format!(
+                "not an HTML page (Content-Type: {}): not parsed",
+                ct.unwrap_or("none")
+            );
+            page.error = Some(message.clone());
+            self.problem(&display, ProblemKind::NotHtml, message);
+            return Audited {
+                page,
+                links: Vec::new(),
+            };
+        }
+        let text = match decode::decode(&response.body, ct) {
+            Body::Binary => {
+                let message = "the body is binary, not HTML: not parsed".to_owned();
+                page.error = Some(message.clone());
+                self.problem(&display, ProblemKind::Binary, message);
+                return Audited {
+                    page,
+                    links: Vec::new(),
+                };
+            }
+            Body::Text { text, note } => {
+                if let Some(note) = note {
+                    self.problem(&display, ProblemKind::Encoding, note);
+                }
+                text
+            }
+        };
+        // Links resolve against the page's final URL (after redirects), as in a browser.
+        let here = response
+            .redirects
+            .last()
+            .and_then(|u| Url::parse(u).ok())
+            .unwrap_or_else(|| url.clone());
+        let doc = html::parse(&text);
+        let base = doc
+            .base_href
+            .as_deref()
+            .and_then(|b| site.resolve(&here, b))
+            .unwrap_or_else(|| here.clone());
+        page.privacy = doc.privacy.clone();
+        page.csp.extend(response.csp.iter().map(|p| Csp {
+            source: "header".into(),
+            policy: p.clone(),
+        }));
+        page.csp.extend(doc.meta_csp.iter().map(|p| Csp {
+            source: "meta".into(),
+            policy: p.clone(),
+        }));
+
+        let mut scan = Scan::default();
+        for script in doc
+            .scripts
+            .iter()
+            .filter(|s| s.kind == ScriptKind::Code && !s.in_noscript)
+        {
+            let origin = Origin {
+                source: &display,
+                text: Some(&text),
+                offset: script.offset,
+                tag: None,
+            };
+            match script.src.as_deref().map(|src| site.resolve(&base, src)) {
+                Some(Some(src)) => {
+                    scan.extend(detect::scan_src(self.sigs, src.as_str(), &origin));
+                    if site.contains(&src) {
+                        scan.extend((*self.first_party_script(site, &src)).clone());
+                    }
+                }
+                Some(None) => {}
+                None => scan.extend(detect::scan_code(self.sigs, &script.code, &origin)),
+            }
+        }
+        for (src, offset, _) in &doc.iframes {
+            let Some(src) = site.resolve(&base, src) else {
+                continue;
+            };
+            let origin = Origin {
+                source: &display,
+                text: Some(&text),
+                offset: *offset,
+                tag: None,
+            };
+            scan.installs.extend(
+                detect::scan_iframe(self.sigs, src.as_str(), &origin)
+                    .into_iter()
+                    .map(inventory::noscript_only),
+            );
+        }
+        inventory::merge_tag_managers(&mut scan.installs);
+        self.follow_tag_managers(&mut scan);
+        self.follow_segment(&mut scan);
+        // `analytics.*` calls are Segment calls only where Segment is loaded (clones share the API).
+        if scan.installs.iter().any(|i| i.vendor == Vendor::Segment) {
+            page.segment_calls = scan.calls;
+        }
+        page.installs = scan.installs;
+        let links = doc
+            .links
+            .iter()
+            .filter_map(|href| site.resolve(&base, href))
+            .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
+            .collect();
+        Audited { page, links }
+    }
+
+    fn first_party_script(&self, site: &Site, url: &Url) -> std::sync::Arc<Scan> {
+        self.scripts.get_or(url.as_str(), || {
+            let display = site.display(url);
+            let Some(text) = self.fetch_text(url.as_str(), &display) else {
+                return Scan::default();
+            };
+            detect::scan_code(
+                self.sigs,
+                &text,
+                &Origin {
+                    source: &display,
+                    text: Some(&text),
+                    offset: 0,
+                    tag: None,
+                },
+            )
+        })
+    }
+
+    /// Fetch a URL as text, recording any failure as a problem under `display`.
+    pub(super) fn fetch_text(&self, url: &str, display: &str) -> Option<String> {
+        let fetched = self.fetcher.get(url);
+        let response = match &*fetched {
+            Ok(r) => r,
+            Err(e) => {
+                self.problem(display, e.kind, e.message.clone());
+                return None;
+            }
+        };
+        if response.truncated {
+            let cap = self.opts.fetch.max_body;
+            self.problem(
+                display,
+                ProblemKind::Truncated,
+                format!("body larger than {cap} bytes: only the first {cap} were scanned"),
+            );
+        }
+        match decode::decode(&response.body, response.content_type.as_deref()) {
+            Body::Text { text, .. } => Some(text),
+            Body::Binary => {
+                self.problem(
+                    display,
+                    ProblemKind::Binary,
+                    "the body is binary, not text: not scanned",
+                );
+                None
+            }
+        }
+    }
+}
