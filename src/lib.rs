@@ -6,6 +6,7 @@
 //! was extracted.
 
 pub mod cli;
+pub mod config;
 pub mod extract;
 pub mod inventory;
 pub mod model;
