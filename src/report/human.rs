@@ -107,15 +107,18 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     };
     writeln!(
         out,
-        "{} {} pages audited, {} with Heap, {} with errors; Heap app ids: {}; {} problems; {} findings",
+        "{} {}, {} with Heap, {} with errors; Heap app ids: {ids}; {}; {}",
         p.bold("Summary:"),
-        s.pages,
+        plural(s.pages, "page audited", "pages audited"),
         s.pages_with_heap,
         s.pages_with_errors,
-        ids,
-        s.problems,
-        s.findings
+        plural(s.problems, "problem", "problems"),
+        plural(s.findings, "finding", "findings"),
     )
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn render_page(page: &Page, p: Paint, out: &mut dyn Write) -> io::Result<()> {
@@ -124,7 +127,11 @@ fn render_page(page: &Page, p: Paint, out: &mut dyn Write) -> io::Result<()> {
         (Some(code), None) => p.dim(&format!("{code}")),
         (None, None) => String::new(),
     };
-    writeln!(out, "{} {status}", p.bold(&page.url))?;
+    if status.is_empty() {
+        writeln!(out, "{}", p.bold(&page.url))?;
+    } else {
+        writeln!(out, "{} {status}", p.bold(&page.url))?;
+    }
     if !page.redirects.is_empty() {
         writeln!(
             out,
