@@ -14,11 +14,14 @@ use serde_json::Value;
 
 use crate::model::{Finding, Install, Mode, Page, Recommendation, Report, Vendor, Via};
 use crate::rules::common::{
-    active, audited, describe, heap_with_data, list, through_tag_manager, truthy,
+    active, audited, count, describe, heap_with_data, list, manager_label, through_tag_manager,
+    truthy,
 };
 use crate::rules::Config;
 
 const GUIDE: &str = "Heap's Segment installation guide";
+/// Stands for the app id when none was found or given.
+const NO_ID: &str = "YOUR_APP_ID (Heap: Account > Manage > Projects)";
 
 /// What the site has, page by page.
 #[derive(Default)]
@@ -111,17 +114,26 @@ pub fn recommend(report: &Report, findings: &[Finding], config: &Config) -> Opti
     } else if config.not_committed_to_segment {
         native.push(format!("You are not committed to Segment long-term: {GUIDE} lists this as a reason to install Heap directly, because \"if Heap is implemented via Segment and Segment is removed, then Heap will need to be re-installed and re-configured\"."));
     }
-    let through_tm: Vec<String> = facts
+    // Segment counts as deployed through a tag manager where a page gets it only that way; a
+    // leftover copy in a container next to the page's own snippet is a cleanup step instead.
+    let mut through_tm: Vec<String> = Vec::new();
+    for (page, segment) in facts
         .segments
         .iter()
         .filter(|(_, s)| through_tag_manager(s.via))
-        .filter_map(|(_, s)| s.container.clone())
-        .fold(Vec::new(), |mut v, c| {
-            if !v.contains(&c) {
-                v.push(c)
-            }
-            v
-        });
+    {
+        let also_in_page = facts
+            .segments
+            .iter()
+            .any(|(p, s)| p.url == page.url && !through_tag_manager(s.via));
+        if let Some(container) = segment
+            .container
+            .clone()
+            .filter(|c| !also_in_page && !through_tm.contains(c))
+        {
+            through_tm.push(container);
+        }
+    }
     if !through_tm.is_empty() {
         native.push(format!("Segment is loaded through {}: {GUIDE} says \"If Segment is deployed via Google Tag Manager, direct installation of Heap is recommended to avoid delays in data collection or missed events.\"", list(&through_tm, 3)));
     }
@@ -149,7 +161,20 @@ pub fn recommend(report: &Report, findings: &[Finding], config: &Config) -> Opti
         } else {
             "Segment's Heap destination"
         };
-        reasons.push(format!("Heap is loaded both directly and by Segment today; {GUIDE} says \"you must NOT install the Heap snippet directly AND install via Segment\": remove {remove}."));
+        let direct = pages_of(facts.direct.iter().map(|(p, _)| *p)).len();
+        let segment = pages_of(
+            facts
+                .via_segment
+                .iter()
+                .filter(|(_, h)| h.active)
+                .map(|(p, _)| *p),
+        )
+        .len();
+        reasons.push(format!(
+            "Heap is loaded both directly (on {}) and by Segment (on {}) today; {GUIDE} says \"you must NOT install the Heap snippet directly AND install via Segment\": remove {remove}.",
+            count(direct, "page"),
+            count(segment, "page")
+        ));
     }
     Some(Recommendation {
         install_path: path.to_owned(),
@@ -245,22 +270,40 @@ fn native_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> Ve
             .copied()
             .filter(|p| !with_native.contains(&p.url.as_str())),
     );
-    if !missing.is_empty() {
-        steps.push(format!("add Heap's snippet with heap.load(\"{id}\"{options}) to the <head> of these {} pages: {}", missing.len(), list(&missing, 5)));
+    let mut snippet = format!("Heap's snippet with heap.load(\"{id}\"{options})");
+    if app_id.is_none() {
+        snippet.push_str(" (your app id is in Heap under Account > Manage > Projects)");
+    }
+    if !missing.is_empty() && missing.len() == facts.pages.len() {
+        steps.push(format!(
+            "add {snippet} to the <head> of every page (usually the shared layout)"
+        ));
+    } else if !missing.is_empty() {
+        steps.push(format!(
+            "add {snippet} to the <head> of the {} without it: {}",
+            count(missing.len(), "page"),
+            list(&missing, 5)
+        ));
     } else if !options.is_empty() {
         steps.push(format!(
-            "pass {{ disableTextCapture: true }} to heap.load(\"{id}\") in the native snippet"
+            "pass {{ disableTextCapture: true }} to heap.load(\"{id}\") in the native snippet (set today in {})",
+            list(&facts.text_capture, 3)
         ));
     }
     for (container, pages) in by_container(&facts.direct) {
         steps.push(format!(
-            "remove the Heap tag from {container} ({} pages) once the snippet is in the page",
-            pages
+            "remove Heap from {container} (used on {}) once the snippet is in the page",
+            count(pages, "page")
         ));
     }
     let mut destinations: Vec<String> = Vec::new();
-    for (page, heap) in facts.via_segment.iter().filter(|(_, h)| h.active) {
-        let step = format!("disable the {} in Segment (device mode), or switch it to cloud mode if Segment-tracked events should also reach Heap as server-side events", describe(heap, page));
+    for (_, heap) in facts.via_segment.iter().filter(|(_, h)| h.active) {
+        let step = format!(
+            "disable the Heap destination \"{}\" (app id {}) of Segment source {} in device mode, or switch it to cloud mode if Segment-tracked events should also reach Heap as server-side events",
+            heap.destination.as_deref().unwrap_or("Heap"),
+            heap.id.as_deref().unwrap_or("unreadable"),
+            heap.write_key.as_deref().unwrap_or("unreadable")
+        );
         if !destinations.contains(&step) {
             destinations.push(step);
         }
@@ -284,8 +327,8 @@ fn segment_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> V
     );
     if !native_pages.is_empty() {
         steps.push(format!(
-            "remove the native Heap snippet from these {} pages: {}",
-            native_pages.len(),
+            "remove the native Heap snippet from {}: {}",
+            count(native_pages.len(), "page"),
             list(&native_pages, 5)
         ));
     }
@@ -305,10 +348,11 @@ fn segment_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> V
     }
     for (container, pages) in by_container(&facts.direct) {
         steps.push(format!(
-            "remove the Heap tag from {container} ({pages} pages)"
+            "remove Heap from {container} (used on {})",
+            count(pages, "page")
         ));
     }
-    let id = app_id.unwrap_or("YOUR_APP_ID");
+    let id = app_id.unwrap_or(NO_ID);
     for key in facts.write_keys() {
         let heap: Vec<&(&Page, &Install)> = facts
             .via_segment
@@ -333,9 +377,33 @@ fn segment_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> V
                 .map(|(p, _)| *p),
         );
         if !disabled.is_empty() {
-            steps.push(format!("stop disabling Heap in the analytics.load options of write key {key} on these {} pages: {}", disabled.len(), list(&disabled, 5)));
+            steps.push(format!(
+                "stop disabling Heap in the analytics.load options of write key {key} on {}: {}",
+                count(disabled.len(), "page"),
+                list(&disabled, 5)
+            ));
         }
     }
+    let mut leftovers: Vec<String> = Vec::new();
+    for (page, segment) in facts
+        .segments
+        .iter()
+        .filter(|(_, s)| through_tag_manager(s.via))
+    {
+        let in_page = facts
+            .segments
+            .iter()
+            .any(|(p, s)| p.url == page.url && !through_tag_manager(s.via));
+        let step = format!(
+            "remove the Segment snippet from {} {}: the pages load Segment themselves",
+            manager_label(segment.via),
+            segment.container.as_deref().unwrap_or("(unknown id)")
+        );
+        if in_page && !leftovers.contains(&step) {
+            leftovers.push(step);
+        }
+    }
+    steps.extend(leftovers);
     if findings.iter().any(|f| f.rule == "segment-loaded-twice") {
         steps.push("load Segment's snippet once per page".to_owned());
     }
@@ -343,11 +411,20 @@ fn segment_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> V
     steps
 }
 
-/// Tag manager containers that load Heap directly, with how many pages use each.
+/// Tag manager tags that load Heap directly (`tag 7 of GTM container GTM-HEAPG1`), with how
+/// many pages use each.
 fn by_container(direct: &[(&Page, &Install)]) -> Vec<(String, usize)> {
     let mut out: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for (page, heap) in direct.iter().filter(|(_, h)| through_tag_manager(h.via)) {
-        let name = describe(heap, page);
+        let container = format!(
+            "{} {}",
+            manager_label(heap.via),
+            heap.container.as_deref().unwrap_or("(unknown id)")
+        );
+        let name = match &heap.evidence.tag {
+            Some(tag) => format!("{tag} of {container}"),
+            None => container,
+        };
         let pages = out.entry(name).or_default();
         if !pages.contains(&page.url.as_str()) {
             pages.push(&page.url);

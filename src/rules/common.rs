@@ -66,6 +66,15 @@ pub fn is_actions(install: &Install) -> bool {
             || install.evidence.signature == "segment-settings-heap-actions")
 }
 
+/// Heap Web (Actions) on a page where another Heap loader runs: its `initialize` returns early
+/// when `window.heap` exists, so it loads nothing and its settings are ignored.
+pub fn skipped_actions(install: &Install, page: &Page) -> bool {
+    is_actions(install)
+        && active(page, Vendor::Heap)
+            .into_iter()
+            .any(|other| !is_actions(other))
+}
+
 /// The classic `Heap` destination of Segment (analytics.js-integration-heap).
 pub fn is_classic_destination(install: &Install) -> bool {
     install.vendor == Vendor::Heap && install.via == Via::Segment && !is_actions(install)

@@ -36,7 +36,7 @@
 
 use url::Url;
 
-use super::common::{active, audited, count, describe, evidence_of, list, Groups};
+use super::common::{active, audited, count, describe, evidence_of, skipped_actions, Groups};
 use super::csp::{Kind, Policy};
 use super::{finding, Context, Rule};
 use crate::model::{Evidence, Finding, Install, Page, Sdk, Severity, Vendor, Via};
@@ -74,7 +74,7 @@ impl Rule for CspBlocksHeap {
             let here = Url::parse(&page.url).ok().filter(|u| u.scheme() != "file");
             for csp in &page.csp {
                 let policy = Policy::parse(&csp.policy);
-                let mut blocked: Vec<String> = Vec::new();
+                let mut blocked: Vec<Blocked> = Vec::new();
                 let mut involved: Vec<&Install> = Vec::new();
                 for need in &needs {
                     let verdicts: Vec<_> = need
@@ -91,26 +91,39 @@ impl Rule for CspBlocksHeap {
                         .map(|(_, u)| u.origin().ascii_serialization())
                         .collect();
                     let directive = verdicts[0].0.directive.clone().unwrap_or_default();
-                    let tag = if need.kind == Kind::Script { "S" } else { "C" };
-                    blocked.push(format!(
-                        "{tag}{directive} does not allow {} (needed by {})",
-                        hosts.join(" or "),
-                        describe(need.install, page)
-                    ));
+                    let what = match need.kind {
+                        Kind::Script => "scripts from",
+                        Kind::Connect => "connections to",
+                    };
+                    blocked.push(Blocked {
+                        text: format!(
+                            "{what} {} are blocked by {directive} (needed by {})",
+                            hosts.join(" or "),
+                            describe(need.install, page)
+                        ),
+                        script: need.kind == Kind::Script,
+                        directive,
+                        host: hosts[0].clone(),
+                    });
                     involved.push(need.install);
                 }
                 if blocked.is_empty() {
                     continue;
                 }
-                blocked.dedup();
+                blocked.dedup_by(|a, b| a.text == b.text);
+                let key: Vec<&str> = blocked.iter().map(|b| b.text.as_str()).collect();
                 let group = groups
                     .entry(format!(
                         "{}\u{0}{}\u{0}{}",
                         csp.source,
                         csp.policy,
-                        blocked.join("\u{1}")
+                        key.join("\u{1}")
                     ))
                     .or_default();
+                for b in &blocked {
+                    let kind = if b.script { 'S' } else { 'C' };
+                    group.note(format!("{kind}{}\u{0}{}", b.directive, b.host));
+                }
                 group.page(&page.url);
                 group.evidence([Evidence {
                     source: page.url.clone(),
@@ -135,21 +148,35 @@ impl CspBlocksHeap {
     fn report(&self, key: &str, g: super::common::Group) -> Finding {
         let mut parts = key.split('\u{0}');
         let source = parts.next().unwrap_or("");
-        let blocked: Vec<&str> = parts.nth(1).unwrap_or("").split('\u{1}').collect();
-        let scripts = blocked.iter().any(|b| b.starts_with('S'));
-        let items: Vec<String> = blocked
-            .iter()
-            .map(|b| b.get(1..).unwrap_or("").to_owned())
-            .collect();
+        let items: Vec<&str> = parts.nth(1).unwrap_or("").split('\u{1}').collect();
         let message = format!(
             "the content-security-policy ({source}) on {} blocks what the installs need: {}",
             count(g.pages.len(), "page"),
             items.join("; ")
         );
+        // "add https://a https://b to script-src; https://c to connect-src"
+        let mut additions: Vec<(String, Vec<String>)> = Vec::new();
+        for note in &g.notes {
+            let (directive, host) = note
+                .get(1..)
+                .unwrap_or("")
+                .split_once('\u{0}')
+                .unwrap_or(("", ""));
+            match additions.iter_mut().find(|(d, _)| d == directive) {
+                Some((_, hosts)) if !hosts.iter().any(|h| h == host) => hosts.push(host.to_owned()),
+                Some(_) => {}
+                None => additions.push((directive.to_owned(), vec![host.to_owned()])),
+            }
+        }
+        let additions: Vec<String> = additions
+            .iter()
+            .map(|(d, hosts)| format!("{} to {d}", hosts.join(" ")))
+            .collect();
         let help = format!(
-            "add the hosts to the policy (or remove the install that is not wanted): {}",
-            list(&items, 6)
+            "add {} in the policy (or remove the install that is not wanted)",
+            additions.join("; ")
         );
+        let scripts = g.notes.iter().any(|n| n.starts_with('S'));
         let severity = if scripts {
             Severity::Error
         } else {
@@ -159,9 +186,20 @@ impl CspBlocksHeap {
     }
 }
 
+/// One blocked fetch on one page.
+struct Blocked {
+    text: String,
+    script: bool,
+    directive: String,
+    host: String,
+}
+
 fn needs(page: &Page) -> Vec<Need<'_>> {
     let mut out = Vec::new();
     for heap in active(page, Vendor::Heap) {
+        if skipped_actions(heap, page) {
+            continue;
+        }
         let id = heap.id.as_deref().unwrap_or("0");
         let opt = |k: &str| {
             heap.options

@@ -40,6 +40,9 @@ struct Site {
     without: Vec<String>,
     unknown: usize,
     loaders: Vec<String>,
+    ids: Vec<String>,
+    /// Pages without a running Heap where a Heap install is present but inactive, and why.
+    inactive: Group,
 }
 
 impl Rule for HeapMissingOnSomePages {
@@ -67,13 +70,23 @@ impl Rule for HeapMissingOnSomePages {
             if heap.is_empty() {
                 if unknown(page, cx.report) {
                     site.unknown += 1;
-                } else {
-                    site.without.push(page.url.clone());
+                    continue;
+                }
+                site.without.push(page.url.clone());
+                for install in page.installs.iter().filter(|i| i.vendor == Vendor::Heap) {
+                    site.inactive.page(&page.url);
+                    site.inactive.evidence(evidence_of(install, page));
+                    if let Some(reason) = &install.inactive_reason {
+                        site.inactive.note(reason.clone());
+                    }
                 }
                 continue;
             }
             site.with.page(&page.url);
             for install in heap {
+                if let Some(id) = install.id.as_ref().filter(|id| !site.ids.contains(id)) {
+                    site.ids.push(id.clone());
+                }
                 let name = describe(install, page);
                 if !site.loaders.contains(&name) {
                     site.with.evidence(evidence_of(install, page));
@@ -95,8 +108,22 @@ impl Rule for HeapMissingOnSomePages {
             } else {
                 String::new()
             };
+            let inactive = if site.inactive.pages.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; on {} Heap is present but does not run ({})",
+                    count(site.inactive.pages.len(), "page"),
+                    site.inactive.notes.join("; ")
+                )
+            };
+            let ids = if site.ids.is_empty() {
+                String::new()
+            } else {
+                format!(" (app id {})", site.ids.join(", "))
+            };
             let message = format!(
-                "heap runs on {} of {total} audited pages of {name} and is missing on {}: {}{not_judged}",
+                "heap{ids} runs on {} of {total} audited pages of {name} and is missing on {}: {}{not_judged}{inactive}",
                 site.with.pages.len(),
                 site.without.len(),
                 list(&site.without, 5)

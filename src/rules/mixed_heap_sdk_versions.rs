@@ -2,7 +2,8 @@
 //! Flags a site on which both Heap SDK generations run: classic heap.js (v4 and older,
 //! `cdn.heapanalytics.com/js/heap-<id>.js`) on some loaders and v5 (`heap-api.com/config/<id>/
 //! heap_config.js`) on others, on the same page or on different pages. Segment's classic Heap
-//! destination always loads the classic SDK; Heap Web (Actions) loads v5. One finding per site.
+//! destination always loads the classic SDK; Heap Web (Actions) loads v5, except on a page where
+//! another loader already defined `window.heap` (it then loads nothing). One finding per site.
 //!
 //! ## Why is this bad?
 //! Heap: "Using multiple different versions of Heap on your app/website can produce unexpected and
@@ -29,7 +30,7 @@
 
 use std::collections::BTreeMap;
 
-use super::common::{active, audited, count, evidence_of, list, Group};
+use super::common::{active, audited, count, evidence_of, list, skipped_actions, Group};
 use super::{finding, Context, Rule};
 use crate::model::{Finding, Sdk, Severity, Vendor, Via};
 
@@ -57,6 +58,9 @@ impl Rule for MixedHeapSdkVersions {
         let mut sites: BTreeMap<&str, [Group; 2]> = BTreeMap::new();
         for page in audited(cx.report) {
             for install in active(page, Vendor::Heap) {
+                if skipped_actions(install, page) {
+                    continue;
+                }
                 let slot = match install.sdk {
                     Some(Sdk::Classic) => 0,
                     Some(Sdk::V5) => 1,

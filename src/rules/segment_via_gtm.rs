@@ -2,7 +2,8 @@
 //! Flags Segment's analytics.js loaded through a tag manager: a Custom HTML tag or a custom template
 //! of a GTM container (or a Tealium / Adobe Launch library) that holds the Segment snippet. One
 //! finding per container and write key, listing every page, and naming the Heap app id that
-//! Segment loads there, if any.
+//! Segment loads there, if any. Not flagged: a page that also loads Segment itself, whose inline
+//! snippet runs first and turns the container's copy into a no-op (that is `segment-loaded-twice`).
 //!
 //! ## Why is this bad?
 //! Heap's Segment guide: "If Segment is deployed via Google Tag Manager, direct installation of
@@ -57,7 +58,12 @@ impl Rule for SegmentViaGtm {
         let mut groups = Groups::new();
         for page in audited(cx.report) {
             let heap = active(page, Vendor::Heap);
-            for segment in active(page, Vendor::Segment) {
+            let segments = active(page, Vendor::Segment);
+            if segments.iter().any(|s| !through_tag_manager(s.via)) {
+                // The page's own snippet runs first; the container's copy is segment-loaded-twice.
+                continue;
+            }
+            for segment in segments {
                 if !through_tag_manager(segment.via) {
                     continue;
                 }
