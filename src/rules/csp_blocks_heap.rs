@@ -34,21 +34,17 @@
 //! - Heap, web installation (Content Security Policy): <https://help.heap.io/installation/standard-installations/web-installation/>
 //! - CSP Level 3, matching source expressions: <https://www.w3.org/TR/CSP3/#match-url-to-source-expression>
 
+use std::collections::BTreeMap;
+
 use url::Url;
 
-use super::common::{active, audited, count, describe, evidence_of, skipped_actions, Groups};
+use super::common::{audited, count, describe, evidence_of, Group};
 use super::csp::{Kind, Policy};
+use super::fetches::{needs, Need};
 use super::{finding, Context, Rule};
-use crate::model::{Evidence, Finding, Install, Page, Sdk, Severity, Vendor, Via};
+use crate::model::{Evidence, Finding, Install, Page, Severity};
 
 pub struct CspBlocksHeap;
-
-/// Something an install fetches; any of `urls` will do (a v5 snippet's region may be unknown).
-struct Need<'a> {
-    kind: Kind,
-    urls: Vec<String>,
-    install: &'a Install,
-}
 
 impl Rule for CspBlocksHeap {
     fn name(&self) -> &'static str {
@@ -68,7 +64,8 @@ impl Rule for CspBlocksHeap {
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
-        let mut groups = Groups::new();
+        // (policy source, policy, what is blocked) -> pages and evidence
+        let mut groups: BTreeMap<(String, String, Vec<Blocked>), Group> = BTreeMap::new();
         for page in audited(cx.report).filter(|p| !p.csp.is_empty()) {
             let needs = needs(page);
             let here = Url::parse(&page.url).ok().filter(|u| u.scheme() != "file");
@@ -77,53 +74,18 @@ impl Rule for CspBlocksHeap {
                 let mut blocked: Vec<Blocked> = Vec::new();
                 let mut involved: Vec<&Install> = Vec::new();
                 for need in &needs {
-                    let verdicts: Vec<_> = need
-                        .urls
-                        .iter()
-                        .filter_map(|u| Url::parse(u).ok())
-                        .map(|u| (policy.allows(need.kind, &u, here.as_ref()), u))
-                        .collect();
-                    if verdicts.is_empty() || verdicts.iter().any(|(v, _)| v.allowed) {
-                        continue;
+                    if let Some(b) = judge(&policy, need, page, here.as_ref()) {
+                        if !blocked.contains(&b) {
+                            blocked.push(b);
+                        }
+                        involved.push(need.install);
                     }
-                    let hosts: Vec<String> = verdicts
-                        .iter()
-                        .map(|(_, u)| u.origin().ascii_serialization())
-                        .collect();
-                    let directive = verdicts[0].0.directive.clone().unwrap_or_default();
-                    let what = match need.kind {
-                        Kind::Script => "scripts from",
-                        Kind::Connect => "connections to",
-                    };
-                    blocked.push(Blocked {
-                        text: format!(
-                            "{what} {} are blocked by {directive} (needed by {})",
-                            hosts.join(" or "),
-                            describe(need.install, page)
-                        ),
-                        script: need.kind == Kind::Script,
-                        directive,
-                        host: hosts[0].clone(),
-                    });
-                    involved.push(need.install);
                 }
                 if blocked.is_empty() {
                     continue;
                 }
-                blocked.dedup_by(|a, b| a.text == b.text);
-                let key: Vec<&str> = blocked.iter().map(|b| b.text.as_str()).collect();
-                let group = groups
-                    .entry(format!(
-                        "{}\u{0}{}\u{0}{}",
-                        csp.source,
-                        csp.policy,
-                        key.join("\u{1}")
-                    ))
-                    .or_default();
-                for b in &blocked {
-                    let kind = if b.script { 'S' } else { 'C' };
-                    group.note(format!("{kind}{}\u{0}{}", b.directive, b.host));
-                }
+                let key = (csp.source.clone(), csp.policy.clone(), blocked);
+                let group = groups.entry(key).or_default();
                 group.page(&page.url);
                 group.evidence([Evidence {
                     source: page.url.clone(),
@@ -139,33 +101,66 @@ impl Rule for CspBlocksHeap {
         }
         groups
             .into_iter()
-            .map(|(key, g)| self.report(&key, g))
+            .map(|((source, _, blocked), g)| self.report(&source, &blocked, g))
             .collect()
     }
 }
 
+/// One blocked fetch: what the message says, and what to add to which directive.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Blocked {
+    text: String,
+    script: bool,
+    directive: String,
+    host: String,
+}
+
+fn judge(policy: &Policy, need: &Need, page: &Page, here: Option<&Url>) -> Option<Blocked> {
+    let verdicts: Vec<_> = need
+        .urls
+        .iter()
+        .filter_map(|u| Url::parse(u).ok())
+        .map(|u| (policy.allows(need.kind, &u, here), u))
+        .collect();
+    if verdicts.is_empty() || verdicts.iter().any(|(v, _)| v.allowed) {
+        return None;
+    }
+    let hosts: Vec<String> = verdicts
+        .iter()
+        .map(|(_, u)| u.origin().ascii_serialization())
+        .collect();
+    let directive = verdicts[0].0.directive.clone().unwrap_or_default();
+    let what = match need.kind {
+        Kind::Script => "scripts from",
+        Kind::Connect => "connections to",
+    };
+    Some(Blocked {
+        text: format!(
+            "{what} {} are blocked by {directive} (needed by {})",
+            hosts.join(" or "),
+            describe(need.install, page)
+        ),
+        script: need.kind == Kind::Script,
+        host: hosts[0].clone(),
+        directive,
+    })
+}
+
 impl CspBlocksHeap {
-    fn report(&self, key: &str, g: super::common::Group) -> Finding {
-        let mut parts = key.split('\u{0}');
-        let source = parts.next().unwrap_or("");
-        let items: Vec<&str> = parts.nth(1).unwrap_or("").split('\u{1}').collect();
+    fn report(&self, source: &str, blocked: &[Blocked], g: Group) -> Finding {
+        let items: Vec<&str> = blocked.iter().map(|b| b.text.as_str()).collect();
         let message = format!(
             "the content-security-policy ({source}) on {} blocks what the installs need: {}",
             count(g.pages.len(), "page"),
             items.join("; ")
         );
         // "add https://a https://b to script-src; https://c to connect-src"
-        let mut additions: Vec<(String, Vec<String>)> = Vec::new();
-        for note in &g.notes {
-            let (directive, host) = note
-                .get(1..)
-                .unwrap_or("")
-                .split_once('\u{0}')
-                .unwrap_or(("", ""));
-            match additions.iter_mut().find(|(d, _)| d == directive) {
-                Some((_, hosts)) if !hosts.iter().any(|h| h == host) => hosts.push(host.to_owned()),
+        let mut additions: Vec<(&str, Vec<&str>)> = Vec::new();
+        for b in blocked {
+            match additions.iter_mut().find(|(d, _)| *d == b.directive) {
+                Some((_, hosts)) if !hosts.contains(&b.host.as_str()) => hosts.push(&b.host),
                 Some(_) => {}
-                None => additions.push((directive.to_owned(), vec![host.to_owned()])),
+                None => additions.push((&b.directive, vec![&b.host])),
             }
         }
         let additions: Vec<String> = additions
@@ -176,117 +171,11 @@ impl CspBlocksHeap {
             "add {} in the policy (or remove the install that is not wanted)",
             additions.join("; ")
         );
-        let scripts = g.notes.iter().any(|n| n.starts_with('S'));
-        let severity = if scripts {
+        let severity = if blocked.iter().any(|b| b.script) {
             Severity::Error
         } else {
             Severity::Warning
         };
         finding(self, severity, message, help, g.pages, g.evidence)
     }
-}
-
-/// One blocked fetch on one page.
-struct Blocked {
-    text: String,
-    script: bool,
-    directive: String,
-    host: String,
-}
-
-fn needs(page: &Page) -> Vec<Need<'_>> {
-    let mut out = Vec::new();
-    for heap in active(page, Vendor::Heap) {
-        if skipped_actions(heap, page) {
-            continue;
-        }
-        let id = heap.id.as_deref().unwrap_or("0");
-        let opt = |k: &str| {
-            heap.options
-                .get(k)
-                .and_then(|v| v.as_str())
-                .filter(|s| s.starts_with("http") || k == "hostname")
-        };
-        let region = if heap.evidence.snippet.contains("cdn.eu.heap-api.com") {
-            vec!["eu"]
-        } else if heap.evidence.snippet.contains("cdn.us.heap-api.com") {
-            vec!["us"]
-        } else {
-            vec!["us", "eu"]
-        };
-        let scripts: Vec<String> = match (heap.sdk, opt("hostname")) {
-            (_, Some(host)) if heap.via == Via::Segment => {
-                vec![format!("https://{host}/config/{id}/heap_config.js")]
-            }
-            _ if self_hosted(heap) => Vec::new(),
-            (Some(Sdk::V5), _) => region
-                .iter()
-                .map(|r| format!("https://cdn.{r}.heap-api.com/config/{id}/heap_config.js"))
-                .collect(),
-            _ => vec![format!("https://cdn.heapanalytics.com/js/heap-{id}.js")],
-        };
-        let uploads: Vec<String> = match (opt("ingestServer").or(opt("trackingServer")), heap.sdk) {
-            (Some(server), _) => vec![server.to_owned()],
-            (None, Some(Sdk::V5)) => region
-                .iter()
-                .map(|r| format!("https://c.{r}.heap-api.com/api/capture/v2/track"))
-                .collect(),
-            (None, _) => vec!["https://heapanalytics.com/h".to_owned()],
-        };
-        push(&mut out, Kind::Script, scripts, heap);
-        push(&mut out, Kind::Connect, uploads, heap);
-    }
-    for segment in active(page, Vendor::Segment) {
-        let key = segment.id.as_deref().unwrap_or("0");
-        let cdn = segment
-            .cdn
-            .as_deref()
-            .unwrap_or("https://cdn.segment.com")
-            .trim_end_matches('/');
-        if segment.snippet_version.as_deref() != Some("npm") {
-            push(
-                &mut out,
-                Kind::Script,
-                vec![format!("{cdn}/analytics.js/v1/{key}/analytics.min.js")],
-                segment,
-            );
-        }
-        if segment.settings.as_deref() != Some("embedded") {
-            push(
-                &mut out,
-                Kind::Connect,
-                vec![format!("{cdn}/v1/projects/{key}/settings")],
-                segment,
-            );
-        }
-        push(
-            &mut out,
-            Kind::Connect,
-            vec!["https://api.segment.io/v1/t".to_owned()],
-            segment,
-        );
-    }
-    out
-}
-
-fn push<'a>(out: &mut Vec<Need<'a>>, kind: Kind, urls: Vec<String>, install: &'a Install) {
-    if !urls.is_empty() {
-        out.push(Need {
-            kind,
-            urls,
-            install,
-        });
-    }
-}
-
-/// The non-standard `heap.load(id, "/path/heap-<id>.js", config)` form loads heap.js from the
-/// site itself, whose origin is not known for local files.
-fn self_hosted(heap: &Install) -> bool {
-    let snippet = &heap.evidence.snippet;
-    let Some(at) = snippet.find("heap.load(") else {
-        return false;
-    };
-    let args = &snippet[at + "heap.load(".len()..];
-    args.split_once(',')
-        .is_some_and(|(_, rest)| rest.trim_start().starts_with(['"', '\'', '`', '/']))
 }

@@ -42,9 +42,11 @@
 //! - Segment classic Heap integration (passes only appId): <https://github.com/segmentio/analytics.js-integrations/blob/master/integrations/heap/lib/index.js>
 //! - Heap Web (Actions) settings: <https://github.com/segmentio/action-destinations/tree/main/packages/browser-destinations/destinations/heap>
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
-use super::common::{active, audited, describe, evidence_of, is_actions, truthy, Groups};
+use super::common::{active, audited, describe, evidence_of, is_actions, truthy, Group};
 use super::{finding, Context, Rule};
 use crate::model::{Finding, Install, Mode, Page, Severity, Vendor, Via};
 
@@ -70,22 +72,19 @@ impl Rule for DisableTargetText {
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
-        let mut groups = Groups::new();
+        // (severity, message, help) -> pages and evidence
+        let mut groups: BTreeMap<(Severity, String, String), Group> = BTreeMap::new();
         for page in audited(cx.report) {
             for install in page.installs.iter().filter(|i| i.vendor == Vendor::Heap) {
-                if let Some((severity, message, help)) = judge(install, page) {
-                    let group = groups
-                        .entry(format!("{}{message}\u{0}{help}", rank(severity)))
-                        .or_default();
+                if let Some(key) = judge(install, page) {
+                    let group = groups.entry(key).or_default();
                     group.page(&page.url);
                     group.evidence(evidence_of(install, page));
                 }
             }
             for segment in page.installs.iter().filter(|i| i.vendor == Vendor::Segment) {
                 if let Some((message, help)) = load_options_only(segment, page) {
-                    let group = groups
-                        .entry(format!("{}{message}\u{0}{help}", rank(Severity::Error)))
-                        .or_default();
+                    let group = groups.entry((Severity::Error, message, help)).or_default();
                     group.page(&page.url);
                     group.evidence([segment.evidence.clone()]);
                 }
@@ -93,31 +92,10 @@ impl Rule for DisableTargetText {
         }
         groups
             .into_iter()
-            .map(|(key, g)| {
-                let severity = if key.starts_with('E') {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                };
-                let (message, help) = key[1..].split_once('\u{0}').unwrap_or((&key[1..], ""));
-                finding(
-                    self,
-                    severity,
-                    message.to_owned(),
-                    help.to_owned(),
-                    g.pages,
-                    g.evidence,
-                )
+            .map(|((severity, message, help), g)| {
+                finding(self, severity, message, help, g.pages, g.evidence)
             })
             .collect()
-    }
-}
-
-fn rank(severity: Severity) -> char {
-    if severity == Severity::Error {
-        'E'
-    } else {
-        'W'
     }
 }
 

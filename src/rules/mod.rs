@@ -12,6 +12,7 @@ use crate::model::{Evidence, Finding, Report, Severity};
 
 pub mod common;
 pub mod csp;
+pub mod fetches;
 
 mod app_id_mismatch;
 mod csp_blocks_heap;
