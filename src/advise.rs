@@ -57,7 +57,12 @@ impl<'a> Facts<'a> {
                 f.via_segment.push((page, heap));
             }
             for install in &page.installs {
-                if disables_text(install) {
+                // Load options that reached a Heap destination are named by that destination.
+                let reached = install.vendor == Vendor::Segment
+                    && page.installs.iter().any(|h| {
+                        h.via == Via::Segment && h.write_key == install.id && disables_text(h)
+                    });
+                if disables_text(install) && !reached {
                     let name = describe(install, page);
                     if !f.text_capture.contains(&name) {
                         f.text_capture.push(name);

@@ -158,7 +158,7 @@ impl AppIdMismatch {
             );
             let help = format!(
                 "use one app id on every page of the site, the id of the environment it should send data to (the most used here is {}); each Heap environment has its own id",
-                by_use[0].0
+                by_use.first().map_or("", |(id, _)| id.as_str())
             );
             out.push(finding(
                 self,

@@ -202,11 +202,11 @@ pub fn truthy(value: &Value) -> bool {
 pub fn list(items: &[String], max: usize) -> String {
     let shown: Vec<&str> = items.iter().take(max).map(String::as_str).collect();
     let rest = items.len().saturating_sub(max);
-    match (shown.len(), rest) {
-        (0, _) => String::new(),
-        (_, 0) if shown.len() == 1 => shown[0].to_owned(),
-        (n, 0) => format!("{} and {}", shown[..n - 1].join(", "), shown[n - 1]),
-        (_, rest) => format!("{} and {rest} more", shown.join(", ")),
+    match (shown.split_last(), rest) {
+        (None, _) => String::new(),
+        (Some((last, [])), 0) => (*last).to_owned(),
+        (Some((last, init)), 0) => format!("{} and {last}", init.join(", ")),
+        (Some(_), rest) => format!("{} and {rest} more", shown.join(", ")),
     }
 }
 

@@ -122,14 +122,15 @@ fn judge(policy: &Policy, need: &Need, page: &Page, here: Option<&Url>) -> Optio
         .filter_map(|u| Url::parse(u).ok())
         .map(|u| (policy.allows(need.kind, &u, here), u))
         .collect();
-    if verdicts.is_empty() || verdicts.iter().any(|(v, _)| v.allowed) {
+    let (first, _) = verdicts.first()?;
+    if verdicts.iter().any(|(v, _)| v.allowed) {
         return None;
     }
     let hosts: Vec<String> = verdicts
         .iter()
         .map(|(_, u)| u.origin().ascii_serialization())
         .collect();
-    let directive = verdicts[0].0.directive.clone().unwrap_or_default();
+    let directive = first.directive.clone().unwrap_or_default();
     let what = match need.kind {
         Kind::Script => "scripts from",
         Kind::Connect => "connections to",
@@ -141,7 +142,7 @@ fn judge(policy: &Policy, need: &Need, page: &Page, here: Option<&Url>) -> Optio
             describe(need.install, page)
         ),
         script: need.kind == Kind::Script,
-        host: hosts[0].clone(),
+        host: hosts.first().cloned().unwrap_or_default(),
         directive,
     })
 }
