@@ -5,11 +5,13 @@
 //! → `advise` → `report`. `scan` drives the first three: it decides what to fetch next from what
 //! was extracted.
 
+pub mod advise;
 pub mod cli;
 pub mod config;
 pub mod extract;
 pub mod inventory;
 pub mod model;
 pub mod report;
+pub mod rules;
 pub mod scan;
 pub mod source;

@@ -1,0 +1,206 @@
+//! ## What it does
+//! Flags Heap app ids that disagree, in three ways:
+//! - on one page, two loaders use different ids (e.g. the native snippet and Segment's Heap
+//!   destination); one finding per combination of loaders, listing every page;
+//! - across the pages of one site, different pages use different ids; one finding per site,
+//!   naming each id and how many pages use it;
+//! - an id differs from the one given with `--expect-app-id`; one finding per wrong id.
+//!
+//! Counted: ids of Heap installs that run on the page, plus Segment's Heap destination in cloud
+//! mode (its events still reach that app id). Not counted: a destination disabled by the page's
+//! `analytics.load` options. The same id on several pages or loaders is fine.
+//!
+//! ## Why is this bad?
+//! Each Heap environment has its own id. Heap: "be sure to use the app ID that corresponds to the
+//! environment in Heap you want to send data to. If you send data to the wrong environment, it
+//! will pollute the data in that environment." With two ids on one page, Segment's classic
+//! destination overwrites `heap.appid` with its own id, while Heap Web (Actions) skips loading when
+//! `window.heap` exists, so the id configured in Segment is silently ignored.
+//!
+//! ## Example
+//! ```html
+//! <script>/* Heap snippet */ heap.load("3748201956");</script>
+//! <script>/* Segment snippet */ analytics.load("q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH");</script>
+//! <!-- Segment settings of that write key: "Heap": { "appId": "2682025610" } -->
+//! ```
+//!
+//! ## Use instead
+//! One id everywhere: the id of the production environment on the production site.
+//! ```html
+//! <script>/* Segment snippet */ analytics.load("q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH");</script>
+//! <!-- and no native snippet; Segment's Heap destination carries app id 2682025610 -->
+//! ```
+//!
+//! ## References
+//! - Heap, web installation (environments): <https://help.heap.io/installation/standard-installations/web-installation/>
+//! - Heap, app id vs env id: <https://help.heap.io/getting-started/getting-started-faqs/whats-the-difference-between-the-app-id-and-env-id-in-heap/>
+//! - Heap Web (Actions) skips loading when `window.heap` exists: <https://github.com/segmentio/action-destinations/pull/958>
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::common::{
+    audited, count, describe, evidence_of, heap_with_data, is_actions, list, Group, Groups,
+};
+use super::{finding, Context, Rule};
+use crate::model::{Finding, Severity, Via};
+
+pub struct AppIdMismatch;
+
+impl Rule for AppIdMismatch {
+    fn name(&self) -> &'static str {
+        "app-id-mismatch"
+    }
+    fn code(&self) -> &'static str {
+        "HA003"
+    }
+    fn severity(&self) -> Severity {
+        Severity::Error
+    }
+    fn summary(&self) -> &'static str {
+        "Heap app ids differ on a page, across the pages of a site, or from the expected id"
+    }
+    fn doc(&self) -> String {
+        super::doc_from_source(include_str!("app_id_mismatch.rs"))
+    }
+
+    fn check(&self, cx: &Context) -> Vec<Finding> {
+        let mut out = self.same_page(cx);
+        out.extend(self.across_pages(cx));
+        out.extend(self.unexpected(cx));
+        out
+    }
+}
+
+impl AppIdMismatch {
+    fn same_page(&self, cx: &Context) -> Vec<Finding> {
+        let mut groups = Groups::new();
+        for page in audited(cx.report) {
+            let heap: Vec<_> = heap_with_data(page)
+                .into_iter()
+                .filter(|i| i.id.is_some())
+                .collect();
+            let ids: BTreeSet<&str> = heap.iter().filter_map(|i| i.id.as_deref()).collect();
+            if ids.len() < 2 {
+                continue;
+            }
+            let mut names: Vec<String> = heap.iter().map(|i| describe(i, page)).collect();
+            names.sort();
+            let group = groups.entry(names.join(" vs ")).or_default();
+            group.page(&page.url);
+            for install in &heap {
+                group.evidence(evidence_of(install, page));
+                if install.via == Via::Segment && install.active {
+                    group.note(if is_actions(install) {
+                        format!("Heap Web (Actions) skips loading when window.heap exists, so its app id {} is ignored when another loader ran first", install.id.as_deref().unwrap_or(""))
+                    } else {
+                        "Segment's classic destination overwrites heap.appid with its own id".to_owned()
+                    });
+                }
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(loaders, g)| {
+                let mut message = format!(
+                    "heap app ids differ on the same page ({}): {loaders}",
+                    count(g.pages.len(), "page")
+                );
+                for note in &g.notes {
+                    message.push_str("; ");
+                    message.push_str(note);
+                }
+                let help = "use the app id of the Heap environment you want to send data to on every loader, and keep a single loader per page (see duplicate-heap-load)".to_owned();
+                finding(self, self.severity(), message, help, g.pages, g.evidence)
+            })
+            .collect()
+    }
+
+    fn across_pages(&self, cx: &Context) -> Vec<Finding> {
+        // site -> id -> group of the pages using it
+        let mut sites: BTreeMap<&str, Groups> = BTreeMap::new();
+        let mut page_sets: BTreeMap<&str, BTreeSet<Vec<String>>> = BTreeMap::new();
+        for page in audited(cx.report) {
+            let heap = heap_with_data(page);
+            let mut ids: Vec<String> = heap.iter().filter_map(|i| i.id.clone()).collect();
+            ids.sort();
+            ids.dedup();
+            if ids.is_empty() {
+                continue;
+            }
+            let site = sites.entry(&page.site).or_default();
+            for install in &heap {
+                let Some(id) = &install.id else { continue };
+                let group = site.entry(id.clone()).or_default();
+                group.page(&page.url);
+                group.evidence(evidence_of(install, page));
+            }
+            page_sets.entry(&page.site).or_default().insert(ids);
+        }
+        let mut out = Vec::new();
+        for (site, ids) in sites {
+            if ids.len() < 2 || page_sets.get(site).is_none_or(|sets| sets.len() < 2) {
+                continue;
+            }
+            let mut by_use: Vec<(&String, &Group)> = ids.iter().collect();
+            by_use.sort_by(|a, b| b.1.pages.len().cmp(&a.1.pages.len()).then(a.0.cmp(b.0)));
+            let parts: Vec<String> = by_use
+                .iter()
+                .map(|(id, g)| format!("{id} on {}", count(g.pages.len(), "page")))
+                .collect();
+            let mut all = Group::default();
+            for (_, g) in &by_use {
+                g.pages.iter().for_each(|p| all.page(p));
+                all.evidence(g.evidence.iter().cloned());
+            }
+            let message = format!(
+                "pages of {site} use different heap app ids: {}",
+                parts.join(", ")
+            );
+            let help = format!(
+                "use one app id on every page of the site, the id of the environment it should send data to (the most used here is {}); each Heap environment has its own id",
+                by_use.first().map_or("", |(id, _)| id.as_str())
+            );
+            out.push(finding(
+                self,
+                self.severity(),
+                message,
+                help,
+                all.pages,
+                all.evidence,
+            ));
+        }
+        out
+    }
+
+    fn unexpected(&self, cx: &Context) -> Vec<Finding> {
+        let Some(expected) = cx.config.expect_app_id.as_deref().map(str::trim) else {
+            return Vec::new();
+        };
+        let mut groups = Groups::new();
+        for page in audited(cx.report) {
+            for install in heap_with_data(page) {
+                let Some(id) = install.id.as_deref().filter(|id| *id != expected) else {
+                    continue;
+                };
+                let group = groups.entry(id.to_owned()).or_default();
+                group.page(&page.url);
+                group.evidence(evidence_of(install, page));
+                group.note(describe(install, page));
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(id, g)| {
+                let message = format!(
+                    "heap app id {id} is not the expected app id {expected} ({})",
+                    count(g.pages.len(), "page")
+                );
+                let help = format!(
+                    "replace app id {id} with {expected} in: {}",
+                    list(&g.notes, 5)
+                );
+                finding(self, self.severity(), message, help, g.pages, g.evidence)
+            })
+            .collect()
+    }
+}

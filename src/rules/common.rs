@@ -1,0 +1,278 @@
+//! What several rules need to read the inventory the same way: which installs count as loaders
+//! on a page, how to name a loader in a message, which evidence goes with it, and how findings
+//! are grouped across pages (one finding per distinct situation, listing every page).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::model::{Evidence, Install, Mode, Page, Report, Vendor, Via};
+
+/// Pages that were audited (fetched and parsed).
+pub fn audited(report: &Report) -> impl Iterator<Item = &Page> {
+    report.pages.iter().filter(|p| p.error.is_none())
+}
+
+/// Installs of `vendor` that run on the page, counted once each: two installs with the same id
+/// found at the same place (same file, line and tag) are one loader, e.g. the same first-party
+/// bundle referenced twice, or the same Segment settings read for two snippets of one key.
+pub fn active(page: &Page, vendor: Vendor) -> Vec<&Install> {
+    let mut out: Vec<&Install> = Vec::new();
+    for install in page
+        .installs
+        .iter()
+        .filter(|i| i.vendor == vendor && i.active)
+    {
+        if !out.iter().any(|seen| same_loader(seen, install)) {
+            out.push(install);
+        }
+    }
+    out
+}
+
+fn same_loader(a: &Install, b: &Install) -> bool {
+    a.id == b.id
+        && a.via == b.via
+        && a.evidence.source == b.evidence.source
+        && a.evidence.line == b.evidence.line
+        && a.evidence.tag == b.evidence.tag
+        && a.write_key == b.write_key
+        && a.destination == b.destination
+}
+
+/// Heap installs whose data reaches a Heap project: the active ones plus cloud-mode Segment
+/// destinations (Segment's servers send to that app id), deduplicated.
+pub fn heap_with_data(page: &Page) -> Vec<&Install> {
+    let mut out = active(page, Vendor::Heap);
+    for install in page
+        .installs
+        .iter()
+        .filter(|i| i.vendor == Vendor::Heap && !i.active && i.mode == Some(Mode::Cloud))
+    {
+        if !out.iter().any(|seen| same_loader(seen, install)) {
+            out.push(install);
+        }
+    }
+    out
+}
+
+/// Heap Web (Actions) rather than the classic `Heap` destination.
+pub fn is_actions(install: &Install) -> bool {
+    install.via == Via::Segment
+        && (install
+            .destination
+            .as_deref()
+            .is_some_and(|d| d.contains("Actions"))
+            || install.evidence.signature == "segment-settings-heap-actions")
+}
+
+/// Heap Web (Actions) on a page where another Heap loader runs: its `initialize` returns early
+/// when `window.heap` exists, so it loads nothing and its settings are ignored.
+pub fn skipped_actions(install: &Install, page: &Page) -> bool {
+    is_actions(install)
+        && active(page, Vendor::Heap)
+            .into_iter()
+            .any(|other| !is_actions(other))
+}
+
+/// The classic `Heap` destination of Segment (analytics.js-integration-heap).
+pub fn is_classic_destination(install: &Install) -> bool {
+    install.vendor == Vendor::Heap && install.via == Via::Segment && !is_actions(install)
+}
+
+/// Loaded by a tag manager's container or library.
+pub fn through_tag_manager(via: Via) -> bool {
+    matches!(via, Via::Gtm | Via::Tealium | Via::AdobeLaunch)
+}
+
+/// `GTM container`, `Tealium profile`, `Adobe Launch library`.
+pub fn manager_label(via: Via) -> &'static str {
+    match via {
+        Via::Gtm => "GTM container",
+        Via::Tealium => "Tealium profile",
+        Via::AdobeLaunch => "Adobe Launch library",
+        Via::Native | Via::Segment => "page",
+    }
+}
+
+/// Where an install's code sits, independent of the page it was found on when it is inline.
+fn place(install: &Install, page: &Page) -> String {
+    let tag = install
+        .evidence
+        .tag
+        .as_deref()
+        .map(|t| format!(" {t}"))
+        .unwrap_or_default();
+    match install.via {
+        Via::Native if install.evidence.source == page.url => "in the page".to_owned(),
+        Via::Native => format!("in {}", install.evidence.source),
+        Via::Segment => String::new(),
+        via => format!(
+            "in {} {}{tag}",
+            manager_label(via),
+            install.container.as_deref().unwrap_or("(unknown id)")
+        ),
+    }
+}
+
+fn id_text(install: &Install) -> &str {
+    install.id.as_deref().unwrap_or("unreadable")
+}
+
+/// A loader named for a message, e.g. `native snippet in the page (app id 2682025610)`,
+/// `Segment destination "Heap" of write key q8Xk… (app id 2682025610)`,
+/// `GTM container GTM-HEAPG1 tag 7 (app id 3180826004)`. The same loader on several pages gets
+/// the same text, so it also serves as a grouping key.
+pub fn describe(install: &Install, page: &Page) -> String {
+    match (install.vendor, install.via) {
+        (Vendor::Heap, Via::Segment) => {
+            let through = install
+                .container
+                .as_deref()
+                .map(|c| format!(", Segment loaded through {c}"))
+                .unwrap_or_default();
+            format!(
+                "Segment destination \"{}\" of write key {} (app id {}{through})",
+                install.destination.as_deref().unwrap_or("Heap"),
+                install.write_key.as_deref().unwrap_or("unreadable"),
+                id_text(install)
+            )
+        }
+        (Vendor::Heap, Via::Native) => {
+            format!(
+                "native Heap snippet {} (app id {})",
+                place(install, page),
+                id_text(install)
+            )
+        }
+        (Vendor::Heap, _) => format!(
+            "Heap {} (app id {})",
+            place(install, page),
+            id_text(install)
+        ),
+        (Vendor::Segment, _) => format!(
+            "Segment {} (write key {})",
+            place(install, page),
+            id_text(install)
+        ),
+        (vendor, _) => format!(
+            "{} {} {}",
+            vendor.as_str(),
+            place(install, page),
+            id_text(install)
+        ),
+    }
+}
+
+/// The install's own evidence, plus, for Heap through Segment, the evidence of the Segment
+/// install on the page that fetched those settings.
+pub fn evidence_of(install: &Install, page: &Page) -> Vec<Evidence> {
+    let mut out = vec![install.evidence.clone()];
+    if install.vendor == Vendor::Heap && install.via == Via::Segment {
+        out.extend(
+            page.installs
+                .iter()
+                .filter(|i| {
+                    i.vendor == Vendor::Segment && i.id.is_some() && i.id == install.write_key
+                })
+                .map(|i| i.evidence.clone()),
+        );
+    }
+    out
+}
+
+/// The Segment install on the page whose settings brought this Heap install.
+pub fn segment_of<'a>(install: &Install, page: &'a Page) -> Option<&'a Install> {
+    page.installs
+        .iter()
+        .find(|i| i.vendor == Vendor::Segment && i.id.is_some() && i.id == install.write_key)
+}
+
+/// `true`, `!0`, `1`, `"true"`: what JavaScript would treat as an enabled flag here.
+pub fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => matches!(s.trim(), "true" | "!0" | "1"),
+        _ => false,
+    }
+}
+
+/// `a, b, c, d, e and 3 more`.
+pub fn list(items: &[String], max: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(max).map(String::as_str).collect();
+    let rest = items.len().saturating_sub(max);
+    match (shown.split_last(), rest) {
+        (None, _) => String::new(),
+        (Some((last, [])), 0) => (*last).to_owned(),
+        (Some((last, init)), 0) => format!("{} and {last}", init.join(", ")),
+        (Some(_), rest) => format!("{} and {rest} more", shown.join(", ")),
+    }
+}
+
+/// `1 page`, `3 pages`.
+pub fn count(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The pages and evidence of one finding-to-be.
+#[derive(Debug, Default, Clone)]
+pub struct Group {
+    pub pages: Vec<String>,
+    pub evidence: Vec<Evidence>,
+    /// Free-form facts the rule collects (ids, methods, ...), deduplicated, in order.
+    pub notes: Vec<String>,
+}
+
+impl Group {
+    pub fn page(&mut self, url: &str) {
+        if !self.pages.iter().any(|p| p == url) {
+            self.pages.push(url.to_owned());
+        }
+    }
+
+    pub fn evidence(&mut self, evidence: impl IntoIterator<Item = Evidence>) {
+        for e in evidence {
+            if !self.evidence.contains(&e) {
+                self.evidence.push(e);
+            }
+        }
+    }
+
+    pub fn note(&mut self, note: impl Into<String>) {
+        let note = note.into();
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
+    }
+}
+
+/// Groups keyed by what makes two pages the same situation, in key order.
+pub type Groups = BTreeMap<String, Group>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_capped() {
+        let items: Vec<String> = (1..=7).map(|n| format!("p{n}")).collect();
+        assert_eq!(list(&items[..1], 5), "p1");
+        assert_eq!(list(&items[..3], 5), "p1, p2 and p3");
+        assert_eq!(list(&items, 5), "p1, p2, p3, p4, p5 and 2 more");
+        assert_eq!(count(1, "page"), "1 page");
+        assert_eq!(count(2, "page"), "2 pages");
+    }
+
+    #[test]
+    fn truthiness() {
+        assert!(truthy(&Value::Bool(true)));
+        assert!(truthy(&serde_json::json!("!0")));
+        assert!(!truthy(&serde_json::json!(false)));
+        assert!(!truthy(&serde_json::json!("false")));
+    }
+}

@@ -1,0 +1,125 @@
+//! ## What it does
+//! Flags a page on which Heap is loaded more than once: two or more *active* Heap loaders among a
+//! native snippet (in the page or in a first-party script), a tag manager (GTM, Tealium, Adobe
+//! Launch) and Segment's Heap destination in device mode.
+//!
+//! Not counted: a Segment Heap destination in cloud mode (Segment's servers send the events,
+//! nothing loads on the page), one disabled by the page's `analytics.load` options, and the same
+//! loader found twice at the same place (same file, line and tag). One finding is reported per
+//! distinct combination of loaders, listing every page that has it.
+//!
+//! ## Why is this bad?
+//! Heap's Segment guide: "It's critical that Heap libraries load only once, so you must NOT install
+//! the Heap snippet directly AND install via Segment." Segment's docs say the same. The usual
+//! symptom is the console error `heap.push is not a function`, and Heap's FAQ names tag managers
+//! and Segment as the usual second loader. Segment's classic destination replaces `heap.load`,
+//! calls it with its own app id and injects a second `heap-<id>.js`. Segment's Heap Web (Actions)
+//! destination skips loading when `window.heap` already exists, so the app id and settings
+//! configured for it in Segment (such as `disableTextCapture`) are silently ignored.
+//!
+//! ## Example
+//! ```html
+//! <script>window.heap=window.heap||[],heap.load=function(e,t){/* … */};heap.load("2682025610");</script>
+//! <script>!function(){/* Segment snippet 5.2.1 */ analytics.load("q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH");analytics.page()}}();</script>
+//! <!-- Segment settings of that write key: "Heap": { "appId": "2682025610" }, device mode -->
+//! ```
+//!
+//! ## Use instead
+//! Keep exactly one loader on every page. Either remove the native snippet and let Segment load
+//! Heap, or keep the snippet and disable the Heap destination in Segment (or switch it to cloud
+//! mode). The recommendation in the report says which one fits the site.
+//! ```html
+//! <script>!function(){/* Segment snippet 5.2.1 */ analytics.load("q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH");analytics.page()}}();</script>
+//! ```
+//!
+//! ## References
+//! - Heap, Segment installation: <https://help.heap.io/installation/third-party-installations/segment-installation/>
+//! - Heap FAQ, `heap.push is not a function`: <https://help.heap.io/getting-started/getting-started-faqs/heap-push-is-not-a-function-console-error/>
+//! - Segment, Heap destination: <https://segment.com/docs/connections/destinations/catalog/heap/>
+//! - Heap Web (Actions) skips loading when `window.heap` exists: <https://github.com/segmentio/action-destinations/pull/958>
+
+use super::common::{active, audited, describe, evidence_of, is_actions, Groups};
+use super::{finding, Context, Rule};
+use crate::model::{Finding, Install, Severity, Vendor, Via};
+
+pub struct DuplicateHeapLoad;
+
+impl Rule for DuplicateHeapLoad {
+    fn name(&self) -> &'static str {
+        "duplicate-heap-load"
+    }
+    fn code(&self) -> &'static str {
+        "HA001"
+    }
+    fn severity(&self) -> Severity {
+        Severity::Error
+    }
+    fn summary(&self) -> &'static str {
+        "Heap is loaded more than once on a page (native, tag manager, Segment device mode)"
+    }
+    fn doc(&self) -> String {
+        super::doc_from_source(include_str!("duplicate_heap_load.rs"))
+    }
+
+    fn check(&self, cx: &Context) -> Vec<Finding> {
+        let mut groups = Groups::new();
+        for page in audited(cx.report) {
+            let loaders = active(page, Vendor::Heap);
+            if loaders.len() < 2 {
+                continue;
+            }
+            let mut names: Vec<String> = loaders.iter().map(|i| describe(i, page)).collect();
+            names.sort();
+            let group = groups.entry(names.join(" + ")).or_default();
+            group.page(&page.url);
+            for install in &loaders {
+                group.evidence(evidence_of(install, page));
+                group.note(kind_note(install));
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(loaders, g)| {
+                let n = loaders.split(" + ").count();
+                let actions = g.notes.iter().any(|n| n == ACTIONS);
+                let mut message = format!(
+                    "heap loads {n} times on {}: {loaders}",
+                    super::common::count(g.pages.len(), "page")
+                );
+                if actions {
+                    message.push_str("; Heap Web (Actions) skips loading when window.heap already exists, so the app id and settings configured in Segment (e.g. disableTextCapture) are silently ignored");
+                }
+                finding(self, self.severity(), message, help(&g.notes, actions), g.pages, g.evidence)
+            })
+            .collect()
+    }
+}
+
+const ACTIONS: &str = "segment:actions";
+
+fn kind_note(install: &Install) -> String {
+    match install.via {
+        Via::Segment if is_actions(install) => ACTIONS.to_owned(),
+        Via::Segment => format!(
+            "segment:{}",
+            install.write_key.as_deref().unwrap_or("unreadable")
+        ),
+        via => via.as_str().to_owned(),
+    }
+}
+
+fn help(notes: &[String], actions: bool) -> String {
+    let through_segment = notes.iter().any(|n| n.starts_with("segment:"));
+    let others = notes.iter().any(|n| !n.starts_with("segment:"));
+    let mut help = if through_segment && others {
+        "Heap's guide: do not install the Heap snippet directly AND via Segment; keep one loader: remove the native/tag-manager Heap code and let Segment load Heap, or disable the Heap destination in Segment".to_owned()
+    } else {
+        "keep exactly one Heap loader per page and remove the others (see the recommended install path)".to_owned()
+    };
+    if actions {
+        help.push_str(
+            "; with Heap Web (Actions), removing the other loader is what makes Segment's app id and settings take effect",
+        );
+    }
+    help
+}

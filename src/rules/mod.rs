@@ -1,0 +1,210 @@
+//! Rules over the inventory: each rule looks at the whole [`Report`] (every page and what loads
+//! Heap on it) and returns [`Finding`]s. Rules are data-in, data-out: no I/O, no printing.
+//!
+//! One rule, one file. A rule file starts with a `//!` block that *is* its documentation (the
+//! sections What it does / Why is this bad? / Example / Use instead / References), then a unit
+//! struct implementing [`Rule`]. Adding a rule = one file, one line in [`RULES`], one fixture
+//! folder in `fixtures/rules/<name>/`. Codes are never reused, even for a removed rule.
+
+use std::cmp::Reverse;
+
+use crate::model::{Evidence, Finding, Report, Severity};
+
+pub mod common;
+pub mod csp;
+pub mod fetches;
+
+mod app_id_mismatch;
+mod csp_blocks_heap;
+mod disable_target_text;
+mod duplicate_heap_load;
+mod email_trait_renamed;
+mod heap_cloud_mode_only;
+mod heap_missing_on_some_pages;
+mod heap_via_tag_manager;
+mod mixed_heap_sdk_versions;
+mod segment_calls_ignored_by_heap;
+mod segment_loaded_twice;
+mod segment_settings_unverified;
+mod segment_via_gtm;
+
+pub use app_id_mismatch::AppIdMismatch;
+pub use csp_blocks_heap::CspBlocksHeap;
+pub use disable_target_text::DisableTargetText;
+pub use duplicate_heap_load::DuplicateHeapLoad;
+pub use email_trait_renamed::EmailTraitRenamed;
+pub use heap_cloud_mode_only::HeapCloudModeOnly;
+pub use heap_missing_on_some_pages::HeapMissingOnSomePages;
+pub use heap_via_tag_manager::HeapViaTagManager;
+pub use mixed_heap_sdk_versions::MixedHeapSdkVersions;
+pub use segment_calls_ignored_by_heap::SegmentCallsIgnoredByHeap;
+pub use segment_loaded_twice::SegmentLoadedTwice;
+pub use segment_settings_unverified::SegmentSettingsUnverified;
+pub use segment_via_gtm::SegmentViaGtm;
+
+/// What the user told heap-audit about their setup.
+#[derive(Default, Clone, Debug)]
+pub struct Config {
+    /// The Heap app id the site should use (`--expect-app-id`).
+    pub expect_app_id: Option<String>,
+    /// The team is not committed to Segment long-term (Heap's guide: a reason to install natively).
+    pub not_committed_to_segment: bool,
+}
+
+/// What a rule sees.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    pub report: &'a Report,
+    pub config: &'a Config,
+}
+
+/// One check over the inventory.
+pub trait Rule: Sync {
+    /// Stable kebab-case name naming the flagged pattern (`duplicate-heap-load`).
+    fn name(&self) -> &'static str;
+    /// Short stable code for SARIF and the like (`HA001`); never reused.
+    fn code(&self) -> &'static str;
+    /// The severity of its findings unless a finding says otherwise.
+    fn severity(&self) -> Severity;
+    /// One line saying what the rule flags.
+    fn summary(&self) -> &'static str;
+    /// The rule's documentation: its file's `//!` block, as Markdown.
+    fn doc(&self) -> String;
+    /// The findings for this report.
+    fn check(&self, cx: &Context) -> Vec<Finding>;
+}
+
+/// Every rule, in code order. One line per rule.
+pub static RULES: &[&dyn Rule] = &[
+    &DuplicateHeapLoad,
+    &SegmentViaGtm,
+    &AppIdMismatch,
+    &DisableTargetText,
+    &SegmentLoadedTwice,
+    &HeapViaTagManager,
+    &MixedHeapSdkVersions,
+    &HeapMissingOnSomePages,
+    &HeapCloudModeOnly,
+    &SegmentCallsIgnoredByHeap,
+    &EmailTraitRenamed,
+    &CspBlocksHeap,
+    &SegmentSettingsUnverified,
+];
+
+/// A `--select`/`--ignore` entry that names no rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown rule '{0}': expected a rule name (e.g. duplicate-heap-load) or code (e.g. HA001)")]
+pub struct UnknownRule(pub String);
+
+/// The rule with this name (exact) or code (any case).
+pub fn find(name_or_code: &str) -> Option<&'static dyn Rule> {
+    let wanted = name_or_code.trim();
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.name() == wanted || r.code().eq_ignore_ascii_case(wanted))
+}
+
+/// Run the selected rules (all when `select` is empty) minus the ignored ones, findings sorted by
+/// severity (highest first), rule code, then first page.
+pub fn run(
+    report: &Report,
+    config: &Config,
+    select: &[String],
+    ignore: &[String],
+) -> Result<Vec<Finding>, UnknownRule> {
+    let lookup = |list: &[String]| -> Result<Vec<&'static str>, UnknownRule> {
+        list.iter()
+            .map(|s| {
+                find(s)
+                    .map(|r| r.code())
+                    .ok_or_else(|| UnknownRule(s.clone()))
+            })
+            .collect()
+    };
+    let selected = lookup(select)?;
+    let ignored = lookup(ignore)?;
+    let cx = Context { report, config };
+    let mut findings = Vec::new();
+    for rule in RULES {
+        let code = rule.code();
+        if (selected.is_empty() || selected.contains(&code)) && !ignored.contains(&code) {
+            findings.extend(rule.check(&cx).into_iter().map(|mut f| {
+                f.rule = rule.name().to_owned();
+                f.code = code.to_owned();
+                f
+            }));
+        }
+    }
+    sort(&mut findings);
+    Ok(findings)
+}
+
+/// Deterministic order: severity (highest first), rule code, first page, message.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        let key = |f: &Finding| {
+            (
+                Reverse(f.severity),
+                f.code.clone(),
+                f.pages.first().cloned().unwrap_or_default(),
+                f.message.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}
+
+/// A finding of `rule`.
+pub fn finding(
+    rule: &dyn Rule,
+    severity: Severity,
+    message: String,
+    help: String,
+    pages: Vec<String>,
+    evidence: Vec<Evidence>,
+) -> Finding {
+    Finding {
+        rule: rule.name().to_owned(),
+        code: rule.code().to_owned(),
+        severity,
+        message,
+        help,
+        pages,
+        evidence,
+    }
+}
+
+/// The leading `//!` block of a rule's source, without the comment markers.
+pub fn doc_from_source(source: &str) -> String {
+    let mut out = String::new();
+    for line in source.lines() {
+        let Some(rest) = line.trim_start().strip_prefix("//!") else {
+            break;
+        };
+        out.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_is_the_leading_comment_block() {
+        let src = "//! ## What it does\n//! Flags.\n//!\n//!     code\nuse x;\n//! not this\n";
+        assert_eq!(
+            doc_from_source(src),
+            "## What it does\nFlags.\n\n    code\n"
+        );
+    }
+
+    #[test]
+    fn lookup_by_name_or_code() {
+        assert_eq!(find("duplicate-heap-load").map(|r| r.code()), Some("HA001"));
+        assert_eq!(find("ha003").map(|r| r.name()), Some("app-id-mismatch"));
+        assert!(find("no-such-rule").is_none());
+    }
+}

@@ -1,0 +1,87 @@
+//! ## What it does
+//! Flags a page on which Segment's analytics.js is loaded more than once: two snippets (same or
+//! different write keys), a snippet plus a direct `<script src=".../analytics.min.js">`, or one in
+//! the page and one in a tag manager. The same snippet found twice at the same place counts once.
+//! One finding per distinct combination of loaders, listing every page.
+//!
+//! ## Why is this bad?
+//! The Segment snippet guards against running twice: the second copy prints `Segment snippet
+//! included twice.` and does nothing. With two write keys, the source of the second one receives
+//! nothing from that page; with one key, the copies race and whoever edits one of them (load
+//! options, Heap settings) may be editing the copy that never runs. It is also how Heap ends up
+//! loaded twice when one copy sits in a tag manager.
+//!
+//! ## Example
+//! ```html
+//! <head><script>!function(){/* Segment 5.2.1 */ analytics.load("N0HeapAtAllKey000000000000000000");analytics.page()}}();</script></head>
+//! <body>… <script>!function(){/* Segment 4.1.0, pasted by a plugin */ analytics.load("N0HeapAtAllKey000000000000000000");analytics.page()}}();</script></body>
+//! ```
+//!
+//! ## Use instead
+//! One Segment snippet per page, in the `<head>`.
+//! ```html
+//! <head><script>!function(){/* Segment 5.2.1 */ analytics.load("N0HeapAtAllKey000000000000000000");analytics.page()}}();</script></head>
+//! ```
+//!
+//! ## References
+//! - Segment snippet (the `included twice` guard): <https://github.com/segmentio/snippet/blob/master/template/snippet.js>
+//! - Segment, quickstart: <https://segment.com/docs/connections/sources/catalog/libraries/website/javascript/quickstart/>
+
+use super::common::{active, audited, count, describe, evidence_of, Groups};
+use super::{finding, Context, Rule};
+use crate::model::{Finding, Severity, Vendor};
+
+pub struct SegmentLoadedTwice;
+
+impl Rule for SegmentLoadedTwice {
+    fn name(&self) -> &'static str {
+        "segment-loaded-twice"
+    }
+    fn code(&self) -> &'static str {
+        "HA005"
+    }
+    fn severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "Segment's analytics.js is loaded more than once on a page"
+    }
+    fn doc(&self) -> String {
+        super::doc_from_source(include_str!("segment_loaded_twice.rs"))
+    }
+
+    fn check(&self, cx: &Context) -> Vec<Finding> {
+        let mut groups = Groups::new();
+        for page in audited(cx.report) {
+            let loaders = active(page, Vendor::Segment);
+            if loaders.len() < 2 {
+                continue;
+            }
+            let mut names: Vec<String> = loaders.iter().map(|i| describe(i, page)).collect();
+            names.sort();
+            let group = groups.entry(names.join(" + ")).or_default();
+            group.page(&page.url);
+            for install in &loaders {
+                group.evidence(evidence_of(install, page));
+                group.note(install.id.clone().unwrap_or_default());
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(loaders, g)| {
+                let n = loaders.split(" + ").count();
+                let consequence = if g.notes.len() > 1 {
+                    "only the first one to run loads analytics.js, so the other write key gets no data from these pages"
+                } else {
+                    "the second copy only logs \"Segment snippet included twice.\""
+                };
+                let message = format!(
+                    "segment loads {n} times on {}: {loaders}; {consequence}",
+                    count(g.pages.len(), "page")
+                );
+                let help = "load Segment once per page: keep one snippet (in the page <head>) with the right write key and remove the others".to_owned();
+                finding(self, self.severity(), message, help, g.pages, g.evidence)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,684 @@
+//! The rules against their fixtures, through the real scan: every `fixtures/rules/<rule>/fail_*`
+//! must give at least one finding of that rule (with the expected severity, naming the ids
+//! involved) and every `pass_*` none. Plus the cheap honesty checks: names and codes pinned,
+//! documentation complete, fixtures on disk, message style, and the install-path advice.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use heap_audit::advise::recommend;
+use heap_audit::model::{Finding, Report, Severity};
+use heap_audit::rules::{self, Config, UnknownRule, RULES};
+use heap_audit::scan::{self, ScanOptions};
+use heap_audit::source::fetch::{FetchConfig, Remap};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Manifest {
+    fixture: BTreeMap<String, Entry>,
+}
+
+#[derive(Deserialize, Clone)]
+struct Entry {
+    about: String,
+    severity: Option<String>,
+    #[serde(default)]
+    mentions: Vec<String>,
+    expect_app_id: Option<String>,
+    #[serde(default)]
+    offline: bool,
+}
+
+/// One scanned fixture.
+struct Case {
+    rule: String,
+    name: String,
+    entry: Entry,
+    report: Report,
+    findings: Vec<Finding>,
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules")
+}
+
+fn remaps() -> Vec<Remap> {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    [
+        format!(
+            r"https://cdn\.segment\.com/v1/projects/([^/]+)/settings {}/segment/$1.json",
+            fixtures.display()
+        ),
+        format!(
+            r"https://www\.googletagmanager\.com/gtm\.js\?id=([^&]+).* {}/gtm/$1.js",
+            fixtures.display()
+        ),
+    ]
+    .iter()
+    .map(|r| r.parse().expect("valid remap"))
+    .collect()
+}
+
+fn scan(path: &Path, offline: bool) -> Report {
+    let opts = ScanOptions {
+        offline,
+        fetch: FetchConfig {
+            remaps: remaps(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let outcome = scan::run(&[path.to_string_lossy().into_owned()], &opts).expect("signatures");
+    assert!(
+        outcome.fatal.is_empty(),
+        "{}: {:?}",
+        path.display(),
+        outcome.fatal
+    );
+    outcome.report
+}
+
+fn config(entry: &Entry) -> Config {
+    Config {
+        expect_app_id: entry.expect_app_id.clone(),
+        ..Config::default()
+    }
+}
+
+/// The fixture file or folder for a manifest name.
+fn fixture_path(rule: &str, name: &str) -> PathBuf {
+    let dir = root().join(rule);
+    let file = dir.join(format!("{name}.html"));
+    if file.is_file() {
+        file
+    } else {
+        dir.join(name)
+    }
+}
+
+fn manifest(rule: &str) -> Manifest {
+    let path = root().join(rule).join("expected.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn cases() -> &'static [Case] {
+    static CASES: OnceLock<Vec<Case>> = OnceLock::new();
+    CASES.get_or_init(|| {
+        let mut out = Vec::new();
+        for rule in RULES {
+            for (name, entry) in manifest(rule.name()).fixture {
+                let report = scan(&fixture_path(rule.name(), &name), entry.offline);
+                let findings = rules::run(&report, &config(&entry), &[], &[]).expect("all rules");
+                out.push(Case {
+                    rule: rule.name().to_owned(),
+                    name,
+                    entry,
+                    report,
+                    findings,
+                });
+            }
+        }
+        out
+    })
+}
+
+fn case(rule: &str, name: &str) -> &'static Case {
+    cases()
+        .iter()
+        .find(|c| c.rule == rule && c.name == name)
+        .unwrap_or_else(|| panic!("no fixture {rule}/{name}"))
+}
+
+fn severity(s: &str) -> Severity {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).expect("severity name")
+}
+
+#[test]
+fn fail_fixtures_fire_and_pass_fixtures_do_not() {
+    let mut failures = Vec::new();
+    for c in cases() {
+        let mine: Vec<&Finding> = c.findings.iter().filter(|f| f.rule == c.rule).collect();
+        let label = format!("{}/{} ({})", c.rule, c.name, c.entry.about);
+        if c.name.starts_with("pass_") {
+            if !mine.is_empty() {
+                failures.push(format!("{label}: expected no finding, got {:#?}", mine));
+            }
+            continue;
+        }
+        let want = c.entry.severity.as_deref().map(severity);
+        let matching = mine.iter().find(|f| {
+            want.is_none_or(|s| f.severity == s)
+                && c.entry
+                    .mentions
+                    .iter()
+                    .all(|m| f.message.contains(m.as_str()))
+        });
+        if matching.is_none() {
+            failures.push(format!(
+                "{label}: expected a {:?} finding naming {:?}, got {:#?}",
+                want, c.entry.mentions, mine
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn names_codes_and_severities_are_pinned() {
+    let pinned: &[(&str, &str, Severity)] = &[
+        ("duplicate-heap-load", "HA001", Severity::Error),
+        ("segment-via-gtm", "HA002", Severity::Warning),
+        ("app-id-mismatch", "HA003", Severity::Error),
+        ("disable-target-text", "HA004", Severity::Warning),
+        ("segment-loaded-twice", "HA005", Severity::Warning),
+        ("heap-via-tag-manager", "HA006", Severity::Info),
+        ("mixed-heap-sdk-versions", "HA007", Severity::Warning),
+        ("heap-missing-on-some-pages", "HA008", Severity::Warning),
+        ("heap-cloud-mode-only", "HA009", Severity::Warning),
+        ("segment-calls-ignored-by-heap", "HA010", Severity::Info),
+        ("email-trait-renamed", "HA011", Severity::Info),
+        ("csp-blocks-heap", "HA012", Severity::Error),
+        ("segment-settings-unverified", "HA013", Severity::Info),
+    ];
+    let actual: Vec<(&str, &str, Severity)> = RULES
+        .iter()
+        .map(|r| (r.name(), r.code(), r.severity()))
+        .collect();
+    assert_eq!(
+        actual, pinned,
+        "rule table changed: codes are never reused or renumbered"
+    );
+    for (i, (name, code, _)) in pinned.iter().enumerate() {
+        assert!(
+            pinned[i + 1..]
+                .iter()
+                .all(|(n, c, _)| n != name && c != code),
+            "{name}/{code} twice"
+        );
+        assert!(
+            name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+            "{name} is not kebab-case"
+        );
+        assert!(
+            !["no-", "prefer-", "use-"]
+                .iter()
+                .any(|p| name.starts_with(p)),
+            "{name}: names say what is flagged"
+        );
+        assert!(rules::find(name).is_some() && rules::find(code).is_some());
+    }
+    for rule in RULES {
+        let summary = rule.summary();
+        assert!(
+            !summary.is_empty() && !summary.contains('\n') && !summary.ends_with('.'),
+            "{}",
+            rule.name()
+        );
+    }
+}
+
+#[test]
+fn every_rule_is_documented() {
+    for rule in RULES {
+        let doc = rule.doc();
+        let sections = [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "## Use instead",
+            "## References",
+        ];
+        let mut at = 0;
+        for section in sections {
+            let found = doc[at..]
+                .find(section)
+                .unwrap_or_else(|| panic!("{}: missing or misplaced '{section}'", rule.name()));
+            at += found + section.len();
+        }
+        let example = doc
+            .split("## Example")
+            .nth(1)
+            .and_then(|rest| rest.split("## Use instead").next())
+            .unwrap_or("");
+        assert!(
+            example.contains("```")
+                && example.lines().filter(|l| !l.trim().is_empty()).count() >= 3,
+            "{}: the example is empty",
+            rule.name()
+        );
+        let references = doc.split("## References").nth(1).unwrap_or("");
+        assert!(
+            references.contains("https://"),
+            "{}: no reference link",
+            rule.name()
+        );
+        assert!(
+            !doc.contains("//!"),
+            "{}: comment markers left in the doc",
+            rule.name()
+        );
+    }
+}
+
+#[test]
+fn every_rule_has_pass_and_fail_fixtures_on_disk() {
+    for rule in RULES {
+        let dir = root().join(rule.name());
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("pass_") || n.starts_with("fail_"))
+            .map(|n| n.trim_end_matches(".html").to_owned())
+            .collect();
+        on_disk.sort();
+        let listed: Vec<String> = manifest(rule.name()).fixture.into_keys().collect();
+        assert_eq!(
+            on_disk,
+            listed,
+            "{}: fixtures on disk and in expected.toml differ",
+            rule.name()
+        );
+        assert!(
+            on_disk.iter().any(|n| n.starts_with("pass_")),
+            "{}: no pass fixture",
+            rule.name()
+        );
+        assert!(
+            on_disk.iter().any(|n| n.starts_with("fail_")),
+            "{}: no fail fixture",
+            rule.name()
+        );
+        for name in &on_disk {
+            let path = fixture_path(rule.name(), name);
+            let pages: Vec<PathBuf> = if path.is_dir() {
+                std::fs::read_dir(&path)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .collect()
+            } else {
+                vec![path]
+            };
+            for page in pages
+                .iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "html"))
+            {
+                let text = std::fs::read_to_string(page).unwrap_or_default();
+                assert!(
+                    text.starts_with("<!DOCTYPE html>") && text.lines().count() >= 40,
+                    "{}: fixtures are realistic full pages",
+                    page.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn findings_are_well_formed() {
+    for c in cases() {
+        for f in &c.findings {
+            let at = format!("{}/{}: {} {}", c.rule, c.name, f.rule, f.message);
+            assert!(
+                f.message
+                    .chars()
+                    .next()
+                    .is_some_and(|ch| !ch.is_uppercase()),
+                "{at}: starts lowercase"
+            );
+            assert!(
+                !f.message.ends_with('.') && !f.message.contains('\n'),
+                "{at}: one line, no final period"
+            );
+            assert!(!f.help.is_empty(), "{at}: help");
+            assert!(!f.pages.is_empty(), "{at}: pages");
+            assert!(!f.evidence.is_empty(), "{at}: evidence");
+            assert!(
+                rules::find(&f.code).is_some_and(|r| r.name() == f.rule),
+                "{at}: code"
+            );
+            for page in &f.pages {
+                assert!(
+                    c.report.pages.iter().any(|p| &p.url == page),
+                    "{at}: unknown page {page}"
+                );
+            }
+        }
+        let mut sorted = c.findings.clone();
+        rules::sort(&mut sorted);
+        assert_eq!(
+            sorted, c.findings,
+            "{}/{}: findings not sorted",
+            c.rule, c.name
+        );
+    }
+}
+
+#[test]
+fn one_finding_per_combination_lists_every_page() {
+    let c = case("app-id-mismatch", "fail_across_pages");
+    let site: Vec<&Finding> = c
+        .findings
+        .iter()
+        .filter(|f| f.rule == "app-id-mismatch")
+        .collect();
+    assert_eq!(site.len(), 1, "{site:#?}");
+    assert_eq!(site[0].pages.len(), 3);
+    // Evidence names every loader: the three pages' snippets.
+    assert!(
+        site[0]
+            .evidence
+            .iter()
+            .filter(|e| e.signature == "heap-load")
+            .count()
+            >= 3
+    );
+}
+
+#[test]
+fn duplicate_evidence_names_every_loader() {
+    let c = case("duplicate-heap-load", "fail_segment_and_gtm");
+    let f = c
+        .findings
+        .iter()
+        .find(|f| f.rule == "duplicate-heap-load")
+        .expect("finding");
+    let sources: Vec<&str> = f.evidence.iter().map(|e| e.source.as_str()).collect();
+    assert!(
+        sources.iter().any(|s| s.contains("gtm.js?id=GTM-HEAPG1")),
+        "{sources:?}"
+    );
+    assert!(
+        sources.iter().any(|s| s.ends_with("/settings")),
+        "{sources:?}"
+    );
+    assert!(
+        sources
+            .iter()
+            .any(|s| s.ends_with("fail_segment_and_gtm.html")),
+        "{sources:?}"
+    );
+    assert!(
+        f.evidence.iter().any(|e| e.tag.as_deref() == Some("tag 7")),
+        "GTM tag named"
+    );
+}
+
+#[test]
+fn select_and_ignore() {
+    let report = &case("duplicate-heap-load", "fail_native_and_segment").report;
+    let config = Config::default();
+    let all = rules::run(report, &config, &[], &[]).expect("run");
+    assert!(all.iter().any(|f| f.rule == "duplicate-heap-load"));
+    let only = rules::run(report, &config, &["HA001".into()], &[]).expect("select by code");
+    assert!(!only.is_empty() && only.iter().all(|f| f.rule == "duplicate-heap-load"));
+    let by_name =
+        rules::run(report, &config, &["duplicate-heap-load".into()], &[]).expect("by name");
+    assert_eq!(only, by_name);
+    let ignored = rules::run(
+        report,
+        &config,
+        &[],
+        &["duplicate-heap-load".into(), "ha002".into()],
+    )
+    .expect("ignore");
+    assert!(ignored.iter().all(|f| f.rule != "duplicate-heap-load"));
+    assert_eq!(
+        rules::run(report, &config, &["duplicate-heap-lod".into()], &[]),
+        Err(UnknownRule("duplicate-heap-lod".into()))
+    );
+    let err = rules::run(report, &config, &[], &["HA999".into()]).expect_err("unknown code");
+    assert!(err.to_string().contains("HA999"));
+}
+
+// ------------------------------------------------------------------ the install-path advice
+
+fn advice(rule: &str, name: &str, config: &Config) -> heap_audit::model::Recommendation {
+    let c = case(rule, name);
+    recommend(&c.report, &c.findings, config).expect("a recommendation")
+}
+
+#[test]
+fn advice_for_native_plus_segment_names_what_to_remove() {
+    let r = advice(
+        "duplicate-heap-load",
+        "fail_native_and_segment",
+        &Config::default(),
+    );
+    assert_eq!(r.install_path, "segment", "{r:#?}");
+    let steps = r.steps.join("\n");
+    assert!(
+        steps.contains("remove the native Heap snippet from")
+            && steps.contains("fail_native_and_segment.html"),
+        "{steps}"
+    );
+    assert!(
+        steps.contains("keep the single app id 2682025610"),
+        "{steps}"
+    );
+    assert!(
+        r.reasons.iter().any(|s| s.contains("must NOT install")),
+        "{r:#?}"
+    );
+}
+
+#[test]
+fn advice_for_segment_via_gtm_is_native() {
+    let r = advice(
+        "segment-via-gtm",
+        "fail_segment_custom_html",
+        &Config::default(),
+    );
+    assert_eq!(r.install_path, "native", "{r:#?}");
+    assert!(
+        r.reasons
+            .iter()
+            .any(|s| s.contains("Google Tag Manager") && s.contains("GTM-SEG4GTM")),
+        "{r:#?}"
+    );
+    let steps = r.steps.join("\n");
+    assert!(steps.contains("heap.load(\"1884442793\")"), "{steps}");
+    assert!(steps.contains("disable the Heap destination \"Heap\" (app id 1884442793) of Segment source bKVNiLl0RNlUfe2nS5JiKvEjrZX5mbKY"), "{steps}");
+}
+
+#[test]
+fn advice_without_segment_is_native() {
+    let r = advice(
+        "heap-via-tag-manager",
+        "pass_gtm_without_heap",
+        &Config::default(),
+    );
+    assert_eq!(r.install_path, "native", "{r:#?}");
+    assert!(
+        r.reasons
+            .iter()
+            .any(|s| s.contains("No audited page loads Segment")),
+        "{r:#?}"
+    );
+    assert!(
+        r.steps
+            .iter()
+            .any(|s| s == "keep the single app id 3748201956 everywhere"),
+        "{r:#?}"
+    );
+}
+
+#[test]
+fn advice_for_clean_segment_is_segment() {
+    let r = advice(
+        "segment-settings-unverified",
+        "pass_settings_fetched",
+        &Config::default(),
+    );
+    assert_eq!(r.install_path, "segment", "{r:#?}");
+    assert!(
+        r.reasons[0].contains("q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH"),
+        "{r:#?}"
+    );
+    assert!(
+        !r.steps.iter().any(|s| s.contains("remove")),
+        "nothing to remove: {r:#?}"
+    );
+}
+
+#[test]
+fn advice_when_not_committed_to_segment_is_native() {
+    let config = Config {
+        not_committed_to_segment: true,
+        ..Config::default()
+    };
+    let r = advice(
+        "segment-settings-unverified",
+        "pass_settings_fetched",
+        &config,
+    );
+    assert_eq!(r.install_path, "native", "{r:#?}");
+    assert!(
+        r.reasons.iter().any(|s| s.contains("not committed")),
+        "{r:#?}"
+    );
+    assert!(
+        r.steps
+            .iter()
+            .any(|s| s.contains("disable the Heap destination \"Heap\"")),
+        "{r:#?}"
+    );
+}
+
+#[test]
+fn advice_when_text_capture_is_disabled_is_native() {
+    let r = advice(
+        "disable-target-text",
+        "fail_classic_segment_load_options",
+        &Config::default(),
+    );
+    assert_eq!(r.install_path, "native", "{r:#?}");
+    assert!(
+        r.steps
+            .iter()
+            .any(|s| s.contains("disableTextCapture: true")),
+        "{r:#?}"
+    );
+}
+
+#[test]
+fn advice_prefers_the_expected_app_id() {
+    let config = Config {
+        expect_app_id: Some("1535634150".into()),
+        ..Config::default()
+    };
+    let r = advice("app-id-mismatch", "fail_native_vs_segment", &config);
+    assert!(
+        r.steps
+            .iter()
+            .any(|s| s.starts_with("keep the single app id 1535634150")),
+        "{r:#?}"
+    );
+}
+
+#[test]
+fn no_advice_without_audited_pages() {
+    let mut report = case("segment-settings-unverified", "pass_settings_fetched")
+        .report
+        .clone();
+    for page in &mut report.pages {
+        page.error = Some("unreachable".into());
+    }
+    assert_eq!(recommend(&report, &[], &Config::default()), None);
+}
+
+// ------------------------------------------------------------------ synthetic variations
+
+fn with_report(rule: &str, name: &str, edit: impl FnOnce(&mut Report)) -> Vec<Finding> {
+    let mut report = case(rule, name).report.clone();
+    edit(&mut report);
+    rules::run(&report, &Config::default(), &[], &[]).expect("run")
+}
+
+#[test]
+fn csp_header_and_meta_are_each_enforced() {
+    use heap_audit::model::Csp;
+    // A permissive meta policy does not cancel a strict header policy: both apply.
+    let findings = with_report(
+        "segment-settings-unverified",
+        "pass_settings_fetched",
+        |r| {
+            r.pages[0].csp = vec![
+            Csp { source: "meta".into(), policy: "script-src * 'unsafe-inline'; connect-src *".into() },
+            Csp { source: "header".into(), policy: "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.segment.com".into() },
+        ];
+        },
+    );
+    let csp: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.rule == "csp-blocks-heap")
+        .collect();
+    assert_eq!(csp.len(), 1, "{csp:#?}");
+    assert_eq!(csp[0].severity, Severity::Error);
+    assert!(
+        csp[0].message.contains("(header)")
+            && csp[0].message.contains("https://cdn.heapanalytics.com"),
+        "{}",
+        csp[0].message
+    );
+    assert!(csp[0].evidence.iter().any(|e| e.signature == "csp-header"));
+}
+
+#[test]
+fn csp_none_blocks_everything() {
+    use heap_audit::model::Csp;
+    let findings = with_report("duplicate-heap-load", "pass_segment_only", |r| {
+        r.pages[0].csp = vec![Csp {
+            source: "header".into(),
+            policy: "default-src 'none'".into(),
+        }];
+    });
+    let f = findings
+        .iter()
+        .find(|f| f.rule == "csp-blocks-heap")
+        .expect("finding");
+    for host in [
+        "https://cdn.segment.com",
+        "https://cdn.heapanalytics.com",
+        "https://api.segment.io",
+        "https://heapanalytics.com",
+    ] {
+        assert!(f.message.contains(host), "{host}: {}", f.message);
+    }
+}
+
+#[test]
+fn every_unread_settings_state_is_reported() {
+    for state in ["offline", "error", "unavailable", "embedded"] {
+        let findings = with_report(
+            "segment-settings-unverified",
+            "pass_settings_fetched",
+            |r| {
+                for i in r.pages[0].installs.iter_mut() {
+                    if i.vendor == heap_audit::model::Vendor::Segment {
+                        i.settings = Some(state.into());
+                    }
+                }
+                r.pages[0]
+                    .installs
+                    .retain(|i| i.via != heap_audit::model::Via::Segment);
+            },
+        );
+        let f = findings
+            .iter()
+            .find(|f| f.rule == "segment-settings-unverified");
+        assert!(
+            f.is_some_and(|f| f.severity == Severity::Info && f.message.contains("incomplete")),
+            "{state}: {findings:#?}"
+        );
+    }
+}
