@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use regex::Regex;
 
+use crate::model::Severity;
 use crate::scan::ScanOptions;
 use crate::source::fetch::{FetchConfig, Remap};
 
@@ -22,8 +23,41 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Crawl a site or read a build folder, and report every Heap, Segment and tag manager install.
-    Scan(ScanArgs),
+    /// Crawl a site or read a build folder, report every Heap, Segment and tag manager install,
+    /// run the rules and recommend an install path.
+    Scan(Box<ScanArgs>),
+    /// List every rule: code, name, default severity, summary.
+    Rules,
+    /// Print a rule's documentation.
+    Explain {
+        /// A rule name (duplicate-heap-load) or code (HA001).
+        rule: String,
+    },
+}
+
+/// The lowest severity that makes `scan` exit with status 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+impl FailOn {
+    pub fn parse(s: &str) -> Option<FailOn> {
+        <FailOn as ValueEnum>::from_str(s, true).ok()
+    }
+
+    /// Whether a finding of this severity fails the run.
+    pub fn fails(self, severity: Severity) -> bool {
+        match self {
+            FailOn::Error => severity >= Severity::Error,
+            FailOn::Warning => severity >= Severity::Warning,
+            FailOn::Info => true,
+            FailOn::Never => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -107,6 +141,30 @@ pub struct ScanArgs {
     /// Bodies larger than this many bytes are cut (and noted in the report).
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
     pub max_body: usize,
+
+    /// Run only these rules (names or codes; comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Vec<String>,
+
+    /// Do not run these rules (names or codes; comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+
+    /// Exit with status 1 when a finding reaches this severity [default: error].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
+
+    /// The Heap app id the site must use; any other is reported (app-id-mismatch).
+    #[arg(long, value_name = "ID")]
+    pub expect_app_id: Option<String>,
+
+    /// The team is not committed to Segment long-term: recommend a native Heap install (Heap's guide).
+    #[arg(long)]
+    pub not_committed_to_segment: bool,
+
+    /// Configuration file [default: ./heap-audit.toml when it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 impl ScanArgs {
@@ -155,6 +213,16 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn fail_levels() {
+        assert!(FailOn::Error.fails(Severity::Error) && !FailOn::Error.fails(Severity::Warning));
+        assert!(FailOn::Warning.fails(Severity::Warning) && !FailOn::Warning.fails(Severity::Info));
+        assert!(FailOn::Info.fails(Severity::Info));
+        assert!(!FailOn::Never.fails(Severity::Error));
+        assert_eq!(FailOn::parse("WARNING"), Some(FailOn::Warning));
+        assert_eq!(FailOn::parse("fatal"), None);
     }
 
     #[test]

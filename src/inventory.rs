@@ -129,6 +129,36 @@ pub fn through_tag_manager(installs: &mut [Install], manager: &Install) {
     }
 }
 
+/// A crawled URL that redirects to another crawled page is the same page: keep the page once and
+/// list the redirecting URL in its `aliases`. Redirects to pages not otherwise crawled stay.
+pub fn fold_redirects(pages: Vec<Page>) -> Vec<Page> {
+    let direct: Vec<String> = pages
+        .iter()
+        .filter(|p| p.redirects.is_empty())
+        .map(|p| p.url.clone())
+        .collect();
+    let mut kept: Vec<Page> = Vec::with_capacity(pages.len());
+    let mut moved: Vec<(String, String)> = Vec::new();
+    for page in pages {
+        let target = page.redirects.last().filter(|last| {
+            direct.contains(last) || kept.iter().any(|k| k.redirects.last() == Some(last))
+        });
+        match target {
+            Some(target) => moved.push((target.clone(), page.url)),
+            None => kept.push(page),
+        }
+    }
+    for (target, alias) in moved {
+        let owner = kept
+            .iter_mut()
+            .find(|k| k.url == target || k.redirects.last() == Some(&target));
+        if let Some(owner) = owner {
+            owner.aliases.push(alias);
+        }
+    }
+    kept
+}
+
 /// The summary block of the report.
 pub fn summarize(pages: &[Page], problems: &[Problem], findings: usize) -> Summary {
     let mut installs: BTreeMap<String, usize> = BTreeMap::new();
@@ -158,5 +188,49 @@ pub fn summarize(pages: &[Page], problems: &[Problem], findings: usize) -> Summa
         heap_app_ids: ids,
         problems: problems.len(),
         findings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(url: &str, redirects: &[&str]) -> Page {
+        Page {
+            url: url.into(),
+            status: Some(200),
+            error: None,
+            site: "s".into(),
+            depth: 0,
+            redirects: redirects.iter().map(|r| r.to_string()).collect(),
+            aliases: Vec::new(),
+            truncated: false,
+            installs: Vec::new(),
+            privacy: Default::default(),
+            csp: Vec::new(),
+            segment_calls: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn redirects_to_crawled_pages_fold_into_them() {
+        let pages = vec![
+            page("/old", &["/new"]),
+            page("/new", &[]),
+            page("/gone", &["/elsewhere"]),
+            page("/older", &["/elsewhere"]),
+        ];
+        let folded = fold_redirects(pages);
+        let urls: Vec<_> = folded
+            .iter()
+            .map(|p| (p.url.as_str(), p.aliases.clone()))
+            .collect();
+        assert_eq!(
+            urls,
+            vec![
+                ("/new", vec!["/old".to_owned()]),
+                ("/gone", vec!["/older".to_owned()])
+            ]
+        );
     }
 }

@@ -1,51 +1,85 @@
-//! The `heap-audit` binary: parse arguments, run, map the outcome to an exit status
-//! (0 audited, 2 nothing could be audited or bad usage).
+//! The `heap-audit` binary: parse arguments, run, map the outcome to an exit status:
+//! 0 no finding at the fail level, 1 at least one, 2 the audit could not run (or bad usage).
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
+use anyhow::{anyhow, bail, Context as _};
 use clap::Parser;
 
-use heap_audit::cli::{Cli, Color, Command, Format, ScanArgs};
-use heap_audit::report;
-use heap_audit::scan;
+use heap_audit::cli::{Cli, Color, Command, FailOn, Format, ScanArgs};
+use heap_audit::{advise, config, inventory, report, rules, scan};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Scan(args) => match run_scan(&args) {
-            Ok(code) => code,
-            Err(e) => {
-                if is_broken_pipe(&e) {
-                    return ExitCode::SUCCESS;
-                }
-                eprintln!("heap-audit: error: {e:#}");
-                ExitCode::from(2)
-            }
-        },
+    let result = match cli.command {
+        Command::Scan(args) => run_scan(&args),
+        Command::Rules => list_rules(),
+        Command::Explain { rule } => explain(&rule),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("heap-audit: error: {e:#}");
+            ExitCode::from(2)
+        }
     }
 }
 
 fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let file = config::load(args.config.as_deref())?;
+    let select = if args.select.is_empty() {
+        file.select.clone()
+    } else {
+        args.select.clone()
+    };
+    let ignore = if args.ignore.is_empty() {
+        file.ignore.clone()
+    } else {
+        args.ignore.clone()
+    };
+    // Check rule names before a crawl that could take minutes.
+    if let Some(bad) = select
+        .iter()
+        .chain(&ignore)
+        .find(|r| rules::find(r).is_none())
+    {
+        bail!(rules::UnknownRule(bad.clone()));
+    }
+    let fail_on = match (args.fail_on, file.fail_on.as_deref()) {
+        (Some(level), _) => level,
+        (None, Some(text)) => FailOn::parse(text).ok_or_else(|| {
+            anyhow!(
+                "fail_on = \"{text}\" in the config file: expected error, warning, info or never"
+            )
+        })?,
+        (None, None) => FailOn::Error,
+    };
+    let rule_config = rules::Config {
+        expect_app_id: args.expect_app_id.clone().or(file.expect_app_id.clone()),
+        not_committed_to_segment: args.not_committed_to_segment
+            || file.not_committed_to_segment.unwrap_or(false),
+    };
+
     let outcome = scan::run(&args.targets, &args.scan_options())
-        .map_err(|e| anyhow::anyhow!("built-in signatures are invalid: {e}"))?;
+        .map_err(|e| anyhow!("built-in signatures are invalid: {e}"))?;
+    let mut report = outcome.report;
+    report.findings = rules::run(&report, &rule_config, &select, &ignore)?;
+    report.summary = inventory::summarize(&report.pages, &report.problems, report.findings.len());
+    report.recommendation = advise::recommend(&report, &report.findings, &rule_config);
+
     let format = match args.format {
         Format::Human => report::Format::Human,
         Format::Json => report::Format::Json,
     };
     match &args.output {
         Some(path) => {
-            let mut file = io::BufWriter::new(
-                std::fs::File::create(path)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-            );
-            report::render(
-                &outcome.report,
-                format,
-                args.color == Color::Always,
-                &mut file,
-            )?;
-            file.flush()?;
+            let file =
+                std::fs::File::create(path).with_context(|| format!("{}", path.display()))?;
+            let mut out = io::BufWriter::new(file);
+            report::render(&report, format, args.color == Color::Always, &mut out)?;
+            out.flush()?;
         }
         None => {
             let stdout = io::stdout();
@@ -58,7 +92,7 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
                 }
             };
             let mut out = io::BufWriter::new(stdout.lock());
-            report::render(&outcome.report, format, color, &mut out)?;
+            report::render(&report, format, color, &mut out)?;
             out.flush()?;
         }
     }
@@ -68,6 +102,44 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     if !outcome.fatal.is_empty() && outcome.fatal.len() == args.targets.len() {
         return Ok(ExitCode::from(2));
     }
+    let failed = report.findings.iter().any(|f| fail_on.fails(f.severity));
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn list_rules() -> anyhow::Result<ExitCode> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for rule in rules::RULES {
+        let severity = serde_json::to_value(rule.severity())?;
+        let severity = severity.as_str().unwrap_or("");
+        writeln!(
+            out,
+            "{}  {:<31} {:<8} {}",
+            rule.code(),
+            rule.name(),
+            severity,
+            rule.summary()
+        )?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explain(name: &str) -> anyhow::Result<ExitCode> {
+    let rule = rules::find(name).ok_or_else(|| rules::UnknownRule(name.to_owned()))?;
+    let severity = serde_json::to_value(rule.severity())?;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    writeln!(out, "# {} ({})\n", rule.name(), rule.code())?;
+    writeln!(
+        out,
+        "Default severity: {}\n",
+        severity.as_str().unwrap_or("")
+    )?;
+    writeln!(out, "{}", rule.doc().trim_end())?;
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -215,6 +215,9 @@ pub struct Page {
     /// Each redirect hop followed to reach the page, in order.
     #[serde(default)]
     pub redirects: Vec<String>,
+    /// Other crawled URLs that redirect to this page (audited once, here).
+    #[serde(default)]
+    pub aliases: Vec<String>,
     /// The body was larger than the size cap and was cut.
     #[serde(default)]
     pub truncated: bool,

@@ -558,7 +558,13 @@ pub fn excerpt(code: &str, at: usize, len: usize) -> String {
         }
         i
     };
-    let start = floor(at.saturating_sub(BEFORE));
+    // Start at a token boundary within the lead-in, so the excerpt does not open mid-word.
+    let mut start = floor(at.saturating_sub(BEFORE));
+    if let Some(cut) =
+        code[start..at.min(code.len()).max(start)].find([';', ' ', '\n', ',', '{', '('])
+    {
+        start += cut + 1;
+    }
     let end = floor((at + len.max(1)).max(start + 40).min(start + MAX));
     let text: String = code[start..end]
         .split_whitespace()

@@ -51,7 +51,11 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
             out,
             "{} install Heap {}",
             p.bold("Recommendation:"),
-            p.bold(&format!("via {}", rec.install_path))
+            p.bold(match rec.install_path.as_str() {
+                "segment" => "via Segment",
+                "native" => "natively (Heap's own snippet)",
+                other => other,
+            })
         )?;
         for reason in &rec.reasons {
             writeln!(out, "  - {reason}")?;

@@ -5,7 +5,14 @@ use super::*;
 
 impl Ctx<'_> {
     /// Breadth-first crawl of one site from a start URL.
-    pub(super) fn crawl(&self, target: &str, pages: &mut Vec<Page>) -> Result<(), String> {
+    pub(super) fn crawl(&self, target: &str, all: &mut Vec<Page>) -> Result<(), String> {
+        let mut pages = Vec::new();
+        let result = self.crawl_site(target, &mut pages);
+        all.extend(inventory::fold_redirects(pages));
+        result
+    }
+
+    fn crawl_site(&self, target: &str, pages: &mut Vec<Page>) -> Result<(), String> {
         let start = Url::parse(target).map_err(|e| format!("{target}: not a valid URL: {e}"))?;
         let mut site = Site::web(&start);
         let robots = self.robots(&start);

@@ -14,6 +14,7 @@ impl Ctx<'_> {
             site: site.name().to_owned(),
             depth,
             redirects: Vec::new(),
+            aliases: Vec::new(),
             truncated: false,
             installs: Vec::new(),
             privacy: Default::default(),
