@@ -145,7 +145,9 @@ pub struct Install {
     /// Segment only: `SNIPPET_VERSION` of the snippet, or `npm` for `AnalyticsBrowser.load`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snippet_version: Option<String>,
-    /// Segment only: what became of its settings: `fetched`, `offline`, `error`, `embedded`.
+    /// What became of what this install refers to: a Segment install's settings, or a tag
+    /// manager's container or library: `fetched`, `offline`, `error`, `unavailable` (no id or
+    /// write key to fetch with), `embedded` (Segment settings inside an npm bundle).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<String>,
     pub evidence: Evidence,

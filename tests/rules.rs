@@ -186,6 +186,7 @@ fn names_codes_and_severities_are_pinned() {
         ("email-trait-renamed", "HA011", Severity::Info),
         ("csp-blocks-heap", "HA012", Severity::Error),
         ("segment-settings-unverified", "HA013", Severity::Info),
+        ("tag-manager-unverified", "HA014", Severity::Info),
     ];
     let actual: Vec<(&str, &str, Severity)> = RULES
         .iter()

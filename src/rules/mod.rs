@@ -27,6 +27,7 @@ mod segment_calls_ignored_by_heap;
 mod segment_loaded_twice;
 mod segment_settings_unverified;
 mod segment_via_gtm;
+mod tag_manager_unverified;
 
 pub use app_id_mismatch::AppIdMismatch;
 pub use csp_blocks_heap::CspBlocksHeap;
@@ -41,6 +42,7 @@ pub use segment_calls_ignored_by_heap::SegmentCallsIgnoredByHeap;
 pub use segment_loaded_twice::SegmentLoadedTwice;
 pub use segment_settings_unverified::SegmentSettingsUnverified;
 pub use segment_via_gtm::SegmentViaGtm;
+pub use tag_manager_unverified::TagManagerUnverified;
 
 /// What the user told heap-audit about their setup.
 #[derive(Default, Clone, Debug)]
@@ -89,6 +91,7 @@ pub static RULES: &[&dyn Rule] = &[
     &EmailTraitRenamed,
     &CspBlocksHeap,
     &SegmentSettingsUnverified,
+    &TagManagerUnverified,
 ];
 
 /// A `--select`/`--ignore` entry that names no rule.

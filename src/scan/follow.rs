@@ -3,39 +3,47 @@
 use super::*;
 
 impl Ctx<'_> {
-    /// Scan every active tag manager's container or library, and add what it loads.
+    /// Scan every active tag manager's container or library, add what it loads, and record on
+    /// the tag manager install whether it could be read (`settings`: fetched, offline, error).
     pub(super) fn follow_tag_managers(&self, scan: &mut Scan) {
-        let managers: Vec<Install> = scan
+        let mut found = Scan::default();
+        for manager in scan
             .installs
-            .iter()
+            .iter_mut()
             .filter(|i| i.active && i.vendor.is_tag_manager())
-            .cloned()
-            .collect();
-        for manager in managers {
-            let Some(url) = self.library_url(&manager) else {
+        {
+            let Some(url) = self.library_url(manager) else {
+                manager.settings = Some("unavailable".into());
                 continue;
             };
-            let kind = if manager.vendor == Vendor::Gtm {
-                "gtm-container"
-            } else {
-                "tag-manager-library"
-            };
             if self.opts.offline {
+                let kind = if manager.vendor == Vendor::Gtm {
+                    "gtm-container"
+                } else {
+                    "tag-manager-library"
+                };
                 self.unverified(
                     kind,
                     &url,
                     "--offline: not fetched, so what it loads is unknown",
                 );
+                manager.settings = Some("offline".into());
                 continue;
             }
-            let mut found = (*self
+            let followed = self
                 .followed
-                .get_or(&url, || self.scan_library(&url, manager.vendor)))
-            .clone();
-            inventory::through_tag_manager(&mut found.installs, &manager);
-            inventory::through_tag_manager(&mut found.segment_candidates, &manager);
-            scan.extend(found);
+                .get_or(&url, || self.scan_library(&url, manager.vendor));
+            let Some(loaded) = followed.as_ref() else {
+                manager.settings = Some("error".into());
+                continue;
+            };
+            manager.settings = Some("fetched".into());
+            let mut loaded = loaded.clone();
+            inventory::through_tag_manager(&mut loaded.installs, manager);
+            inventory::through_tag_manager(&mut loaded.segment_candidates, manager);
+            found.extend(loaded);
         }
+        scan.extend(found);
     }
 
     fn library_url(&self, manager: &Install) -> Option<String> {
@@ -70,12 +78,12 @@ impl Ctx<'_> {
         Some(url)
     }
 
-    fn scan_library(&self, url: &str, vendor: Vendor) -> Scan {
-        let Some(text) = self.fetch_text(url, url) else {
-            return Scan::default();
-        };
+    /// What a container or library loads; `None` when it could not be fetched or read (the
+    /// problem is recorded).
+    fn scan_library(&self, url: &str, vendor: Vendor) -> Option<Scan> {
+        let text = self.fetch_text(url, url)?;
         if vendor != Vendor::Gtm {
-            return detect::scan_code(
+            return Some(detect::scan_code(
                 self.sigs,
                 &text,
                 &Origin {
@@ -84,7 +92,7 @@ impl Ctx<'_> {
                     offset: 0,
                     tag: None,
                 },
-            );
+            ));
         }
         let container = match gtm::parse_container(&text) {
             Ok(c) => c,
@@ -94,7 +102,7 @@ impl Ctx<'_> {
                     ProblemKind::UnparsableContainer,
                     format!("cannot read the GTM container: {e}"),
                 );
-                return Scan::default();
+                return None;
             }
         };
         let mut scan = Scan::default();
@@ -117,7 +125,7 @@ impl Ctx<'_> {
         for template in &container.templates {
             scan.extend(self.template_scan(url, template));
         }
-        scan
+        Some(scan)
     }
 
     /// A custom template allowed to inject a Heap or Segment script (`inject_script` permission).

@@ -135,7 +135,7 @@ struct Ctx<'a> {
     /// First-party script files, scanned once each.
     scripts: Memo<Scan>,
     /// Tag manager containers and libraries, scanned once each.
-    followed: Memo<Scan>,
+    followed: Memo<Option<Scan>>,
     /// Segment settings by URL; `None` when they could not be read.
     settings: Memo<Option<Settings>>,
 }
