@@ -66,6 +66,10 @@ pub enum Format {
     Human,
     /// The versioned JSON report (see the README).
     Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions annotations (::error file=…,line=…::…).
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -72,6 +72,8 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let format = match args.format {
         Format::Human => report::Format::Human,
         Format::Json => report::Format::Json,
+        Format::Sarif => report::Format::Sarif,
+        Format::Github => report::Format::Github,
     };
     match &args.output {
         Some(path) => {

@@ -220,3 +220,67 @@ fn output_to_a_file_and_human_findings() {
     );
     assert!(text.contains("help:"));
 }
+
+#[test]
+fn sarif_and_github_annotations() {
+    let mut args = vec![
+        "scan".to_owned(),
+        fixtures().join("sites/shop").to_string_lossy().into_owned(),
+    ];
+    args.extend(common::file_remaps());
+    let (_, json_out, _) =
+        heap_audit(&[args.clone(), vec!["--format".into(), "json".into()]].concat());
+    let report: Value = serde_json::from_str(&json_out).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+
+    let (code, out, _) =
+        heap_audit(&[args.clone(), vec!["--format".into(), "sarif".into()]].concat());
+    assert_eq!(code, 1);
+    let sarif: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    assert_eq!(
+        run["tool"]["driver"]["rules"].as_array().unwrap().len(),
+        heap_audit::rules::RULES.len()
+    );
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), findings.len());
+    for (r, f) in results.iter().zip(findings) {
+        assert_eq!(r["ruleId"], f["code"]);
+        let level = match f["severity"].as_str().unwrap() {
+            "info" => "note",
+            other => other,
+        };
+        assert_eq!(r["level"], level);
+        let rule = &run["tool"]["driver"]["rules"][r["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], f["code"]);
+    }
+    let located = results
+        .iter()
+        .find(|r| r["locations"][0]["physicalLocation"]["region"]["startLine"].is_u64())
+        .unwrap();
+    assert!(
+        located["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .contains("fixtures/sites/shop/")
+    );
+
+    let (code, out, _) = heap_audit(&[args, vec!["--format".into(), "github".into()]].concat());
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), findings.len());
+    assert!(
+        lines[0].starts_with("::error file=")
+            && lines[0].contains(",line=")
+            && lines[0].contains("title=HA00"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("::notice ")),
+        "info findings are notices"
+    );
+    assert!(lines.iter().all(|l| !l.contains('\n')));
+}

@@ -5,14 +5,18 @@ use std::io::{self, Write};
 
 use crate::model::Report;
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 /// The output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Human,
     Json,
+    Sarif,
+    Github,
 }
 
 /// Render a report.
@@ -20,5 +24,7 @@ pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write)
     match format {
         Format::Human => human::render(report, color, out),
         Format::Json => json::render(report, out),
+        Format::Sarif => sarif::render(report, out),
+        Format::Github => github::render(report, out),
     }
 }

@@ -1,0 +1,63 @@
+//! GitHub Actions workflow commands: one `::error`/`::warning`/`::notice` annotation per finding,
+//! on the file and line of its first local evidence when there is one, so a pull request shows
+//! the finding next to the snippet.
+
+use std::io::{self, Write};
+
+use crate::model::{Report, Severity};
+
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for f in &report.findings {
+        let command = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        let mut props = vec![format!(
+            "title={}",
+            property(&format!("{} {}", f.code, f.rule))
+        )];
+        // Annotations attach to files of the repository: only local evidence has one.
+        if let Some(e) = f
+            .evidence
+            .iter()
+            .find(|e| !e.source.contains("://") && e.line.is_some())
+        {
+            props.insert(0, format!("file={}", property(&e.source)));
+            if let Some(line) = e.line {
+                props.insert(1, format!("line={line}"));
+            }
+        }
+        let pages = if f.pages.len() > 1 {
+            format!(" (on {} pages)", f.pages.len())
+        } else {
+            String::new()
+        };
+        let text = format!("{}{pages}\nhelp: {}", f.message, f.help);
+        writeln!(out, "::{command} {}::{}", props.join(","), data(&text))?;
+    }
+    Ok(())
+}
+
+/// Escape a workflow command's message.
+fn data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escape a workflow command's property value.
+fn property(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(data("50%\nnext"), "50%25%0Anext");
+        assert_eq!(property("a:b,c"), "a%3Ab%2Cc");
+    }
+}
