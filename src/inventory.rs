@@ -39,9 +39,29 @@ fn heap_install(segment: &Install, dest: &HeapDestination, settings_url: &str) -
     let mut install = Install::new(Vendor::Heap, dest.app_id.clone(), Via::Segment, evidence);
     install.mode = Some(dest.mode);
     install.destination = Some(dest.name.clone());
+    install.destination_kind = Some(
+        match dest.kind {
+            DestinationKind::Classic => "classic",
+            DestinationKind::Actions => "actions",
+        }
+        .into(),
+    );
     install.write_key = segment.id.clone();
     install.container = segment.container.clone();
     install.options = dest.settings.clone();
+    let setting = |k: &str| {
+        dest.settings
+            .get(k)
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    install.cdn = match dest.kind {
+        DestinationKind::Classic => Some("https://cdn.heapanalytics.com".into()),
+        DestinationKind::Actions => Some(match setting("hostname") {
+            Some(host) => format!("https://{}", host.trim_start_matches("https://")),
+            None => "https://cdn.us.heap-api.com".into(),
+        }),
+    };
     install.sdk = match (dest.mode, dest.kind) {
         (Mode::Cloud, _) => None,
         // analytics.js-integration-heap always loads the classic heap-<id>.js.
@@ -157,6 +177,19 @@ pub fn fold_redirects(pages: Vec<Page>) -> Vec<Page> {
         }
     }
     kept
+}
+
+/// Where a Segment install's settings are read from: `<cdn>/v1/projects/<write key>/settings`.
+pub fn settings_url(install: &Install) -> String {
+    let cdn = install
+        .cdn
+        .as_deref()
+        .unwrap_or("https://cdn.segment.com")
+        .trim_end_matches('/');
+    format!(
+        "{cdn}/v1/projects/{}/settings",
+        install.id.as_deref().unwrap_or("")
+    )
 }
 
 /// The summary block of the report.

@@ -139,17 +139,32 @@ pub struct Install {
     /// Segment destination name (`Heap`, `Heap Web (Actions)`, ...), for Heap through Segment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination: Option<String>,
-    /// Segment only: the CDN analytics.js and the settings are fetched from.
+    /// Where the SDK is loaded from: Segment's CDN (analytics.js and its settings), or Heap's
+    /// (`https://cdn.heapanalytics.com`, `https://cdn.us.heap-api.com`, `https://cdn.eu.heap-api.com`,
+    /// or a self-hosted origin) when the code names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cdn: Option<String>,
+    /// Segment only: the tracking API host from its settings (`Segment.io.apiHost`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_host: Option<String>,
     /// Segment only: `SNIPPET_VERSION` of the snippet, or `npm` for `AnalyticsBrowser.load`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snippet_version: Option<String>,
-    /// What became of what this install refers to: a Segment install's settings, or a tag
-    /// manager's container or library: `fetched`, `offline`, `error`, `unavailable` (no id or
-    /// write key to fetch with), `embedded` (Segment settings inside an npm bundle).
+    /// Segment only: what became of its settings: `fetched`, `offline`, `error`, `unavailable`
+    /// (no write key to fetch with), `embedded` (settings inside an npm bundle).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<String>,
+    /// Tag managers only: what became of the container or library: `fetched`, `offline`,
+    /// `error`, `unavailable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library: Option<String>,
+    /// Heap through Segment only: `classic` (the `Heap` integration) or `actions` (Heap Web (Actions)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_kind: Option<String>,
+    /// Heap only: other app ids the same loader may use, e.g. `heap.load(prod ? "A" : "B")` or an
+    /// if/else on the environment; `id` is the first one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternative_ids: Vec<String>,
     pub evidence: Evidence,
 }
 
@@ -169,8 +184,12 @@ impl Install {
             write_key: None,
             destination: None,
             cdn: None,
+            api_host: None,
             snippet_version: None,
             settings: None,
+            library: None,
+            destination_kind: None,
+            alternative_ids: Vec::new(),
             evidence,
         }
     }
@@ -199,6 +218,9 @@ pub struct SegmentCall {
     /// For `identify`: an `email` trait is passed.
     #[serde(default)]
     pub email_trait: bool,
+    /// The snippet's own default `analytics.page()` right after `analytics.load(...)`.
+    #[serde(default)]
+    pub from_snippet: bool,
     pub evidence: Evidence,
 }
 

@@ -81,6 +81,7 @@ pub fn scan_src(sigs: &Signatures, url: &str, origin: &Origin) -> Scan {
         if let Some(c) = p.regex.captures(url) {
             let mut install = Install::new(Vendor::Heap, group(&c, "id"), Via::Native, evidence(p));
             install.sdk = p.sdk;
+            install.cdn = host_of(&https(url)).map(|h| format!("https://{h}"));
             scan.installs.push(install);
         }
     }
@@ -181,6 +182,7 @@ fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut 
                 origin.evidence(code, m.start(), args.end - m.start(), &p.name),
             );
             install.sdk = sdk_near(m.start());
+            install.cdn = heap_cdn(sigs, code, m.start(), &args);
             install.options = options;
             out.push(install);
         }
@@ -202,6 +204,22 @@ fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut 
         out.push(install);
     }
     out[before..].sort_by_key(|i| i.evidence.line);
+}
+
+/// The host a Heap loader fetches the SDK from: the second argument of the self-hosted
+/// three-argument form, else the Heap CDN named nearest before the call (or first after it).
+fn heap_cdn(sigs: &VendorSignatures, code: &str, at: usize, args: &jsobj::Args) -> Option<String> {
+    if let (3.., Some(path)) = (args.values.len(), args.values.get(1).and_then(Arg::as_text)) {
+        return Some(path);
+    }
+    let hosts: Vec<(usize, String)> = sigs
+        .captures("cdn")
+        .flat_map(|p| p.regex.captures_iter(code))
+        .filter_map(|c| Some((c.get(0)?.start(), group(&c, "value")?)))
+        .collect();
+    let before = hosts.iter().filter(|h| h.0 <= at).max_by_key(|h| h.0);
+    let after = hosts.iter().filter(|h| h.0 > at).min_by_key(|h| h.0);
+    before.or(after).map(|(_, host)| format!("https://{host}"))
 }
 
 fn is_heap_id(id: &str) -> bool {
@@ -400,15 +418,29 @@ fn segment_calls(sigs: &VendorSignatures, code: &str, origin: &Origin) -> Vec<Se
                     .values
                     .iter()
                     .any(|a| a.as_object().is_some_and(|o| o.contains_key("email")));
+            let from_snippet =
+                method == "page" && args.values.is_empty() && follows_load_call(&code[..m.start()]);
             calls.push(SegmentCall {
                 method,
                 email_trait,
+                from_snippet,
                 evidence: origin.evidence(code, m.start(), args.end - m.start(), &p.name),
             });
         }
     }
     calls.sort_by_key(|c| c.evidence.line);
     calls
+}
+
+/// Whether the code before a call ends with an `….load("…")` statement: the snippet's own
+/// `analytics.load("KEY"); analytics.page();` pair.
+fn follows_load_call(before: &str) -> bool {
+    let before = before.trim_end().trim_end_matches(';').trim_end();
+    let Some(open) = before.rfind(".load(") else {
+        return false;
+    };
+    let tail = &before[open..];
+    tail.ends_with(')') && !tail[6..tail.len() - 1].contains(';')
 }
 
 fn gtm_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut Vec<Install>) {

@@ -58,7 +58,7 @@ impl Rule for TagManagerUnverified {
                 .iter()
                 .filter(|i| i.vendor.is_tag_manager() && i.active)
             {
-                let state = manager.settings.as_deref().unwrap_or("unknown");
+                let state = manager.library.as_deref().unwrap_or("unknown");
                 if state == "fetched" {
                     continue;
                 }

@@ -4,7 +4,7 @@ use super::*;
 
 impl Ctx<'_> {
     /// Scan every active tag manager's container or library, add what it loads, and record on
-    /// the tag manager install whether it could be read (`settings`: fetched, offline, error).
+    /// the tag manager install whether it could be read (`library`: fetched, offline, error).
     pub(super) fn follow_tag_managers(&self, scan: &mut Scan) {
         let mut found = Scan::default();
         for manager in scan
@@ -13,7 +13,7 @@ impl Ctx<'_> {
             .filter(|i| i.active && i.vendor.is_tag_manager())
         {
             let Some(url) = self.library_url(manager) else {
-                manager.settings = Some("unavailable".into());
+                manager.library = Some("unavailable".into());
                 continue;
             };
             if self.opts.offline {
@@ -27,17 +27,17 @@ impl Ctx<'_> {
                     &url,
                     "--offline: not fetched, so what it loads is unknown",
                 );
-                manager.settings = Some("offline".into());
+                manager.library = Some("offline".into());
                 continue;
             }
             let followed = self
                 .followed
                 .get_or(&url, || self.scan_library(&url, manager.vendor));
             let Some(loaded) = followed.as_ref() else {
-                manager.settings = Some("error".into());
+                manager.library = Some("error".into());
                 continue;
             };
-            manager.settings = Some("fetched".into());
+            manager.library = Some("fetched".into());
             let mut loaded = loaded.clone();
             inventory::through_tag_manager(&mut loaded.installs, manager);
             inventory::through_tag_manager(&mut loaded.segment_candidates, manager);
@@ -176,22 +176,35 @@ impl Ctx<'_> {
             .filter(|i| i.vendor == Vendor::Segment)
         {
             if let Some(settings) = self.segment_settings(segment) {
+                segment.api_host = settings.api_host.clone();
                 heap.extend(inventory::heap_from_settings(
                     segment,
                     &settings,
-                    &settings_url(segment),
+                    &inventory::settings_url(segment),
                 ));
             }
         }
         for mut candidate in std::mem::take(&mut scan.segment_candidates) {
             let Some(settings) = self.segment_settings(&mut candidate) else {
+                // Never silent: a Segment-shaped snippet we could not confirm or rule out.
+                let host = candidate.cdn.clone().unwrap_or_default();
+                let state = candidate.settings.clone().unwrap_or_default();
+                self.unverified(
+                    "segment-candidate",
+                    &candidate.evidence.source,
+                    format!(
+                        "a Segment-like snippet (write key {}) loads from {host}, whose settings could not be read ({state}): whether it is Segment, and loads Heap, is unknown",
+                        candidate.id.as_deref().unwrap_or("unreadable")
+                    ),
+                );
                 continue;
             };
             if settings.has_segment_io {
+                candidate.api_host = settings.api_host.clone();
                 heap.extend(inventory::heap_from_settings(
                     &candidate,
                     &settings,
-                    &settings_url(&candidate),
+                    &inventory::settings_url(&candidate),
                 ));
                 scan.installs.push(candidate);
             }
@@ -209,7 +222,7 @@ impl Ctx<'_> {
             );
             return None;
         }
-        let url = settings_url(install);
+        let url = inventory::settings_url(install);
         if install.id.is_none() {
             install.settings = Some("unavailable".into());
             self.unverified(
@@ -252,16 +265,4 @@ impl Ctx<'_> {
         );
         (*settings).clone()
     }
-}
-
-fn settings_url(install: &Install) -> String {
-    let cdn = install
-        .cdn
-        .as_deref()
-        .unwrap_or("https://cdn.segment.com")
-        .trim_end_matches('/');
-    format!(
-        "{cdn}/v1/projects/{}/settings",
-        install.id.as_deref().unwrap_or("")
-    )
 }
