@@ -1,8 +1,9 @@
 //! Extraction throughput, as a ratio to a baseline measured in the same run on the same input
 //! (the machine is small and shared, so absolute times mean little).
 //!
-//! Input: every fixture page and GTM container, repeated to ~20 MB. Baseline: one pass of
-//! `str::contains` per signature anchor word over the same text, the least any scanner must do.
+//! Input: every fixture page and GTM container, repeated to ~20 MB, and one page with 8000 inline
+//! calls (match-dense: evidence lines must not rescan the page). Baseline: a full pass of
+//! `str::matches` per signature anchor word over the same text, the least any scanner must do.
 //! Measured: the real pipeline per document: HTML scan, then the detector over every script.
 //! Containers: `gtm::parse_container` against locating and deserializing the same JSON.
 //!
@@ -56,7 +57,7 @@ fn main() {
         for _ in 0..copies {
             for page in &pages {
                 for w in words {
-                    black_box(page.contains(w));
+                    black_box(page.matches(w).count());
                 }
             }
         }
@@ -65,10 +66,11 @@ fn main() {
         for _ in 0..copies {
             for page in &pages {
                 let doc = html::parse(page);
+                let lines = html::Lines::new(page);
                 for script in &doc.scripts {
                     let origin = detect::Origin {
                         source: "bench",
-                        text: Some(page),
+                        lines: Some(&lines),
                         offset: script.offset,
                         tag: None,
                     };
@@ -101,10 +103,40 @@ fn main() {
             }
         }
     });
+    // One big page with many matches: evidence lines must not cost a rescan each.
+    let mut big = String::from(
+        pages
+            .iter()
+            .find(|p| p.contains("analytics.load"))
+            .map_or("", |p| p.as_str()),
+    );
+    let insert = big.find("</body>").unwrap_or(big.len());
+    let calls: String = (0..8000)
+        .map(|i| format!("<script>analytics.track(\"Viewed {i}\", {{sku: \"A{i}\"}});</script>\n"))
+        .collect();
+    big.insert_str(insert, &calls);
+    let big_baseline = best_of(5, || {
+        for w in words {
+            black_box(big.matches(w).count());
+        }
+    });
+    let big_pipeline = best_of(5, || {
+        let doc = html::parse(&big);
+        let lines = html::Lines::new(&big);
+        for script in &doc.scripts {
+            let origin = detect::Origin {
+                source: "bench",
+                lines: Some(&lines),
+                offset: script.offset,
+                tag: None,
+            };
+            black_box(detect::scan_code(sigs, &script.code, &origin));
+        }
+    });
     let mb = (bytes * copies) as f64 / 1e6;
     println!("pages: {} documents x {copies} = {mb:.1} MB", pages.len());
     println!(
-        "  baseline (str::contains x {} words): {baseline:?}",
+        "  baseline (str::matches x {} words): {baseline:?}",
         words.len()
     );
     println!("  html scan + detectors:              {pipeline:?}");
@@ -115,6 +147,14 @@ fn main() {
     println!(
         "  pipeline throughput:                {:.0} MB/s",
         mb / pipeline.as_secs_f64()
+    );
+    println!(
+        "one page of {:.1} MB with 8000 inline analytics calls:",
+        big.len() as f64 / 1e6
+    );
+    println!(
+        "  baseline: {big_baseline:?}, pipeline: {big_pipeline:?}, ratio {:.0}x",
+        big_pipeline.as_secs_f64() / big_baseline.as_secs_f64()
     );
     println!(
         "containers: {} files x {container_copies}",

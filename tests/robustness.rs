@@ -20,9 +20,10 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn all_parsers(text: &str) {
     let sigs = Signatures::builtin().unwrap();
     let doc = html::parse(text);
+    let lines = html::Lines::new(text);
     let origin = detect::Origin {
         source: "x",
-        text: Some(text),
+        lines: Some(&lines),
         offset: 0,
         tag: None,
     };

@@ -6,7 +6,7 @@
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use super::html::line_of;
+use super::html::Lines;
 use super::jsobj::{self, Arg};
 use super::signatures::{Pattern, Signatures, VendorSignatures};
 use crate::model::{Evidence, Install, SegmentCall, Vendor, Via};
@@ -16,8 +16,8 @@ use crate::model::{Evidence, Install, SegmentCall, Vendor, Via};
 pub struct Origin<'a> {
     /// URL or path shown as `evidence.source`.
     pub source: &'a str,
-    /// The whole text of that source, when line numbers are meaningful.
-    pub text: Option<&'a str>,
+    /// Line index of the whole source, when line numbers are meaningful.
+    pub lines: Option<&'a Lines>,
     /// Byte offset of the scanned code inside `text`.
     pub offset: usize,
     /// GTM tag id, or another label inside the source.
@@ -28,7 +28,7 @@ impl Origin<'_> {
     fn evidence(&self, code: &str, at: usize, len: usize, signature: &str) -> Evidence {
         Evidence {
             source: self.source.to_owned(),
-            line: self.text.map(|t| line_of(t, self.offset + at)),
+            line: self.lines.map(|l| l.line(self.offset + at)),
             snippet: excerpt(code, at, len),
             signature: signature.to_owned(),
             tag: self.tag.map(str::to_owned),
@@ -72,7 +72,7 @@ pub fn scan_src(sigs: &Signatures, url: &str, origin: &Origin) -> Scan {
     let mut scan = Scan::default();
     let evidence = |p: &Pattern| Evidence {
         source: origin.source.to_owned(),
-        line: origin.text.map(|t| line_of(t, origin.offset)),
+        line: origin.lines.map(|l| l.line(origin.offset)),
         snippet: format!("<script src=\"{url}\">"),
         signature: p.name.clone(),
         tag: origin.tag.map(str::to_owned),
@@ -123,7 +123,7 @@ pub fn scan_iframe(sigs: &Signatures, url: &str, origin: &Origin) -> Vec<Install
         if let Some(c) = p.regex.captures(url) {
             let evidence = Evidence {
                 source: origin.source.to_owned(),
-                line: origin.text.map(|t| line_of(t, origin.offset)),
+                line: origin.lines.map(|l| l.line(origin.offset)),
                 snippet: format!("<iframe src=\"{url}\">"),
                 signature: p.name.clone(),
                 tag: None,
@@ -617,7 +617,7 @@ mod tests {
             code,
             &Origin {
                 source: "t.html",
-                text: Some(code),
+                lines: Some(&Lines::new(code)),
                 offset: 0,
                 tag: None,
             },

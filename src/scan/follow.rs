@@ -88,7 +88,7 @@ impl Ctx<'_> {
                 &text,
                 &Origin {
                     source: url,
-                    text: Some(&text),
+                    lines: Some(&Lines::new(&text)),
                     offset: 0,
                     tag: None,
                 },
@@ -110,7 +110,7 @@ impl Ctx<'_> {
             let label = tag.tag_id.as_ref().map(|id| format!("tag {id}"));
             let origin = Origin {
                 source: url,
-                text: None,
+                lines: None,
                 offset: 0,
                 tag: label.as_deref(),
             };
@@ -136,7 +136,7 @@ impl Ctx<'_> {
         };
         let origin = Origin {
             source: url,
-            text: None,
+            lines: None,
             offset: 0,
             tag: Some(&label),
         };

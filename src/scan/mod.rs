@@ -19,7 +19,7 @@ use url::Url;
 use crate::extract::decode::{self, Body};
 use crate::extract::detect::{self, Origin, Scan};
 use crate::extract::gtm;
-use crate::extract::html::{self, ScriptKind};
+use crate::extract::html::{self, Lines, ScriptKind};
 use crate::extract::segment_settings::{self, Settings};
 use crate::extract::signatures::{SignatureError, Signatures};
 use crate::inventory;

@@ -97,6 +97,7 @@ impl Ctx<'_> {
             policy: p.clone(),
         }));
 
+        let lines = Lines::new(&text);
         let mut scan = Scan::default();
         for script in doc
             .scripts
@@ -105,7 +106,7 @@ impl Ctx<'_> {
         {
             let origin = Origin {
                 source: &display,
-                text: Some(&text),
+                lines: Some(&lines),
                 offset: script.offset,
                 tag: None,
             };
@@ -126,7 +127,7 @@ impl Ctx<'_> {
             };
             let origin = Origin {
                 source: &display,
-                text: Some(&text),
+                lines: Some(&lines),
                 offset: *offset,
                 tag: None,
             };
@@ -164,7 +165,7 @@ impl Ctx<'_> {
                 &text,
                 &Origin {
                     source: &display,
-                    text: Some(&text),
+                    lines: Some(&Lines::new(&text)),
                     offset: 0,
                     tag: None,
                 },
