@@ -3,7 +3,6 @@
 //! Pure: the caller says where the code came from ([`Origin`]) and decides what to follow. Every
 //! install found here is `via: native`; the caller re-labels installs found inside a tag manager.
 
-use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::html::Lines;
@@ -155,8 +154,10 @@ fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut 
         before.or(after).and_then(|a| a.2.sdk)
     };
     let mut unresolved: Option<(usize, usize, &Pattern, Map<String, Value>)> = None;
-    let before = out.len();
+    // Each install found, with the span of its call (to recognise if/else alternatives).
+    let mut found: Vec<(Install, (usize, usize))> = Vec::new();
     for p in &sigs.call {
+        let valid = |id: &String| p.id.as_ref().is_none_or(|re| re.is_match(id));
         for m in p.regex.find_iter(code) {
             let args = jsobj::call_args(code, m.end() - 1);
             let options = args
@@ -166,28 +167,35 @@ fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut 
                 .find_map(Arg::as_object)
                 .cloned()
                 .unwrap_or_default();
-            let id = args
-                .values
-                .first()
-                .and_then(|a| text_or_resolved(code, a))
-                .filter(|id| is_heap_id(id));
-            let Some(id) = id else {
+            // `heap.load(isProd ? "2682025610" : "181194367")`: every literal is a candidate id.
+            let mut ids: Vec<String> = match args.values.first() {
+                Some(Arg::Expr(expr)) => match resolve_ident(code, expr) {
+                    Some(id) => vec![id],
+                    None => string_literals(expr),
+                },
+                Some(literal) => literal.as_text().into_iter().collect(),
+                None => Vec::new(),
+            };
+            ids.retain(|id| valid(id));
+            if ids.is_empty() {
                 unresolved.get_or_insert((m.start(), args.end - m.start(), p, options));
                 continue;
-            };
+            }
+            let alternatives = ids.split_off(1);
             let mut install = Install::new(
                 Vendor::Heap,
-                Some(id),
+                ids.pop(),
                 Via::Native,
                 origin.evidence(code, m.start(), args.end - m.start(), &p.name),
             );
             install.sdk = sdk_near(m.start());
             install.cdn = heap_cdn(sigs, code, m.start(), &args);
             install.options = options;
-            out.push(install);
+            install.alternative_ids = alternatives;
+            found.push((install, (m.start(), args.end)));
         }
     }
-    if out.len() == before {
+    if found.is_empty() {
         // A loader with no readable id (a variable we cannot resolve, an unresolved GTM macro).
         let (at, len, name, options) = match unresolved {
             Some((at, len, p, options)) => (at, len, p.name.as_str(), options),
@@ -202,8 +210,54 @@ fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut 
         install.sdk = sdk_near(at);
         install.options = options;
         out.push(install);
+        return;
     }
-    out[before..].sort_by_key(|i| i.evidence.line);
+    out.extend(merge_alternatives(code, found));
+}
+
+/// Calls of one loader in the branches of an `if/else` or a ternary (`if (prod) heap.load("A");
+/// else heap.load("B")`) are one install whose other ids are `alternative_ids`, not two loads.
+fn merge_alternatives(code: &str, mut found: Vec<(Install, (usize, usize))>) -> Vec<Install> {
+    found.sort_by_key(|(_, span)| span.0);
+    let mut merged: Vec<(Install, (usize, usize))> = Vec::with_capacity(found.len());
+    for (install, span) in found {
+        if let Some((last, last_span)) = merged.last_mut() {
+            let between = code.get(last_span.1..span.0).unwrap_or("");
+            let branch = has_word(between, "else")
+                || between.trim_start_matches([' ', ')', ';']).starts_with(':');
+            if branch && last.id != install.id {
+                last.alternative_ids.extend(install.id);
+                last.alternative_ids.extend(install.alternative_ids);
+                *last_span = span;
+                continue;
+            }
+        }
+        merged.push((install, span));
+    }
+    merged.into_iter().map(|(install, _)| install).collect()
+}
+
+/// Whether `word` stands in `text` as a whole identifier (`else`, not `elsewhere`).
+fn has_word(text: &str, word: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    text.match_indices(word).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(ident)
+            && !text[at + word.len()..].chars().next().is_some_and(ident)
+    })
+}
+
+/// The string literals inside an expression, e.g. both ids of a ternary.
+fn string_literals(expr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = expr;
+    while let Some(q) = rest.find(['"', '\'']) {
+        let quote = rest[q..].chars().next().unwrap_or('"');
+        let body = &rest[q + 1..];
+        let Some(end) = body.find(quote) else { break };
+        out.push(body[..end].to_owned());
+        rest = &body[end + 1..];
+    }
+    out
 }
 
 /// The host a Heap loader fetches the SDK from: the second argument of the self-hosted
@@ -220,10 +274,6 @@ fn heap_cdn(sigs: &VendorSignatures, code: &str, at: usize, args: &jsobj::Args) 
     let before = hosts.iter().filter(|h| h.0 <= at).max_by_key(|h| h.0);
     let after = hosts.iter().filter(|h| h.0 > at).min_by_key(|h| h.0);
     before.or(after).map(|(_, host)| format!("https://{host}"))
-}
-
-fn is_heap_id(id: &str) -> bool {
-    (1..=12).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn is_write_key(key: &str) -> bool {
@@ -258,13 +308,20 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
     let cdn = first_capture(sigs, "cdn", code);
     let snippet_version = first_capture(sigs, "snippet_version", code);
 
+    // The objects the snippet defines `load` on; `analytics` is Segment's global in any case.
+    let mut receivers: Vec<String> = sigs
+        .captures("receiver")
+        .flat_map(|p| p.regex.captures_iter(code))
+        .filter_map(|c| group(&c, "value"))
+        .filter(|r| !r.eq_ignore_ascii_case("heap"))
+        .collect();
+    receivers.push("analytics".into());
     // Write keys with their load options, in order of appearance.
     let mut keys: Vec<KeyAt> = Vec::new();
     for p in sigs.call.iter().filter(|p| p.name == "segment-load") {
         for m in p.regex.find_iter(code) {
             let dot = m.start() + 1;
-            let receiver = receiver_before(code, dot);
-            if receiver.to_ascii_lowercase().ends_with("heap") || receiver == "AnalyticsBrowser" {
+            if !receivers.iter().any(|r| r == receiver_before(code, dot)) {
                 continue;
             }
             let args = jsobj::call_args(code, m.end() - 1);
@@ -551,7 +608,7 @@ fn receiver_before(code: &str, dot: usize) -> &str {
     &head[start..]
 }
 
-/// A literal argument's text, or the string literal a simple identifier is assigned in the same code.
+/// A literal argument's text, or the string literal a plain identifier is assigned in the same code.
 fn text_or_resolved(code: &str, arg: &Arg) -> Option<String> {
     match arg {
         Arg::Expr(expr) => resolve_ident(code, expr),
@@ -559,24 +616,47 @@ fn text_or_resolved(code: &str, arg: &Arg) -> Option<String> {
     }
 }
 
-/// Find `NAME = "value"` or `NAME: "value"` for the last segment of a dotted name.
-fn resolve_ident(code: &str, expr: &str) -> Option<String> {
-    let name = expr.rsplit('.').next()?.trim();
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+/// The string literal a plain identifier is assigned in the same code (`NAME = "value"` or
+/// `NAME: "value"`). Member expressions (`this.options.appId`) are not guessed at.
+fn resolve_ident(code: &str, name: &str) -> Option<String> {
+    let name = name.trim();
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    if name.is_empty() || !name.chars().all(ident) || name.starts_with(|c: char| c.is_ascii_digit())
     {
         return None;
     }
-    let pattern = format!(
-        r#"(?:^|[^\w$]){}\s*[:=]\s*["']([^"'\\]{{1,80}})["']"#,
-        regex::escape(name)
-    );
-    let re = Regex::new(&pattern).ok()?;
-    re.captures(code)
-        .and_then(|c| c.get(1))
-        .map(|m| m.as_str().to_owned())
+    for (at, _) in code.match_indices(name) {
+        if code[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| ident(c) || c == '.')
+        {
+            continue;
+        }
+        let rest = code[at + name.len()..].trim_start();
+        let Some(rest) = rest
+            .strip_prefix(['=', ':'])
+            .filter(|r| !r.starts_with('='))
+        else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let Some(quote) = rest
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '"' | '\'' | '`'))
+        else {
+            continue;
+        };
+        let body = &rest[1..];
+        if let Some(end) = body.find(quote).filter(|&e| e <= 80) {
+            let value = &body[..end];
+            if !value.contains('\\') {
+                return Some(value.to_owned());
+            }
+        }
+    }
+    None
 }
 
 /// A short one-line excerpt of `code` around a match.
@@ -684,6 +764,48 @@ mod tests {
             s.installs[0].options["integrations"]["Heap"],
             Value::Bool(false)
         );
+    }
+
+    #[test]
+    fn other_load_calls_next_to_a_snippet_are_not_write_keys() {
+        let code = r#"!function(){var analytics=window.analytics=window.analytics||[];analytics.load=function(key,e){var t=document.createElement("script");t.src="https://cdn.segment.com/analytics.js/v1/" + key + "/analytics.min.js"};analytics.SNIPPET_VERSION="4.15.3";analytics.load("Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXc");analytics.page()}();i18n.load("translations");WebFont.load("Roboto");player.load("intro-video")"#;
+        let s = scan(code);
+        let keys: Vec<_> = s.installs.iter().map(|i| i.id.as_deref()).collect();
+        assert_eq!(keys, vec![Some("Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXc")]);
+    }
+
+    #[test]
+    fn environment_switches_are_one_loader_with_alternatives() {
+        let loader = r#"window.heap=window.heap||[],heap.load=function(e,t){window.heap.appid=e;r.src="https://cdn.heapanalytics.com/js/heap-"+e+".js"};"#;
+        for code in [
+            format!(
+                r#"{loader}if(location.hostname==="www.example.com"){{heap.load("2682025610")}}else{{heap.load("181194367")}}"#
+            ),
+            format!(r#"{loader}heap.load(window.ENV==="production"?"2682025610":"181194367");"#),
+        ] {
+            let s = scan(&code);
+            assert_eq!(s.installs.len(), 1, "{code}");
+            assert_eq!(s.installs[0].id.as_deref(), Some("2682025610"));
+            assert_eq!(s.installs[0].alternative_ids, vec!["181194367"]);
+        }
+        // Two snippets one after the other are two loads.
+        let twice = format!(r#"{loader}heap.load("2682025610");{loader}heap.load("181194367");"#);
+        assert_eq!(scan(&twice).installs.len(), 2);
+    }
+
+    #[test]
+    fn wrapper_initialize_needs_a_heap_shaped_id() {
+        let code = r#"var a={initialize:function(e){window.heap=window.heap||[],window.heap.load=function(e,t){window.heap.appid=e;n.src="https://cdn.heapanalytics.com/js/heap-"+e+".js"},window.heap.load(e)}};carousel.initialize(1);tabs.initialize("main");a.initialize("2682025610");"#;
+        let ids: Vec<_> = scan(code).installs.iter().map(|i| i.id.clone()).collect();
+        assert_eq!(ids, vec![Some("2682025610".to_owned())]);
+    }
+
+    #[test]
+    fn member_expressions_are_not_guessed() {
+        let code = r#"window.heap=window.heap||[],heap.load=function(e,t){window.heap.appid=e;r.src="https://cdn.heapanalytics.com/js/heap-"+e+".js"};var defaults={appId:"1111111111"};heap.load(this.options.appId);"#;
+        let s = scan(code);
+        assert_eq!(s.installs.len(), 1);
+        assert_eq!(s.installs[0].id, None);
     }
 
     #[test]

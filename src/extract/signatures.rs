@@ -50,6 +50,8 @@ pub struct Pattern {
     pub sdk: Option<Sdk>,
     /// For `[[capture]]`: which field the `value` group holds.
     pub field: Option<String>,
+    /// For `[[call]]`: what an id read from the call's first argument must look like.
+    pub id: Option<Regex>,
 }
 
 /// All signatures of one vendor.
@@ -157,6 +159,7 @@ struct RawPattern {
     pattern: String,
     sdk: Option<Sdk>,
     field: Option<String>,
+    id: Option<String>,
 }
 
 fn compile(file: &str, text: &str) -> Result<VendorSignatures, SignatureError> {
@@ -172,11 +175,20 @@ fn compile(file: &str, text: &str) -> Result<VendorSignatures, SignatureError> {
                     name: p.name.clone(),
                     source,
                 })?;
+                let id = match &p.id {
+                    Some(id) => Some(Regex::new(id).map_err(|source| SignatureError::Regex {
+                        file: file.to_owned(),
+                        name: p.name.clone(),
+                        source,
+                    })?),
+                    None => None,
+                };
                 Ok(Pattern {
                     name: p.name,
                     regex,
                     sdk: p.sdk,
                     field: p.field,
+                    id,
                 })
             })
             .collect()
