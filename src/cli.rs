@@ -185,7 +185,7 @@ impl ScanArgs {
                 timeout: Duration::from_secs(self.timeout),
                 user_agent: self.user_agent.clone(),
                 headers: self.headers.clone(),
-                header_origins: Vec::new(),
+                header_hosts: Vec::new(),
                 max_body: self.max_body,
                 max_redirects: 10,
                 remaps: self.remap.clone(),

@@ -506,3 +506,18 @@ fn gtm_environment_parameters_are_used_to_fetch_the_same_container() {
         "{log:?}"
     );
 }
+
+#[test]
+fn every_csp_header_is_kept() {
+    let (_site, _vendor, _, report, _) = crawl("clean", &[]);
+    let about = page(&report, "/about.html");
+    let headers: Vec<&str> = about["csp"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["source"] == "header")
+        .map(|c| c["policy"].as_str().unwrap())
+        .collect();
+    assert_eq!(headers.len(), 2, "{headers:?}");
+    assert!(headers[1].starts_with("frame-ancestors"));
+}

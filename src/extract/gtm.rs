@@ -437,6 +437,7 @@ mod tests {
                 template: "__cvt_5839201_12".into(),
                 url: "https://cdn.heapanalytics.com/js/heap-*.js".into(),
                 params: vec![
+                    ("sdkVersion".into(), "4".into()),
                     ("appId".into(), "1535634150".into()),
                     ("disableTextCapture".into(), "true".into()),
                     ("secureCookie".into(), "false".into()),
@@ -471,6 +472,7 @@ mod tests {
         assert_eq!(
             segment.params,
             [
+                ("loadMode", "standard"),
                 ("writeKey", "Zx81LmQp3RstUvW0yAbC4dEfGh5iJkLm"),
                 ("cdnHost", "cdn.segment.com"),
                 ("trackPageview", "true"),

@@ -30,6 +30,9 @@ pub struct Script {
     pub kind: ScriptKind,
     /// Inside `<noscript>`: does not run in a browser with JavaScript.
     pub in_noscript: bool,
+    /// Has the `nomodule` attribute: the legacy-browser twin of a module script; modern
+    /// browsers skip it.
+    pub nomodule: bool,
 }
 
 /// The facts of one HTML document.
@@ -93,6 +96,7 @@ pub fn parse(html: &str) -> Document {
                     offset: i,
                     kind: script_kind(tag.attr("type")),
                     in_noscript: noscript_depth > 0,
+                    nomodule: tag.attr("nomodule").is_some(),
                 });
                 i = skip_end_tag(bytes, close);
             }

@@ -76,7 +76,7 @@ impl Ctx<'_> {
         }
         let url = start.join("/robots.txt").ok()?;
         let fetched = self.fetcher.get(url.as_str());
-        let response = fetched.as_ref().as_ref().ok()?;
+        let response = fetched.as_ref().ok()?;
         let Body::Text { text, .. } =
             decode::decode(&response.body, response.content_type.as_deref())
         else {

@@ -140,14 +140,22 @@ impl Ctx<'_> {
             offset: 0,
             tag: Some(&label),
         };
-        // Try the template's own parameters in place of the URL's wildcard, then a stand-in.
-        let values = template.params.iter().map(|(_, v)| v.as_str()).chain(["0"]);
-        for (n, value) in values.enumerate() {
+        // The template's id parameter (appId, writeKey, ...) fills the URL's wildcard; without
+        // one, a stand-in finds the vendor and the id stays unknown.
+        let id_param = template
+            .params
+            .iter()
+            .find(|(name, _)| is_id_param(name))
+            .map(|(_, v)| v.as_str());
+        for (value, is_id) in id_param
+            .map(|v| (v, true))
+            .into_iter()
+            .chain([("0", false)])
+        {
             let mut scan = detect::scan_src(self.sigs, &template.url.replace('*', value), &origin);
             if scan.installs.is_empty() && scan.segment_candidates.is_empty() {
                 continue;
             }
-            let from_param = n < template.params.len();
             for install in scan
                 .installs
                 .iter_mut()
@@ -158,7 +166,7 @@ impl Ctx<'_> {
                     "custom template {} may inject {}",
                     template.template, template.url
                 );
-                if !from_param {
+                if !is_id {
                     install.id = None;
                 }
             }
@@ -209,7 +217,18 @@ impl Ctx<'_> {
                 scan.installs.push(candidate);
             }
         }
-        scan.installs.extend(heap);
+        // Two snippets of one write key on a page read the same settings: one destination.
+        for install in heap {
+            let same = |i: &Install| {
+                i.via == Via::Segment
+                    && i.write_key == install.write_key
+                    && i.destination == install.destination
+                    && i.id == install.id
+            };
+            if !scan.installs.iter().any(same) {
+                scan.installs.push(install);
+            }
+        }
     }
 
     /// The settings of a Segment install, recording in `install.settings` what became of them.
@@ -265,4 +284,25 @@ impl Ctx<'_> {
         );
         (*settings).clone()
     }
+}
+
+/// Template parameters that hold a Heap app id or a Segment write key.
+fn is_id_param(name: &str) -> bool {
+    let name: String = name
+        .chars()
+        .filter(|c| *c != '_')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "appid"
+            | "envid"
+            | "heapappid"
+            | "heapenvid"
+            | "environmentid"
+            | "writekey"
+            | "apikey"
+            | "segmentwritekey"
+            | "sourcekey"
+    )
 }

@@ -7,6 +7,7 @@
 
 mod crawl;
 mod follow;
+mod memo;
 mod page;
 
 use std::path::Path;
@@ -24,11 +25,12 @@ use crate::extract::segment_settings::{self, Settings};
 use crate::extract::signatures::{SignatureError, Signatures};
 use crate::inventory;
 use crate::model::{
-    Csp, Install, Page, Problem, ProblemKind, Report, Tool, Unverified, Vendor, SCHEMA_VERSION,
+    Csp, Install, Page, Problem, ProblemKind, Report, Tool, Unverified, Vendor, Via, SCHEMA_VERSION,
 };
-use crate::source::fetch::{FetchConfig, Fetcher, Memo};
+use crate::source::fetch::{FetchConfig, Fetcher};
 use crate::source::robots::Robots;
 use crate::source::site::{self, Site};
+use memo::Memo;
 
 /// What to scan and how.
 #[derive(Debug, Clone)]
@@ -71,11 +73,14 @@ pub struct Outcome {
 pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static SignatureError> {
     let sigs = Signatures::builtin()?;
     let mut fetch = opts.fetch.clone();
-    fetch.header_origins = targets
+    fetch.header_hosts = targets
         .iter()
         .filter_map(|t| Url::parse(t).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .map(|u| u.origin().ascii_serialization())
+        .filter_map(|u| {
+            let host = u.host_str()?;
+            Some(u.port().map_or(host.to_owned(), |p| format!("{host}:{p}")))
+        })
         .collect();
     let ctx = Ctx {
         sigs,

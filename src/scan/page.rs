@@ -22,7 +22,7 @@ impl Ctx<'_> {
             segment_calls: Vec::new(),
         };
         let fetched = self.fetcher.get(url.as_str());
-        let response = match &*fetched {
+        let response = match &fetched {
             Ok(response) => response,
             Err(e) => {
                 page.status = e.status;
@@ -102,7 +102,7 @@ impl Ctx<'_> {
         for script in doc
             .scripts
             .iter()
-            .filter(|s| s.kind == ScriptKind::Code && !s.in_noscript)
+            .filter(|s| s.kind == ScriptKind::Code && !s.in_noscript && !s.nomodule)
         {
             let origin = Origin {
                 source: &display,
@@ -176,7 +176,7 @@ impl Ctx<'_> {
     /// Fetch a URL as text, recording any failure as a problem under `display`.
     pub(super) fn fetch_text(&self, url: &str, display: &str) -> Option<String> {
         let fetched = self.fetcher.get(url);
-        let response = match &*fetched {
+        let response = match &fetched {
             Ok(r) => r,
             Err(e) => {
                 self.problem(display, e.kind, e.message.clone());

@@ -3,9 +3,8 @@
 //! and loops are named), caps the body size, and turns every failure into a [`FetchError`].
 //! `file:` URLs (local build folders, or a `--remap` to a local mirror) are read from disk.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::Read;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use regex::Regex;
@@ -64,9 +63,11 @@ pub fn remap(rules: &[Remap], url: &str) -> String {
 pub struct FetchConfig {
     pub timeout: Duration,
     pub user_agent: String,
-    /// Extra request headers (`--header`), sent only to the origins in `header_origins`.
+    /// Extra request headers (`--header`), sent only to the target sites: to URLs whose host (and
+    /// explicit port) is one of `header_hosts`, give or take a `www.` (so http → https and
+    /// apex → www redirects keep them, and an SSO or third-party host never sees them).
     pub headers: Vec<(String, String)>,
-    pub header_origins: Vec<String>,
+    pub header_hosts: Vec<String>,
     /// Bodies above this many bytes are cut.
     pub max_body: usize,
     pub max_redirects: usize,
@@ -79,7 +80,7 @@ impl Default for FetchConfig {
             timeout: Duration::from_secs(20),
             user_agent: concat!("heap-audit/", env!("CARGO_PKG_VERSION")).to_owned(),
             headers: Vec::new(),
-            header_origins: Vec::new(),
+            header_hosts: Vec::new(),
             max_body: 10 * 1024 * 1024,
             max_redirects: 10,
             remaps: Vec::new(),
@@ -97,8 +98,8 @@ pub struct Response {
     /// Each `Location` followed, in order.
     pub redirects: Vec<String>,
     pub content_type: Option<String>,
-    /// The `Content-Security-Policy` header, if any.
-    pub csp: Option<String>,
+    /// Every `Content-Security-Policy` header (browsers enforce all of them).
+    pub csp: Vec<String>,
     pub body: Vec<u8>,
     /// The body was larger than the cap and was cut.
     pub truncated: bool,
@@ -115,41 +116,9 @@ pub struct FetchError {
 
 pub type Fetched = Result<Response, FetchError>;
 
-/// Memoises a value per key; concurrent callers for the same key wait for the first one.
-pub struct Memo<T> {
-    cells: Mutex<HashMap<String, Arc<OnceLock<Arc<T>>>>>,
-}
-
-impl<T> Default for Memo<T> {
-    fn default() -> Memo<T> {
-        Memo {
-            cells: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl<T> Memo<T> {
-    pub fn get_or(&self, key: &str, make: impl FnOnce() -> T) -> Arc<T> {
-        let cell = {
-            let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
-            Arc::clone(cells.entry(key.to_owned()).or_default())
-        };
-        Arc::clone(cell.get_or_init(|| Arc::new(make())))
-    }
-
-    pub fn len(&self) -> usize {
-        self.cells.lock().map_or(0, |c| c.len())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 pub struct Fetcher {
     agent: ureq::Agent,
     config: FetchConfig,
-    cache: Memo<Fetched>,
 }
 
 impl Fetcher {
@@ -159,21 +128,14 @@ impl Fetcher {
             .redirects(0)
             .user_agent(&config.user_agent)
             .build();
-        Fetcher {
-            agent,
-            config,
-            cache: Memo::default(),
-        }
+        Fetcher { agent, config }
     }
 
-    /// Fetch a URL (as written on the page, before remapping), once per run.
-    pub fn get(&self, url: &str) -> Arc<Fetched> {
-        self.cache.get_or(url, || self.fetch(url))
-    }
-
-    /// How many distinct URLs were requested.
-    pub fn requests(&self) -> usize {
-        self.cache.len()
+    /// Fetch a URL (as written on the page, before remapping). Bodies are not kept: what is
+    /// shared between pages (script files, containers, settings) is memoised by the caller on
+    /// what it extracted, so a run holds one body at a time per worker.
+    pub fn get(&self, url: &str) -> Fetched {
+        self.fetch(url)
     }
 
     fn fetch(&self, original: &str) -> Fetched {
@@ -232,8 +194,12 @@ impl Fetcher {
 
     fn request(&self, url: &url::Url) -> Result<ureq::Response, FetchError> {
         let mut request = self.agent.request_url("GET", url);
-        let origin = url.origin().ascii_serialization();
-        if self.config.header_origins.contains(&origin) {
+        if self
+            .config
+            .header_hosts
+            .iter()
+            .any(|target| same_site(target, url))
+        {
             for (name, value) in &self.config.headers {
                 request = request.set(name, value);
             }
@@ -269,8 +235,10 @@ impl Fetcher {
         let status = response.status();
         let content_type = response.header("content-type").map(str::to_owned);
         let csp = response
-            .header("content-security-policy")
-            .map(str::to_owned);
+            .all("content-security-policy")
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         let (body, truncated) = read_capped(response.into_reader(), self.config.max_body)
             .map_err(|e| error(io_kind(&e), format!("reading the body failed: {e}")))?;
         Ok(Response {
@@ -297,11 +265,24 @@ impl Fetcher {
             status: None,
             redirects,
             content_type: content_type_for(&path),
-            csp: None,
+            csp: Vec::new(),
             body,
             truncated,
         })
     }
+}
+
+/// Whether a URL is on a target site: same host give or take a leading `www.`, same explicit
+/// port (so http → https and apex → www keep the headers; another host or port does not).
+fn same_site(target: &str, url: &url::Url) -> bool {
+    let strip = |h: &str| h.strip_prefix("www.").unwrap_or(h).to_ascii_lowercase();
+    let (target_host, target_port) = target
+        .rsplit_once(':')
+        .filter(|(_, p)| p.parse::<u16>().is_ok())
+        .map_or((target, None), |(h, p)| (h, p.parse().ok()));
+    url.host_str()
+        .is_some_and(|h| strip(h) == strip(target_host))
+        && url.port() == target_port
 }
 
 fn error(kind: ProblemKind, message: String) -> FetchError {
@@ -381,22 +362,27 @@ mod tests {
     }
 
     #[test]
+    fn headers_go_to_the_target_sites_give_or_take_www() {
+        let url = |u: &str| url::Url::parse(u).unwrap();
+        assert!(same_site("www.example.com", &url("https://example.com/a")));
+        assert!(same_site("example.com", &url("http://www.example.com/")));
+        assert!(!same_site(
+            "example.com",
+            &url("https://login.example.com/")
+        ));
+        assert!(same_site("127.0.0.1:8080", &url("http://127.0.0.1:8080/x")));
+        assert!(!same_site(
+            "127.0.0.1:8080",
+            &url("http://127.0.0.1:9090/x")
+        ));
+        assert!(!same_site("example.com", &url("https://example.com:8443/")));
+    }
+
+    #[test]
     fn bad_remaps_are_refused() {
         assert!("onlyone".parse::<Remap>().is_err());
         assert!("( x".parse::<Remap>().is_err());
         assert!("a b c".parse::<Remap>().is_err());
-    }
-
-    #[test]
-    fn memo_runs_once() {
-        let memo = Memo::default();
-        let mut calls = 0;
-        let a = memo.get_or("k", || {
-            calls += 1;
-            1
-        });
-        let b = memo.get_or("k", || 2);
-        assert_eq!((*a, *b, calls), (1, 1, 1));
     }
 
     #[test]
