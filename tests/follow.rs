@@ -307,11 +307,14 @@ fn scan_remapped(page: &str, remap: String) -> Page {
 }
 
 #[test]
-fn tealium_library_is_scanned() {
-    let lib = fixtures().join("tag-managers/utag-acme-main-prod.js");
+fn tealium_library_and_its_tag_files_are_scanned() {
+    let dir = fixtures().join("tag-managers/tealium");
     let page = scan_remapped(
         "tealium-utag.html",
-        format!("https://tags\\.tiqcdn\\.com/utag/.* {}", lib.display()),
+        format!(
+            "https://tags\\.tiqcdn\\.com/utag/acme/main/prod/(.*) {}/$1",
+            dir.display()
+        ),
     );
     let heap = heap(&page);
     assert_eq!(heap.len(), 1, "{:?}", page.installs);
@@ -320,10 +323,17 @@ fn tealium_library_is_scanned() {
         (Some("1535634150"), Via::Tealium)
     );
     assert_eq!(heap[0].container.as_deref(), Some("acme/main/prod"));
+    // The Heap tag is not bundled: it lives in utag.12.js, listed in utag.loader.cfg.
     assert_eq!(
         heap[0].evidence.source,
-        "https://tags.tiqcdn.com/utag/acme/main/prod/utag.js"
+        "https://tags.tiqcdn.com/utag/acme/main/prod/utag.12.js"
     );
+    let tealium = page
+        .installs
+        .iter()
+        .find(|i| i.vendor == Vendor::Tealium)
+        .unwrap();
+    assert_eq!(tealium.library.as_deref(), Some("fetched"));
 }
 
 #[test]

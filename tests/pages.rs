@@ -31,6 +31,8 @@ struct ExpectedInstall {
     active: Option<bool>,
     options: Option<toml::Table>,
     snippet_version: Option<String>,
+    #[serde(default)]
+    alternative_ids: Vec<String>,
 }
 
 fn audit(file: &Path) -> Page {
@@ -60,7 +62,7 @@ fn every_fixture_page_gives_exactly_the_expected_installs() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pages");
     let manifest: Manifest =
         toml::from_str(&std::fs::read_to_string(dir.join("expected.toml")).unwrap()).unwrap();
-    assert!(manifest.page.len() >= 30, "the manifest lost pages");
+    assert!(manifest.page.len() >= 33, "the manifest lost pages");
     let mut failures = Vec::new();
     for expected in &manifest.page {
         let page = audit(&dir.join(&expected.file));
@@ -102,6 +104,12 @@ fn every_fixture_page_gives_exactly_the_expected_installs() {
                         ));
                     }
                 }
+            }
+            if found.alternative_ids != e.alternative_ids {
+                failures.push(format!(
+                    "{}: alternative_ids {:?} != {:?}",
+                    expected.file, found.alternative_ids, e.alternative_ids
+                ));
             }
             if e.snippet_version.is_some() && found.snippet_version != e.snippet_version {
                 failures.push(format!(

@@ -83,16 +83,11 @@ impl Ctx<'_> {
     fn scan_library(&self, url: &str, vendor: Vendor) -> Option<Scan> {
         let text = self.fetch_text(url, url)?;
         if vendor != Vendor::Gtm {
-            return Some(detect::scan_code(
-                self.sigs,
-                &text,
-                &Origin {
-                    source: url,
-                    lines: Some(&Lines::new(&text)),
-                    offset: 0,
-                    tag: None,
-                },
-            ));
+            let mut scan = self.scan_script_text(url, &text);
+            if vendor == Vendor::Tealium {
+                scan.extend(self.tealium_tags(url, &text));
+            }
+            return Some(scan);
         }
         let container = match gtm::parse_container(&text) {
             Ok(c) => c,
@@ -126,6 +121,50 @@ impl Ctx<'_> {
             scan.extend(self.template_scan(url, template));
         }
         Some(scan)
+    }
+
+    fn scan_script_text(&self, url: &str, text: &str) -> Scan {
+        let lines = Lines::new(text);
+        let origin = Origin {
+            source: url,
+            lines: Some(&lines),
+            offset: 0,
+            tag: None,
+        };
+        detect::scan_code(self.sigs, text, &origin)
+    }
+
+    /// The tag files `utag.js` loads (`utag.<N>.js` beside it, listed in `utag.loader.cfg`).
+    fn tealium_tags(&self, utag_url: &str, text: &str) -> Scan {
+        const MAX_TAGS: usize = 100;
+        let mut scan = Scan::default();
+        let (Some(template), Ok(base)) =
+            (self.sigs.tealium.follow.as_deref(), Url::parse(utag_url))
+        else {
+            return scan;
+        };
+        let mut ids: Vec<String> = self
+            .sigs
+            .tealium
+            .captures("tag_id")
+            .flat_map(|p| p.regex.captures_iter(text))
+            .filter(|c| {
+                !c.name("cfg").is_some_and(|cfg| {
+                    cfg.as_str().contains("bundled:1") || cfg.as_str().contains("bundled:!0")
+                })
+            })
+            .filter_map(|c| c.name("value").map(|m| m.as_str().to_owned()))
+            .collect();
+        ids.dedup();
+        for id in ids.into_iter().take(MAX_TAGS) {
+            let Ok(tag_url) = base.join(&template.replace("{id}", &id)) else {
+                continue;
+            };
+            if let Some(tag_text) = self.fetch_text(tag_url.as_str(), tag_url.as_str()) {
+                scan.extend(self.scan_script_text(tag_url.as_str(), &tag_text));
+            }
+        }
+        scan
     }
 
     /// A custom template allowed to inject a Heap or Segment script (`inject_script` permission).
