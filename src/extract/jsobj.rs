@@ -81,16 +81,6 @@ pub fn call_args(src: &str, open: usize) -> Args {
     }
 }
 
-/// Parse one value starting at `at`, e.g. an object literal.
-pub fn value_at(src: &str, at: usize) -> Arg {
-    Parser {
-        s: src.as_bytes(),
-        src,
-        pos: at,
-    }
-    .value(0)
-}
-
 struct Parser<'a> {
     s: &'a [u8],
     src: &'a str,

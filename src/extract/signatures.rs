@@ -121,11 +121,6 @@ impl Signatures {
             adobe_launch: take(Vendor::AdobeLaunch)?,
         })
     }
-
-    /// Tag manager signatures, in a fixed order.
-    pub fn tag_managers(&self) -> [&VendorSignatures; 3] {
-        [&self.gtm, &self.tealium, &self.adobe_launch]
-    }
 }
 
 #[derive(Deserialize)]
