@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::model::{Evidence, Install, Mode, Page, Report, Vendor, Via};
 
@@ -13,9 +13,14 @@ pub fn audited(report: &Report) -> impl Iterator<Item = &Page> {
     report.pages.iter().filter(|p| p.error.is_none())
 }
 
-/// Installs of `vendor` that run on the page, counted once each: two installs with the same id
-/// found at the same place (same file, line and tag) are one loader, e.g. the same first-party
-/// bundle referenced twice, or the same Segment settings read for two snippets of one key.
+/// Installs of `vendor` that run on the page, one per loader. Every native, tag-manager and
+/// Segment install found on the page is its own loader, wherever it sits: two Heap snippets on the
+/// same line of a minified page are two loaders, and so are two classic `<script src>` references
+/// to the same file, which the browser runs twice (telling apart copies that never run, such as a
+/// `nomodule` script, is the scan's job: it does not report them). The one exception is
+/// a Heap install derived from Segment settings that repeats another exactly (same write key,
+/// destination and app id): that is one destination of one source, which analytics.js loads once
+/// however many times the settings were read for the page.
 pub fn active(page: &Page, vendor: Vendor) -> Vec<&Install> {
     let mut out: Vec<&Install> = Vec::new();
     for install in page
@@ -23,25 +28,28 @@ pub fn active(page: &Page, vendor: Vendor) -> Vec<&Install> {
         .iter()
         .filter(|i| i.vendor == vendor && i.active)
     {
-        if !out.iter().any(|seen| same_loader(seen, install)) {
+        if !out.iter().any(|seen| same_destination(seen, install)) {
             out.push(install);
         }
     }
     out
 }
 
-fn same_loader(a: &Install, b: &Install) -> bool {
-    a.id == b.id
-        && a.via == b.via
-        && a.evidence.source == b.evidence.source
-        && a.evidence.line == b.evidence.line
-        && a.evidence.tag == b.evidence.tag
+/// The same Heap destination of the same Segment source: `via: segment`, equal write key (known),
+/// destination name and app id.
+fn same_destination(a: &Install, b: &Install) -> bool {
+    a.vendor == Vendor::Heap
+        && b.vendor == Vendor::Heap
+        && a.via == Via::Segment
+        && b.via == Via::Segment
+        && a.write_key.is_some()
         && a.write_key == b.write_key
         && a.destination == b.destination
+        && a.id == b.id
 }
 
 /// Heap installs whose data reaches a Heap project: the active ones plus cloud-mode Segment
-/// destinations (Segment's servers send to that app id), deduplicated.
+/// destinations (Segment's servers send to that app id), each destination once.
 pub fn heap_with_data(page: &Page) -> Vec<&Install> {
     let mut out = active(page, Vendor::Heap);
     for install in page
@@ -49,21 +57,18 @@ pub fn heap_with_data(page: &Page) -> Vec<&Install> {
         .iter()
         .filter(|i| i.vendor == Vendor::Heap && !i.active && i.mode == Some(Mode::Cloud))
     {
-        if !out.iter().any(|seen| same_loader(seen, install)) {
+        if !out.iter().any(|seen| same_destination(seen, install)) {
             out.push(install);
         }
     }
     out
 }
 
-/// Heap Web (Actions) rather than the classic `Heap` destination.
+/// Segment's Heap Web (Actions) destination (`destination_kind: actions`).
 pub fn is_actions(install: &Install) -> bool {
-    install.via == Via::Segment
-        && (install
-            .destination
-            .as_deref()
-            .is_some_and(|d| d.contains("Actions"))
-            || install.evidence.signature == "segment-settings-heap-actions")
+    install.vendor == Vendor::Heap
+        && install.via == Via::Segment
+        && install.destination_kind.as_deref() == Some("actions")
 }
 
 /// Heap Web (Actions) on a page where another Heap loader runs: its `initialize` returns early
@@ -75,9 +80,12 @@ pub fn skipped_actions(install: &Install, page: &Page) -> bool {
             .any(|other| !is_actions(other))
 }
 
-/// The classic `Heap` destination of Segment (analytics.js-integration-heap).
+/// Segment's classic `Heap` destination, analytics.js-integration-heap
+/// (`destination_kind: classic`).
 pub fn is_classic_destination(install: &Install) -> bool {
-    install.vendor == Vendor::Heap && install.via == Via::Segment && !is_actions(install)
+    install.vendor == Vendor::Heap
+        && install.via == Via::Segment
+        && install.destination_kind.as_deref() == Some("classic")
 }
 
 /// Loaded by a tag manager's container or library.
@@ -129,7 +137,14 @@ pub fn describe(install: &Install, page: &Page) -> String {
             let through = install
                 .container
                 .as_deref()
-                .map(|c| format!(", Segment loaded through {c}"))
+                .map(|c| {
+                    let manager = segment_of(install, page)
+                        .map(|s| s.via)
+                        .filter(|via| through_tag_manager(*via))
+                        .map(|via| format!("{} ", manager_label(via)))
+                        .unwrap_or_default();
+                    format!(", Segment loaded through {manager}{c}")
+                })
                 .unwrap_or_default();
             format!(
                 "Segment destination \"{}\" of write key {} (app id {}{through})",
@@ -181,20 +196,46 @@ pub fn evidence_of(install: &Install, page: &Page) -> Vec<Evidence> {
     out
 }
 
-/// The Segment install on the page whose settings brought this Heap install.
-pub fn segment_of<'a>(install: &Install, page: &'a Page) -> Option<&'a Install> {
+/// The Segment install on the page whose settings brought this Heap install (same known write
+/// key, and the same tag manager container, if any).
+fn segment_of<'a>(install: &Install, page: &'a Page) -> Option<&'a Install> {
+    let of =
+        |i: &&Install| i.vendor == Vendor::Segment && i.id.is_some() && i.id == install.write_key;
     page.installs
         .iter()
-        .find(|i| i.vendor == Vendor::Segment && i.id.is_some() && i.id == install.write_key)
+        .filter(of)
+        .find(|i| i.container == install.container)
+        .or_else(|| page.installs.iter().find(of))
 }
 
-/// `true`, `!0`, `1`, `"true"`: what JavaScript would treat as an enabled flag here.
+/// The option names that switch off Heap's text capture: `disableTextCapture`, the real
+/// `heap.load` / Heap Web (Actions) option, and `disableTargetText`, the name Heap's Segment guide
+/// uses, which Heap's SDK does not know (flagged where it is used).
+pub const TEXT_CAPTURE_KEYS: [&str; 2] = ["disableTextCapture", "disableTargetText"];
+
+/// The first text-capture option set (truthy) in these options.
+pub fn text_capture_option(options: &Map<String, Value>) -> Option<&'static str> {
+    TEXT_CAPTURE_KEYS
+        .into_iter()
+        .find(|k| options.get(*k).is_some_and(truthy))
+}
+
+/// Whether an option value as the scan recorded it turns a flag on, by JavaScript truthiness:
+/// `true` (`!0` is read as `true`), a non-zero number, a non-empty string, an object or array;
+/// not `false`, `0`, `null` or `""`. A value that is not a literal is kept by the scan as its
+/// source text (`disableTextCapture: cfg.redact`) and counts as set: the code sets the option.
+///
+/// One deliberate exception: the strings `"false"` and `"0"` count as off, although JavaScript
+/// would treat them as true. They are how tag manager parameters (GTM template fields, Tealium
+/// and Launch data elements) and server-side templates (`disableTextCapture: "{{ flag }}"`) carry
+/// a boolean that is off, and reporting such a setting as enabled would be a false alarm.
 pub fn truthy(value: &Value) -> bool {
     match value {
+        Value::Null => false,
         Value::Bool(b) => *b,
         Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => matches!(s.trim(), "true" | "!0" | "1"),
-        _ => false,
+        Value::String(s) => !matches!(s.trim(), "" | "false" | "0"),
+        Value::Array(_) | Value::Object(_) => true,
     }
 }
 
@@ -270,9 +311,51 @@ mod tests {
 
     #[test]
     fn truthiness() {
-        assert!(truthy(&Value::Bool(true)));
-        assert!(truthy(&serde_json::json!("!0")));
-        assert!(!truthy(&serde_json::json!(false)));
-        assert!(!truthy(&serde_json::json!("false")));
+        use serde_json::json;
+        for on in [
+            json!(true),
+            json!(1),
+            json!(-1),
+            json!(0.5),
+            json!("true"),
+            json!("yes"),
+            json!("cfg.redact"),
+            json!({}),
+            json!([]),
+        ] {
+            assert!(truthy(&on), "{on}");
+        }
+        for off in [
+            json!(false),
+            json!(0),
+            json!(0.0),
+            json!(null),
+            json!(""),
+            json!("  "),
+            json!("false"),
+            json!("0"),
+        ] {
+            assert!(!truthy(&off), "{off}");
+        }
+    }
+
+    #[test]
+    fn text_capture_option_prefers_the_real_name() {
+        use serde_json::json;
+        let opts = |v: Value| v.as_object().cloned().unwrap_or_default();
+        assert_eq!(
+            text_capture_option(&opts(
+                json!({"disableTargetText": true, "disableTextCapture": true})
+            )),
+            Some("disableTextCapture")
+        );
+        assert_eq!(
+            text_capture_option(&opts(json!({"disableTargetText": 1}))),
+            Some("disableTargetText")
+        );
+        assert_eq!(
+            text_capture_option(&opts(json!({"disableTextCapture": "false"}))),
+            None
+        );
     }
 }

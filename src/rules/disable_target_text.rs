@@ -3,7 +3,9 @@
 //! which Heap's Segment guide uses but which is not a `heap.load` option), and says whether it can
 //! take effect where it is set:
 //! - in a native (or tag-manager) `heap.load(id, { disableTextCapture: true })`: **warning**. It
-//!   works, and it is one of the reasons Heap's guide gives to keep a native install;
+//!   works, and it is one of the reasons Heap's guide gives to keep a native install; **error**
+//!   when Segment's classic `Heap` destination also runs on that page: it replaces `heap.load` and
+//!   calls it with its own app id and no config, so the option is lost;
 //! - `disableTargetText` alone in `heap.load`: **error**, Heap does not know that option;
 //! - for Segment's classic `Heap` destination, e.g. `analytics.load(key, { integrations: { Heap:
 //!   { disableTextCapture: true } } })`: **error**, that destination calls `heap.load(appId)` with
@@ -44,9 +46,10 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
-
-use super::common::{active, audited, describe, evidence_of, is_actions, truthy, Group};
+use super::common::{
+    active, audited, describe, evidence_of, is_actions, is_classic_destination,
+    text_capture_option, Group,
+};
 use super::{finding, Context, Rule};
 use crate::model::{Finding, Install, Mode, Page, Severity, Vendor, Via};
 
@@ -99,29 +102,35 @@ impl Rule for DisableTargetText {
     }
 }
 
-/// The option that is set: `disableTextCapture` first, else the misnamed `disableTargetText`.
-fn set_option(options: &Map<String, Value>) -> Option<&'static str> {
-    ["disableTextCapture", "disableTargetText"]
-        .into_iter()
-        .find(|k| options.get(*k).is_some_and(truthy))
-}
-
 fn judge(install: &Install, page: &Page) -> Option<(Severity, String, String)> {
-    let option = set_option(&install.options)?;
+    let option = text_capture_option(&install.options)?;
     let who = describe(install, page);
     if install.via != Via::Segment {
         if !install.active {
             return None;
         }
-        return Some(if option == "disableTextCapture" {
-            (Severity::Warning,
-             format!("disableTextCapture is set in heap.load of {who}: it works because Heap is installed natively, which Heap's guide gives as a reason to keep a native install"),
-             format!("keep Heap installed natively: Segment's classic Heap destination cannot pass disableTextCapture; {TOGGLE}"))
-        } else {
-            (Severity::Error,
-             format!("disableTargetText is not a heap.load option, so {who} still captures target text"),
-             format!("rename it to disableTextCapture: true in the heap.load config, {TOGGLE}"))
-        });
+        if option == "disableTextCapture" {
+            // Segment's classic destination replaces heap.load and calls it with its own app id
+            // and no config (domain.md §3.1): on a page where it also runs, the option is lost.
+            let classic = active(page, Vendor::Heap)
+                .into_iter()
+                .find(|i| is_classic_destination(i));
+            return Some(match classic {
+                Some(classic) => (Severity::Error,
+                    format!("disableTextCapture is set in heap.load of {who}, but the {} also loads Heap on this page: it replaces heap.load and calls it with its own app id and no config, so the option is lost and target text is captured", describe(classic, page)),
+                    format!("keep one loader: keep the native snippet with disableTextCapture and disable Segment's Heap destination in device mode (Heap's guide lists privacy concerns as a reason for a native install), {TOGGLE}")),
+                None => (Severity::Warning,
+                    format!("disableTextCapture is set in heap.load of {who}: it works because Heap is installed natively, which Heap's guide gives as a reason to keep a native install"),
+                    format!("keep Heap installed natively: Segment's classic Heap destination cannot pass disableTextCapture; {TOGGLE}")),
+            });
+        }
+        return Some((
+            Severity::Error,
+            format!(
+                "disableTargetText is not a heap.load option, so {who} still captures target text"
+            ),
+            format!("rename it to disableTextCapture: true in the heap.load config, {TOGGLE}"),
+        ));
     }
     if !install.active && install.mode != Some(Mode::Cloud) {
         return None;
@@ -157,14 +166,15 @@ fn load_options_only(segment: &Install, page: &Page) -> Option<(String, String)>
         let opts = v
             .as_object()
             .filter(|_| k.to_ascii_lowercase().contains("heap"))?;
-        set_option(opts).map(|o| (k.as_str(), o))
+        text_capture_option(opts).map(|o| (k.as_str(), o))
     })?;
-    let write_key = segment.id.as_deref().unwrap_or("unreadable");
     let picked_up = page.installs.iter().any(|i| {
         i.vendor == Vendor::Heap
             && i.via == Via::Segment
-            && i.write_key.as_deref() == Some(write_key)
+            && i.write_key.is_some()
+            && i.write_key == segment.id
     });
+    let write_key = segment.id.as_deref().unwrap_or("unreadable");
     if picked_up {
         return None;
     }

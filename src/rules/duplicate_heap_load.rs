@@ -4,9 +4,10 @@
 //! Launch) and Segment's Heap destination in device mode.
 //!
 //! Not counted: a Segment Heap destination in cloud mode (Segment's servers send the events,
-//! nothing loads on the page), one disabled by the page's `analytics.load` options, and the same
-//! loader found twice at the same place (same file, line and tag). One finding is reported per
-//! distinct combination of loaders, listing every page that has it.
+//! nothing loads on the page) and one disabled by the page's `analytics.load` options. Two
+//! snippets count twice even on the same line of a minified page; only the same Segment
+//! destination reached twice (same write key, destination and app id) counts once. One finding is
+//! reported per distinct combination of loaders, listing every page that has it.
 //!
 //! ## Why is this bad?
 //! Heap's Segment guide: "It's critical that Heap libraries load only once, so you must NOT install
@@ -15,7 +16,9 @@
 //! and Segment as the usual second loader. Segment's classic destination replaces `heap.load`,
 //! calls it with its own app id and injects a second `heap-<id>.js`. Segment's Heap Web (Actions)
 //! destination skips loading when `window.heap` already exists, so the app id and settings
-//! configured for it in Segment (such as `disableTextCapture`) are silently ignored.
+//! configured for it in Segment (such as `disableTextCapture`) are silently ignored: the finding
+//! then says Heap is *configured* to load more than once, and stays an error, since what the
+//! team set up in Segment does not happen.
 //!
 //! ## Example
 //! ```html
@@ -38,7 +41,7 @@
 //! - Segment, Heap destination: <https://segment.com/docs/connections/destinations/catalog/heap/>
 //! - Heap Web (Actions) skips loading when `window.heap` exists: <https://github.com/segmentio/action-destinations/pull/958>
 
-use super::common::{active, audited, describe, evidence_of, is_actions, Groups};
+use super::common::{active, audited, count, describe, evidence_of, is_actions, Groups};
 use super::{finding, Context, Rule};
 use crate::model::{Finding, Install, Severity, Vendor, Via};
 
@@ -81,14 +84,15 @@ impl Rule for DuplicateHeapLoad {
             .into_iter()
             .map(|(loaders, g)| {
                 let n = loaders.split(" + ").count();
+                let pages = count(g.pages.len(), "page");
                 let actions = g.notes.iter().any(|n| n == ACTIONS);
-                let mut message = format!(
-                    "heap loads {n} times on {}: {loaders}",
-                    super::common::count(g.pages.len(), "page")
-                );
-                if actions {
-                    message.push_str("; Heap Web (Actions) skips loading when window.heap already exists, so the app id and settings configured in Segment (e.g. disableTextCapture) are silently ignored");
-                }
+                // Heap Web (Actions) loads nothing when window.heap exists: Heap is *configured*
+                // to load n times, and what is lost is the destination's own app id and settings.
+                let message = if actions {
+                    format!("heap is configured to load {n} times on {pages}: {loaders}; Heap Web (Actions) skips loading because window.heap already exists, so the app id and settings configured for it in Segment are silently ignored")
+                } else {
+                    format!("heap loads {n} times on {pages}: {loaders}")
+                };
                 finding(self, self.severity(), message, help(&g.notes, actions), g.pages, g.evidence)
             })
             .collect()
@@ -98,8 +102,10 @@ impl Rule for DuplicateHeapLoad {
 const ACTIONS: &str = "segment:actions";
 
 fn kind_note(install: &Install) -> String {
+    if is_actions(install) {
+        return ACTIONS.to_owned();
+    }
     match install.via {
-        Via::Segment if is_actions(install) => ACTIONS.to_owned(),
         Via::Segment => format!(
             "segment:{}",
             install.write_key.as_deref().unwrap_or("unreadable")
