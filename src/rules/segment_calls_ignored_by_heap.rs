@@ -1,7 +1,11 @@
 //! ## What it does
-//! Notes `analytics.page()`, `analytics.alias()` and `analytics.group()` calls on pages where Heap
-//! is loaded by Segment's classic `Heap` destination in device mode. The snippet's own
-//! `analytics.page()` counts. One finding per destination, listing the methods and every page.
+//! Notes `analytics.page()`, `analytics.alias()` and `analytics.group()` calls that the site's own
+//! code makes on pages where Heap is loaded by Segment's classic `Heap` destination in device
+//! mode. The snippet's own default `analytics.page()` right after `analytics.load(...)` does not
+//! count: every Segment install has it, and Heap autocaptures pageviews anyway, so a clean
+//! install gives no finding. A `page` call with a name or properties, or made elsewhere (a
+//! single-page app's router), does. One finding per destination, listing the methods and every
+//! page.
 //!
 //! ## Why is this bad?
 //! It is not broken, but nothing those calls carry reaches Heap. Heap's guide: "Heap supports
@@ -60,7 +64,7 @@ impl Rule for SegmentCallsIgnoredByHeap {
             let calls: Vec<_> = page
                 .segment_calls
                 .iter()
-                .filter(|c| IGNORED.contains(&c.method.as_str()))
+                .filter(|c| IGNORED.contains(&c.method.as_str()) && !c.from_snippet)
                 .collect();
             if calls.is_empty() {
                 continue;
