@@ -88,6 +88,31 @@ pub fn is_classic_destination(install: &Install) -> bool {
         && install.destination_kind.as_deref() == Some("classic")
 }
 
+/// Whether the container or library of this tag manager install was read: this install's, or
+/// that of another install of the same container on the page (a library can name itself, and
+/// that copy is never fetched on its own).
+pub fn container_read(install: &Install, page: &Page) -> bool {
+    let fetched = |i: &Install| i.library.as_deref() == Some("fetched");
+    fetched(install)
+        || install.id.is_some()
+            && page
+                .installs
+                .iter()
+                .any(|i| i.vendor == install.vendor && i.id == install.id && fetched(i))
+}
+
+/// Whether an audited page is where something found at `url` was found: the page itself, a file
+/// or container whose installs or Segment calls are reported on the page, or the container of a
+/// tag manager on the page.
+pub fn found_on(page: &Page, url: &str) -> bool {
+    page.url == url
+        || page.installs.iter().any(|i| {
+            i.evidence.source == url
+                || i.vendor.is_tag_manager() && i.id.as_deref().is_some_and(|id| url.contains(id))
+        })
+        || page.segment_calls.iter().any(|c| c.evidence.source == url)
+}
+
 /// Loaded by a tag manager's container or library.
 pub fn through_tag_manager(via: Via) -> bool {
     matches!(via, Via::Gtm | Via::Tealium | Via::AdobeLaunch)
@@ -357,5 +382,132 @@ mod tests {
             text_capture_option(&opts(json!({"disableTextCapture": "false"}))),
             None
         );
+    }
+}
+
+/// Small inventories for the rules' and the advice's unit tests.
+#[cfg(test)]
+pub mod testing {
+    use crate::model::{
+        Evidence, Install, Page, Report, Sdk, Summary, Tool, Unverified, Vendor, Via,
+        SCHEMA_VERSION,
+    };
+
+    /// A report of these pages.
+    pub fn report(pages: Vec<Page>) -> Report {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "heap-audit".into(),
+                version: "test".into(),
+            },
+            targets: vec!["https://www.example.com/".into()],
+            pages,
+            findings: Vec::new(),
+            recommendation: None,
+            problems: Vec::new(),
+            unverified: Vec::new(),
+            summary: Summary::default(),
+        }
+    }
+
+    /// An audited page of `https://www.example.com` with these installs.
+    pub fn page(path: &str, installs: Vec<Install>) -> Page {
+        Page {
+            url: format!("https://www.example.com{path}"),
+            status: Some(200),
+            error: None,
+            site: "https://www.example.com".into(),
+            depth: 0,
+            redirects: Vec::new(),
+            aliases: Vec::new(),
+            truncated: false,
+            installs,
+            privacy: Default::default(),
+            csp: Vec::new(),
+            segment_calls: Vec::new(),
+        }
+    }
+
+    fn evidence(path: &str, line: u32, signature: &str) -> Evidence {
+        Evidence {
+            source: format!("https://www.example.com{path}"),
+            line: Some(line),
+            snippet: String::new(),
+            signature: signature.into(),
+            tag: None,
+        }
+    }
+
+    /// A native classic Heap snippet in the page at `path`.
+    pub fn native_heap(path: &str, id: &str) -> Install {
+        let mut heap = Install::new(
+            Vendor::Heap,
+            Some(id.into()),
+            Via::Native,
+            evidence(path, 12, "heap-load"),
+        );
+        heap.sdk = Some(Sdk::Classic);
+        heap.cdn = Some("https://cdn.heapanalytics.com".into());
+        heap
+    }
+
+    /// A Segment snippet in the page at `path`, its settings fetched.
+    pub fn segment(path: &str, key: &str) -> Install {
+        let mut segment = Install::new(
+            Vendor::Segment,
+            Some(key.into()),
+            Via::Native,
+            evidence(path, 20, "segment-load"),
+        );
+        segment.cdn = Some("https://cdn.segment.com".into());
+        segment.snippet_version = Some("5.2.1".into());
+        segment.settings = Some("fetched".into());
+        segment.api_host = Some("api.segment.io/v1".into());
+        segment
+    }
+
+    /// Segment's classic Heap destination in device mode, from the settings of `key`.
+    pub fn classic_destination(key: &str, id: &str) -> Install {
+        let mut heap = Install::new(
+            Vendor::Heap,
+            Some(id.into()),
+            Via::Segment,
+            Evidence {
+                source: format!("https://cdn.segment.com/v1/projects/{key}/settings"),
+                line: None,
+                snippet: format!("\"Heap\": appId {id} (classic destination, device mode)"),
+                signature: "segment-settings-heap-classic".into(),
+                tag: Some("Heap".into()),
+            },
+        );
+        heap.sdk = Some(Sdk::Classic);
+        heap.mode = Some(crate::model::Mode::Device);
+        heap.write_key = Some(key.into());
+        heap.destination = Some("Heap".into());
+        heap.destination_kind = Some("classic".into());
+        heap.cdn = Some("https://cdn.heapanalytics.com".into());
+        heap
+    }
+
+    /// A GTM container snippet in the page at `path`, its container in state `library`.
+    pub fn gtm(path: &str, id: &str, library: &str) -> Install {
+        let mut gtm = Install::new(
+            Vendor::Gtm,
+            Some(id.into()),
+            Via::Native,
+            evidence(path, 8, "gtm-snippet"),
+        );
+        gtm.library = Some(library.into());
+        gtm
+    }
+
+    /// A `report.unverified` entry.
+    pub fn unverified(kind: &str, url: &str, reason: &str) -> Unverified {
+        Unverified {
+            kind: kind.into(),
+            url: url.into(),
+            reason: reason.into(),
+        }
     }
 }

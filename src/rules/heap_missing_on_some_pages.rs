@@ -2,8 +2,9 @@
 //! Flags a site where Heap runs on some audited pages but not on others. A page counts as having
 //! Heap when at least one Heap loader runs on it (a cloud-mode Segment destination does not load
 //! Heap). Pages that could not be audited are left out, and so are pages where the answer is
-//! unknown: a Segment install whose settings were not read, or a tag manager whose container was
-//! not read. One finding per site; its pages are the pages without Heap.
+//! unknown: a Segment install whose settings were not read, a tag manager whose container was
+//! not read, or a Segment-like snippet on another host that could not be confirmed. One finding
+//! per site; its pages are the pages without Heap.
 //!
 //! ## Why is this bad?
 //! Autocapture only sees the pages Heap runs on: funnels and paths that cross a page without Heap
@@ -28,7 +29,9 @@
 
 use std::collections::BTreeMap;
 
-use super::common::{active, audited, count, describe, evidence_of, list, Group};
+use super::common::{
+    active, audited, container_read, count, describe, evidence_of, found_on, list, Group,
+};
 use super::{finding, Context, Rule};
 use crate::model::{Finding, Page, Report, Severity, Vendor};
 
@@ -145,17 +148,94 @@ impl Rule for HeapMissingOnSomePages {
     }
 }
 
-/// Whether Heap could be loaded by something heap-audit did not read.
+/// Whether Heap could be loaded by something heap-audit did not read: a Segment install whose
+/// settings were not read, a tag manager whose container or library was not read, or a
+/// Segment-like snippet on another host that could not be confirmed (`segment-candidate`).
 fn unknown(page: &Page, report: &Report) -> bool {
-    page.installs.iter().any(|i| match i.vendor {
-        Vendor::Segment => i.active && i.settings.as_deref() != Some("fetched"),
-        v if v.is_tag_manager() => {
-            i.active
-                && i.id.as_deref().is_some_and(|id| {
-                    report.unverified.iter().any(|u| u.url.contains(id))
-                        || report.problems.iter().any(|p| p.url.contains(id))
-                })
+    page.installs
+        .iter()
+        .filter(|i| i.active)
+        .any(|i| match i.vendor {
+            Vendor::Segment => i.settings.as_deref() != Some("fetched"),
+            v if v.is_tag_manager() => !container_read(i, page),
+            _ => false,
+        })
+        || report
+            .unverified
+            .iter()
+            .any(|u| u.kind == "segment-candidate" && found_on(page, &u.url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Problem, ProblemKind};
+    use crate::rules::common::testing::{gtm, native_heap, page, report, unverified};
+    use crate::rules::Config;
+
+    fn missing(report: &Report) -> Vec<String> {
+        let config = Config::default();
+        let cx = Context {
+            report,
+            config: &config,
+        };
+        HeapMissingOnSomePages
+            .check(&cx)
+            .into_iter()
+            .flat_map(|f| f.pages)
+            .collect()
+    }
+
+    #[test]
+    fn a_read_container_is_judged_even_if_a_problem_url_names_its_id() {
+        let mut r = report(vec![
+            page("/", vec![native_heap("/", "2682025610")]),
+            page("/help", vec![gtm("/help", "GTM-K9X2", "fetched")]),
+        ]);
+        // A template script of that container failed: the container itself was read.
+        r.problems.push(Problem {
+            url: "https://cdn.example-widgets.com/loader.js?c=GTM-K9X2".into(),
+            kind: ProblemKind::HttpStatus,
+            message: "HTTP 404".into(),
+        });
+        assert_eq!(missing(&r), vec!["https://www.example.com/help"]);
+    }
+
+    #[test]
+    fn an_unread_container_leaves_the_page_unjudged() {
+        for state in ["offline", "error", "unavailable"] {
+            let r = report(vec![
+                page("/", vec![native_heap("/", "2682025610")]),
+                page("/help", vec![gtm("/help", "GTM-K9X2", state)]),
+            ]);
+            assert!(missing(&r).is_empty(), "{state}");
         }
-        _ => false,
-    })
+    }
+
+    #[test]
+    fn a_library_naming_itself_does_not_hide_that_it_was_read() {
+        let mut inner = gtm("/help", "GTM-K9X2", "fetched");
+        inner.via = crate::model::Via::Gtm;
+        inner.library = None;
+        let r = report(vec![
+            page("/", vec![native_heap("/", "2682025610")]),
+            page("/help", vec![gtm("/help", "GTM-K9X2", "fetched"), inner]),
+        ]);
+        assert_eq!(missing(&r), vec!["https://www.example.com/help"]);
+    }
+
+    #[test]
+    fn an_unconfirmed_segment_candidate_leaves_the_page_unjudged() {
+        let mut r = report(vec![
+            page("/", vec![native_heap("/", "2682025610")]),
+            page("/help", vec![]),
+        ]);
+        assert_eq!(missing(&r), vec!["https://www.example.com/help"]);
+        r.unverified.push(unverified(
+            "segment-candidate",
+            "https://www.example.com/help",
+            "a Segment-like snippet (write key k) loads from https://seg.example-proxy.net, whose settings could not be read (offline): whether it is Segment, and loads Heap, is unknown",
+        ));
+        assert!(missing(&r).is_empty());
+    }
 }

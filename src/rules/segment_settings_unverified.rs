@@ -4,6 +4,11 @@
 //! embedded in an npm bundle (`cdnSettings`). One finding per write key and reason, listing every
 //! page.
 //!
+//! Also a Segment-like snippet on a host that is not Segment's (a first-party proxy such as
+//! `seg.example-proxy.net`, or a Segment-protocol clone) whose settings could not be read: heap-audit
+//! cannot tell whether it is Segment, let alone whether it loads Heap. One finding per candidate
+//! and reason, so a proxied Segment scanned offline is never silent.
+//!
 //! ## Why is this bad?
 //! Whether Segment loads Heap, in device or cloud mode, with which app id and options, lives only
 //! in those settings. Without them heap-audit cannot tell whether the page loads Heap twice
@@ -15,6 +20,8 @@
 //! ```html
 //! <script>/* Segment snippet */ analytics.load("WZYvRSZeyx4Ag8SsaxTmknuj64AX6VM2");</script>
 //! <!-- GET https://cdn.segment.com/v1/projects/WZYvRSZeyx4Ag8SsaxTmknuj64AX6VM2/settings fails -->
+//! <script>/* Segment 4.15.3 snippet, analytics._cdn = "https://seg.example-proxy.net" */ analytics.load("Eb7PrxWq2Lm9TnV4cZ8sK1dH6fJ3gR5y");</script>
+//! <!-- scanned with --offline: the proxy's settings are not read -->
 //! ```
 //!
 //! ## Use instead
@@ -26,9 +33,10 @@
 //! - analytics-next, loading CDN settings: <https://github.com/segmentio/analytics-next/blob/master/packages/browser/src/browser/index.ts>
 //! - Heap, Segment installation: <https://help.heap.io/installation/third-party-installations/segment-installation/>
 
-use super::common::{audited, count, Groups};
+use super::common::{audited, count, found_on, Groups};
 use super::{finding, Context, Rule};
-use crate::model::{Evidence, Finding, Install, Severity, Vendor};
+use crate::inventory::settings_url;
+use crate::model::{Evidence, Finding, Severity, Vendor};
 
 pub struct SegmentSettingsUnverified;
 
@@ -61,7 +69,8 @@ impl Rule for SegmentSettingsUnverified {
                 let group = groups.entry(format!("{key}\u{0}{state}")).or_default();
                 group.page(&page.url);
                 group.evidence([segment.evidence.clone()]);
-                if let Some(url) = settings_url(segment) {
+                if segment.id.is_some() {
+                    let url = settings_url(segment);
                     let why = cx
                         .report
                         .problems
@@ -78,7 +87,7 @@ impl Rule for SegmentSettingsUnverified {
                 }
             }
         }
-        groups
+        let mut out: Vec<Finding> =         groups
             .into_iter()
             .map(|(key, g)| {
                 let (write_key, state) = key.split_once('\u{0}').unwrap_or((&key, ""));
@@ -89,10 +98,67 @@ impl Rule for SegmentSettingsUnverified {
                 );
                 finding(self, self.severity(), message, help.to_owned(), g.pages, g.evidence)
             })
+            .collect();
+        out.extend(self.candidates(cx));
+        out
+    }
+}
+
+impl SegmentSettingsUnverified {
+    /// Segment-like snippets (`report.unverified` of kind `segment-candidate`): one finding per
+    /// reason (which names the write key, the host and the state), on every page it was found on.
+    fn candidates(&self, cx: &Context) -> Vec<Finding> {
+        let mut groups = Groups::new();
+        for candidate in cx
+            .report
+            .unverified
+            .iter()
+            .filter(|u| u.kind == "segment-candidate")
+        {
+            let mut pages: Vec<&str> = audited(cx.report)
+                .filter(|p| found_on(p, &candidate.url))
+                .map(|p| p.url.as_str())
+                .collect();
+            if pages.is_empty() {
+                // Found in a file that no page's installs point to: somewhere on the audited site.
+                pages = audited(cx.report).map(|p| p.url.as_str()).collect();
+            }
+            if pages.is_empty() {
+                continue;
+            }
+            let group = groups.entry(candidate.reason.clone()).or_default();
+            pages.into_iter().for_each(|p| group.page(p));
+            group.evidence([Evidence {
+                source: candidate.url.clone(),
+                line: None,
+                snippet: candidate.reason.clone(),
+                signature: "segment-candidate".into(),
+                tag: None,
+            }]);
+        }
+        groups
+            .into_iter()
+            .map(|(reason, g)| {
+                // The scan's reason names the write key, the host and what became of the settings.
+                let reason = lowercase_first(reason.trim().trim_end_matches('.'));
+                let message = format!(
+                    "{reason} on {}, so duplicate-heap-load, app-id-mismatch and heap-missing-on-some-pages are incomplete there",
+                    count(g.pages.len(), "page")
+                );
+                let help = "run without --offline so heap-audit can read the settings from that host (<host>/v1/projects/<write key>/settings), or --remap them to a saved copy; if it is your Segment proxy, check in Segment whether the source has a Heap destination in device mode and its app id".to_owned();
+                finding(self, self.severity(), message, help, g.pages, g.evidence)
+            })
             .collect()
     }
 }
 
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
 fn reason(state: &str) -> (&'static str, &'static str) {
     match state {
         "offline" => ("were not fetched (--offline)", "run without --offline (or --remap Segment's CDN to a saved copy of the settings), or check in Segment whether the source has a Heap destination in device mode and its app id"),
@@ -103,12 +169,76 @@ fn reason(state: &str) -> (&'static str, &'static str) {
     }
 }
 
-fn settings_url(segment: &Install) -> Option<String> {
-    let key = segment.id.as_deref()?;
-    let cdn = segment
-        .cdn
-        .as_deref()
-        .unwrap_or("https://cdn.segment.com")
-        .trim_end_matches('/');
-    Some(format!("{cdn}/v1/projects/{key}/settings"))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::common::testing::{page, report, unverified};
+    use crate::rules::Config;
+
+    const REASON: &str = "a Segment-like snippet (write key Eb7PrxWq2Lm9TnV4cZ8sK1dH6fJ3gR5y) loads from https://seg.example-proxy.net, whose settings could not be read (offline): whether it is Segment, and loads Heap, is unknown";
+
+    fn findings(report: &crate::model::Report) -> Vec<Finding> {
+        let config = Config::default();
+        SegmentSettingsUnverified.check(&Context {
+            report,
+            config: &config,
+        })
+    }
+
+    #[test]
+    fn one_finding_per_candidate_reason_listing_its_pages() {
+        let mut r = report(vec![
+            page("/", vec![]),
+            page("/rates", vec![]),
+            page("/about", vec![]),
+        ]);
+        for path in ["/", "/rates"] {
+            r.unverified.push(unverified(
+                "segment-candidate",
+                &format!("https://www.example.com{path}"),
+                REASON,
+            ));
+        }
+        let f = findings(&r);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(
+            f[0].pages,
+            vec!["https://www.example.com/", "https://www.example.com/rates"]
+        );
+        assert!(f[0]
+            .message
+            .starts_with("a Segment-like snippet (write key Eb7"));
+        assert!(
+            f[0].message.contains("seg.example-proxy.net") && f[0].message.contains("on 2 pages")
+        );
+        assert_eq!(f[0].evidence.len(), 2);
+    }
+
+    #[test]
+    fn a_candidate_in_an_unlinked_file_is_still_reported() {
+        let mut r = report(vec![page("/", vec![]), page("/rates", vec![])]);
+        r.unverified.push(unverified(
+            "segment-candidate",
+            "https://www.example.com/static/js/vendor.4f1a.js",
+            REASON,
+        ));
+        let f = findings(&r);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].pages.len(), 2);
+        assert_eq!(
+            f[0].evidence[0].source,
+            "https://www.example.com/static/js/vendor.4f1a.js"
+        );
+    }
+
+    #[test]
+    fn other_unverified_kinds_are_not_candidates() {
+        let mut r = report(vec![page("/", vec![])]);
+        r.unverified.push(unverified(
+            "gtm-container",
+            "https://www.googletagmanager.com/gtm.js?id=GTM-K9X2",
+            "--offline",
+        ));
+        assert!(findings(&r).is_empty());
+    }
 }

@@ -27,7 +27,7 @@
 //! - Heap, "heap.push is not a function": <https://help.heap.io/getting-started/getting-started-faqs/heap-push-is-not-a-function-console-error/>
 //! - Google Tag Manager environments: <https://support.google.com/tagmanager/answer/6311518>
 
-use super::common::{audited, count, Groups};
+use super::common::{audited, container_read, count, Groups};
 use super::{finding, Context, Rule};
 use crate::model::{Evidence, Finding, Severity};
 
@@ -58,10 +58,10 @@ impl Rule for TagManagerUnverified {
                 .iter()
                 .filter(|i| i.vendor.is_tag_manager() && i.active)
             {
-                let state = manager.library.as_deref().unwrap_or("unknown");
-                if state == "fetched" {
+                if container_read(manager, page) {
                     continue;
                 }
+                let state = manager.library.as_deref().unwrap_or("unknown");
                 let id = manager.id.as_deref().unwrap_or("unreadable");
                 let group = groups
                     .entry(format!("{}\u{0}{id}\u{0}{state}", manager.vendor.as_str()))
@@ -114,5 +114,37 @@ fn reason(state: &str) -> (&'static str, &'static str) {
         "offline" => ("was not fetched (--offline)", "run without --offline (or --remap the tag manager's host to a saved copy of the container), or check its tags for Heap and Segment in the tag manager"),
         "error" => ("could not be fetched or read", "check the problems list for why; for an unpublished GTM container, keep the environment's gtm_auth and gtm_preview in the snippet; or check its tags for Heap and Segment in the tag manager"),
         _ => ("could not be located", "check the container's tags for Heap and Segment in the tag manager"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Via;
+    use crate::rules::common::testing::{gtm, page, report};
+    use crate::rules::Config;
+
+    #[test]
+    fn a_library_that_names_itself_was_read_with_its_loader() {
+        let mut inner = gtm("/", "GTM-K9X2", "fetched");
+        inner.via = Via::Gtm;
+        inner.container = Some("GTM-K9X2".into());
+        inner.library = None;
+        let config = Config::default();
+        let r = report(vec![page(
+            "/",
+            vec![gtm("/", "GTM-K9X2", "fetched"), inner],
+        )]);
+        let cx = Context {
+            report: &r,
+            config: &config,
+        };
+        assert!(TagManagerUnverified.check(&cx).is_empty());
+        let r = report(vec![page("/", vec![gtm("/", "GTM-K9X2", "offline")])]);
+        let cx = Context {
+            report: &r,
+            config: &config,
+        };
+        assert_eq!(TagManagerUnverified.check(&cx).len(), 1);
     }
 }
