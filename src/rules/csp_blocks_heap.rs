@@ -1,13 +1,17 @@
 //! ## What it does
 //! Checks each Content-Security-Policy of a page (HTTP header or `<meta http-equiv>`) against
 //! the hosts the Heap and Segment installs found on that page need:
-//! - scripts (`script-src-elem` → `script-src` → `default-src`): classic Heap
-//!   `https://cdn.heapanalytics.com`, v5 `https://cdn.us.heap-api.com` (or `cdn.eu.heap-api.com`),
-//!   Segment's CDN (`https://cdn.segment.com`, or the snippet's `_cdn`); **error** when blocked;
-//! - connections (`connect-src` → `default-src`): Segment's settings on its CDN and
-//!   `https://api.segment.io`, v5 Heap's `c.us.heap-api.com` / `c.eu.heap-api.com`, classic Heap's
-//!   `heapanalytics.com` (or the configured `trackingServer`/`ingestServer`); **warning**, as the
-//!   exact transport (fetch, beacon or image) is not verified for every SDK version.
+//! - scripts (`script-src-elem` → `script-src` → `default-src`): the Heap SDK from the host the
+//!   loader names (classic `https://cdn.heapanalytics.com`, v5 `https://cdn.us.heap-api.com` or
+//!   `https://cdn.eu.heap-api.com`, the `hostname` of Heap Web (Actions), or a self-hosted file;
+//!   either v5 region when the code does not say), Segment's CDN (`https://cdn.segment.com`, or
+//!   the snippet's `_cdn`); **error** when blocked;
+//! - connections (`connect-src` → `default-src`): Segment's settings on its CDN and its tracking
+//!   API (`https://api.segment.io`, or the settings' `apiHost`, e.g.
+//!   `events.eu1.segmentapis.com` for EU workspaces), v5 Heap's `c.us.heap-api.com` /
+//!   `c.eu.heap-api.com` (the region of its CDN), classic Heap's `heapanalytics.com` (or the
+//!   configured `trackingServer`/`ingestServer`); **warning**, as the exact transport (fetch,
+//!   beacon or image) is not verified for every SDK version.
 //!
 //! It understands `*`, `https:`, scheme-less hosts, `*.heapanalytics.com` wildcards, ports, paths,
 //! `'none'` and `'strict-dynamic'` (which lets loader-inserted scripts through). It does not judge
