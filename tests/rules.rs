@@ -60,6 +60,10 @@ fn remaps() -> Vec<Remap> {
             r"https://www\.googletagmanager\.com/gtm\.js\?id=([^&]+).* {}/gtm/$1.js",
             fixtures.display()
         ),
+        format!(
+            r"https://assets\.adobedtm\.com/.*/(launch-[^/]+\.min\.js) {}/tag-managers/$1",
+            fixtures.display()
+        ),
     ]
     .iter()
     .map(|r| r.parse().expect("valid remap"))
@@ -460,6 +464,48 @@ fn duplicate_evidence_names_every_loader() {
     assert!(
         f.evidence.iter().any(|e| e.tag.as_deref() == Some("tag 7")),
         "GTM tag named"
+    );
+}
+
+#[test]
+fn segment_via_a_tag_manager_names_that_tag_manager() {
+    let launch = case("segment-via-gtm", "fail_segment_in_adobe_launch");
+    let f = launch
+        .findings
+        .iter()
+        .find(|f| f.rule == "segment-via-gtm")
+        .expect("finding");
+    let library = "Adobe Launch library 9f2a1c3b4d5e/6a7b8c9d0e1f/launch-EN3c4d5e6f7a8b";
+    assert!(f.message.contains(library), "{}", f.message);
+    assert!(
+        f.help.contains(&format!("loaded by {library}"))
+            && f.help.contains(&format!("out of {library}"))
+            && !f.help.contains("if Segment is deployed via Google Tag Manager, install")
+            && !f.help.contains("GTM container"),
+        "{}",
+        f.help
+    );
+    // The library names itself inside; it was read all the same.
+    assert!(
+        launch
+            .findings
+            .iter()
+            .all(|f| f.rule != "tag-manager-unverified"),
+        "{:#?}",
+        launch.findings
+    );
+    let gtm = case("segment-via-gtm", "fail_segment_custom_html");
+    let f = gtm
+        .findings
+        .iter()
+        .find(|f| f.rule == "segment-via-gtm")
+        .expect("finding");
+    assert!(
+        f.help
+            .starts_with("Heap's guide: if Segment is deployed via Google Tag Manager, install")
+            && f.help.contains("out of GTM container GTM-SEG4GTM"),
+        "{}",
+        f.help
     );
 }
 

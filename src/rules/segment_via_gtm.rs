@@ -1,15 +1,16 @@
 //! ## What it does
 //! Flags Segment's analytics.js loaded through a tag manager: a Custom HTML tag or a custom template
-//! of a GTM container (or a Tealium / Adobe Launch library) that holds the Segment snippet. One
-//! finding per container and write key, listing every page, and naming the Heap app id that
-//! Segment loads there, if any. Not flagged: a page that also loads Segment itself, whose inline
+//! of a GTM container, a Tealium profile's tag, or custom code in an Adobe Launch library that
+//! holds the Segment snippet. One finding per container and write key, listing every page, naming
+//! the tag manager and its container (GTM container id, Tealium `account/profile/env`, Launch
+//! library) and the Heap app id that Segment loads there, if any. Not flagged: a page that also loads Segment itself, whose inline
 //! snippet runs first and turns the container's copy into a no-op (that is `segment-loaded-twice`).
 //!
 //! ## Why is this bad?
 //! Heap's Segment guide: "If Segment is deployed via Google Tag Manager, direct installation of
 //! Heap is recommended to avoid delays in data collection or missed events." Heap loaded by
 //! Segment loaded by GTM starts only after two extra script downloads, so early pageviews and
-//! clicks are missed. Segment itself advises against loading analytics.js through a tag manager
+//! clicks are missed; the guide names GTM, and Tealium and Launch libraries add the same wait. Segment itself advises against loading analytics.js through a tag manager
 //! (troubleshooting difficulty, risk of data loss, delays, cascading events).
 //!
 //! ## Example
@@ -68,7 +69,8 @@ impl Rule for SegmentViaGtm {
                     continue;
                 }
                 let key = format!(
-                    "{} {}\u{0}{}",
+                    "{}\u{0}{} {}\u{0}{}",
+                    segment.via.as_str(),
                     manager_label(segment.via),
                     segment.container.as_deref().unwrap_or("(unknown id)"),
                     segment.id.as_deref().unwrap_or("unreadable")
@@ -87,7 +89,12 @@ impl Rule for SegmentViaGtm {
         groups
             .into_iter()
             .map(|(key, g)| {
-                let (container, write_key) = key.split_once('\u{0}').unwrap_or((&key, ""));
+                let mut parts = key.split('\u{0}');
+                let (via, container, write_key) = (
+                    parts.next().unwrap_or(""),
+                    parts.next().unwrap_or(""),
+                    parts.next().unwrap_or(""),
+                );
                 let heap = if g.notes.is_empty() {
                     String::new()
                 } else {
@@ -97,9 +104,12 @@ impl Rule for SegmentViaGtm {
                     "segment (write key {write_key}) is loaded through {container} on {}{heap}",
                     count(g.pages.len(), "page")
                 );
-                let help = format!(
-                    "Heap's guide: if Segment is deployed via Google Tag Manager, install Heap directly (its snippet in the page <head>) and disable Segment's Heap destination in device mode; or move the Segment snippet out of {container} into the page"
-                );
+                let fix = format!("install Heap directly (its snippet in the page <head>) and disable Segment's Heap destination in device mode; or move the Segment snippet out of {container} into the page");
+                let help = if via == Via::Gtm.as_str() {
+                    format!("Heap's guide: if Segment is deployed via Google Tag Manager, {fix}")
+                } else {
+                    format!("Heap's guide recommends a direct install when Segment is deployed via Google Tag Manager, and Segment loaded by {container} waits for the same extra script downloads before Heap starts: {fix}")
+                };
                 finding(self, self.severity(), message, help, g.pages, g.evidence)
             })
             .collect()
