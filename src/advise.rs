@@ -7,6 +7,12 @@
 //! not committed to Segment long-term; then (and when the site has no Segment) install natively.
 //! A site with neither Heap nor Segment still gets advice (native): heap-audit is usually run
 //! before or while installing. No advice is given when no page could be audited.
+//!
+//! Steps are worked out page by page: direct Heap code is removed only where Segment's
+//! device-mode Heap takes over (at once where it already runs, after the Segment steps where it
+//! does not yet), and pages with Heap but no Segment get their own step (add Segment there, or
+//! keep Heap's snippet on them, with what that costs). "Heap is loaded both directly and by
+//! Segment" is said only of pages where both run.
 
 use std::collections::BTreeMap;
 
@@ -14,8 +20,8 @@ use serde_json::Value;
 
 use crate::model::{Finding, Install, Mode, Page, Recommendation, Report, Vendor, Via};
 use crate::rules::common::{
-    active, audited, count, describe, heap_with_data, list, manager_label, through_tag_manager,
-    truthy,
+    active, audited, count, describe, heap_with_data, list, manager_label, text_capture_option,
+    through_tag_manager,
 };
 use crate::rules::Config;
 
@@ -59,6 +65,7 @@ impl<'a> Facts<'a> {
             for install in &page.installs {
                 // Load options that reached a Heap destination are named by that destination.
                 let reached = install.vendor == Vendor::Segment
+                    && install.id.is_some()
                     && page.installs.iter().any(|h| {
                         h.via == Via::Segment && h.write_key == install.id && disables_text(h)
                     });
@@ -73,6 +80,34 @@ impl<'a> Facts<'a> {
         f
     }
 
+    /// How a page stands with Segment: whether Segment's device-mode Heap runs there, or only
+    /// Segment, or neither.
+    fn standing(&self, page: &Page) -> Standing {
+        if self
+            .via_segment
+            .iter()
+            .any(|(p, h)| p.url == page.url && h.active)
+        {
+            Standing::SegmentLoadsHeap
+        } else if self.segments.iter().any(|(p, _)| p.url == page.url) {
+            Standing::SegmentWithoutHeap
+        } else {
+            Standing::NoSegment
+        }
+    }
+
+    /// Pages where Heap is loaded directly (natively or by a tag manager) and stand so.
+    fn direct_pages(&self, standing: Standing, native_only: bool) -> Vec<String> {
+        pages_of(
+            self.direct
+                .iter()
+                .filter(|(p, h)| {
+                    (!native_only || h.via == Via::Native) && self.standing(p) == standing
+                })
+                .map(|(p, _)| *p),
+        )
+    }
+
     fn write_keys(&self) -> Vec<String> {
         let mut keys: Vec<String> = self
             .segments
@@ -85,12 +120,19 @@ impl<'a> Facts<'a> {
     }
 }
 
+/// How a page where Heap is loaded directly stands with Segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    /// Segment's Heap destination also runs there in device mode.
+    SegmentLoadsHeap,
+    /// Segment runs there, but its Heap does not (no destination, cloud mode, disabled, unknown).
+    SegmentWithoutHeap,
+    /// No Segment on the page.
+    NoSegment,
+}
+
 fn disables_text(install: &Install) -> bool {
-    let set = |o: &serde_json::Map<String, Value>| {
-        ["disableTextCapture", "disableTargetText"]
-            .iter()
-            .any(|k| o.get(*k).is_some_and(truthy))
-    };
+    let set = |o: &serde_json::Map<String, Value>| text_capture_option(o).is_some();
     match install.vendor {
         Vendor::Heap => set(&install.options),
         Vendor::Segment => install
@@ -131,16 +173,25 @@ pub fn recommend(report: &Report, findings: &[Finding], config: &Config) -> Opti
             .segments
             .iter()
             .any(|(p, s)| p.url == page.url && !through_tag_manager(s.via));
-        if let Some(container) = segment
-            .container
-            .clone()
-            .filter(|c| !also_in_page && !through_tm.contains(c))
-        {
-            through_tm.push(container);
+        let name = format!(
+            "{} {}",
+            manager_label(segment.via),
+            segment.container.as_deref().unwrap_or("(unknown id)")
+        );
+        if !also_in_page && !through_tm.contains(&name) {
+            through_tm.push(name);
         }
     }
     if !through_tm.is_empty() {
-        native.push(format!("Segment is loaded through {}: {GUIDE} says \"If Segment is deployed via Google Tag Manager, direct installation of Heap is recommended to avoid delays in data collection or missed events.\"", list(&through_tm, 3)));
+        let other = if through_tm
+            .iter()
+            .all(|c| c.starts_with(manager_label(Via::Gtm)))
+        {
+            ""
+        } else {
+            " The same extra script downloads before Heap starts apply to any tag manager."
+        };
+        native.push(format!("Segment is loaded through {}: {GUIDE} says \"If Segment is deployed via Google Tag Manager, direct installation of Heap is recommended to avoid delays in data collection or missed events.\"{other}", list(&through_tm, 3)));
     }
     if !facts.text_capture.is_empty() && !facts.segments.is_empty() {
         native.push(format!("Text capture is disabled ({}): {GUIDE} lists \"data collection privacy concerns\" with disableTargetText as a reason to install Heap directly; Segment's classic Heap destination passes only the app id to heap.load, and Heap Web (Actions), which can pass disableTextCapture, is in private beta and ignores its settings when window.heap already exists (Heap's Target Text Autocapture setting works with any install method).", list(&facts.text_capture, 3)));
@@ -160,25 +211,18 @@ pub fn recommend(report: &Report, findings: &[Finding], config: &Config) -> Opti
             segment_steps(&facts, findings, app_id.as_deref()),
         )
     };
-    if !facts.direct.is_empty() && facts.via_segment.iter().any(|(_, h)| h.active) {
+    // Only where both run on the same page is Heap loaded twice.
+    let both = facts.direct_pages(Standing::SegmentLoadsHeap, false);
+    if !both.is_empty() {
         let remove = if path == "segment" {
-            "the native/tag-manager Heap code"
+            "the native/tag-manager Heap code there"
         } else {
             "Segment's Heap destination"
         };
-        let direct = pages_of(facts.direct.iter().map(|(p, _)| *p)).len();
-        let segment = pages_of(
-            facts
-                .via_segment
-                .iter()
-                .filter(|(_, h)| h.active)
-                .map(|(p, _)| *p),
-        )
-        .len();
         reasons.push(format!(
-            "Heap is loaded both directly (on {}) and by Segment (on {}) today; {GUIDE} says \"you must NOT install the Heap snippet directly AND install via Segment\": remove {remove}.",
-            count(direct, "page"),
-            count(segment, "page")
+            "Heap is loaded both directly and by Segment on the same page today ({}: {}); {GUIDE} says \"you must NOT install the Heap snippet directly AND install via Segment\": remove {remove}.",
+            count(both.len(), "page"),
+            list(&both, 3)
         ));
     }
     Some(Recommendation {
@@ -244,6 +288,15 @@ fn keep_id_step(facts: &Facts, app_id: Option<&str>) -> Option<String> {
     })
 }
 
+/// `loads` for one page, `load` for several.
+fn verb(n: usize, base: &str) -> String {
+    if n == 1 {
+        format!("{base}s")
+    } else {
+        base.to_owned()
+    }
+}
+
 fn pages_of<'a>(items: impl Iterator<Item = &'a Page>) -> Vec<String> {
     let mut urls: Vec<String> = Vec::new();
     for page in items {
@@ -262,18 +315,17 @@ fn native_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> Ve
     } else {
         ", { disableTextCapture: true }".to_owned()
     };
-    let with_native: Vec<&str> = facts
+    let native: Vec<&(&Page, &Install)> = facts
         .direct
         .iter()
         .filter(|(_, h)| h.via == Via::Native)
-        .map(|(p, _)| p.url.as_str())
         .collect();
     let missing = pages_of(
         facts
             .pages
             .iter()
             .copied()
-            .filter(|p| !with_native.contains(&p.url.as_str())),
+            .filter(|p| !native.iter().any(|(n, _)| n.url == p.url)),
     );
     let mut snippet = format!("Heap's snippet with heap.load(\"{id}\"{options})");
     if app_id.is_none() {
@@ -289,16 +341,25 @@ fn native_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> Ve
             count(missing.len(), "page"),
             list(&missing, 5)
         ));
-    } else if !options.is_empty() {
+    }
+    // Only the native snippets that do not already disable text capture need the option.
+    let lacking = pages_of(
+        native
+            .iter()
+            .filter(|(_, h)| !disables_text(h))
+            .map(|(p, _)| *p),
+    );
+    if !options.is_empty() && !lacking.is_empty() {
         steps.push(format!(
-            "pass {{ disableTextCapture: true }} to heap.load(\"{id}\") in the native snippet (set today in {})",
+            "pass {{ disableTextCapture: true }} to heap.load(\"{id}\") in the native snippet of the {} that do not set it yet: {} (set today in {})",
+            count(lacking.len(), "page"),
+            list(&lacking, 5),
             list(&facts.text_capture, 3)
         ));
     }
-    for (container, pages) in by_container(&facts.direct) {
+    for (container, _) in by_container(&facts.direct) {
         steps.push(format!(
-            "remove Heap from {container} (used on {}) once the snippet is in the page",
-            count(pages, "page")
+            "remove Heap from {container} once the snippet is in the page"
         ));
     }
     let mut destinations: Vec<String> = Vec::new();
@@ -323,42 +384,10 @@ fn native_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> Ve
 
 fn segment_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> Vec<String> {
     let mut steps = Vec::new();
-    let native_pages = pages_of(
-        facts
-            .direct
-            .iter()
-            .filter(|(_, h)| h.via == Via::Native)
-            .map(|(p, _)| *p),
-    );
-    if !native_pages.is_empty() {
-        steps.push(format!(
-            "remove the native Heap snippet from {}: {}",
-            count(native_pages.len(), "page"),
-            list(&native_pages, 5)
-        ));
-    }
-    let mut files: Vec<String> = facts
-        .direct
-        .iter()
-        .filter(|(p, h)| h.via == Via::Native && h.evidence.source != p.url)
-        .map(|(_, h)| h.evidence.source.clone())
-        .collect();
-    files.sort();
-    files.dedup();
-    if !files.is_empty() {
-        steps.push(format!(
-            "the snippet is in the site's own script file {}: remove it there",
-            list(&files, 5)
-        ));
-    }
-    for (container, pages) in by_container(&facts.direct) {
-        steps.push(format!(
-            "remove Heap from {container} (used on {})",
-            count(pages, "page")
-        ));
-    }
+    let keys = facts.write_keys();
+    // First make Segment load Heap in device mode, source by source.
     let id = app_id.unwrap_or(NO_ID);
-    for key in facts.write_keys() {
+    for key in &keys {
         let heap: Vec<&(&Page, &Install)> = facts
             .via_segment
             .iter()
@@ -389,6 +418,86 @@ fn segment_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> V
             ));
         }
     }
+    // Then remove the direct Heap code, page by page: only where Segment's Heap takes over.
+    let lonely = facts.direct_pages(Standing::NoSegment, false);
+    if !lonely.is_empty() {
+        let key = match keys.as_slice() {
+            [key] => format!("write key {key}"),
+            _ => format!(
+                "the site's write key ({})",
+                list(&keys, 3).replace(" and ", " or ")
+            ),
+        };
+        steps.push(format!(
+            "add Segment's snippet ({key}) to the <head> of the {} that {} Heap directly but not Segment, and remove the direct Heap code there once Segment loads Heap: {}; or keep Heap's own snippet on those pages only, at a cost: two install paths to keep in sync by hand (app id, SDK version: Segment's classic destination loads the classic v4 SDK), and no page may ever get both",
+            count(lonely.len(), "page"),
+            verb(lonely.len(), "load"),
+            list(&lonely, 5)
+        ));
+    }
+    let doubled = facts.direct_pages(Standing::SegmentLoadsHeap, true);
+    if !doubled.is_empty() {
+        steps.push(format!(
+            "remove the native Heap snippet from the {} where Segment's Heap destination also loads Heap: {}",
+            count(doubled.len(), "page"),
+            list(&doubled, 5)
+        ));
+    }
+    let waiting = facts.direct_pages(Standing::SegmentWithoutHeap, true);
+    if !waiting.is_empty() {
+        steps.push(format!(
+            "remove the native Heap snippet from the {} that {} Segment once Segment's Heap destination runs there (the steps above): {}",
+            count(waiting.len(), "page"),
+            verb(waiting.len(), "load"),
+            list(&waiting, 5)
+        ));
+    }
+    // A first-party file or a container serves many pages: it can go only where every page it
+    // serves loads Segment.
+    let mut files: BTreeMap<&str, Vec<&Page>> = BTreeMap::new();
+    for (page, heap) in facts
+        .direct
+        .iter()
+        .filter(|(p, h)| h.via == Via::Native && h.evidence.source != p.url)
+    {
+        files.entry(&heap.evidence.source).or_default().push(page);
+    }
+    for (file, pages) in files {
+        let without = pages_of(
+            pages
+                .into_iter()
+                .filter(|p| facts.standing(p) == Standing::NoSegment),
+        );
+        steps.push(if without.is_empty() {
+            format!("the snippet is in the site's own script file {file}: remove it there")
+        } else {
+            format!(
+                "the snippet is in the site's own script file {file}, which the {} without Segment also {} ({}): remove it there once {} Segment",
+                count(without.len(), "page"),
+                verb(without.len(), "use"),
+                list(&without, 3),
+                if without.len() == 1 { "it loads" } else { "they load" }
+            )
+        });
+    }
+    for (container, pages) in by_container(&facts.direct) {
+        let without = pages_of(
+            pages
+                .into_iter()
+                .filter(|p| facts.standing(p) == Standing::NoSegment),
+        );
+        steps.push(if without.is_empty() {
+            format!("remove Heap from {container}")
+        } else {
+            format!(
+                "remove Heap from {container} once the {} without Segment that {} it {} Segment: {}",
+                count(without.len(), "page"),
+                verb(without.len(), "use"),
+                verb(without.len(), "load"),
+                list(&without, 3)
+            )
+        });
+    }
     let mut leftovers: Vec<String> = Vec::new();
     for (page, segment) in facts
         .segments
@@ -416,10 +525,10 @@ fn segment_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> V
     steps
 }
 
-/// Tag manager tags that load Heap directly (`tag 7 of GTM container GTM-HEAPG1`), with how
-/// many pages use each.
-fn by_container(direct: &[(&Page, &Install)]) -> Vec<(String, usize)> {
-    let mut out: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+/// Tag manager tags that load Heap directly (`tag 7 of GTM container GTM-HEAPG1 (used on 3
+/// pages)`), with the pages that use each.
+fn by_container<'a>(direct: &[(&'a Page, &Install)]) -> Vec<(String, Vec<&'a Page>)> {
+    let mut out: BTreeMap<String, Vec<&'a Page>> = BTreeMap::new();
     for (page, heap) in direct.iter().filter(|(_, h)| through_tag_manager(h.via)) {
         let container = format!(
             "{} {}",
@@ -431,9 +540,137 @@ fn by_container(direct: &[(&Page, &Install)]) -> Vec<(String, usize)> {
             None => container,
         };
         let pages = out.entry(name).or_default();
-        if !pages.contains(&page.url.as_str()) {
-            pages.push(&page.url);
+        if !pages.iter().any(|p| p.url == page.url) {
+            pages.push(page);
         }
     }
-    out.into_iter().map(|(k, v)| (k, v.len())).collect()
+    out.into_iter()
+        .map(|(name, pages)| {
+            (
+                format!("{name} (used on {})", count(pages.len(), "page")),
+                pages,
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Evidence;
+    use crate::rules::common::testing::{classic_destination, native_heap, page, report, segment};
+
+    const KEY: &str = "q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH";
+
+    fn heap_in_gtm(id: &str) -> Install {
+        let mut heap = Install::new(
+            Vendor::Heap,
+            Some(id.into()),
+            Via::Gtm,
+            Evidence {
+                source: "https://www.googletagmanager.com/gtm.js?id=GTM-K9X2".into(),
+                line: None,
+                snippet: String::new(),
+                signature: "heap-load".into(),
+                tag: Some("tag 7".into()),
+            },
+        );
+        heap.container = Some("GTM-K9X2".into());
+        heap
+    }
+
+    #[test]
+    fn unread_write_keys_are_not_the_same_source() {
+        // A Segment install whose write key could not be read, with text capture disabled in its
+        // load options, and a Heap destination whose write key is unknown: not the same source.
+        let mut unread = segment("/", KEY);
+        unread.id = None;
+        unread.settings = Some("unavailable".into());
+        unread.options =
+            serde_json::json!({"integrations": {"Heap": {"disableTextCapture": true}}})
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+        let mut orphan = classic_destination(KEY, "2682025610");
+        orphan.write_key = None;
+        orphan.options = serde_json::json!({"disableTextCapture": true})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let r = report(vec![page("/", vec![unread, orphan])]);
+        let facts = Facts::gather(&r);
+        assert_eq!(facts.text_capture.len(), 2, "{:?}", facts.text_capture);
+        assert!(
+            facts.text_capture.iter().any(|t| t.starts_with("Segment")),
+            "{:?}",
+            facts.text_capture
+        );
+    }
+
+    #[test]
+    fn a_container_serving_pages_without_segment_waits_for_them() {
+        let r = report(vec![
+            page(
+                "/",
+                vec![
+                    heap_in_gtm("2682025610"),
+                    segment("/", KEY),
+                    classic_destination(KEY, "2682025610"),
+                ],
+            ),
+            page("/docs", vec![heap_in_gtm("2682025610")]),
+        ]);
+        let rec = recommend(&r, &[], &crate::rules::Config::default()).expect("advice");
+        assert_eq!(rec.install_path, "segment", "{rec:#?}");
+        assert!(
+            rec.steps.iter().any(|s| s
+                == "remove Heap from tag 7 of GTM container GTM-K9X2 (used on 2 pages) once the 1 page without Segment that uses it loads Segment: https://www.example.com/docs"),
+            "{rec:#?}"
+        );
+        assert!(
+            rec.reasons
+                .iter()
+                .any(|s| s.contains("on the same page today (1 page: https://www.example.com/)")),
+            "{rec:#?}"
+        );
+        // Everything on Segment's side: the container step has no condition left.
+        let r = report(vec![page(
+            "/",
+            vec![
+                heap_in_gtm("2682025610"),
+                segment("/", KEY),
+                classic_destination(KEY, "2682025610"),
+            ],
+        )]);
+        let rec = recommend(&r, &[], &crate::rules::Config::default()).expect("advice");
+        assert!(
+            rec.steps
+                .iter()
+                .any(|s| s == "remove Heap from tag 7 of GTM container GTM-K9X2 (used on 1 page)"),
+            "{rec:#?}"
+        );
+    }
+
+    #[test]
+    fn native_pages_whose_segment_does_not_load_heap_yet_wait_for_it() {
+        let mut cloud = classic_destination(KEY, "2682025610");
+        cloud.mode = Some(Mode::Cloud);
+        cloud.active = false;
+        let r = report(vec![page(
+            "/",
+            vec![native_heap("/", "2682025610"), segment("/", KEY), cloud],
+        )]);
+        let rec = recommend(&r, &[], &crate::rules::Config::default()).expect("advice");
+        assert_eq!(rec.install_path, "segment", "{rec:#?}");
+        let steps = rec.steps.join("\n");
+        let switch = steps.find("switch the Heap destination").expect(&steps);
+        let remove = steps
+            .find("remove the native Heap snippet from the 1 page that loads Segment once Segment's Heap destination runs there")
+            .expect(&steps);
+        assert!(switch < remove, "{steps}");
+        assert!(
+            !rec.reasons.iter().any(|s| s.contains("loaded both")),
+            "{rec:#?}"
+        );
+    }
 }

@@ -480,7 +480,9 @@ fn segment_via_a_tag_manager_names_that_tag_manager() {
     assert!(
         f.help.contains(&format!("loaded by {library}"))
             && f.help.contains(&format!("out of {library}"))
-            && !f.help.contains("if Segment is deployed via Google Tag Manager, install")
+            && !f
+                .help
+                .contains("if Segment is deployed via Google Tag Manager, install")
             && !f.help.contains("GTM container"),
         "{}",
         f.help
@@ -563,6 +565,105 @@ fn advice_for_native_plus_segment_names_what_to_remove() {
     );
     assert!(
         r.reasons.iter().any(|s| s.contains("must NOT install")),
+        "{r:#?}"
+    );
+}
+
+#[test]
+fn advice_removes_the_native_snippet_only_where_segment_loads_heap() {
+    let r = advice(
+        "duplicate-heap-load",
+        "fail_native_everywhere_segment_on_some",
+        &Config::default(),
+    );
+    assert_eq!(r.install_path, "segment", "{r:#?}");
+    let remove: Vec<&String> = r
+        .steps
+        .iter()
+        .filter(|s| s.starts_with("remove the native Heap snippet"))
+        .collect();
+    assert_eq!(remove.len(), 1, "{r:#?}");
+    assert!(
+        remove[0].contains("the 1 page where Segment's Heap destination also loads Heap")
+            && remove[0].ends_with("fail_native_everywhere_segment_on_some/index.html")
+            && !remove[0].contains("help.html"),
+        "{r:#?}"
+    );
+    // The help center has Heap but no Segment: add Segment there, or keep native, said with its cost.
+    let help = r
+        .steps
+        .iter()
+        .find(|s| s.contains("help.html"))
+        .expect("a step for the page without Segment");
+    assert!(
+        help.starts_with("add Segment's snippet (write key q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH)")
+            && help.contains("keep Heap's own snippet on those pages only")
+            && help.contains("two install paths"),
+        "{help}"
+    );
+    let twice: Vec<&String> = r
+        .reasons
+        .iter()
+        .filter(|s| s.contains("must NOT install"))
+        .collect();
+    assert_eq!(twice.len(), 1, "{r:#?}");
+    assert!(
+        twice[0].contains("on the same page today (1 page: ") && !twice[0].contains("help.html"),
+        "{}",
+        twice[0]
+    );
+}
+
+#[test]
+fn advice_says_heap_loads_twice_only_where_it_does() {
+    let r = advice(
+        "heap-missing-on-some-pages",
+        "pass_heap_by_different_paths",
+        &Config::default(),
+    );
+    assert_eq!(r.install_path, "segment", "{r:#?}");
+    assert!(
+        !r.reasons
+            .iter()
+            .any(|s| s.contains("loaded both") || s.contains("must NOT install")),
+        "no page loads Heap twice: {r:#?}"
+    );
+    assert!(
+        !r.steps
+            .iter()
+            .any(|s| s.starts_with("remove the native Heap snippet")),
+        "the blog has no Segment: {r:#?}"
+    );
+    assert!(
+        r.steps
+            .iter()
+            .any(|s| s.starts_with("add Segment's snippet") && s.contains("blog.html")),
+        "{r:#?}"
+    );
+}
+
+#[test]
+fn advice_does_not_ask_to_add_text_capture_options_already_set() {
+    let r = advice(
+        "disable-target-text",
+        "fail_native_with_classic_destination",
+        &Config::default(),
+    );
+    assert_eq!(r.install_path, "native", "{r:#?}");
+    assert!(
+        r.reasons
+            .iter()
+            .any(|s| s.starts_with("Text capture is disabled")),
+        "{r:#?}"
+    );
+    assert!(
+        !r.steps.iter().any(|s| s.contains("disableTextCapture")),
+        "the native snippet already sets it: {r:#?}"
+    );
+    assert!(
+        r.steps
+            .iter()
+            .any(|s| s.starts_with("disable the Heap destination \"Heap\" (app id 2682025610)")),
         "{r:#?}"
     );
 }
