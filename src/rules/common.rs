@@ -335,6 +335,60 @@ mod tests {
     }
 
     #[test]
+    fn every_snippet_is_a_loader_and_a_destination_counts_once() {
+        use super::testing::{classic_destination, native_heap, page, segment};
+        let key = "q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH";
+        // Two snippets on the same line of a minified page: same source, line and excerpt.
+        let twice = page(
+            "/",
+            vec![
+                native_heap("/", "3180826004"),
+                native_heap("/", "3180826004"),
+                segment("/", key),
+                segment("/", key),
+            ],
+        );
+        assert_eq!(active(&twice, Vendor::Heap).len(), 2);
+        assert_eq!(active(&twice, Vendor::Segment).len(), 2);
+        // The same destination of the same source, reached twice: one loader.
+        let mut through_gtm = classic_destination(key, "2682025610");
+        through_gtm.container = Some("GTM-K9X2".into());
+        let once = page(
+            "/",
+            vec![classic_destination(key, "2682025610"), through_gtm],
+        );
+        assert_eq!(active(&once, Vendor::Heap).len(), 1);
+        // Another destination, app id or an unknown write key is not the same.
+        // Destination instances can be renamed in Segment: the kind decides, not the name.
+        let mut actions = classic_destination(key, "2682025610");
+        actions.destination = Some("Heap (web, prod)".into());
+        actions.destination_kind = Some("actions".into());
+        let mut unkeyed = classic_destination(key, "2682025610");
+        unkeyed.write_key = None;
+        let mut unkeyed2 = unkeyed.clone();
+        unkeyed2.evidence.source = "elsewhere".into();
+        let distinct = page(
+            "/",
+            vec![
+                classic_destination(key, "2682025610"),
+                classic_destination(key, "1535634150"),
+                actions,
+                unkeyed,
+                unkeyed2,
+            ],
+        );
+        assert_eq!(active(&distinct, Vendor::Heap).len(), 5);
+        assert!(
+            is_actions(&distinct.installs[2]) && !is_classic_destination(&distinct.installs[2])
+        );
+        assert!(is_classic_destination(&distinct.installs[0]));
+        let mut renamed = classic_destination(key, "2682025610");
+        renamed.destination = Some("Heap Actions migration".into());
+        assert!(is_classic_destination(&renamed) && !is_actions(&renamed));
+        assert!(skipped_actions(&distinct.installs[2], &distinct));
+    }
+
+    #[test]
     fn truthiness() {
         use serde_json::json;
         for on in [

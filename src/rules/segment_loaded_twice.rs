@@ -1,8 +1,8 @@
 //! ## What it does
 //! Flags a page on which Segment's analytics.js is loaded more than once: two snippets (same or
 //! different write keys), a snippet plus a direct `<script src=".../analytics.min.js">`, or one in
-//! the page and one in a tag manager. The same snippet found twice at the same place counts once.
-//! One finding per distinct combination of loaders, listing every page.
+//! the page and one in a tag manager. Two snippets count twice even on the same line of a minified
+//! page. One finding per distinct combination of loaders, listing every page.
 //!
 //! ## Why is this bad?
 //! The Segment snippet guards against running twice: the second copy prints `Segment snippet
