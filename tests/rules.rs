@@ -31,9 +31,6 @@ struct Entry {
     offline: bool,
     /// How many findings of the rule the fixture must give, when it matters (one per situation).
     count: Option<usize>,
-    /// The change outside the rules that this fixture waits for. Until it lands, the fixture
-    /// must still miss its expectation (checked), so the marker cannot outlive the fix.
-    pending: Option<String>,
 }
 
 /// One scanned fixture.
@@ -193,15 +190,7 @@ fn fail_fixtures_fire_and_pass_fixtures_do_not() {
     let mut failures = Vec::new();
     for c in cases() {
         let label = format!("{}/{} ({})", c.rule, c.name, c.entry.about);
-        let problems = unmet(c);
-        match &c.entry.pending {
-            // Strict: a pending fixture must still miss, so the marker goes when the fix lands.
-            Some(on) if problems.is_empty() => failures.push(format!(
-                "{label}: meets its expectation now: remove `pending = {on:?}` from expected.toml"
-            )),
-            Some(_) => {}
-            None => failures.extend(problems.into_iter().map(|p| format!("{label}: {p}"))),
-        }
+        failures.extend(unmet(c).into_iter().map(|p| format!("{label}: {p}")));
     }
     assert!(
         failures.is_empty(),
