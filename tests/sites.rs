@@ -367,6 +367,8 @@ fn bundles_are_scanned_for_npm_segment_and_react_heap() {
             ("heap", "1535634150", "segment", true),
         ])
     );
+    // The same module listed twice runs once, and the nomodule legacy twin not at all.
+    assert_eq!(installs(page(&report, "/settings.html")), installs(home));
     let heap = &home["installs"]
         .as_array()
         .unwrap()

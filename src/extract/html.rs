@@ -33,6 +33,8 @@ pub struct Script {
     /// Has the `nomodule` attribute: the legacy-browser twin of a module script; modern
     /// browsers skip it.
     pub nomodule: bool,
+    /// `type="module"`: a browser runs each module URL once per page, however often it is listed.
+    pub module: bool,
 }
 
 /// The facts of one HTML document.
@@ -97,6 +99,9 @@ pub fn parse(html: &str) -> Document {
                     kind: script_kind(tag.attr("type")),
                     in_noscript: noscript_depth > 0,
                     nomodule: tag.attr("nomodule").is_some(),
+                    module: tag
+                        .attr("type")
+                        .is_some_and(|t| t.trim().eq_ignore_ascii_case("module")),
                 });
                 i = skip_end_tag(bytes, close);
             }

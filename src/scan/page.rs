@@ -99,6 +99,7 @@ impl Ctx<'_> {
 
         let lines = Lines::new(&text);
         let mut scan = Scan::default();
+        let mut modules_seen: Vec<Url> = Vec::new();
         for script in doc
             .scripts
             .iter()
@@ -112,6 +113,12 @@ impl Ctx<'_> {
             };
             match script.src.as_deref().map(|src| site.resolve(&base, src)) {
                 Some(Some(src)) => {
+                    if script.module {
+                        if modules_seen.contains(&src) {
+                            continue;
+                        }
+                        modules_seen.push(src.clone());
+                    }
                     scan.extend(detect::scan_src(self.sigs, src.as_str(), &origin));
                     if site.contains(&src) {
                         scan.extend((*self.first_party_script(site, &src)).clone());
