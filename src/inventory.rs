@@ -229,20 +229,9 @@ mod tests {
     use super::*;
 
     fn page(url: &str, redirects: &[&str]) -> Page {
-        Page {
-            url: url.into(),
-            status: Some(200),
-            error: None,
-            site: "s".into(),
-            depth: 0,
-            redirects: redirects.iter().map(|r| r.to_string()).collect(),
-            aliases: Vec::new(),
-            truncated: false,
-            installs: Vec::new(),
-            privacy: Default::default(),
-            csp: Vec::new(),
-            segment_calls: Vec::new(),
-        }
+        let mut page = Page::new(url.into(), "s".into(), 0);
+        page.redirects = redirects.iter().map(|r| r.to_string()).collect();
+        page
     }
 
     #[test]

@@ -254,6 +254,26 @@ pub struct Page {
     pub segment_calls: Vec<SegmentCall>,
 }
 
+impl Page {
+    /// A page with nothing found yet.
+    pub fn new(url: String, site: String, depth: u32) -> Page {
+        Page {
+            url,
+            status: None,
+            error: None,
+            site,
+            depth,
+            redirects: Vec::new(),
+            aliases: Vec::new(),
+            truncated: false,
+            installs: Vec::new(),
+            privacy: Privacy::default(),
+            csp: Vec::new(),
+            segment_calls: Vec::new(),
+        }
+    }
+}
+
 /// Something that went wrong while auditing; the audit went on.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Problem {

@@ -320,6 +320,31 @@ impl Group {
 /// Groups keyed by what makes two pages the same situation, in key order.
 pub type Groups = BTreeMap<String, Group>;
 
+/// Pages where two or more active installs of `vendor` load, one group per combination of
+/// loaders (named by [`describe`]), with every loader's evidence and `note` per loader.
+pub fn multiple_loaders(
+    report: &Report,
+    vendor: Vendor,
+    note: impl Fn(&Install) -> String,
+) -> Groups {
+    let mut groups = Groups::new();
+    for page in audited(report) {
+        let loaders = active(page, vendor);
+        if loaders.len() < 2 {
+            continue;
+        }
+        let mut names: Vec<String> = loaders.iter().map(|i| describe(i, page)).collect();
+        names.sort();
+        let group = groups.entry(names.join(" + ")).or_default();
+        group.page(&page.url);
+        for install in &loaders {
+            group.evidence(evidence_of(install, page));
+            group.note(note(install));
+        }
+    }
+    groups
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,20 +492,14 @@ pub mod testing {
 
     /// An audited page of `https://www.example.com` with these installs.
     pub fn page(path: &str, installs: Vec<Install>) -> Page {
-        Page {
-            url: format!("https://www.example.com{path}"),
-            status: Some(200),
-            error: None,
-            site: "https://www.example.com".into(),
-            depth: 0,
-            redirects: Vec::new(),
-            aliases: Vec::new(),
-            truncated: false,
-            installs,
-            privacy: Default::default(),
-            csp: Vec::new(),
-            segment_calls: Vec::new(),
-        }
+        let mut page = Page::new(
+            format!("https://www.example.com{path}"),
+            "https://www.example.com".into(),
+            0,
+        );
+        page.status = Some(200);
+        page.installs = installs;
+        page
     }
 
     fn evidence(path: &str, line: u32, signature: &str) -> Evidence {

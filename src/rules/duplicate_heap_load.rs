@@ -41,7 +41,7 @@
 //! - Segment, Heap destination: <https://segment.com/docs/connections/destinations/catalog/heap/>
 //! - Heap Web (Actions) skips loading when `window.heap` exists: <https://github.com/segmentio/action-destinations/pull/958>
 
-use super::common::{active, audited, count, describe, evidence_of, is_actions, Groups};
+use super::common::{count, is_actions, multiple_loaders};
 use super::{finding, Context, Rule};
 use crate::model::{Finding, Install, Severity, Vendor, Via};
 
@@ -65,21 +65,7 @@ impl Rule for DuplicateHeapLoad {
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
-        let mut groups = Groups::new();
-        for page in audited(cx.report) {
-            let loaders = active(page, Vendor::Heap);
-            if loaders.len() < 2 {
-                continue;
-            }
-            let mut names: Vec<String> = loaders.iter().map(|i| describe(i, page)).collect();
-            names.sort();
-            let group = groups.entry(names.join(" + ")).or_default();
-            group.page(&page.url);
-            for install in &loaders {
-                group.evidence(evidence_of(install, page));
-                group.note(kind_note(install));
-            }
-        }
+        let groups = multiple_loaders(cx.report, Vendor::Heap, kind_note);
         groups
             .into_iter()
             .map(|(loaders, g)| {

@@ -27,9 +27,9 @@
 //! - Segment snippet (the `included twice` guard): <https://github.com/segmentio/snippet/blob/master/template/snippet.js>
 //! - Segment, quickstart: <https://segment.com/docs/connections/sources/catalog/libraries/website/javascript/quickstart/>
 
-use super::common::{active, audited, count, describe, evidence_of, Groups};
+use super::common::{count, multiple_loaders};
 use super::{finding, Context, Rule};
-use crate::model::{Finding, Severity, Vendor};
+use crate::model::{Finding, Install, Severity, Vendor};
 
 pub struct SegmentLoadedTwice;
 
@@ -51,21 +51,9 @@ impl Rule for SegmentLoadedTwice {
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
-        let mut groups = Groups::new();
-        for page in audited(cx.report) {
-            let loaders = active(page, Vendor::Segment);
-            if loaders.len() < 2 {
-                continue;
-            }
-            let mut names: Vec<String> = loaders.iter().map(|i| describe(i, page)).collect();
-            names.sort();
-            let group = groups.entry(names.join(" + ")).or_default();
-            group.page(&page.url);
-            for install in &loaders {
-                group.evidence(evidence_of(install, page));
-                group.note(install.id.clone().unwrap_or_default());
-            }
-        }
+        let groups = multiple_loaders(cx.report, Vendor::Segment, |i: &Install| {
+            i.id.clone().unwrap_or_default()
+        });
         groups
             .into_iter()
             .map(|(loaders, g)| {

@@ -7,20 +7,7 @@ impl Ctx<'_> {
     /// Audit one page.
     pub(super) fn audit(&self, site: &Site, url: &Url, depth: u32) -> Audited {
         let display = site.display(url);
-        let mut page = Page {
-            url: display.clone(),
-            status: None,
-            error: None,
-            site: site.name().to_owned(),
-            depth,
-            redirects: Vec::new(),
-            aliases: Vec::new(),
-            truncated: false,
-            installs: Vec::new(),
-            privacy: Default::default(),
-            csp: Vec::new(),
-            segment_calls: Vec::new(),
-        };
+        let mut page = Page::new(display.clone(), site.name().to_owned(), depth);
         let fetched = self.fetcher.get(url.as_str());
         let response = match &fetched {
             Ok(response) => response,
