@@ -145,14 +145,19 @@ fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut 
                 .map(move |m| (m.start(), m.len(), p))
         })
         .collect();
-    let Some(&(first_at, first_len, first)) = anchors.iter().min_by_key(|a| a.0) else {
+    if anchors.is_empty() {
         return;
-    };
+    }
     let sdk_near = |at: usize| {
         let before = anchors.iter().filter(|a| a.0 <= at).max_by_key(|a| a.0);
         let after = anchors.iter().filter(|a| a.0 > at).min_by_key(|a| a.0);
         before.or(after).and_then(|a| a.2.sdk)
     };
+    let cdn_hosts: Vec<(usize, String)> = sigs
+        .captures("cdn")
+        .flat_map(|p| p.regex.captures_iter(code))
+        .filter_map(|c| Some((c.get(0)?.start(), group(&c, "value")?)))
+        .collect();
     let mut unresolved: Option<(usize, usize, &Pattern, Map<String, Value>)> = None;
     // Each install found, with the span of its call (to recognise if/else alternatives).
     let mut found: Vec<(Install, (usize, usize))> = Vec::new();
@@ -189,43 +194,49 @@ fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut 
                 origin.evidence(code, m.start(), args.end - m.start(), &p.name),
             );
             install.sdk = sdk_near(m.start());
-            install.cdn = heap_cdn(sigs, code, m.start(), &args);
+            install.cdn = heap_cdn(&cdn_hosts, m.start(), &args);
             install.options = options;
             install.alternative_ids = alternatives;
             found.push((install, (m.start(), args.end)));
         }
     }
     if found.is_empty() {
-        // A loader with no readable id (a variable we cannot resolve, an unresolved GTM macro).
-        let (at, len, name, options) = match unresolved {
-            Some((at, len, p, options)) => (at, len, p.name.as_str(), options),
-            None => (first_at, first_len, first.name.as_str(), Map::new()),
+        // A loader whose id we cannot read (a variable we cannot resolve, an unresolved GTM
+        // macro). An anchor without any load call (code reading `heap.appid`) is no loader.
+        let Some((at, len, p, options)) = unresolved else {
+            return;
         };
         let mut install = Install::new(
             Vendor::Heap,
             None,
             Via::Native,
-            origin.evidence(code, at, len, name),
+            origin.evidence(code, at, len, &p.name),
         );
         install.sdk = sdk_near(at);
         install.options = options;
         out.push(install);
         return;
     }
-    out.extend(merge_alternatives(code, found));
+    let anchor_starts: Vec<usize> = anchors.iter().map(|a| a.0).collect();
+    out.extend(merge_alternatives(code, &anchor_starts, found));
 }
 
-/// Calls of one loader in the branches of an `if/else` or a ternary (`if (prod) heap.load("A");
-/// else heap.load("B")`) are one install whose other ids are `alternative_ids`, not two loads.
-fn merge_alternatives(code: &str, mut found: Vec<(Install, (usize, usize))>) -> Vec<Install> {
+/// Calls of one loader in the branches of an `if/else`, a `switch` or a ternary (`if (prod)
+/// heap.load("A"); else heap.load("B")`) are one install whose other ids are `alternative_ids`,
+/// not two loads. Two calls are branches only when what separates them is a branch separator
+/// (`else`, `:`, `case`, `default`) and no loader is defined in between.
+fn merge_alternatives(
+    code: &str,
+    anchors: &[usize],
+    mut found: Vec<(Install, (usize, usize))>,
+) -> Vec<Install> {
     found.sort_by_key(|(_, span)| span.0);
     let mut merged: Vec<(Install, (usize, usize))> = Vec::with_capacity(found.len());
     for (install, span) in found {
         if let Some((last, last_span)) = merged.last_mut() {
             let between = code.get(last_span.1..span.0).unwrap_or("");
-            let branch = has_word(between, "else")
-                || between.trim_start_matches([' ', ')', ';']).starts_with(':');
-            if branch && last.id != install.id {
+            let loader_between = anchors.iter().any(|&a| a >= last_span.1 && a < span.0);
+            if !loader_between && is_branch_separator(between) && last.id != install.id {
                 last.alternative_ids.extend(install.id);
                 last.alternative_ids.extend(install.alternative_ids);
                 *last_span = span;
@@ -237,13 +248,26 @@ fn merge_alternatives(code: &str, mut found: Vec<(Install, (usize, usize))>) -> 
     merged.into_iter().map(|(install, _)| install).collect()
 }
 
-/// Whether `word` stands in `text` as a whole identifier (`else`, not `elsewhere`).
-fn has_word(text: &str, word: &str) -> bool {
-    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
-    text.match_indices(word).any(|(at, _)| {
-        !text[..at].chars().next_back().is_some_and(ident)
-            && !text[at + word.len()..].chars().next().is_some_and(ident)
-    })
+/// `;} else {`, `) : (`, `; break; case "staging":` and the like: what stands between two
+/// branches of one conditional, with nothing else in it.
+fn is_branch_separator(between: &str) -> bool {
+    let skip = |c: char| c.is_whitespace() || matches!(c, ';' | ')' | '}');
+    let rest = between.trim_start_matches(skip);
+    if rest.starts_with(':') {
+        return rest.len() < 40;
+    }
+    let rest = rest
+        .strip_prefix("break")
+        .map_or(rest, |r| r.trim_start_matches(skip));
+    let word_end = rest
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(rest.len());
+    let (word, tail) = rest.split_at(word_end);
+    match word {
+        "else" => tail.len() < 40,
+        "case" | "default" => tail.find(':').is_some_and(|colon| colon < 60) && tail.len() < 80,
+        _ => false,
+    }
 }
 
 /// The string literals inside an expression, e.g. both ids of a ternary.
@@ -262,29 +286,35 @@ fn string_literals(expr: &str) -> Vec<String> {
 
 /// The host a Heap loader fetches the SDK from: the second argument of the self-hosted
 /// three-argument form, else the Heap CDN named nearest before the call (or first after it).
-fn heap_cdn(sigs: &VendorSignatures, code: &str, at: usize, args: &jsobj::Args) -> Option<String> {
+fn heap_cdn(hosts: &[(usize, String)], at: usize, args: &jsobj::Args) -> Option<String> {
     if let (3.., Some(path)) = (args.values.len(), args.values.get(1).and_then(Arg::as_text)) {
         return Some(path);
     }
-    let hosts: Vec<(usize, String)> = sigs
-        .captures("cdn")
-        .flat_map(|p| p.regex.captures_iter(code))
-        .filter_map(|c| Some((c.get(0)?.start(), group(&c, "value")?)))
-        .collect();
     let before = hosts.iter().filter(|h| h.0 <= at).max_by_key(|h| h.0);
     let after = hosts.iter().filter(|h| h.0 > at).min_by_key(|h| h.0);
     before.or(after).map(|(_, host)| format!("https://{host}"))
 }
 
+/// Whether a `load=function(...)` body (the code that follows) is Segment's loader: it builds
+/// the analytics.js URL or keeps the load options, within the next few hundred bytes.
+fn loads_analytics_js(body: &str) -> bool {
+    let mut end = body.len().min(700);
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    let body = &body[..end];
+    body.contains("analytics.js/v1")
+        || body.contains("analytics.min.js")
+        || body.contains("_loadOptions")
+}
+
 fn is_write_key(key: &str) -> bool {
     let upper = key.to_ascii_uppercase();
     (6..=64).contains(&key.len())
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && key.bytes().all(|b| b.is_ascii_alphanumeric())
         && key.bytes().any(|b| b.is_ascii_alphabetic())
-        && !upper.contains("YOUR_")
-        && !upper.contains("WRITE_KEY")
+        && !upper.contains("YOUR")
+        && !upper.contains("WRITEKEY")
 }
 
 /// A write key where it was found: offset, length, key, load options, signature name.
@@ -312,8 +342,11 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
     let mut receivers: Vec<String> = sigs
         .captures("receiver")
         .flat_map(|p| p.regex.captures_iter(code))
+        .filter(|c| {
+            c.get(0)
+                .is_some_and(|m| loads_analytics_js(&code[m.end()..]))
+        })
         .filter_map(|c| group(&c, "value"))
-        .filter(|r| !r.eq_ignore_ascii_case("heap"))
         .collect();
     receivers.push("analytics".into());
     // Write keys with their load options, in order of appearance.
@@ -390,16 +423,23 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
 
 /// `AnalyticsBrowser.load({ writeKey, cdnURL, cdnSettings }, options)` from `@segment/analytics-next`.
 fn analytics_next_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &mut Scan) {
+    // `AnalyticsBrowser.load({...})`, or any `.load({writeKey: ...})` once a bundler has renamed
+    // the class (`t.load({writeKey:"..."})`): the object argument with `writeKey` is the tell.
+    let mut seen: Vec<usize> = Vec::new();
     for p in sigs
         .call
         .iter()
-        .filter(|p| p.name == "segment-analytics-next")
+        .filter(|p| p.name == "segment-analytics-next" || p.name == "segment-load")
     {
         for m in p.regex.find_iter(code) {
             let args = jsobj::call_args(code, m.end() - 1);
             let Some(settings) = args.values.first().and_then(Arg::as_object) else {
                 continue;
             };
+            if !settings.contains_key("writeKey") || seen.contains(&args.end) {
+                continue;
+            }
+            seen.push(args.end);
             // jsobj keeps a non-literal value as its source text: look at the source to tell which.
             let call = &code[m.start()..args.end];
             let literal = call.split("writeKey").skip(1).any(|rest| {
@@ -616,12 +656,14 @@ fn text_or_resolved(code: &str, arg: &Arg) -> Option<String> {
     }
 }
 
-/// The string literal a plain identifier is assigned in the same code (`NAME = "value"` or
-/// `NAME: "value"`). Member expressions (`this.options.appId`) are not guessed at.
+/// The string literal a plain identifier is declared with in the same code (`const NAME =
+/// "value"`, `var NAME="value"`, `let a="x",NAME='value'`). Names of one or two characters
+/// (minified locals, reused in every function of a bundle) and member expressions are not
+/// guessed at.
 fn resolve_ident(code: &str, name: &str) -> Option<String> {
     let name = name.trim();
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
-    if name.is_empty() || !name.chars().all(ident) || name.starts_with(|c: char| c.is_ascii_digit())
+    if name.len() <= 2 || !name.chars().all(ident) || name.starts_with(|c: char| c.is_ascii_digit())
     {
         return None;
     }
@@ -633,11 +675,18 @@ fn resolve_ident(code: &str, name: &str) -> Option<String> {
         {
             continue;
         }
+        let before = code[..at].trim_end();
+        let keyword = ["var", "let", "const"].iter().any(|kw| {
+            before
+                .strip_suffix(kw)
+                .is_some_and(|b| !b.chars().next_back().is_some_and(ident))
+        });
+        let in_list = before.ends_with(',') && declares_list(before);
+        if !(keyword || in_list) {
+            continue;
+        }
         let rest = code[at + name.len()..].trim_start();
-        let Some(rest) = rest
-            .strip_prefix(['=', ':'])
-            .filter(|r| !r.starts_with('='))
-        else {
+        let Some(rest) = rest.strip_prefix('=').filter(|r| !r.starts_with('=')) else {
             continue;
         };
         let rest = rest.trim_start();
@@ -659,6 +708,14 @@ fn resolve_ident(code: &str, name: &str) -> Option<String> {
     None
 }
 
+/// Whether a `,` continues a declaration list (`var a="x",NAME=...`).
+fn declares_list(before: &str) -> bool {
+    let statement = before.rsplit([';', '{', '}']).next().unwrap_or("");
+    ["var ", "let ", "const "]
+        .iter()
+        .any(|kw| statement.trim_start().starts_with(kw))
+}
+
 /// A short one-line excerpt of `code` around a match.
 pub fn excerpt(code: &str, at: usize, len: usize) -> String {
     const BEFORE: usize = 30;
@@ -670,11 +727,10 @@ pub fn excerpt(code: &str, at: usize, len: usize) -> String {
         }
         i
     };
-    // Start at a token boundary within the lead-in, so the excerpt does not open mid-word.
+    // Start at the statement the match is in (after the last `;`, `{`, `}` or line break of the
+    // lead-in), so the excerpt neither opens mid-word nor drags in the previous statement.
     let mut start = floor(at.saturating_sub(BEFORE));
-    if let Some(cut) =
-        code[start..at.min(code.len()).max(start)].find([';', ' ', '\n', ',', '{', '('])
-    {
+    if let Some(cut) = code[start..at.min(code.len()).max(start)].rfind([';', '\n', '{', '}']) {
         start += cut + 1;
     }
     let end = floor((at + len.max(1)).max(start + 40).min(start + MAX));
@@ -791,6 +847,63 @@ mod tests {
         // Two snippets one after the other are two loads.
         let twice = format!(r#"{loader}heap.load("2682025610");{loader}heap.load("181194367");"#);
         assert_eq!(scan(&twice).installs.len(), 2);
+    }
+
+    const LOADER: &str = r#"window.heap=window.heap||[],heap.load=function(e,t){window.heap.appid=e,window.heap.config=t=t||{};var r=document.createElement("script");r.src="https://cdn.heapanalytics.com/js/heap-"+e+".js"};"#;
+
+    #[test]
+    fn switch_cases_are_alternatives_but_separate_snippets_are_not() {
+        let switch = format!(
+            r#"{LOADER}switch(window.ENV){{case "production":heap.load("2682025610");break;case "staging":heap.load("181194367");break}}"#
+        );
+        let s = scan(&switch);
+        assert_eq!(s.installs.len(), 1, "{:?}", s.installs);
+        assert_eq!(s.installs[0].alternative_ids, vec!["181194367"]);
+        // Two whole snippets, with unrelated code holding an `else` between them: two loads.
+        let two = format!(
+            r#"{LOADER}heap.load("2682025610");if(a){{b()}}else{{c()}}{LOADER}heap.load("181194367");"#
+        );
+        assert_eq!(scan(&two).installs.len(), 2);
+    }
+
+    #[test]
+    fn short_minified_names_are_not_resolved_to_ids() {
+        let code = r#"var e="404";var a={initialize:function(e){window.heap=window.heap||[],window.heap.load=function(e,t){window.heap.appid=e;n.src="https://cdn.heapanalytics.com/js/heap-"+e+".js"},window.heap.load(e)}};"#;
+        let s = scan(code);
+        assert!(
+            s.installs.iter().all(|i| i.id.as_deref() != Some("404")),
+            "{:?}",
+            s.installs
+        );
+    }
+
+    #[test]
+    fn reading_heap_appid_is_not_a_loader() {
+        let code =
+            r#"function sameApp(cfg){return window.heap&&window.heap.appid===cfg.heapAppId}"#;
+        assert!(scan(code).installs.is_empty());
+    }
+
+    #[test]
+    fn only_the_snippet_load_function_carries_write_keys() {
+        let code = r#"!function(){var analytics=window.analytics=window.analytics||[];analytics.load=function(key,e){var t=document.createElement("script");t.src="https://cdn.segment.com/analytics.js/v1/" + key + "/analytics.min.js";analytics._loadOptions=e};analytics.SNIPPET_VERSION="4.15.3";analytics.load("Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXc")}();var fonts={};fonts.load=function(n){return document.fonts.load("1em "+n)};fonts.load("InterRegular");"#;
+        let keys: Vec<_> = scan(code).installs.iter().map(|i| i.id.clone()).collect();
+        assert_eq!(
+            keys,
+            vec![Some("Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXc".to_owned())]
+        );
+    }
+
+    #[test]
+    fn bundler_renamed_analytics_browser() {
+        let code = r#"import{A as t}from"./vendor.js";const o=t.load({writeKey:"Zx81LmQp3RstUvW0yAbC4dEfGh5iJkLm"},{integrations:{Heap:!1}});"#;
+        let s = scan(code);
+        assert_eq!(s.installs.len(), 1);
+        assert_eq!(
+            s.installs[0].id.as_deref(),
+            Some("Zx81LmQp3RstUvW0yAbC4dEfGh5iJkLm")
+        );
+        assert_eq!(s.installs[0].snippet_version.as_deref(), Some("npm"));
     }
 
     #[test]

@@ -14,7 +14,8 @@ use crate::model::Privacy;
 pub enum ScriptKind {
     /// Classic or module JavaScript (including GTM's `text/gtmscript` and consent-gated `text/plain`).
     Code,
-    /// A data block (`application/ld+json`, `text/template`, ...): never executed.
+    /// A data block (`application/ld+json`, `text/template`, ...) or a script inside a
+    /// `<template>`: not executed as it stands.
     Data,
 }
 
@@ -62,6 +63,8 @@ pub fn parse(html: &str) -> Document {
     let mut doc = Document::default();
     let bytes = html.as_bytes();
     let mut noscript_depth = 0usize;
+    // Scripts inside <template> are inert until the template is cloned by code.
+    let mut template_depth = 0usize;
     let mut i = 0;
     while let Some(rel) = memchr(b'<', &bytes[i..]) {
         let lt = i + rel;
@@ -76,8 +79,10 @@ pub fn parse(html: &str) -> Document {
         }
         if rest.starts_with(b"</") {
             let (name, end) = tag_name(bytes, lt + 2);
-            if name == "noscript" {
-                noscript_depth = noscript_depth.saturating_sub(1);
+            match name.as_str() {
+                "noscript" => noscript_depth = noscript_depth.saturating_sub(1),
+                "template" => template_depth = template_depth.saturating_sub(1),
+                _ => {}
             }
             i = memchr(b'>', &bytes[end..]).map_or(bytes.len(), |e| end + e + 1);
             continue;
@@ -96,7 +101,11 @@ pub fn parse(html: &str) -> Document {
                     src: tag.attr("src").map(str::to_owned),
                     code: html[i..close].to_owned(),
                     offset: i,
-                    kind: script_kind(tag.attr("type")),
+                    kind: if template_depth > 0 {
+                        ScriptKind::Data
+                    } else {
+                        script_kind(tag.attr("type"))
+                    },
                     in_noscript: noscript_depth > 0,
                     nomodule: tag.attr("nomodule").is_some(),
                     module: tag
@@ -106,6 +115,7 @@ pub fn parse(html: &str) -> Document {
                 i = skip_end_tag(bytes, close);
             }
             "noscript" if !tag.self_closing => noscript_depth += 1,
+            "template" if !tag.self_closing => template_depth += 1,
             "a" | "area" => doc.links.extend(tag.attr("href").map(str::to_owned)),
             "link" => {
                 let alternate = tag.attr("rel").is_some_and(|r| {
@@ -179,6 +189,7 @@ fn script_kind(ty: Option<&str>) -> ScriptKind {
     let code = ty.is_empty()
         || ty == "module"
         || ty == "text/plain" // consent managers (OneTrust, Cookiebot) switch these on after consent
+        || ty == "text/partytown" // Partytown (Next.js `strategy="worker"`, Astro) runs them in a worker
         || ty == "text/gtmscript"
         || ty.ends_with("javascript")
         || ty.ends_with("ecmascript")
@@ -440,6 +451,24 @@ mod tests {
         );
         assert_eq!(doc.iframes.len(), 1);
         assert!(doc.iframes[0].2, "iframe inside noscript");
+    }
+
+    #[test]
+    fn partytown_runs_and_template_content_is_inert() {
+        let html = "<script type=\"text/partytown\">a()</script><template id=row><script>b()</script></template><script>c()</script>";
+        let kinds: Vec<_> = parse(html)
+            .scripts
+            .iter()
+            .map(|s| (s.code.clone(), s.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("a()".to_owned(), ScriptKind::Code),
+                ("b()".to_owned(), ScriptKind::Data),
+                ("c()".to_owned(), ScriptKind::Code)
+            ]
+        );
     }
 
     #[test]
