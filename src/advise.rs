@@ -269,12 +269,14 @@ fn most_used<'a>(installs: impl Iterator<Item = &'a Install>) -> Option<String> 
 
 fn keep_id_step(facts: &Facts, app_id: Option<&str>) -> Option<String> {
     let id = app_id?;
+    // Ids an environment switch uses alongside `id` are not to be replaced (staging stays staging).
+    let families = crate::rules::common::IdFamilies::from_pages(facts.pages.iter().copied());
     let mut others: Vec<String> = facts
         .pages
         .iter()
         .flat_map(|p| heap_with_data(p))
         .filter_map(|i| i.id.clone())
-        .filter(|i| i != id)
+        .filter(|i| !families.same(i, id))
         .collect();
     others.sort();
     others.dedup();

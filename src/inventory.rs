@@ -106,6 +106,37 @@ fn mode_name(mode: Mode) -> &'static str {
     }
 }
 
+/// The write key of the Segment snippet that runs first on a page: native snippets in document
+/// order, then those a tag manager injects. A later snippet on the same `analytics` global only
+/// logs "Segment snippet included twice" and loads nothing (npm `AnalyticsBrowser` instances are
+/// separate and not counted).
+pub fn first_segment_snippet(installs: &[Install]) -> Option<String> {
+    installs
+        .iter()
+        .filter(|i| i.vendor == Vendor::Segment && i.active && is_snippet(i))
+        .min_by_key(|i| (i.via != Via::Native, i.evidence.line.unwrap_or(u32::MAX)))
+        .and_then(|i| i.id.clone())
+}
+
+fn is_snippet(install: &Install) -> bool {
+    install.snippet_version.as_deref() != Some("npm")
+}
+
+/// Whether this Segment install is a snippet that runs after another one with a different key.
+pub fn snippet_shadowed(segment: &Install, first_key: &str) -> bool {
+    is_snippet(segment) && segment.id.as_deref().is_some_and(|key| key != first_key)
+}
+
+/// Heap destinations of a snippet that never loads analytics.js: listed, but inactive.
+pub fn shadow(destinations: &mut [Install], first_key: &str) {
+    for heap in destinations.iter_mut().filter(|h| h.active) {
+        heap.active = false;
+        heap.inactive_reason = Some(format!(
+            "another Segment snippet (write key {first_key}) runs first on this page, so this one only logs \"Segment snippet included twice\" and its analytics.js, with this destination, never loads"
+        ));
+    }
+}
+
 /// One install per tag manager container on a page: a script loader and the `<noscript>` iframe of
 /// the same GTM container are one install. An iframe alone is kept, inactive.
 pub fn merge_tag_managers(installs: &mut Vec<Install>) {
@@ -205,8 +236,10 @@ pub fn summarize(pages: &[Page], problems: &[Problem], findings: usize) -> Summa
                 .or_default() += 1;
             if install.vendor == Vendor::Heap {
                 heap_here = true;
-                if let Some(id) = install.id.as_ref().filter(|id| !ids.contains(id)) {
-                    ids.push(id.clone());
+                for id in install.id.iter().chain(&install.alternative_ids) {
+                    if !ids.contains(id) {
+                        ids.push(id.clone());
+                    }
                 }
             }
         }

@@ -161,8 +161,9 @@ pub struct Install {
     /// Heap through Segment only: `classic` (the `Heap` integration) or `actions` (Heap Web (Actions)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_kind: Option<String>,
-    /// Heap only: other app ids the same loader may use, e.g. `heap.load(prod ? "A" : "B")` or an
-    /// if/else on the environment; `id` is the first one.
+    /// Other ids the same loader may use, e.g. `heap.load(prod ? "A" : "B")` or an if/else on the
+    /// environment around `heap.load` or `analytics.load`; `id` is the first one. For Segment,
+    /// only the settings of `id` are read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alternative_ids: Vec<String>,
     pub evidence: Evidence,

@@ -406,6 +406,7 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
         .and_then(host_of)
         .or(loader_host)
         .unwrap_or_else(|| "cdn.segment.com".to_owned());
+    let mut found = Vec::with_capacity(keys.len());
     for (at, len, key, options, name) in keys {
         let id = (!key.is_empty()).then_some(key);
         let mut install = Install::new(
@@ -417,6 +418,15 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
         install.options = options;
         install.cdn = Some(cdn.clone().unwrap_or_else(|| format!("https://{host}")));
         install.snippet_version = snippet_version.clone();
+        found.push((install, (at, at + len)));
+    }
+    // `if (prod) analytics.load("A"); else analytics.load("B")`: one source, two environments.
+    let anchor_starts: Vec<usize> = anchors
+        .iter()
+        .filter_map(|c| c.get(0))
+        .map(|m| m.start())
+        .collect();
+    for install in merge_alternatives(code, &anchor_starts, found) {
         classify_segment(sigs, &host, install, scan);
     }
 }
@@ -891,6 +901,21 @@ mod tests {
         assert_eq!(
             keys,
             vec![Some("Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXc".to_owned())]
+        );
+    }
+
+    #[test]
+    fn segment_write_key_switch_is_one_source_with_an_alternative() {
+        let code = r#"!function(){var analytics=window.analytics=window.analytics||[];analytics.load=function(key,e){var t=document.createElement("script");t.src="https://cdn.segment.com/analytics.js/v1/" + key + "/analytics.min.js";analytics._loadOptions=e};analytics.SNIPPET_VERSION="4.1.0";if(location.hostname==="www.example.com"){analytics.load("q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH")}else{analytics.load("bKVNiLl0RNlUfe2nS5JiKvEjrZX5mbKY")}analytics.page()}();"#;
+        let s = scan(code);
+        assert_eq!(s.installs.len(), 1, "{:?}", s.installs);
+        assert_eq!(
+            s.installs[0].id.as_deref(),
+            Some("q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH")
+        );
+        assert_eq!(
+            s.installs[0].alternative_ids,
+            vec!["bKVNiLl0RNlUfe2nS5JiKvEjrZX5mbKY"]
         );
     }
 

@@ -194,6 +194,12 @@ fn install_line(i: &Install, p: Paint) -> String {
             crate::model::Sdk::V5 => "v5 sdk".to_owned(),
         });
     }
+    if !i.alternative_ids.is_empty() {
+        details.push(format!(
+            "or {} (environment switch)",
+            i.alternative_ids.join(", ")
+        ));
+    }
     if let Some(dest) = &i.destination {
         details.push(format!("destination \"{dest}\""));
     }

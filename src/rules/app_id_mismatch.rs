@@ -40,6 +40,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::common::{
     audited, count, describe, evidence_of, heap_with_data, is_actions, list, Group, Groups,
+    IdFamilies,
 };
 use super::{finding, Context, Rule};
 use crate::model::{Finding, Severity, Via};
@@ -73,13 +74,18 @@ impl Rule for AppIdMismatch {
 
 impl AppIdMismatch {
     fn same_page(&self, cx: &Context) -> Vec<Finding> {
+        let families = IdFamilies::of(cx.report);
         let mut groups = Groups::new();
         for page in audited(cx.report) {
             let heap: Vec<_> = heap_with_data(page)
                 .into_iter()
                 .filter(|i| i.id.is_some())
                 .collect();
-            let ids: BTreeSet<&str> = heap.iter().filter_map(|i| i.id.as_deref()).collect();
+            let ids: BTreeSet<String> = heap
+                .iter()
+                .filter_map(|i| i.id.as_deref())
+                .map(|id| families.canonical(id))
+                .collect();
             if ids.len() < 2 {
                 continue;
             }
@@ -116,12 +122,18 @@ impl AppIdMismatch {
     }
 
     fn across_pages(&self, cx: &Context) -> Vec<Finding> {
+        // An environment switch's ids count as one (see IdFamilies).
+        let families = IdFamilies::of(cx.report);
         // site -> id -> group of the pages using it
         let mut sites: BTreeMap<&str, Groups> = BTreeMap::new();
         let mut page_sets: BTreeMap<&str, BTreeSet<Vec<String>>> = BTreeMap::new();
         for page in audited(cx.report) {
             let heap = heap_with_data(page);
-            let mut ids: Vec<String> = heap.iter().filter_map(|i| i.id.clone()).collect();
+            let mut ids: Vec<String> = heap
+                .iter()
+                .filter_map(|i| i.id.as_deref())
+                .map(|id| families.canonical(id))
+                .collect();
             ids.sort();
             ids.dedup();
             if ids.is_empty() {
@@ -129,8 +141,10 @@ impl AppIdMismatch {
             }
             let site = sites.entry(&page.site).or_default();
             for install in &heap {
-                let Some(id) = &install.id else { continue };
-                let group = site.entry(id.clone()).or_default();
+                let Some(id) = install.id.as_deref().map(|id| families.canonical(id)) else {
+                    continue;
+                };
+                let group = site.entry(id).or_default();
                 group.page(&page.url);
                 group.evidence(evidence_of(install, page));
             }
@@ -179,7 +193,13 @@ impl AppIdMismatch {
         let mut groups = Groups::new();
         for page in audited(cx.report) {
             for install in heap_with_data(page) {
-                let Some(id) = install.id.as_deref().filter(|id| *id != expected) else {
+                // A loader that switches to the expected id in some environment is fine.
+                let switches_to_expected = install.alternative_ids.iter().any(|a| a == expected);
+                let Some(id) = install
+                    .id
+                    .as_deref()
+                    .filter(|id| *id != expected && !switches_to_expected)
+                else {
                     continue;
                 };
                 let group = groups.entry(id.to_owned()).or_default();

@@ -320,6 +320,59 @@ impl Group {
 /// Groups keyed by what makes two pages the same situation, in key order.
 pub type Groups = BTreeMap<String, Group>;
 
+/// Heap app ids that one loader switches between (`heap.load(prod ? "A" : "B")`, an if/else on
+/// the environment) belong to one family: using either is consistent with the other. Which one
+/// is production cannot be told from the code, so the rules never ask to replace one by another.
+#[derive(Debug, Default, Clone)]
+pub struct IdFamilies {
+    /// id -> the smallest id of its family.
+    canonical: BTreeMap<String, String>,
+}
+
+impl IdFamilies {
+    pub fn of(report: &Report) -> IdFamilies {
+        IdFamilies::from_pages(&report.pages)
+    }
+
+    pub fn from_pages<'a>(pages: impl IntoIterator<Item = &'a Page>) -> IdFamilies {
+        let mut families = IdFamilies::default();
+        for install in pages.into_iter().flat_map(|p| &p.installs) {
+            let (Some(id), false) = (&install.id, install.alternative_ids.is_empty()) else {
+                continue;
+            };
+            let mut members: Vec<String> = std::iter::once(id.clone())
+                .chain(install.alternative_ids.iter().cloned())
+                .collect();
+            // Merge with families the members already belong to.
+            let roots: Vec<String> = members.iter().map(|m| families.canonical(m)).collect();
+            members.extend(roots.iter().cloned());
+            let root = members.iter().min().cloned().unwrap_or_default();
+            for r in families.canonical.values_mut() {
+                if roots.contains(r) {
+                    *r = root.clone();
+                }
+            }
+            for m in members {
+                families.canonical.insert(m, root.clone());
+            }
+        }
+        families
+    }
+
+    /// The family's representative for an id (the id itself when it switches with nothing).
+    pub fn canonical(&self, id: &str) -> String {
+        self.canonical
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_owned())
+    }
+
+    /// Whether two ids are the same or switch with each other.
+    pub fn same(&self, a: &str, b: &str) -> bool {
+        self.canonical(a) == self.canonical(b)
+    }
+}
+
 /// Pages where two or more active installs of `vendor` load, one group per combination of
 /// loaders (named by [`describe`]), with every loader's evidence and `note` per loader.
 pub fn multiple_loaders(

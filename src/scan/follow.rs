@@ -217,6 +217,7 @@ impl Ctx<'_> {
     /// Read each Segment install's settings, confirm candidates, and add the Heap it loads.
     pub(super) fn follow_segment(&self, scan: &mut Scan) {
         let mut heap = Vec::new();
+        let first_snippet = inventory::first_segment_snippet(&scan.installs);
         for segment in scan
             .installs
             .iter_mut()
@@ -224,11 +225,18 @@ impl Ctx<'_> {
         {
             if let Some(settings) = self.segment_settings(segment) {
                 segment.api_host = settings.api_host.clone();
-                heap.extend(inventory::heap_from_settings(
+                let mut destinations = inventory::heap_from_settings(
                     segment,
                     &settings,
                     &inventory::settings_url(segment),
-                ));
+                );
+                if let Some(first) = first_snippet
+                    .as_ref()
+                    .filter(|f| inventory::snippet_shadowed(segment, f))
+                {
+                    inventory::shadow(&mut destinations, first);
+                }
+                heap.extend(destinations);
             }
         }
         for mut candidate in std::mem::take(&mut scan.segment_candidates) {
