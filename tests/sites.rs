@@ -523,3 +523,36 @@ fn every_csp_header_is_kept() {
     assert_eq!(headers.len(), 2, "{headers:?}");
     assert!(headers[1].starts_with("frame-ancestors"));
 }
+
+#[test]
+fn a_start_url_that_redirects_to_another_origin_keeps_its_first_party_scripts() {
+    // www.lumen.test (remapped to the loopback server) redirects to the server's own origin, as
+    // an apex or http:// start URL redirects to the canonical site.
+    let site = Server::site("spa");
+    let vendor = vendor_server();
+    let home = site.url("/").replace(':', "%3A").replace('/', "%2F");
+    let mut args = vec![
+        "http://www.lumen.test/".to_owned(),
+        "--remap".to_owned(),
+        format!(
+            "^http://www\\.lumen\\.test/.* {}",
+            site.url(&format!("/__redirect-to/{home}"))
+        ),
+        "--max-pages".to_owned(),
+        "1".to_owned(),
+    ];
+    args.extend(vendor.remaps());
+    let (_, report, stderr) = scan_json(&args);
+    let start = &report["pages"][0];
+    assert_eq!(start["url"], "http://www.lumen.test/", "{stderr}");
+    assert_eq!(start["site"], site.url("").trim_end_matches('/'));
+    // The Heap snippet lives in the site's own bundle: found, because the bundle is first-party
+    // for the site the start URL landed on.
+    assert!(
+        installs(start)
+            .iter()
+            .any(|i| i.0 == "heap" && i.1 == "2682025610"),
+        "{}",
+        start["installs"]
+    );
+}

@@ -23,7 +23,7 @@ impl Ctx<'_> {
         while !level.is_empty() && audited < self.opts.max_pages {
             level.truncate(self.opts.max_pages - audited);
             audited += level.len();
-            let results = parallel(&level, self.opts.concurrency, |url| {
+            let mut results = parallel(&level, self.opts.concurrency, |url| {
                 self.audit(&site, url, depth)
             });
             if let (0, Some(first)) = (depth, results.first()) {
@@ -32,9 +32,17 @@ impl Ctx<'_> {
                     pages.extend(results.into_iter().map(|r| r.page));
                     return Err(message);
                 }
-                // A start URL that redirects (http → https, apex → www) defines the site.
-                if let Some(last) = first.page.redirects.last().and_then(|u| Url::parse(u).ok()) {
-                    site = Site::web(&last);
+                // A start URL that redirects (http → https, apex → www) defines the site. The start
+                // page is audited again as part of it, so its own scripts count as first-party.
+                let landed = first
+                    .page
+                    .redirects
+                    .last()
+                    .and_then(|u| Url::parse(u).ok())
+                    .map(|u| Site::web(&u));
+                if let Some(landed) = landed.filter(|l| *l != site) {
+                    site = landed;
+                    results[0] = self.audit(&site, &start, depth);
                 }
             }
             let mut next = Vec::new();

@@ -8,6 +8,7 @@
 //! - `/_headers` in the site folder   → `PATH Header-Name: value` lines
 //! - `/__status/NNN`                  → that status, with a small HTML body
 //! - `/__redirect-loop/a` ↔ `/__redirect-loop/b`
+//! - `/__redirect-to/<percent-encoded URL>` → 302 there
 //! - `/__binary`                      → NUL-laden bytes labelled text/html
 //! - `/__huge`                        → 3 MB of HTML with a Heap snippet at the very end
 //! - `/__slow`                        → answers after 4 s
@@ -150,6 +151,10 @@ fn respond(root: &Path, request: tiny_http::Request) {
             "/__redirect-loop/a"
         };
         response(302, "text/html", Vec::new()).with_header(header("Location", to))
+    } else if let Some(to) = path.strip_prefix("/__redirect-to/") {
+        // `/__redirect-to/http%3A%2F%2F127.0.0.1%3A1234%2F` → 302 to that URL.
+        let to = to.replace("%3A", ":").replace("%2F", "/");
+        response(302, "text/html", Vec::new()).with_header(header("Location", &to))
     } else if path == "/__binary" {
         response(200, "text/html", (0u8..=255).cycle().take(4096).collect())
     } else if path == "/__huge" {
