@@ -98,8 +98,8 @@ pub struct ScanArgs {
     pub color: Color,
 
     /// Stop after this many pages per site.
-    #[arg(long, default_value_t = 200, value_name = "N")]
-    pub max_pages: usize,
+    #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_pages: u32,
 
     /// Follow links at most this many clicks away from the start URL (default: no limit).
     #[arg(long, value_name = "N")]
@@ -174,7 +174,7 @@ pub struct ScanArgs {
 impl ScanArgs {
     pub fn scan_options(&self) -> ScanOptions {
         ScanOptions {
-            max_pages: self.max_pages,
+            max_pages: self.max_pages as usize,
             max_depth: self.max_depth,
             concurrency: usize::from(self.concurrency),
             include: self.include.clone(),
