@@ -186,6 +186,23 @@ fn unmet(c: &Case) -> Vec<String> {
 }
 
 #[test]
+fn fixtures_reference_only_files_that_exist() {
+    // A fixture page's own scripts must be on disk: a missing one would silently hide what a
+    // real site's bundle holds (the scan reports it as an `io` problem).
+    let missing: Vec<String> = cases()
+        .iter()
+        .flat_map(|c| {
+            c.report
+                .problems
+                .iter()
+                .filter(|p| p.kind == heap_audit::model::ProblemKind::Io && !p.url.contains("://"))
+                .map(move |p| format!("{}/{}: {}", c.rule, c.name, p.url))
+        })
+        .collect();
+    assert!(missing.is_empty(), "{missing:#?}");
+}
+
+#[test]
 fn fail_fixtures_fire_and_pass_fixtures_do_not() {
     let mut failures = Vec::new();
     for c in cases() {
