@@ -556,3 +556,21 @@ fn a_start_url_that_redirects_to_another_origin_keeps_its_first_party_scripts() 
         start["installs"]
     );
 }
+
+#[test]
+fn the_report_does_not_depend_on_concurrency() {
+    let (site, _vendor, _, parallel_report, _) = crawl("shop", &["--fail-on", "never"]);
+    let (site1, _vendor1, _, serial_report, _) =
+        crawl("shop", &["--fail-on", "never", "--concurrency", "1"]);
+    let normalise = |r: &Value, s: &Server| {
+        let mut r = r.clone();
+        r["targets"] = Value::Null;
+        serde_json::to_string(&r)
+            .unwrap()
+            .replace(&s.url(""), "SITE")
+    };
+    assert_eq!(
+        normalise(&parallel_report, &site),
+        normalise(&serial_report, &site1)
+    );
+}
