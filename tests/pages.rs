@@ -43,6 +43,12 @@ fn audit(file: &Path) -> Page {
     let target = file.to_string_lossy().into_owned();
     let outcome = scan::run(&[target], &opts).expect("signatures");
     assert!(outcome.fatal.is_empty(), "{:?}", outcome.fatal);
+    // Every file a fixture page references is there: a missing bundle would hide what it holds.
+    assert!(
+        outcome.report.problems.is_empty(),
+        "{:?}",
+        outcome.report.problems
+    );
     outcome.report.pages.into_iter().next().expect("one page")
 }
 

@@ -574,3 +574,26 @@ fn the_report_does_not_depend_on_concurrency() {
         normalise(&serial_report, &site1)
     );
 }
+
+#[test]
+fn the_user_agent_picks_the_robots_group() {
+    // shop/robots.txt has a group for `acme-auditor` that disallows /blog/ (and not /private/).
+    let (site, _vendor, _, report, _) = crawl(
+        "shop",
+        &[
+            "--offline",
+            "--user-agent",
+            "acme-auditor/2.1 (+https://acme.example/bot)",
+        ],
+    );
+    let skipped: Vec<&str> = problems_of_kind(&report, "robots-disallowed")
+        .iter()
+        .map(|p| p["url"].as_str().unwrap())
+        .collect();
+    assert!(
+        skipped.iter().all(|u| u.contains("/blog/")) && !skipped.is_empty(),
+        "{skipped:?}"
+    );
+    assert_eq!(site.requests_for("/blog/"), 0);
+    assert_eq!(site.requests_for("/private/admin.html"), 1);
+}
