@@ -118,7 +118,8 @@ pub fn first_segment_snippet(installs: &[Install]) -> Option<String> {
         .and_then(|i| i.id.clone())
 }
 
-fn is_snippet(install: &Install) -> bool {
+/// A Segment install from a snippet (or a script URL), not an npm `AnalyticsBrowser` instance.
+pub fn is_snippet(install: &Install) -> bool {
     install.snippet_version.as_deref() != Some("npm")
 }
 

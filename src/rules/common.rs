@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::model::{Evidence, Install, Mode, Page, Report, Vendor, Via};
+use crate::model::{Evidence, Install, Mode, Page, Report, SegmentCall, Vendor, Via};
 
 /// Pages that were audited (fetched and parsed).
 pub fn audited(report: &Report) -> impl Iterator<Item = &Page> {
@@ -319,6 +319,35 @@ impl Group {
 
 /// Groups keyed by what makes two pages the same situation, in key order.
 pub type Groups = BTreeMap<String, Group>;
+
+/// Pages where Segment calls chosen by `pick` are made while Segment's classic Heap destination
+/// loads Heap, one group per destination: the destination's and the calls' evidence, and each
+/// call's `analytics.<method>` as a note.
+pub fn calls_through_classic_destination(
+    report: &Report,
+    pick: impl Fn(&SegmentCall) -> bool,
+) -> Groups {
+    let mut groups = Groups::new();
+    for page in audited(report) {
+        let calls: Vec<&SegmentCall> = page.segment_calls.iter().filter(|c| pick(c)).collect();
+        if calls.is_empty() {
+            continue;
+        }
+        for heap in active(page, Vendor::Heap)
+            .into_iter()
+            .filter(|h| is_classic_destination(h))
+        {
+            let group = groups.entry(describe(heap, page)).or_default();
+            group.page(&page.url);
+            group.evidence(evidence_of(heap, page));
+            for call in &calls {
+                group.note(format!("analytics.{}", call.method));
+                group.evidence([call.evidence.clone()]);
+            }
+        }
+    }
+    groups
+}
 
 /// Heap app ids that one loader switches between (`heap.load(prod ? "A" : "B")`, an if/else on
 /// the environment) belong to one family: using either is consistent with the other. Which one

@@ -27,11 +27,9 @@
 //! - Heap, Segment installation (user identity and properties): <https://help.heap.io/installation/third-party-installations/segment-installation/>
 //! - Segment classic Heap integration (`traits({ email: '_email' })`): <https://github.com/segmentio/analytics.js-integrations/blob/master/integrations/heap/lib/index.js>
 
-use super::common::{
-    active, audited, count, describe, evidence_of, is_classic_destination, Groups,
-};
+use super::common::{calls_through_classic_destination, count};
 use super::{finding, Context, Rule};
-use crate::model::{Finding, Severity, Vendor};
+use crate::model::{Finding, SegmentCall, Severity};
 
 pub struct EmailTraitRenamed;
 
@@ -53,26 +51,9 @@ impl Rule for EmailTraitRenamed {
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
-        let mut groups = Groups::new();
-        for page in audited(cx.report) {
-            let calls: Vec<_> = page
-                .segment_calls
-                .iter()
-                .filter(|c| c.method == "identify" && c.email_trait)
-                .collect();
-            if calls.is_empty() {
-                continue;
-            }
-            for heap in active(page, Vendor::Heap) {
-                if !is_classic_destination(heap) {
-                    continue;
-                }
-                let group = groups.entry(describe(heap, page)).or_default();
-                group.page(&page.url);
-                group.evidence(evidence_of(heap, page));
-                group.evidence(calls.iter().map(|c| c.evidence.clone()));
-            }
-        }
+        let groups = calls_through_classic_destination(cx.report, |c: &SegmentCall| {
+            c.method == "identify" && c.email_trait
+        });
         groups
             .into_iter()
             .map(|(destination, g)| {

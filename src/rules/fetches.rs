@@ -78,7 +78,7 @@ pub fn needs(page: &Page) -> Vec<Need<'_>> {
             .as_deref()
             .unwrap_or(SEGMENT_CDN)
             .trim_end_matches('/');
-        if segment.snippet_version.as_deref() != Some("npm") {
+        if crate::inventory::is_snippet(segment) {
             push(
                 &mut out,
                 Kind::Script,

@@ -31,11 +31,9 @@
 //! - Heap, Segment installation (mapping Segment APIs to Heap): <https://help.heap.io/installation/third-party-installations/segment-installation/>
 //! - Segment classic Heap integration: <https://github.com/segmentio/analytics.js-integrations/blob/master/integrations/heap/lib/index.js>
 
-use super::common::{
-    active, audited, count, describe, evidence_of, is_classic_destination, Groups,
-};
+use super::common::{calls_through_classic_destination, count};
 use super::{finding, Context, Rule};
-use crate::model::{Finding, Severity, Vendor};
+use crate::model::{Finding, SegmentCall, Severity};
 
 pub struct SegmentCallsIgnoredByHeap;
 
@@ -59,29 +57,9 @@ impl Rule for SegmentCallsIgnoredByHeap {
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
-        let mut groups = Groups::new();
-        for page in audited(cx.report) {
-            let calls: Vec<_> = page
-                .segment_calls
-                .iter()
-                .filter(|c| IGNORED.contains(&c.method.as_str()) && !c.from_snippet)
-                .collect();
-            if calls.is_empty() {
-                continue;
-            }
-            for heap in active(page, Vendor::Heap) {
-                if !is_classic_destination(heap) {
-                    continue;
-                }
-                let group = groups.entry(describe(heap, page)).or_default();
-                group.page(&page.url);
-                group.evidence(evidence_of(heap, page));
-                for call in &calls {
-                    group.note(format!("analytics.{}", call.method));
-                    group.evidence([call.evidence.clone()]);
-                }
-            }
-        }
+        let groups = calls_through_classic_destination(cx.report, |c: &SegmentCall| {
+            IGNORED.contains(&c.method.as_str()) && !c.from_snippet
+        });
         groups
             .into_iter()
             .map(|(destination, mut g)| {
