@@ -118,7 +118,7 @@ pub struct ScanArgs {
     pub user_agent: String,
 
     /// Extra request header for the target sites, e.g. 'Authorization: Basic …' (repeatable).
-    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = HeaderParser)]
     pub headers: Vec<(String, String)>,
 
     /// Crawl only URLs matching this regex (repeatable; the start URL is always audited).
@@ -194,10 +194,40 @@ impl ScanArgs {
     }
 }
 
+/// Parses `--header` without ever echoing the value: clap's own "invalid value '…'" message would
+/// print the whole argument, which is usually a token or a cookie.
+#[derive(Debug, Clone, Copy)]
+struct HeaderParser;
+
+impl clap::builder::TypedValueParser for HeaderParser {
+    type Value = (String, String);
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let invalid = |message: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid --header: {message}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| invalid("not valid UTF-8".to_owned()))?;
+        parse_header(text).map_err(invalid)
+    }
+}
+
 fn parse_header(s: &str) -> Result<(String, String), String> {
-    let (name, value) = s
-        .split_once(':')
-        .ok_or_else(|| format!("expected 'Name: value', got '{s}'"))?;
+    // The value is usually a secret: errors name the header, never echo it.
+    let (name, value) = s.split_once(':').ok_or_else(|| {
+        "expected 'Name: value' (no ':' found; the text is not shown, it may hold a secret)"
+            .to_owned()
+    })?;
     let name = name.trim();
     if name.is_empty()
         || !name
@@ -205,6 +235,9 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
             .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
     {
         return Err(format!("invalid header name '{name}'"));
+    }
+    if value.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+        return Err(format!("the value of '{name}' holds a control character"));
     }
     Ok((name.to_owned(), value.trim().to_owned()))
 }
@@ -237,5 +270,7 @@ mod tests {
         );
         assert!(parse_header("nocolon").is_err());
         assert!(parse_header("bad name: x").is_err());
+        let err = parse_header("X-Token: abc\r\nHost: evil").unwrap_err();
+        assert!(err.contains("X-Token") && !err.contains("abc"), "{err}");
     }
 }
