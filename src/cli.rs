@@ -68,8 +68,47 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0, for code scanning.
     Sarif,
-    /// GitHub Actions annotations (::error file=…,line=…::…).
+    /// GitHub Actions annotations (::error file=…,line=…::…), plus the Markdown report as the
+    /// job summary when GITHUB_STEP_SUMMARY is set.
     Github,
+    /// JUnit XML: one test case per page and rule, failures at the --fail-on level.
+    Junit,
+    /// A compact Markdown report for a pull request comment or a support ticket.
+    Markdown,
+}
+
+/// `--report FORMAT=PATH`: one more report, written to a file in the same run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFile {
+    pub format: Format,
+    pub path: PathBuf,
+}
+
+impl std::str::FromStr for ReportFile {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ReportFile, String> {
+        let (format, path) = s.split_once('=').ok_or_else(|| {
+            format!("expected FORMAT=PATH (e.g. sarif=heap-audit.sarif), got '{s}'")
+        })?;
+        let format = <Format as ValueEnum>::from_str(format.trim(), true).map_err(|_| {
+            let names: Vec<String> = Format::value_variants()
+                .iter()
+                .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_owned()))
+                .collect();
+            format!(
+                "unknown format '{format}' in '{s}': expected one of {}",
+                names.join(", ")
+            )
+        })?;
+        if path.is_empty() {
+            return Err(format!("no file name after '=' in '{s}'"));
+        }
+        Ok(ReportFile {
+            format,
+            path: PathBuf::from(path),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -92,6 +131,10 @@ pub struct ScanArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Also write the report in FORMAT to PATH (repeatable), e.g. `--report sarif=heap-audit.sarif`.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<ReportFile>,
 
     /// When to use colour in the human format (NO_COLOR is honoured in `auto`).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
@@ -260,6 +303,23 @@ mod tests {
         assert!(!FailOn::Never.fails(Severity::Error));
         assert_eq!(FailOn::parse("WARNING"), Some(FailOn::Warning));
         assert_eq!(FailOn::parse("fatal"), None);
+    }
+
+    #[test]
+    fn report_files() {
+        let r: ReportFile = "SARIF=out/a.sarif".parse().unwrap();
+        assert_eq!(
+            (r.format, r.path),
+            (Format::Sarif, PathBuf::from("out/a.sarif"))
+        );
+        let missing = "sarif".parse::<ReportFile>().unwrap_err();
+        assert!(missing.contains("'sarif'"), "{missing}");
+        let unknown = "xml=a.xml".parse::<ReportFile>().unwrap_err();
+        assert!(
+            unknown.contains("'xml'") && unknown.contains("junit"),
+            "{unknown}"
+        );
+        assert!("json=".parse::<ReportFile>().is_err());
     }
 
     #[test]

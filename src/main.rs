@@ -1,13 +1,13 @@
 //! The `heap-audit` binary: parse arguments, run, map the outcome to an exit status:
 //! 0 no finding at the fail level, 1 at least one, 2 the audit could not run (or bad usage).
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail, Context as _};
+use anyhow::{anyhow, bail};
 use clap::Parser;
 
-use heap_audit::cli::{Cli, Color, Command, FailOn, Format, ScanArgs};
+use heap_audit::cli::{Cli, Command, FailOn, ScanArgs};
 use heap_audit::{advise, config, inventory, report, rules, scan};
 
 fn main() -> ExitCode {
@@ -69,35 +69,30 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     report.summary = inventory::summarize(&report.pages, &report.problems, report.findings.len());
     report.recommendation = advise::recommend(&report, &report.findings, &rule_config);
 
-    let format = match args.format {
-        Format::Human => report::Format::Human,
-        Format::Json => report::Format::Json,
-        Format::Sarif => report::Format::Sarif,
-        Format::Github => report::Format::Github,
+    // The rules that ran, for the formats that list them (JUnit's test cases).
+    let named = |list: &[String], rule: &dyn rules::Rule| {
+        list.iter()
+            .any(|s| rules::find(s).is_some_and(|r| r.code() == rule.code()))
     };
-    match &args.output {
-        Some(path) => {
-            let file =
-                std::fs::File::create(path).with_context(|| format!("{}", path.display()))?;
-            let mut out = io::BufWriter::new(file);
-            report::render(&report, format, args.color == Color::Always, &mut out)?;
-            out.flush()?;
-        }
-        None => {
-            let stdout = io::stdout();
-            let color = match args.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    stdout.is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                }
-            };
-            let mut out = io::BufWriter::new(stdout.lock());
-            report::render(&report, format, color, &mut out)?;
-            out.flush()?;
-        }
-    }
+    let ran: Vec<&'static dyn rules::Rule> = rules::RULES
+        .iter()
+        .copied()
+        .filter(|r| (select.is_empty() || named(&select, *r)) && !named(&ignore, *r))
+        .collect();
+    report::write_outputs(
+        &report,
+        &report::Outputs {
+            format: args.format,
+            output: args.output.as_deref(),
+            reports: &args.reports,
+            color: args.color,
+        },
+        &report::RenderOptions {
+            color: false,
+            fail_on,
+            rules: &ran,
+        },
+    )?;
     for message in &outcome.fatal {
         eprintln!("heap-audit: error: {message}");
     }
