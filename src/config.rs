@@ -234,10 +234,12 @@ impl File {
                         .iter()
                         .find(|a| a.get_long() == Some(long.as_str()))
                         .ok_or_else(|| self.error(&span, name, unknown_key(name, &options)))?;
+                    // Checked even when the command line overrides it: a bad file is an error.
+                    let args = self.option(arg, name, value)?;
                     let given = scan.value_source(arg.get_id().as_str())
                         == Some(clap::parser::ValueSource::CommandLine);
                     if !given {
-                        tokens.extend(self.option(arg, name, value)?);
+                        tokens.extend(args);
                     }
                 }
             }
@@ -398,7 +400,12 @@ impl File {
                 "hosts" => env.hosts = strings(value).ok_or_else(|| err("expected an array of host names"))?,
                 "urls" => {
                     for pattern in strings(value).ok_or_else(|| err("expected an array of regular expressions"))? {
-                        env.urls.push(Regex::new(&pattern).map_err(|e| err(&format!("invalid regular expression '{pattern}': {e}")))?);
+                        env.urls.push(Regex::new(&pattern).map_err(|e| {
+                            // regex's syntax errors draw a caret under the pattern: keep the last line.
+                            let text = e.to_string();
+                            let why = text.lines().last().unwrap_or_default().trim_start_matches("error: ");
+                            err(&format!("invalid regular expression '{pattern}': {why}"))
+                        })?);
                     }
                 }
                 _ => {
@@ -479,14 +486,18 @@ fn check_value(long: &str, value: &str) -> Result<(), String> {
     }
 }
 
-/// The first line of a clap error, without its `error: ` prefix.
+/// A clap error on one line, without its `error: ` prefix, usage and `--help` hint.
 fn first_line(e: &clap::Error) -> String {
     let text = e.render().to_string();
-    let line = text.lines().next().unwrap_or_default();
-    line.strip_prefix("error: ")
-        .unwrap_or(line)
-        .trim()
-        .to_owned()
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
+        })
+        .collect();
+    let joined = lines.join(" ");
+    joined.strip_prefix("error: ").unwrap_or(&joined).to_owned()
 }
 
 /// The message for a key that is no option, with the closest one.

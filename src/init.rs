@@ -125,12 +125,13 @@ fn commented(arg: &Arg) -> String {
         .next()
         .unwrap_or_default()
         .to_owned();
+    let flag = !arg.get_action().takes_values();
     let choices: Vec<String> = arg
         .get_possible_values()
         .iter()
         .map(|p| p.get_name().to_owned())
         .collect();
-    let choices = if choices.is_empty() {
+    let choices = if choices.is_empty() || flag {
         String::new()
     } else {
         format!(" ({})", choices.join(" | "))

@@ -290,7 +290,10 @@ fn wrong_environment(
     }
     let here = url::Url::parse(&page.url)
         .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
+        .and_then(|u| {
+            let host = u.host_str()?;
+            Some(u.port().map_or(host.to_owned(), |p| format!("{host}:{p}")))
+        })
         .unwrap_or_else(|| page.site.clone());
     let owner = envs
         .iter()
