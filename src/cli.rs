@@ -28,6 +28,8 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// List every rule: code, name, default severity, summary.
     Rules,
+    /// Write a commented starter heap-audit.toml: the ids found on TARGET, every option's default.
+    Init(InitArgs),
     /// Print a rule's documentation.
     Explain {
         /// A rule name (duplicate-heap-load) or code (HA001).
@@ -212,6 +214,42 @@ pub struct ScanArgs {
     /// Configuration file [default: ./heap-audit.toml when it exists].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Do not report the findings recorded in this file (written by --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the current findings in this file, to use with --baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+}
+
+/// `heap-audit init`: what to scan and where to write.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The site (URL) or build folder whose ids go into the file; none: a file without ids.
+    #[arg(value_name = "TARGET")]
+    pub target: Option<String>,
+
+    /// Where to write the file ('-' for standard output).
+    #[arg(long, short = 'o', value_name = "FILE", default_value = crate::config::DEFAULT_FILE)]
+    pub output: PathBuf,
+
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Fetch nothing beyond the target (ids in Segment settings and GTM containers are not seen).
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Rewrite URLs before fetching, as for scan (repeatable).
+    #[arg(long, value_name = "'REGEX REPLACEMENT'")]
+    pub remap: Vec<Remap>,
+
+    /// Extra request header for the target site, as for scan (repeatable; not written to the file).
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
 }
 
 impl ScanArgs {

@@ -6,9 +6,11 @@
 //! was extracted.
 
 pub mod advise;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod extract;
+pub mod init;
 pub mod inventory;
 pub mod model;
 pub mod report;

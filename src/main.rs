@@ -1,19 +1,30 @@
 //! The `heap-audit` binary: parse arguments, run, map the outcome to an exit status:
 //! 0 no finding at the fail level, 1 at least one, 2 the audit could not run (or bad usage).
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail};
-use clap::Parser;
+use clap::CommandFactory;
 
 use heap_audit::cli::{Cli, Command, FailOn, ScanArgs};
-use heap_audit::{advise, config, inventory, report, rules, scan};
+use heap_audit::{advise, baseline, config, init, inventory, report, rules, scan};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Scan(args) => run_scan(&args),
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let matches = Cli::command().get_matches_from(&argv);
+    // Complete the command line with heap-audit.toml (exit 2 on a bad file).
+    let parsed = match config::resolve(&argv, &matches) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            eprintln!("heap-audit: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match parsed.cli.command {
+        Command::Scan(args) => run_scan(&args, parsed.settings),
+        Command::Init(args) => init::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Rules => list_rules(),
         Command::Explain { rule } => explain(&rule),
     };
@@ -27,58 +38,37 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
-    let file = config::load(args.config.as_deref())?;
-    let select = if args.select.is_empty() {
-        file.select.clone()
-    } else {
-        args.select.clone()
-    };
-    let ignore = if args.ignore.is_empty() {
-        file.ignore.clone()
-    } else {
-        args.ignore.clone()
-    };
+fn run_scan(args: &ScanArgs, settings: config::Settings) -> anyhow::Result<ExitCode> {
     // Check rule names before a crawl that could take minutes.
-    if let Some(bad) = select
+    if let Some(bad) = args
+        .select
         .iter()
-        .chain(&ignore)
+        .chain(&args.ignore)
         .find(|r| rules::find(r).is_none())
     {
         bail!(rules::UnknownRule(bad.clone()));
     }
-    let fail_on = match (args.fail_on, file.fail_on.as_deref()) {
-        (Some(level), _) => level,
-        (None, Some(text)) => FailOn::parse(text).ok_or_else(|| {
-            anyhow!(
-                "fail_on = \"{text}\" in the config file: expected error, warning, info or never"
-            )
-        })?,
-        (None, None) => FailOn::Error,
-    };
-    let rule_config = rules::Config {
-        expect_app_id: args.expect_app_id.clone().or(file.expect_app_id.clone()),
-        not_committed_to_segment: args.not_committed_to_segment
-            || file.not_committed_to_segment.unwrap_or(false),
-    };
+    let fail_on = args.fail_on.unwrap_or(FailOn::Error);
+    let rule_config = settings.rule_config(args)?;
 
     let outcome = scan::run(&args.targets, &args.scan_options())
         .map_err(|e| anyhow!("built-in signatures are invalid: {e}"))?;
     let mut report = outcome.report;
-    report.findings = rules::run(&report, &rule_config, &select, &ignore)?;
-    report.summary = inventory::summarize(&report.pages, &report.problems, report.findings.len());
-    report.recommendation = advise::recommend(&report, &report.findings, &rule_config);
-
+    let audit = rules::audit(&report, &rule_config, &args.select, &args.ignore)?;
+    if let Some(path) = &args.write_baseline {
+        baseline::write(path, &report, &audit)?;
+    }
     // The rules that ran, for the formats that list them (JUnit's test cases).
-    let named = |list: &[String], rule: &dyn rules::Rule| {
-        list.iter()
-            .any(|s| rules::find(s).is_some_and(|r| r.code() == rule.code()))
-    };
     let ran: Vec<&'static dyn rules::Rule> = rules::RULES
         .iter()
         .copied()
-        .filter(|r| (select.is_empty() || named(&select, *r)) && !named(&ignore, *r))
+        .filter(|r| audit.ran.contains(&r.code()))
         .collect();
+    report.findings = audit.findings;
+    report.summary = inventory::summarize(&report.pages, &report.problems, report.findings.len());
+    report.summary.suppressed = audit.baselined.len() + audit.suppressed_inline;
+    report.recommendation = advise::recommend(&report, &report.findings, &rule_config);
+
     report::write_outputs(
         &report,
         &report::Outputs {

@@ -281,6 +281,24 @@ pub struct Page {
     /// Calls to the Segment API made by the page's own code.
     #[serde(default)]
     pub segment_calls: Vec<SegmentCall>,
+    /// Inline suppressions in the page (`<!-- heap-audit-ignore: RULE -- reason -->`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressions: Vec<Suppression>,
+}
+
+/// An HTML comment in a page that suppresses rules for that page:
+/// `<!-- heap-audit-ignore: duplicate-heap-load, HA006 -- the GTM tag is paused -->`.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    /// Rule names or codes, as written.
+    pub rules: Vec<String>,
+    /// Why, when the comment says (after `--`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// 1-based line of the comment in the page.
+    pub line: u32,
+    /// The comment itself.
+    pub snippet: String,
 }
 
 impl Page {
@@ -299,6 +317,7 @@ impl Page {
             privacy: Privacy::default(),
             csp: Vec::new(),
             segment_calls: Vec::new(),
+            suppressions: Vec::new(),
         }
     }
 }
@@ -417,6 +436,9 @@ pub struct Summary {
     pub problems: usize,
     /// Entries in `findings`.
     pub findings: usize,
+    /// Findings not reported because a page suppresses them inline or the baseline records them.
+    #[serde(default)]
+    pub suppressed: usize,
 }
 
 /// The whole result of a run.

@@ -240,6 +240,24 @@ not_committed_to_segment = true
 fail_on = "warning"
 select = ["duplicate-heap-load", "HA002"]
 ignore = ["heap-missing-on-some-pages"]
+max_pages = 50
+header = ["Authorization: Bearer ${HOME}"]
+remap = ["https://cdn\\.segment\\.com/(.*) http://127.0.0.1:9/$1"]
+
+[rules]
+heap-via-tag-manager = "off"
+HA008 = "error"
+
+[[environments]]
+name = "production"
+hosts = ["www.example.com"]
+heap_app_id = "1535634150"
+segment_write_key = "q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH"
+
+[[environments]]
+name = "staging"
+hosts = ["staging.example.com"]
+heap_app_id = "2266164911"
 "#;
 
 proptest! {
@@ -307,5 +325,8 @@ fn the_property_inputs_are_real() {
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
     assert!(Signatures::from_files(&borrowed).is_ok());
-    assert!(config::parse(CONFIG).is_ok());
+    // (`${HOME}` is set wherever tests run.)
+    let settings = config::parse(CONFIG).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(settings.environments.len(), 2);
+    assert_eq!(settings.rules.len(), 2);
 }

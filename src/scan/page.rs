@@ -75,6 +75,7 @@ impl Ctx<'_> {
             .and_then(|b| site.resolve(&here, b))
             .unwrap_or_else(|| here.clone());
         page.privacy = doc.privacy.clone();
+        page.suppressions = crate::extract::suppress::parse(&text);
         page.csp.extend(response.csp.iter().map(|p| Csp {
             source: "header".into(),
             policy: p.clone(),
