@@ -2,13 +2,19 @@
 //! 0 no finding at the fail level, 1 at least one, 2 the audit could not run (or bad usage).
 
 use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context as _};
-use clap::Parser;
+use clap::{CommandFactory, Parser, ValueEnum};
 
-use heap_audit::cli::{Cli, Color, Command, FailOn, Format, ScanArgs};
-use heap_audit::{advise, config, inventory, report, rules, scan};
+use heap_audit::audit::{self, Settings};
+use heap_audit::batch::{self, Row};
+use heap_audit::cli::{Cli, Command, FailOn, Format, ScanArgs};
+use heap_audit::model::Report;
+use heap_audit::progress::{self, Bar, Progress};
+use heap_audit::{config, report, rules};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -16,6 +22,8 @@ fn main() -> ExitCode {
         Command::Scan(args) => run_scan(&args),
         Command::Rules => list_rules(),
         Command::Explain { rule } => explain(&rule),
+        Command::Completions { shell } => completions(shell),
+        Command::Man { command } => man(command.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -28,6 +36,53 @@ fn main() -> ExitCode {
 }
 
 fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let (mut settings, fail_on) = settings(args)?;
+    let progress = Arc::new(Progress::new(args.verbosity()));
+    settings.scan.progress = Some(Arc::clone(&progress));
+    let ci = std::env::var_os("CI");
+    let bar = progress::bar_wanted(
+        io::stderr().is_terminal(),
+        ci.as_deref(),
+        args.no_progress,
+        args.quiet,
+    )
+    .then(|| Bar::start(Arc::clone(&progress)));
+    match &args.targets_from {
+        Some(list) => run_batch(args, list, &settings, fail_on, &progress),
+        None => {
+            let audit = audit::site(&args.targets, &settings)?;
+            drop(bar);
+            let (mut out, color) = open_output(args)?;
+            render(&audit.report, args.format, color, &mut out)?;
+            out.flush()?;
+            let nothing_audited =
+                !audit.fatal.is_empty() && audit.fatal.len() == args.targets.len();
+            for message in &audit.fatal {
+                if nothing_audited {
+                    progress.error(message);
+                } else {
+                    progress.warn(message);
+                }
+            }
+            if nothing_audited {
+                return Ok(ExitCode::from(2));
+            }
+            let failed = audit
+                .report
+                .findings
+                .iter()
+                .any(|f| fail_on.fails(f.severity));
+            Ok(if failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}
+
+/// The audit settings and fail level, from the flags and the config file (flags win).
+fn settings(args: &ScanArgs) -> anyhow::Result<(Settings, FailOn)> {
     let file = config::load(args.config.as_deref())?;
     let select = if args.select.is_empty() {
         file.select.clone()
@@ -56,60 +111,140 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         })?,
         (None, None) => FailOn::Error,
     };
-    let rule_config = rules::Config {
+    let rules = rules::Config {
         expect_app_id: args.expect_app_id.clone().or(file.expect_app_id.clone()),
         not_committed_to_segment: args.not_committed_to_segment
             || file.not_committed_to_segment.unwrap_or(false),
     };
-
-    let outcome = scan::run(&args.targets, &args.scan_options())
-        .map_err(|e| anyhow!("built-in signatures are invalid: {e}"))?;
-    let mut report = outcome.report;
-    report.findings = rules::run(&report, &rule_config, &select, &ignore)?;
-    report.summary = inventory::summarize(&report.pages, &report.problems, report.findings.len());
-    report.recommendation = advise::recommend(&report, &report.findings, &rule_config);
-
-    let format = match args.format {
-        Format::Human => report::Format::Human,
-        Format::Json => report::Format::Json,
-        Format::Sarif => report::Format::Sarif,
-        Format::Github => report::Format::Github,
+    let settings = Settings {
+        scan: args.scan_options(),
+        rules,
+        select,
+        ignore,
     };
-    match &args.output {
-        Some(path) => {
-            let file =
-                std::fs::File::create(path).with_context(|| format!("{}", path.display()))?;
-            let mut out = io::BufWriter::new(file);
-            report::render(&report, format, args.color == Color::Always, &mut out)?;
-            out.flush()?;
-        }
-        None => {
-            let stdout = io::stdout();
-            let color = match args.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    stdout.is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    Ok((settings, fail_on))
+}
+
+/// `--targets-from`: each listed target is its own site; reports are written as sites complete.
+fn run_batch(
+    args: &ScanArgs,
+    list: &Path,
+    settings: &Settings,
+    fail_on: FailOn,
+    progress: &Progress,
+) -> anyhow::Result<ExitCode> {
+    if !matches!(args.format, Format::Human | Format::Jsonl) {
+        let name = args
+            .format
+            .to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_owned());
+        bail!("--targets-from writes one report per site: use --format jsonl or human, not {name}");
+    }
+    let targets = if list == Path::new("-") {
+        batch::read_targets(io::stdin().lock()).context("reading targets from standard input")?
+    } else {
+        let file = std::fs::File::open(list).with_context(|| format!("{}", list.display()))?;
+        batch::read_targets(io::BufReader::new(file))
+            .with_context(|| format!("{}", list.display()))?
+    };
+    let listed = targets.len();
+    let targets: Vec<String> = match args.shard {
+        Some(shard) => targets.into_iter().filter(|t| shard.contains(t)).collect(),
+        None => targets,
+    };
+    if listed == 0 {
+        bail!(
+            "{}: no targets (one URL or folder per line)",
+            list.display()
+        );
+    }
+    if targets.is_empty() {
+        // Possible when a short list is split into many shards: nothing to do is not a failure.
+        progress.warn(&format!(
+            "none of the {listed} targets falls in this shard; nothing to audit"
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let (mut out, color) = open_output(args)?;
+    let paint = report::human::Paint(color);
+    let total = targets.len();
+    let mut rows: Vec<(usize, Row)> = Vec::new();
+    batch::run(
+        &targets,
+        settings,
+        usize::from(args.sites_at_once),
+        |site| {
+            progress.suspend(|| -> io::Result<()> {
+                if args.format == Format::Human {
+                    let heading = format!("== {} ({}/{total}) ==", site.target, rows.len() + 1);
+                    writeln!(out, "{}\n", paint.bold(&heading))?;
                 }
-            };
-            let mut out = io::BufWriter::new(stdout.lock());
-            report::render(&report, format, color, &mut out)?;
-            out.flush()?;
-        }
+                render(&site.report, args.format, color, &mut out)?;
+                out.flush()
+            })?;
+            if let Some(error) = &site.error {
+                progress.warn(error);
+            }
+            rows.push((site.index, Row::of(&site)));
+            Ok(())
+        },
+    )?;
+    rows.sort_by_key(|(index, _)| *index);
+    let rows: Vec<Row> = rows.into_iter().map(|(_, row)| row).collect();
+    if args.format == Format::Human {
+        writeln!(out, "\n{}", paint.bold(&format!("Sites ({total})")))?;
+        write!(out, "{}", batch::table(&rows))?;
+        out.flush()?;
     }
-    for message in &outcome.fatal {
-        eprintln!("heap-audit: error: {message}");
-    }
-    if !outcome.fatal.is_empty() && outcome.fatal.len() == args.targets.len() {
+
+    let audited = rows
+        .iter()
+        .filter(|r| !r.status.starts_with("error"))
+        .count();
+    if audited == 0 {
+        progress.error(&format!("none of the {total} sites could be audited"));
         return Ok(ExitCode::from(2));
     }
-    let failed = report.findings.iter().any(|f| fail_on.fails(f.severity));
+    let failed = rows
+        .iter()
+        .filter_map(Row::worst)
+        .any(|worst| fail_on.fails(worst));
     Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Where the report goes (`-o FILE` or standard output), and whether to colour it.
+fn open_output(args: &ScanArgs) -> anyhow::Result<(Box<dyn Write>, bool)> {
+    Ok(match &args.output {
+        Some(path) => {
+            let file =
+                std::fs::File::create(path).with_context(|| format!("{}", path.display()))?;
+            (
+                Box::new(io::BufWriter::new(file)),
+                args.color.enabled(false),
+            )
+        }
+        None => {
+            let stdout = io::stdout();
+            let color = args.color.enabled(stdout.is_terminal());
+            (Box::new(io::BufWriter::new(stdout.lock())), color)
+        }
+    })
+}
+
+fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let format = match format {
+        Format::Jsonl => return batch::write_jsonl(report, out),
+        Format::Human => report::Format::Human,
+        Format::Json => report::Format::Json,
+        Format::Sarif => report::Format::Sarif,
+        Format::Github => report::Format::Github,
+    };
+    report::render(report, format, color, out)
 }
 
 fn list_rules() -> anyhow::Result<ExitCode> {
@@ -141,6 +276,38 @@ fn explain(name: &str) -> anyhow::Result<ExitCode> {
         severity.as_str().unwrap_or("")
     )?;
     writeln!(out, "{}", rule.doc().trim_end())?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    clap_complete::generate(shell, &mut Cli::command(), "heap-audit", &mut out);
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The manual page of `heap-audit`, or of one subcommand (`heap-audit-scan(1)`).
+fn man(subcommand: Option<&str>) -> anyhow::Result<ExitCode> {
+    let cli = Cli::command();
+    let page = match subcommand {
+        None => cli,
+        Some(name) => {
+            let sub = cli.find_subcommand(name).cloned().ok_or_else(|| {
+                let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+                anyhow!(
+                    "no subcommand '{name}': expected one of {}",
+                    names.join(", ")
+                )
+            })?;
+            let full = format!("heap-audit-{name}");
+            sub.name(full.clone())
+                .bin_name(format!("heap-audit {name}"))
+                .display_name(full)
+        }
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    clap_mangen::Man::new(page).render(&mut out)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
