@@ -104,17 +104,27 @@ pub struct ScanArgs {
 
     /// Audit each target listed in FILE ('-': standard input) as its own site: one per line,
     /// blank lines and '#' comments skipped.
-    #[arg(long, value_name = "FILE", conflicts_with = "targets")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "targets",
+        help_heading = "Batch audits"
+    )]
     pub targets_from: Option<PathBuf>,
 
     /// Audit only this part of the --targets-from list: INDEX/COUNT, INDEX from 0 (e.g.
     /// $JOB_COMPLETION_INDEX/4); a stable hash of each target picks its part.
-    #[arg(long, value_name = "INDEX/COUNT", requires = "targets_from")]
+    #[arg(
+        long,
+        value_name = "INDEX/COUNT",
+        requires = "targets_from",
+        help_heading = "Batch audits"
+    )]
     pub shard: Option<Shard>,
 
     /// Sites of a --targets-from list audited at the same time; --concurrency is shared among
     /// them.
-    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Batch audits")]
     pub sites_at_once: u16,
 
     /// Output format.
