@@ -231,6 +231,8 @@ pub struct Row {
     pub path: String,
     /// `ok`, `ok, 2 pages failed`, or the reason the site could not be audited.
     pub status: String,
+    /// Whether the site could be audited at all.
+    pub audited: bool,
 }
 
 impl Row {
@@ -266,6 +268,7 @@ impl Row {
                 .as_ref()
                 .map_or("-".to_owned(), |r| r.install_path.clone()),
             status,
+            audited: site.error.is_none(),
         }
     }
 
@@ -409,6 +412,7 @@ mod tests {
             infos: 1,
             path: "native".into(),
             status: status.into(),
+            audited: true,
         };
         let text = table(&[
             row("https://a.example/", 2, "ok"),

@@ -102,31 +102,6 @@ pub struct ScanArgs {
     #[arg(required_unless_present = "targets_from", value_name = "TARGET")]
     pub targets: Vec<String>,
 
-    /// Audit each target listed in FILE ('-': standard input) as its own site: one per line,
-    /// blank lines and '#' comments skipped.
-    #[arg(
-        long,
-        value_name = "FILE",
-        conflicts_with = "targets",
-        help_heading = "Batch audits"
-    )]
-    pub targets_from: Option<PathBuf>,
-
-    /// Audit only this part of the --targets-from list: INDEX/COUNT, INDEX from 0 (e.g.
-    /// $JOB_COMPLETION_INDEX/4); a stable hash of each target picks its part.
-    #[arg(
-        long,
-        value_name = "INDEX/COUNT",
-        requires = "targets_from",
-        help_heading = "Batch audits"
-    )]
-    pub shard: Option<Shard>,
-
-    /// Sites of a --targets-from list audited at the same time; --concurrency is shared among
-    /// them.
-    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Batch audits")]
-    pub sites_at_once: u16,
-
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -224,6 +199,30 @@ pub struct ScanArgs {
     /// Configuration file [default: ./heap-audit.toml when it exists].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    // Last: clap applies the flattened struct's help heading to every argument after it.
+    #[command(flatten)]
+    pub batch: BatchArgs,
+}
+
+/// `scan --targets-from`: a list of sites, each audited as its own site.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Batch audits")]
+pub struct BatchArgs {
+    /// Audit each target listed in FILE ('-': standard input) as its own site: one per line,
+    /// blank lines and '#' comments skipped.
+    #[arg(long, value_name = "FILE", conflicts_with = "targets")]
+    pub targets_from: Option<PathBuf>,
+
+    /// Audit only this part of the --targets-from list: INDEX/COUNT, INDEX from 0 (e.g.
+    /// $JOB_COMPLETION_INDEX/4); a stable hash of each target picks its part.
+    #[arg(long, value_name = "INDEX/COUNT", requires = "targets_from")]
+    pub shard: Option<Shard>,
+
+    /// Sites of a --targets-from list audited at the same time; --concurrency is shared among
+    /// them.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub sites_at_once: u16,
 }
 
 impl ScanArgs {

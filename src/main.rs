@@ -47,7 +47,7 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         args.quiet,
     )
     .then(|| Bar::start(Arc::clone(&progress)));
-    match &args.targets_from {
+    match &args.batch.targets_from {
         Some(list) => run_batch(args, list, &settings, fail_on, &progress),
         None => {
             let audit = audit::site(&args.targets, &settings)?;
@@ -148,7 +148,7 @@ fn run_batch(
             .with_context(|| format!("{}", list.display()))?
     };
     let listed = targets.len();
-    let targets: Vec<String> = match args.shard {
+    let targets: Vec<String> = match args.batch.shard {
         Some(shard) => targets.into_iter().filter(|t| shard.contains(t)).collect(),
         None => targets,
     };
@@ -173,7 +173,7 @@ fn run_batch(
     batch::run(
         &targets,
         settings,
-        usize::from(args.sites_at_once),
+        usize::from(args.batch.sites_at_once),
         |site| {
             progress.suspend(|| -> io::Result<()> {
                 if args.format == Format::Human {
