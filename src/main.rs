@@ -48,37 +48,41 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     )
     .then(|| Bar::start(Arc::clone(&progress)));
     match &args.batch.targets_from {
-        Some(list) => run_batch(args, list, &settings, fail_on, &progress),
-        None => {
-            let audit = audit::site(&args.targets, &settings)?;
-            drop(bar);
-            let (mut out, color) = open_output(args)?;
-            render(&audit.report, args.format, color, &mut out)?;
-            out.flush()?;
-            let nothing_audited =
-                !audit.fatal.is_empty() && audit.fatal.len() == args.targets.len();
-            for message in &audit.fatal {
-                if nothing_audited {
-                    progress.error(message);
-                } else {
-                    progress.warn(message);
-                }
-            }
-            if nothing_audited {
-                return Ok(ExitCode::from(2));
-            }
-            let failed = audit
-                .report
-                .findings
-                .iter()
-                .any(|f| fail_on.fails(f.severity));
-            Ok(if failed {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
+        Some(list) => run_batch(args, list, &settings, fail_on, &progress, bar),
+        None => run_single(args, &settings, fail_on, &progress, bar),
+    }
+}
+
+/// The targets on the command line, audited together as one site.
+fn run_single(
+    args: &ScanArgs,
+    settings: &Settings,
+    fail_on: FailOn,
+    progress: &Progress,
+    bar: Option<Bar>,
+) -> anyhow::Result<ExitCode> {
+    let audit = audit::site(&args.targets, settings)?;
+    drop(bar); // wiped before the report is printed on the same terminal
+    let (mut out, color) = open_output(args)?;
+    render(&audit.report, args.format, color, &mut out)?;
+    out.flush()?;
+    let nothing_audited = !audit.fatal.is_empty() && audit.fatal.len() == args.targets.len();
+    for message in &audit.fatal {
+        if nothing_audited {
+            progress.error(message);
+        } else {
+            progress.warn(message);
         }
     }
+    if nothing_audited {
+        return Ok(ExitCode::from(2));
+    }
+    let failed = audit
+        .report
+        .findings
+        .iter()
+        .any(|f| fail_on.fails(f.severity));
+    Ok(exit_status(failed))
 }
 
 /// The audit settings and fail level, from the flags and the config file (flags win).
@@ -132,6 +136,7 @@ fn run_batch(
     settings: &Settings,
     fail_on: FailOn,
     progress: &Progress,
+    bar: Option<Bar>,
 ) -> anyhow::Result<ExitCode> {
     if !matches!(args.format, Format::Human | Format::Jsonl) {
         let name = args
@@ -190,6 +195,7 @@ fn run_batch(
             Ok(())
         },
     )?;
+    drop(bar); // wiped before the closing table
     rows.sort_by_key(|(index, _)| *index);
     let rows: Vec<Row> = rows.into_iter().map(|(_, row)| row).collect();
     if args.format == Format::Human {
@@ -210,11 +216,16 @@ fn run_batch(
         .iter()
         .filter_map(Row::worst)
         .any(|worst| fail_on.fails(worst));
-    Ok(if failed {
+    Ok(exit_status(failed))
+}
+
+/// 1 when a finding reached the fail level, else 0.
+fn exit_status(failed: bool) -> ExitCode {
+    if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 /// Where the report goes (`-o FILE` or standard output), and whether to colour it.
