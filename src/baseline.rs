@@ -17,7 +17,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Finding, Report};
-use crate::rules::{Audit, Rule as _, UnusedSuppression};
+use crate::rules::{Rule as _, UnusedSuppression};
 
 /// The baseline file layout version.
 pub const VERSION: u32 = 1;
@@ -85,13 +85,13 @@ pub enum BaselineError {
 
 /// Write the baseline of a run: what it reports and what the baseline it read recorded, not
 /// what pages suppress inline, nor the unused suppressions themselves.
-pub fn write(path: &Path, report: &Report, audit: &Audit) -> Result<(), BaselineError> {
+pub fn write(path: &Path, report: &Report, baselined: &[Finding]) -> Result<(), BaselineError> {
     let unused = UnusedSuppression.code();
-    let findings = audit
+    let findings = report
         .findings
         .iter()
         .filter(|f| f.code != unused)
-        .chain(&audit.baselined);
+        .chain(baselined);
     std::fs::write(path, Baseline::record(report, findings).to_json()).map_err(|source| {
         BaselineError::Write {
             path: path.display().to_string(),

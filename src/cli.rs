@@ -6,7 +6,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use regex::Regex;
 
+use crate::batch::Shard;
 use crate::model::Severity;
+use crate::progress::Verbosity;
 use crate::scan::ScanOptions;
 use crate::source::fetch::{FetchConfig, Remap};
 
@@ -34,6 +36,18 @@ pub enum Command {
     Explain {
         /// A rule name (duplicate-heap-load) or code (HA001).
         rule: String,
+    },
+    /// Print a shell completion script, e.g. `heap-audit completions bash > /etc/bash_completion.d/heap-audit`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `heap-audit man > heap-audit.1`, or a subcommand's
+    /// (`heap-audit man scan > heap-audit-scan.1`).
+    Man {
+        /// A subcommand (scan, rules, explain, completions).
+        command: Option<String>,
     },
 }
 
@@ -77,6 +91,8 @@ pub enum Format {
     Junit,
     /// A compact Markdown report for a pull request comment or a support ticket.
     Markdown,
+    /// One compact JSON report per line: one per site of a batch, written as each completes.
+    Jsonl,
 }
 
 /// `--report FORMAT=PATH`: one more report, written to a file in the same run.
@@ -122,8 +138,9 @@ pub enum Color {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// http(s) URLs to crawl, local build folders, or local .html files.
-    #[arg(required = true, value_name = "TARGET")]
+    /// http(s) URLs to crawl, local build folders, or local .html files, audited together as one
+    /// site.
+    #[arg(required_unless_present = "targets_from", value_name = "TARGET")]
     pub targets: Vec<String>,
 
     /// Output format.
@@ -141,6 +158,19 @@ pub struct ScanArgs {
     /// When to use colour in the human format (NO_COLOR is honoured in `auto`).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+
+    /// Do not show the progress line (it is shown only when stderr is a terminal and CI is not
+    /// set).
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Print the report only: no progress, no warnings.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also print each page to stderr as it is fetched or fails.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 
     /// Stop after this many pages per site.
     #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -222,6 +252,10 @@ pub struct ScanArgs {
     /// Record the current findings in this file, to use with --baseline.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+
+    // Last: clap applies the flattened struct's help heading to every argument after it.
+    #[command(flatten)]
+    pub batch: BatchArgs,
 }
 
 /// `heap-audit init`: what to scan and where to write.
@@ -252,6 +286,26 @@ pub struct InitArgs {
     pub headers: Vec<(String, String)>,
 }
 
+/// `scan --targets-from`: a list of sites, each audited as its own site.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Batch audits")]
+pub struct BatchArgs {
+    /// Audit each target listed in FILE ('-': standard input) as its own site: one per line,
+    /// blank lines and '#' comments skipped.
+    #[arg(long, value_name = "FILE", conflicts_with = "targets")]
+    pub targets_from: Option<PathBuf>,
+
+    /// Audit only this part of the --targets-from list: INDEX/COUNT, INDEX from 0 (e.g.
+    /// $JOB_COMPLETION_INDEX/4); a stable hash of each target picks its part.
+    #[arg(long, value_name = "INDEX/COUNT", requires = "targets_from")]
+    pub shard: Option<Shard>,
+
+    /// Sites of a --targets-from list audited at the same time; --concurrency is shared among
+    /// them.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub sites_at_once: u16,
+}
+
 impl ScanArgs {
     pub fn scan_options(&self) -> ScanOptions {
         ScanOptions {
@@ -271,6 +325,28 @@ impl ScanArgs {
                 max_redirects: 10,
                 remaps: self.remap.clone(),
             },
+            progress: None,
+        }
+    }
+
+    /// How much to say on standard error.
+    pub fn verbosity(&self) -> Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
+        }
+    }
+}
+
+impl Color {
+    /// Whether to colour output going to a stream that is (or is not) a terminal: `auto` colours
+    /// a terminal unless `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
+    pub fn enabled(self, is_terminal: bool) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         }
     }
 }

@@ -2,14 +2,20 @@
 //! 0 no finding at the fail level, 1 at least one, 2 the audit could not run (or bad usage).
 
 use std::ffi::OsString;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use anyhow::{anyhow, bail};
-use clap::CommandFactory;
+use anyhow::{anyhow, bail, Context as _};
+use clap::{CommandFactory, ValueEnum};
 
-use heap_audit::cli::{Cli, Command, FailOn, ScanArgs};
-use heap_audit::{advise, baseline, config, init, inventory, report, rules, scan};
+use heap_audit::audit::{self, Settings};
+use heap_audit::batch::{self, Row};
+use heap_audit::cli::{Cli, Command, FailOn, Format, ScanArgs};
+use heap_audit::progress::{self, Bar, Progress};
+use heap_audit::report::{Outputs, RenderOptions};
+use heap_audit::{baseline, config, init, report, rules};
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
@@ -27,6 +33,8 @@ fn main() -> ExitCode {
         Command::Init(args) => init::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Rules => list_rules(),
         Command::Explain { rule } => explain(&rule),
+        Command::Completions { shell } => completions(shell),
+        Command::Man { command } => man(command.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -38,7 +46,74 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_scan(args: &ScanArgs, settings: config::Settings) -> anyhow::Result<ExitCode> {
+fn run_scan(args: &ScanArgs, file: config::Settings) -> anyhow::Result<ExitCode> {
+    let (mut settings, fail_on) = settings(args, file)?;
+    let progress = Arc::new(Progress::new(args.verbosity()));
+    settings.scan.progress = Some(Arc::clone(&progress));
+    let ci = std::env::var_os("CI");
+    let bar = progress::bar_wanted(
+        io::stderr().is_terminal(),
+        ci.as_deref(),
+        args.no_progress,
+        args.quiet,
+    )
+    .then(|| Bar::start(Arc::clone(&progress)));
+    match &args.batch.targets_from {
+        Some(list) => run_batch(args, list, &settings, fail_on, &progress, bar),
+        None => run_single(args, &settings, fail_on, &progress, bar),
+    }
+}
+
+/// The targets on the command line, audited together as one site.
+fn run_single(
+    args: &ScanArgs,
+    settings: &Settings,
+    fail_on: FailOn,
+    progress: &Progress,
+    bar: Option<Bar>,
+) -> anyhow::Result<ExitCode> {
+    let audit = audit::site(&args.targets, settings)?;
+    if let Some(path) = &args.write_baseline {
+        baseline::write(path, &audit.report, &audit.baselined)?;
+    }
+    drop(bar); // wiped before the report is printed on the same terminal
+    let ran = rules::enabled(&settings.rules, &settings.select, &settings.ignore)?;
+    report::write_outputs(
+        &audit.report,
+        &Outputs {
+            format: args.format,
+            output: args.output.as_deref(),
+            reports: &args.reports,
+            color: args.color,
+        },
+        &RenderOptions {
+            color: false,
+            fail_on,
+            rules: &ran,
+        },
+    )?;
+    let nothing_audited = !audit.fatal.is_empty() && audit.fatal.len() == args.targets.len();
+    for message in &audit.fatal {
+        if nothing_audited {
+            progress.error(message);
+        } else {
+            progress.warn(message);
+        }
+    }
+    if nothing_audited {
+        return Ok(ExitCode::from(2));
+    }
+    let failed = audit
+        .report
+        .findings
+        .iter()
+        .any(|f| fail_on.fails(f.severity));
+    Ok(exit_status(failed))
+}
+
+/// The audit settings and fail level. The config file's options are already in `args` (the
+/// command line wins); `file` has what is not an option: rule levels and environments.
+fn settings(args: &ScanArgs, file: config::Settings) -> anyhow::Result<(Settings, FailOn)> {
     // Check rule names before a crawl that could take minutes.
     if let Some(bad) = args
         .select
@@ -48,52 +123,139 @@ fn run_scan(args: &ScanArgs, settings: config::Settings) -> anyhow::Result<ExitC
     {
         bail!(rules::UnknownRule(bad.clone()));
     }
-    let fail_on = args.fail_on.unwrap_or(FailOn::Error);
-    let rule_config = settings.rule_config(args)?;
+    let settings = Settings {
+        scan: args.scan_options(),
+        rules: file.rule_config(args)?,
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    };
+    Ok((settings, args.fail_on.unwrap_or(FailOn::Error)))
+}
 
-    let outcome = scan::run(&args.targets, &args.scan_options())
-        .map_err(|e| anyhow!("built-in signatures are invalid: {e}"))?;
-    let mut report = outcome.report;
-    let audit = rules::audit(&report, &rule_config, &args.select, &args.ignore)?;
-    if let Some(path) = &args.write_baseline {
-        baseline::write(path, &report, &audit)?;
+/// `--targets-from`: each listed target is its own site; reports are written as sites complete.
+fn run_batch(
+    args: &ScanArgs,
+    list: &Path,
+    settings: &Settings,
+    fail_on: FailOn,
+    progress: &Progress,
+    bar: Option<Bar>,
+) -> anyhow::Result<ExitCode> {
+    if !matches!(args.format, Format::Human | Format::Jsonl) {
+        let name = args
+            .format
+            .to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_owned());
+        bail!("--targets-from writes one report per site: use --format jsonl or human, not {name}");
     }
-    // The rules that ran, for the formats that list them (JUnit's test cases).
-    let ran: Vec<&'static dyn rules::Rule> = rules::RULES
-        .iter()
-        .copied()
-        .filter(|r| audit.ran.contains(&r.code()))
-        .collect();
-    report.findings = audit.findings;
-    report.summary = inventory::summarize(&report.pages, &report.problems, report.findings.len());
-    report.summary.suppressed = audit.baselined.len() + audit.suppressed_inline;
-    report.recommendation = advise::recommend(&report, &report.findings, &rule_config);
+    if !args.reports.is_empty() || args.write_baseline.is_some() {
+        bail!("--report and --write-baseline are for one site; with --targets-from, use --format jsonl");
+    }
+    let targets = if list == Path::new("-") {
+        batch::read_targets(io::stdin().lock()).context("reading targets from standard input")?
+    } else {
+        let file = std::fs::File::open(list).with_context(|| format!("{}", list.display()))?;
+        batch::read_targets(io::BufReader::new(file))
+            .with_context(|| format!("{}", list.display()))?
+    };
+    let listed = targets.len();
+    let targets: Vec<String> = match args.batch.shard {
+        Some(shard) => targets.into_iter().filter(|t| shard.contains(t)).collect(),
+        None => targets,
+    };
+    if listed == 0 {
+        bail!(
+            "{}: no targets (one URL or folder per line)",
+            list.display()
+        );
+    }
+    if targets.is_empty() {
+        // Possible when a short list is split into many shards: nothing to do is not a failure.
+        progress.warn(&format!(
+            "none of the {listed} targets falls in this shard; nothing to audit"
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
 
-    report::write_outputs(
-        &report,
-        &report::Outputs {
-            format: args.format,
-            output: args.output.as_deref(),
-            reports: &args.reports,
-            color: args.color,
-        },
-        &report::RenderOptions {
-            color: false,
-            fail_on,
-            rules: &ran,
+    let (mut out, color) = open_output(args)?;
+    let paint = report::human::Paint(color);
+    let ran = rules::enabled(&settings.rules, &settings.select, &settings.ignore)?;
+    let options = RenderOptions {
+        color,
+        fail_on,
+        rules: &ran,
+    };
+    let total = targets.len();
+    let mut rows: Vec<(usize, Row)> = Vec::new();
+    batch::run(
+        &targets,
+        settings,
+        usize::from(args.batch.sites_at_once),
+        |site| {
+            progress.suspend(|| -> io::Result<()> {
+                if args.format == Format::Human {
+                    let heading = format!("== {} ({}/{total}) ==", site.target, rows.len() + 1);
+                    writeln!(out, "{}\n", paint.bold(&heading))?;
+                }
+                report::render(&site.report, args.format, &options, &mut out)?;
+                out.flush()
+            })?;
+            if let Some(error) = &site.error {
+                progress.warn(error);
+            }
+            rows.push((site.index, Row::of(&site)));
+            Ok(())
         },
     )?;
-    for message in &outcome.fatal {
-        eprintln!("heap-audit: error: {message}");
+    drop(bar); // wiped before the closing table
+    rows.sort_by_key(|(index, _)| *index);
+    let rows: Vec<Row> = rows.into_iter().map(|(_, row)| row).collect();
+    if args.format == Format::Human {
+        writeln!(out, "\n{}", paint.bold(&format!("Sites ({total})")))?;
+        write!(out, "{}", batch::table(&rows))?;
+        out.flush()?;
     }
-    if !outcome.fatal.is_empty() && outcome.fatal.len() == args.targets.len() {
+
+    let audited = rows
+        .iter()
+        .filter(|r| !r.status.starts_with("error"))
+        .count();
+    if audited == 0 {
+        progress.error(&format!("none of the {total} sites could be audited"));
         return Ok(ExitCode::from(2));
     }
-    let failed = report.findings.iter().any(|f| fail_on.fails(f.severity));
-    Ok(if failed {
+    let failed = rows
+        .iter()
+        .filter_map(Row::worst)
+        .any(|worst| fail_on.fails(worst));
+    Ok(exit_status(failed))
+}
+
+/// 1 when a finding reached the fail level, else 0.
+fn exit_status(failed: bool) -> ExitCode {
+    if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Where the report goes (`-o FILE` or standard output), and whether to colour it.
+fn open_output(args: &ScanArgs) -> anyhow::Result<(Box<dyn Write>, bool)> {
+    Ok(match &args.output {
+        Some(path) => {
+            let file =
+                std::fs::File::create(path).with_context(|| format!("{}", path.display()))?;
+            (
+                Box::new(io::BufWriter::new(file)),
+                args.color.enabled(false),
+            )
+        }
+        None => {
+            let stdout = io::stdout();
+            let color = args.color.enabled(stdout.is_terminal());
+            (Box::new(io::BufWriter::new(stdout.lock())), color)
+        }
     })
 }
 
@@ -126,6 +288,38 @@ fn explain(name: &str) -> anyhow::Result<ExitCode> {
         severity.as_str().unwrap_or("")
     )?;
     writeln!(out, "{}", rule.doc().trim_end())?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    clap_complete::generate(shell, &mut Cli::command(), "heap-audit", &mut out);
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The manual page of `heap-audit`, or of one subcommand (`heap-audit-scan(1)`).
+fn man(subcommand: Option<&str>) -> anyhow::Result<ExitCode> {
+    let cli = Cli::command();
+    let page = match subcommand {
+        None => cli,
+        Some(name) => {
+            let sub = cli.find_subcommand(name).cloned().ok_or_else(|| {
+                let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+                anyhow!(
+                    "no subcommand '{name}': expected one of {}",
+                    names.join(", ")
+                )
+            })?;
+            let full = format!("heap-audit-{name}");
+            sub.name(full.clone())
+                .bin_name(format!("heap-audit {name}"))
+                .display_name(full)
+        }
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    clap_mangen::Man::new(page).render(&mut out)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -17,6 +17,7 @@ use crate::rules::Rule;
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod jsonl;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;
@@ -44,6 +45,7 @@ pub fn render(
     match format {
         Format::Human => human::render(report, options.color, out),
         Format::Json => json::render(report, out),
+        Format::Jsonl => jsonl::render(report, out),
         Format::Sarif => sarif::render(report, out),
         Format::Github => github::render(report, out),
         Format::Junit => junit::render(report, options, out),
@@ -81,14 +83,7 @@ pub fn write_outputs(
         Some(path) => write_file(report, outputs.format, path, &plain)?,
         None => {
             let stdout = io::stdout();
-            let color = match outputs.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    stdout.is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                }
-            };
+            let color = outputs.color.enabled(stdout.is_terminal());
             let mut out = io::BufWriter::new(stdout.lock());
             render(
                 report,

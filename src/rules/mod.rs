@@ -183,8 +183,6 @@ pub struct Audit {
     pub baselined: Vec<Finding>,
     /// Findings left out because every page they concern suppresses them inline.
     pub suppressed_inline: usize,
-    /// The codes of the rules that ran: selected, not ignored, not turned off in the config file.
-    pub ran: Vec<&'static str>,
 }
 
 /// Run the selected rules (all when `select` is empty) minus the ignored ones, findings sorted by
@@ -198,15 +196,13 @@ pub fn run(
     audit(report, config, select, ignore).map(|a| a.findings)
 }
 
-/// Run the rules, then: drop what pages suppress inline and what the baseline records, report
-/// the suppressions and baseline entries that matched nothing (`unused-suppression`), apply the
-/// severity overrides, and sort.
-pub fn audit(
-    report: &Report,
+/// The rules that run: the selected ones (all when `select` is empty), minus the ignored ones and
+/// those the config file turns off, in code order.
+pub fn enabled(
     config: &Config,
     select: &[String],
     ignore: &[String],
-) -> Result<Audit, UnknownRule> {
+) -> Result<Vec<&'static dyn Rule>, UnknownRule> {
     let lookup = |list: &[String]| -> Result<Vec<&'static str>, UnknownRule> {
         list.iter()
             .map(|s| {
@@ -223,6 +219,24 @@ pub fn audit(
             && !ignored.contains(&code)
             && config.rule_levels.get(code) != Some(&RuleLevel::Off)
     };
+    Ok(RULES
+        .iter()
+        .copied()
+        .filter(|r| enabled(r.code()))
+        .collect())
+}
+
+/// Run the rules, then: drop what pages suppress inline and what the baseline records, report
+/// the suppressions and baseline entries that matched nothing (`unused-suppression`), apply the
+/// severity overrides, and sort.
+pub fn audit(
+    report: &Report,
+    config: &Config,
+    select: &[String],
+    ignore: &[String],
+) -> Result<Audit, UnknownRule> {
+    let enabled = enabled(config, select, ignore)?;
+    let enabled = |code: &str| enabled.iter().any(|r| r.code() == code);
     let cx = Context { report, config };
     let mut findings = Vec::new();
     let mut ran = Vec::new();
@@ -265,11 +279,6 @@ pub fn audit(
         findings,
         baselined,
         suppressed_inline,
-        ran: RULES
-            .iter()
-            .map(|r| r.code())
-            .filter(|c| enabled(c))
-            .collect(),
     })
 }
 

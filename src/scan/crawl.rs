@@ -23,8 +23,9 @@ impl Ctx<'_> {
         while !level.is_empty() && audited < self.opts.max_pages {
             level.truncate(self.opts.max_pages - audited);
             audited += level.len();
+            self.queued(level.len());
             let mut results = parallel(&level, self.opts.concurrency, |url| {
-                self.audit(&site, url, depth)
+                self.audited(self.audit(&site, url, depth))
             });
             if let (0, Some(first)) = (depth, results.first()) {
                 if let Some(error) = &first.page.error {
@@ -142,8 +143,9 @@ impl Ctx<'_> {
             })
             .take(self.opts.max_pages)
             .collect();
+        self.queued(urls.len());
         let results = parallel(&urls, self.opts.concurrency, |url| {
-            self.audit(&site, url, 0)
+            self.audited(self.audit(&site, url, 0))
         });
         pages.extend(results.into_iter().map(|r| r.page));
         Ok(())

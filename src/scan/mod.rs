@@ -12,7 +12,7 @@ mod page;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use regex::Regex;
 use url::Url;
@@ -27,6 +27,7 @@ use crate::inventory;
 use crate::model::{
     Csp, Install, Page, Problem, ProblemKind, Report, Tool, Unverified, Vendor, Via, SCHEMA_VERSION,
 };
+use crate::progress::Progress;
 use crate::source::fetch::{FetchConfig, Fetcher};
 use crate::source::robots::Robots;
 use crate::source::site::{self, Site};
@@ -44,6 +45,8 @@ pub struct ScanOptions {
     /// Fetch nothing beyond the targets: no tag manager containers, no Segment settings.
     pub offline: bool,
     pub fetch: FetchConfig,
+    /// Where to count pages queued and audited (the progress line, `--verbose`); `None`: nowhere.
+    pub progress: Option<Arc<Progress>>,
 }
 
 impl Default for ScanOptions {
@@ -57,6 +60,7 @@ impl Default for ScanOptions {
             ignore_robots: false,
             offline: false,
             fetch: FetchConfig::default(),
+            progress: None,
         }
     }
 }
@@ -174,5 +178,20 @@ impl Ctx<'_> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(entry);
+    }
+
+    /// Count `n` pages as waiting to be audited.
+    fn queued(&self, n: usize) {
+        if let Some(progress) = &self.opts.progress {
+            progress.queued(n);
+        }
+    }
+
+    /// Count a page as audited.
+    fn audited(&self, audited: Audited) -> Audited {
+        if let Some(progress) = &self.opts.progress {
+            progress.page_done(&audited.page);
+        }
+        audited
     }
 }
