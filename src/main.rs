@@ -1,5 +1,6 @@
 //! The `heap-audit` binary: parse arguments, run, map the outcome to an exit status:
-//! 0 no finding at the fail level, 1 at least one, 2 the audit could not run (or bad usage).
+//! 0 no finding at the fail level, 1 at least one, 2 the audit could not run (or bad usage),
+//! 130 interrupted by Ctrl-C (the report of what was audited is still written).
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -62,7 +63,9 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             || file.not_committed_to_segment.unwrap_or(false),
     };
 
-    let outcome = scan::run(&args.targets, &args.scan_options())
+    let options = args.scan_options();
+    interrupt_on_ctrl_c(&options.cancel);
+    let outcome = scan::run(&args.targets, &options)
         .map_err(|e| anyhow!("built-in signatures are invalid: {e}"))?;
     let mut report = outcome.report;
     report.findings = rules::run(&report, &rule_config, &select, &ignore)?;
@@ -101,6 +104,10 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     for message in &outcome.fatal {
         eprintln!("heap-audit: error: {message}");
     }
+    if outcome.stopped == Some(scan::Stop::Interrupted) {
+        eprintln!("heap-audit: interrupted: the report has the pages audited before Ctrl-C");
+        return Ok(ExitCode::from(INTERRUPTED));
+    }
     if !outcome.fatal.is_empty() && outcome.fatal.len() == args.targets.len() {
         return Ok(ExitCode::from(2));
     }
@@ -110,6 +117,22 @@ fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Exit status after Ctrl-C (128 + SIGINT, as shells report it): the report is written but the
+/// audit is incomplete, so scripts must not mistake it for a clean run.
+const INTERRUPTED: u8 = 130;
+
+/// The first Ctrl-C (or SIGTERM) stops the scan, which then reports what it audited; a second one
+/// exits at once. If the handler cannot be installed, Ctrl-C simply kills the process.
+fn interrupt_on_ctrl_c(cancel: &scan::Cancel) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::flag;
+    for signal in [SIGINT, SIGTERM] {
+        // The shutdown is registered first, so it fires only on a signal after the flag is set.
+        let _ = flag::register_conditional_shutdown(signal, i32::from(INTERRUPTED), cancel.flag());
+        let _ = flag::register(signal, cancel.flag());
+    }
 }
 
 fn list_rules() -> anyhow::Result<ExitCode> {
