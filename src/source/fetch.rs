@@ -377,7 +377,8 @@ fn request_error(failure: ureq::Error, retries: u32) -> FetchError {
         ureq::Error::Status(status, response) => {
             let mut message = format!("HTTP {status} {}", response.status_text());
             if retries > 0 {
-                message.push_str(&format!(" (still, after {retries} retries)"));
+                let plural = if retries == 1 { "retry" } else { "retries" };
+                message.push_str(&format!(" (still after {retries} {plural})"));
             }
             FetchError {
                 kind: ProblemKind::HttpStatus,
