@@ -118,3 +118,189 @@ fn every_fault_is_survived_and_reported_and_every_healthy_page_audited() {
     // sum of every timeout and wait, were they all in a row.
     assert!(elapsed < Duration::from_secs(40), "{elapsed:?}");
 }
+
+/// Start `heap-audit scan` on a site of slow pages (400 ms each), the JSON report going to a file.
+fn start_slow_crawl(site: &FaultSite, extra: &[&str]) -> (std::process::Child, std::path::PathBuf) {
+    let out = std::env::temp_dir().join(format!(
+        "heap-audit-interrupt-{}-{}.json",
+        std::process::id(),
+        site.port
+    ));
+    let _ = std::fs::remove_file(&out);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+        .args(["scan", &site.url("/slow/0"), "--format", "json", "--offline"])
+        .args(["--concurrency", "2", "--timeout", "5", "--fail-on", "never", "-o"])
+        .arg(&out)
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run heap-audit");
+    (child, out)
+}
+
+/// Wait for the child to exit, at most `limit`; its exit code and stderr.
+fn wait_at_most(mut child: std::process::Child, limit: Duration) -> (i32, String) {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for heap-audit") {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+            }
+            return (status.code().unwrap_or(-1), stderr);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("heap-audit did not stop within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Every page of the report: audited (no error), or cut by the interruption and saying so.
+fn assert_pages_done_or_cut(report: &Value) {
+    for p in report["pages"].as_array().unwrap() {
+        let error = p["error"].as_str().unwrap_or("");
+        assert!(error.is_empty() || error.contains("interrupted") || error.contains("--max-time"), "{p}");
+    }
+}
+
+#[test]
+fn ctrl_c_stops_the_run_and_still_writes_what_was_audited() {
+    let site = FaultSite::start();
+    let (child, out) = start_slow_crawl(&site, &[]);
+    let waited = Instant::now();
+    while site.requests_for("/slow/") < 5 {
+        assert!(waited.elapsed() < Duration::from_secs(30), "the crawl did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = child.id().to_string();
+    let interrupted = Instant::now();
+    let kill = std::process::Command::new("kill").args(["-INT", &pid]).status();
+    assert!(kill.is_ok_and(|s| s.success()));
+    // In-flight pages answer within 400 ms; nothing new starts.
+    let (code, stderr) = wait_at_most(child, Duration::from_secs(10));
+    assert!(interrupted.elapsed() < Duration::from_secs(5), "{:?}", interrupted.elapsed());
+    assert_eq!(code, 130, "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+
+    let text = std::fs::read_to_string(&out).expect("the report was written");
+    let _ = std::fs::remove_file(&out);
+    let report: Value = serde_json::from_str(&text).expect("the report is JSON");
+    let audited: Vec<&Value> = report["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["error"].is_null())
+        .collect();
+    assert!(audited.len() >= 3, "{}", report["pages"]);
+    assert!(audited.iter().all(|p| heap_ids(p) == [HEAP_ID]));
+    assert_pages_done_or_cut(&report);
+    // Far fewer requests than the 41 pages of the site: the crawl stopped.
+    assert!(site.requests_for("/slow/") < 41);
+    let note = problem(&report, "interrupted", "/slow/0").expect("an interrupted problem");
+    assert!(note["message"].as_str().unwrap().contains("Ctrl-C"), "{note}");
+    assert_eq!(report["summary"]["pages"], report["pages"].as_array().unwrap().len());
+}
+
+#[test]
+fn max_time_ends_the_run_with_the_report_of_what_was_audited() {
+    let site = FaultSite::start();
+    let started = Instant::now();
+    let (child, out) = start_slow_crawl(&site, &["--max-time", "2"]);
+    let (code, stderr) = wait_at_most(child, Duration::from_secs(15));
+    let elapsed = started.elapsed();
+    // The budget, plus at most the pages in flight (400 ms), plus process start and slack.
+    assert!(elapsed < Duration::from_secs(6), "{elapsed:?}");
+    assert_eq!(code, 0, "the budget is the normal end of the run: {stderr}");
+    let text = std::fs::read_to_string(&out).expect("the report was written");
+    let _ = std::fs::remove_file(&out);
+    let report: Value = serde_json::from_str(&text).expect("the report is JSON");
+    let pages = report["pages"].as_array().unwrap();
+    assert!(pages.len() >= 3 && pages.len() < 41, "{}", pages.len());
+    assert_pages_done_or_cut(&report);
+    let note = problem(&report, "interrupted", "/slow/0").expect("an interrupted problem");
+    assert!(note["message"].as_str().unwrap().contains("--max-time"), "{note}");
+}
+
+/// Gaps between consecutive requests to the site after `/robots.txt`.
+fn gaps(site: &FaultSite) -> Vec<Duration> {
+    let times: Vec<Instant> = site
+        .requests()
+        .into_iter()
+        .filter(|(p, _)| p != "/robots.txt")
+        .map(|(_, t)| t)
+        .collect();
+    times.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+#[test]
+fn rate_and_connection_caps_per_host() {
+    let site = FaultSite::start();
+    let (code, report, stderr) = scan_json(&[
+        site.url("/page/1").as_str(),
+        "--rate",
+        "5",
+        "--max-pages",
+        "6",
+        "--offline",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["pages"].as_array().unwrap().len(), 6);
+    let gaps = gaps(&site);
+    assert_eq!(gaps.len(), 5);
+    // 5 per second: 200 ms apart (less a little for the clocks of two processes).
+    assert!(gaps.iter().all(|g| *g >= Duration::from_millis(170)), "{gaps:?}");
+
+    let site = FaultSite::start();
+    let (code, report, stderr) = scan_json(&[
+        site.url("/slow/0").as_str(),
+        "--max-host-connections",
+        "2",
+        "--concurrency",
+        "8",
+        "--max-pages",
+        "10",
+        "--offline",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["pages"].as_array().unwrap().len(), 10);
+    assert_eq!(site.max_in_flight(), 2);
+}
+
+#[test]
+fn robots_crawl_delay_is_honoured() {
+    let site = FaultSite::with_robots(Some(
+        "User-agent: *\nCrawl-delay: 0.3\nDisallow: /private/\n",
+    ));
+    let (code, report, stderr) = scan_json(&[
+        site.url("/page/1").as_str(),
+        "--max-pages",
+        "5",
+        "--offline",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["pages"].as_array().unwrap().len(), 5);
+    let gaps = gaps(&site);
+    assert!(gaps.iter().all(|g| *g >= Duration::from_millis(270)), "{gaps:?}");
+
+    // --ignore-robots ignores its Crawl-delay too.
+    let site = FaultSite::with_robots(Some("User-agent: *\nCrawl-delay: 5\n"));
+    let started = Instant::now();
+    let (code, _, stderr) = scan_json(&[
+        site.url("/page/1").as_str(),
+        "--max-pages",
+        "5",
+        "--offline",
+        "--ignore-robots",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 use regex::Regex;
 
 use crate::model::ProblemKind;
-use crate::source::limits::{self, Cancel, Politeness, Stop};
+use crate::source::limits::{self, Cancel, Politeness, Slot, Stop};
 
 /// The longest wait before a retry, whatever `Retry-After` asks for.
 pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
@@ -208,7 +208,8 @@ impl Fetcher {
                     format!("unsupported URL scheme `{}`", parsed.scheme()),
                 ));
             }
-            let response = self.request(&parsed)?;
+            // The host's slot is held until the body is read.
+            let (response, _slot) = self.request(&parsed)?;
             let status = response.status();
             if (300..400).contains(&status) {
                 let Some(location) = response.header("location") else {
@@ -247,7 +248,7 @@ impl Fetcher {
     }
 
     /// One request, retried on 429 and 503 (each attempt waits for a slot on the host).
-    fn request(&self, url: &url::Url) -> Result<ureq::Response, FetchError> {
+    fn request(&self, url: &url::Url) -> Result<(ureq::Response, Slot<'_>), FetchError> {
         let host = match (url.host_str(), url.port()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
             (Some(h), None) => h.to_owned(),
@@ -257,7 +258,7 @@ impl Fetcher {
         loop {
             let slot = self.politeness.acquire(&host, &self.cancel).map_err(stopped)?;
             let error = match self.call(url) {
-                Ok(response) => return Ok(response),
+                Ok(response) => return Ok((response, slot)),
                 Err(error) => error,
             };
             drop(slot);
@@ -271,7 +272,7 @@ impl Fetcher {
                 ),
                 _ => None,
             };
-            let mut failure = request_error(error, attempt);
+            let mut failure = self.blame(request_error(error, attempt));
             match wait {
                 Some(wait) if attempt < self.config.max_retries => {
                     if self.cancel.remaining().is_some_and(|left| left < wait) {
@@ -286,6 +287,15 @@ impl Fetcher {
                 }
                 _ => return Err(failure),
             }
+        }
+    }
+
+    /// A timeout that came from the `--max-time` deadline (which shortens requests) is the run
+    /// stopping, not the server being slow.
+    fn blame(&self, e: FetchError) -> FetchError {
+        match self.cancel.stopped() {
+            Some(stop) if e.kind == ProblemKind::Timeout => stopped(stop),
+            _ => e,
         }
     }
 
@@ -323,7 +333,7 @@ impl Fetcher {
             .collect();
         let (body, truncated) =
             read_capped(response.into_reader(), self.config.max_body, &self.cancel)
-                .map_err(body_error)?;
+                .map_err(|e| self.blame(body_error(e)))?;
         Ok(Response {
             final_url,
             status: Some(status),
@@ -402,7 +412,7 @@ fn request_error(failure: ureq::Error, retries: u32) -> FetchError {
 fn stopped(stop: Stop) -> FetchError {
     error(
         ProblemKind::Interrupted,
-        format!("not fetched: {}", stop.reason()),
+        format!("not read: {}", stop.reason()),
     )
 }
 

@@ -45,7 +45,7 @@ pub struct FaultSite {
 struct State {
     /// Requests served, path and query as sent, with the time each arrived.
     log: Mutex<Vec<(String, Instant)>>,
-    /// Requests in flight now, and the most ever seen at once.
+    /// Requests thinking now, and the most ever seen at once.
     active: Mutex<(usize, usize)>,
     robots: Option<String>,
     stop: std::sync::atomic::AtomicBool,
@@ -95,7 +95,7 @@ impl FaultSite {
         self.state.log.lock().unwrap().clone()
     }
 
-    /// The most requests ever in flight at once.
+    /// The most requests ever in flight at once (counted while `/slow/N` pages think).
     pub fn max_in_flight(&self) -> usize {
         self.state.active.lock().unwrap().1
     }
@@ -130,13 +130,20 @@ fn serve(mut stream: TcpStream, state: &State) {
         log.push((target.clone(), Instant::now()));
         before
     };
-    {
-        let mut active = state.active.lock().unwrap();
-        active.0 += 1;
-        active.1 = active.1.max(active.0);
-    }
     respond(&mut stream, &target, seen_before, state);
-    state.active.lock().unwrap().0 -= 1;
+}
+
+impl State {
+    /// Sleep as a slow server thinks, counting the requests thinking at once.
+    fn think(&self, time: Duration) {
+        {
+            let mut active = self.active.lock().unwrap();
+            active.0 += 1;
+            active.1 = active.1.max(active.0);
+        }
+        std::thread::sleep(time);
+        self.active.lock().unwrap().0 -= 1;
+    }
 }
 
 /// Write a whole response and close.
@@ -278,7 +285,7 @@ fn respond(stream: &mut TcpStream, target: &str, seen_before: usize, state: &Sta
                 ];
                 reply(stream, "200 OK", &[HTML], page("Calendar", &links).as_bytes());
             } else if let Some(n) = path.strip_prefix("/slow/").and_then(|n| n.parse::<u64>().ok()) {
-                std::thread::sleep(Duration::from_millis(400));
+                state.think(Duration::from_millis(400));
                 let links: Vec<String> = (1..=40).map(|i| format!("/slow/{i}")).collect();
                 reply(stream, "200 OK", &[HTML], page(&format!("Slow {n}"), &links).as_bytes());
             } else {
