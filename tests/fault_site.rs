@@ -63,28 +63,62 @@ fn every_fault_is_survived_and_reported_and_every_healthy_page_audited() {
 
     // Slow responses, stalled and trickled bodies: each ends at the 2 s deadline.
     for slow in ["/slow.html", "/stall.html", "/trickle.html"] {
-        assert!(problem(&report, "timeout", slow).is_some(), "{slow}: {problems}");
+        assert!(
+            problem(&report, "timeout", slow).is_some(),
+            "{slow}: {problems}"
+        );
     }
     // 503 always: retried once after its Retry-After, then reported.
     let down = problem(&report, "http-status", "/down.html").expect(&problems);
-    assert!(down["message"].as_str().unwrap().contains("after 1 retry"), "{down}");
+    assert!(
+        down["message"].as_str().unwrap().contains("after 1 retry"),
+        "{down}"
+    );
     assert_eq!(site.requests_for("/down.html"), 2);
     // Broken bodies.
-    assert!(problem(&report, "corrupt-body", "/bad-gzip.html").is_some(), "{problems}");
-    assert!(problem(&report, "incomplete-body", "/reset.html").is_some(), "{problems}");
-    assert!(problem(&report, "binary", "/binary.html").is_some(), "{problems}");
-    assert!(problem(&report, "truncated", "/huge.html").is_some(), "{problems}");
+    assert!(
+        problem(&report, "corrupt-body", "/bad-gzip.html").is_some(),
+        "{problems}"
+    );
+    assert!(
+        problem(&report, "incomplete-body", "/reset.html").is_some(),
+        "{problems}"
+    );
+    assert!(
+        problem(&report, "binary", "/binary.html").is_some(),
+        "{problems}"
+    );
+    assert!(
+        problem(&report, "truncated", "/huge.html").is_some(),
+        "{problems}"
+    );
     assert_eq!(page(&report, "/huge.html")["truncated"], true);
     // Redirects: off the site (recorded, never fetched), a loop, an endless chain.
     let away = problem(&report, "off-site-redirect", "/away.html").expect(&problems);
-    assert!(away["message"].as_str().unwrap().contains("http://elsewhere.invalid/landing"));
+    assert!(away["message"]
+        .as_str()
+        .unwrap()
+        .contains("http://elsewhere.invalid/landing"));
     assert_eq!(page(&report, "/away.html")["status"], 302);
-    assert!(problem(&report, "redirect-loop", "/loop/a").is_some(), "{problems}");
-    assert!(problem(&report, "too-many-redirects", "/chain/0").is_some(), "{problems}");
+    assert!(
+        problem(&report, "redirect-loop", "/loop/a").is_some(),
+        "{problems}"
+    );
+    assert!(
+        problem(&report, "too-many-redirects", "/chain/0").is_some(),
+        "{problems}"
+    );
     // Traps: five pages of each generated pattern, then one problem for the pattern.
     assert_eq!(pages_matching(&report, "/page/").len(), 5);
-    assert_eq!(problems_of_kind(&report, "crawl-trap").len(), 2, "{problems}");
-    assert!(problem(&report, "crawl-trap", "/page/6").is_some(), "{problems}");
+    assert_eq!(
+        problems_of_kind(&report, "crawl-trap").len(),
+        2,
+        "{problems}"
+    );
+    assert!(
+        problem(&report, "crawl-trap", "/page/6").is_some(),
+        "{problems}"
+    );
     assert!(pages_matching(&report, "/cal/").len() <= 5);
     // Spellings of one URL are one page: query order, tracking and session parameters.
     assert_eq!(pages_matching(&report, "/list").len(), 1);
@@ -93,7 +127,15 @@ fn every_fault_is_survived_and_reported_and_every_healthy_page_audited() {
 
     // Healthy pages are all audited, with their Heap install: the one behind a 429, the
     // legacy-encoded ones (decoded: the option keeps its é), and the one behind the traps.
-    for healthy in ["/", "/ok.html", "/about.html", "/team.html", "/busy.html", "/latin1.html", "/meta-1252.html"] {
+    for healthy in [
+        "/",
+        "/ok.html",
+        "/about.html",
+        "/team.html",
+        "/busy.html",
+        "/latin1.html",
+        "/meta-1252.html",
+    ] {
         let p = page(&report, healthy);
         assert_eq!(p["error"], Value::Null, "{healthy}: {p}");
         assert_eq!(heap_ids(p), [HEAP_ID], "{healthy}");
@@ -128,8 +170,22 @@ fn start_slow_crawl(site: &FaultSite, extra: &[&str]) -> (std::process::Child, s
     ));
     let _ = std::fs::remove_file(&out);
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_heap-audit"))
-        .args(["scan", &site.url("/slow/0"), "--format", "json", "--offline"])
-        .args(["--concurrency", "2", "--timeout", "5", "--fail-on", "never", "-o"])
+        .args([
+            "scan",
+            &site.url("/slow/0"),
+            "--format",
+            "json",
+            "--offline",
+        ])
+        .args([
+            "--concurrency",
+            "2",
+            "--timeout",
+            "5",
+            "--fail-on",
+            "never",
+            "-o",
+        ])
         .arg(&out)
         .args(extra)
         .stdout(std::process::Stdio::null())
@@ -162,7 +218,10 @@ fn wait_at_most(mut child: std::process::Child, limit: Duration) -> (i32, String
 fn assert_pages_done_or_cut(report: &Value) {
     for p in report["pages"].as_array().unwrap() {
         let error = p["error"].as_str().unwrap_or("");
-        assert!(error.is_empty() || error.contains("interrupted") || error.contains("--max-time"), "{p}");
+        assert!(
+            error.is_empty() || error.contains("interrupted") || error.contains("--max-time"),
+            "{p}"
+        );
     }
 }
 
@@ -172,16 +231,25 @@ fn ctrl_c_stops_the_run_and_still_writes_what_was_audited() {
     let (child, out) = start_slow_crawl(&site, &[]);
     let waited = Instant::now();
     while site.requests_for("/slow/") < 5 {
-        assert!(waited.elapsed() < Duration::from_secs(30), "the crawl did not start");
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "the crawl did not start"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let pid = child.id().to_string();
     let interrupted = Instant::now();
-    let kill = std::process::Command::new("kill").args(["-INT", &pid]).status();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
     assert!(kill.is_ok_and(|s| s.success()));
     // In-flight pages answer within 400 ms; nothing new starts.
     let (code, stderr) = wait_at_most(child, Duration::from_secs(10));
-    assert!(interrupted.elapsed() < Duration::from_secs(5), "{:?}", interrupted.elapsed());
+    assert!(
+        interrupted.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        interrupted.elapsed()
+    );
     assert_eq!(code, 130, "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
 
@@ -200,8 +268,14 @@ fn ctrl_c_stops_the_run_and_still_writes_what_was_audited() {
     // Far fewer requests than the 41 pages of the site: the crawl stopped.
     assert!(site.requests_for("/slow/") < 41);
     let note = problem(&report, "interrupted", "/slow/0").expect("an interrupted problem");
-    assert!(note["message"].as_str().unwrap().contains("Ctrl-C"), "{note}");
-    assert_eq!(report["summary"]["pages"], report["pages"].as_array().unwrap().len());
+    assert!(
+        note["message"].as_str().unwrap().contains("Ctrl-C"),
+        "{note}"
+    );
+    assert_eq!(
+        report["summary"]["pages"],
+        report["pages"].as_array().unwrap().len()
+    );
 }
 
 #[test]
@@ -221,7 +295,10 @@ fn max_time_ends_the_run_with_the_report_of_what_was_audited() {
     assert!(pages.len() >= 3 && pages.len() < 41, "{}", pages.len());
     assert_pages_done_or_cut(&report);
     let note = problem(&report, "interrupted", "/slow/0").expect("an interrupted problem");
-    assert!(note["message"].as_str().unwrap().contains("--max-time"), "{note}");
+    assert!(
+        note["message"].as_str().unwrap().contains("--max-time"),
+        "{note}"
+    );
 }
 
 /// Gaps between consecutive requests to the site after `/robots.txt`.
@@ -253,7 +330,10 @@ fn rate_and_connection_caps_per_host() {
     let gaps = gaps(&site);
     assert_eq!(gaps.len(), 5);
     // 5 per second: 200 ms apart (less a little for the clocks of two processes).
-    assert!(gaps.iter().all(|g| *g >= Duration::from_millis(170)), "{gaps:?}");
+    assert!(
+        gaps.iter().all(|g| *g >= Duration::from_millis(170)),
+        "{gaps:?}"
+    );
 
     let site = FaultSite::start();
     let (code, report, stderr) = scan_json(&[
@@ -289,7 +369,10 @@ fn robots_crawl_delay_is_honoured() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(report["pages"].as_array().unwrap().len(), 5);
     let gaps = gaps(&site);
-    assert!(gaps.iter().all(|g| *g >= Duration::from_millis(270)), "{gaps:?}");
+    assert!(
+        gaps.iter().all(|g| *g >= Duration::from_millis(270)),
+        "{gaps:?}"
+    );
 
     // --ignore-robots ignores its Crawl-delay too.
     let site = FaultSite::with_robots(Some("User-agent: *\nCrawl-delay: 5\n"));

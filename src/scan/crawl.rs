@@ -30,9 +30,10 @@ impl Ctx<'_> {
             }
             level.truncate(self.opts.max_pages - audited);
             audited += level.len();
-            let (mut results, stop) = parallel(&level, self.opts.concurrency, &self.opts.cancel, |url| {
-                self.audit(&site, url, depth)
-            });
+            let (mut results, stop) =
+                parallel(&level, self.opts.concurrency, &self.opts.cancel, |url| {
+                    self.audit(&site, url, depth)
+                });
             if let (0, Some(first)) = (depth, results.first()) {
                 if let Some(error) = &first.page.error {
                     let message = format!("{target}: the start page could not be audited: {error}");
@@ -108,7 +109,8 @@ impl Ctx<'_> {
         if depth == 0 {
             self.fetcher.get(url.as_str())
         } else {
-            self.fetcher.get_within(url.as_str(), &|next| site.contains(next))
+            self.fetcher
+                .get_within(url.as_str(), &|next| site.contains(next))
         }
     }
 
@@ -220,7 +222,10 @@ const MAX_CRAWL_DELAY: Duration = Duration::from_secs(10);
 /// `host` or `host:port`, as the fetcher keys hosts.
 fn host_and_port(url: &Url) -> Option<String> {
     let host = url.host_str()?;
-    Some(url.port().map_or(host.to_owned(), |p| format!("{host}:{p}")))
+    Some(
+        url.port()
+            .map_or(host.to_owned(), |p| format!("{host}:{p}")),
+    )
 }
 
 /// How many links of each URL pattern were admitted to the crawl.
@@ -282,5 +287,8 @@ fn parallel<T: Sync, R: Send>(
         .into_iter()
         .flatten()
         .collect();
-    (results, stop.into_inner().unwrap_or_else(|e| e.into_inner()))
+    (
+        results,
+        stop.into_inner().unwrap_or_else(|e| e.into_inner()),
+    )
 }

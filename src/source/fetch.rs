@@ -256,7 +256,10 @@ impl Fetcher {
         };
         let mut attempt = 0;
         loop {
-            let slot = self.politeness.acquire(&host, &self.cancel).map_err(stopped)?;
+            let slot = self
+                .politeness
+                .acquire(&host, &self.cancel)
+                .map_err(stopped)?;
             let error = match self.call(url) {
                 Ok(response) => return Ok((response, slot)),
                 Err(error) => error,
@@ -441,7 +444,9 @@ fn body_error(e: BodyError) -> FetchError {
                     ProblemKind::Timeout,
                     "the body was not read in time (--timeout)",
                 ),
-                ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => (
+                ErrorKind::UnexpectedEof
+                | ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted => (
                     ProblemKind::IncompleteBody,
                     "the connection closed before the end of the body",
                 ),

@@ -263,7 +263,14 @@ mod tests {
             http_date("Tue, 29 Feb 2028 12:00:00 GMT"),
             Some(UNIX_EPOCH + Duration::from_secs(1_835_438_400))
         );
-        for bad in ["", "soon", "-5", "Sun, 06 Nov 1994 08:49:37 CET", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT"] {
+        for bad in [
+            "",
+            "soon",
+            "-5",
+            "Sun, 06 Nov 1994 08:49:37 CET",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 25:49:37 GMT",
+        ] {
             assert_eq!(retry_after(bad, now), None, "{bad}");
         }
     }

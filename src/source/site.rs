@@ -87,8 +87,23 @@ impl Site {
 /// Query parameters that only track a visit or a session: the same page with or without them is
 /// the same page, so they are dropped before crawling (`utm_*` too).
 const NOISE_PARAMS: &[&str] = &[
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid",
-    "mc_eid", "_ga", "_gl", "jsessionid", "phpsessid", "sessionid", "session_id", "aspsessionid",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_ga",
+    "_gl",
+    "jsessionid",
+    "phpsessid",
+    "sessionid",
+    "session_id",
+    "aspsessionid",
 ];
 
 /// The URL the crawler keys a link by: tracking and session parameters dropped (`utm_*`,
@@ -245,7 +260,10 @@ mod tests {
             n("https://a.example/p?utm_source=mail&UTM_Medium=x&fbclid=abc&gclid=1&id=7"),
             "https://a.example/p?id=7"
         );
-        assert_eq!(n("https://a.example/p?utm_source=mail"), "https://a.example/p");
+        assert_eq!(
+            n("https://a.example/p?utm_source=mail"),
+            "https://a.example/p"
+        );
         assert_eq!(
             n("https://a.example/cart;jsessionid=0A1B2C?x=1&PHPSESSID=zz"),
             "https://a.example/cart?x=1"
@@ -259,8 +277,14 @@ mod tests {
         assert_eq!(p("https://a.example/page/12"), "/page/N");
         assert_eq!(p("https://a.example/page/3"), "/page/N");
         assert_eq!(p("https://a.example/cal/2026/11/29"), "/cal/N/N/N");
-        assert_eq!(p("https://a.example/list?page=2&sort=asc"), "/list?page=*&sort=*");
-        assert_eq!(p("https://a.example/list?sort=desc&page=9"), "/list?page=*&sort=*");
+        assert_eq!(
+            p("https://a.example/list?page=2&sort=asc"),
+            "/list?page=*&sort=*"
+        );
+        assert_eq!(
+            p("https://a.example/list?sort=desc&page=9"),
+            "/list?page=*&sort=*"
+        );
         assert_ne!(p("https://a.example/about"), p("https://a.example/pricing"));
     }
 }

@@ -180,7 +180,12 @@ fn respond(stream: &mut TcpStream, target: &str, seen_before: usize, state: &Sta
                 &[("Content-Type", "text/plain")],
                 text.as_bytes(),
             ),
-            None => reply(stream, "404 Not Found", &[HTML], b"<!doctype html><title>Not found</title>"),
+            None => reply(
+                stream,
+                "404 Not Found",
+                &[HTML],
+                b"<!doctype html><title>Not found</title>",
+            ),
         },
         "/ok.html" | "/team.html" | "/list" => {
             reply(stream, "200 OK", &[HTML], page(path, &[]).as_bytes())
@@ -230,7 +235,11 @@ fn respond(stream: &mut TcpStream, target: &str, seen_before: usize, state: &Sta
                 "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n"
             );
             for byte in page("Trickle", &[]).bytes().cycle().take(600) {
-                if stream.write_all(&[byte]).and_then(|()| stream.flush()).is_err() {
+                if stream
+                    .write_all(&[byte])
+                    .and_then(|()| stream.flush())
+                    .is_err()
+                {
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(100));
@@ -267,11 +276,22 @@ fn respond(stream: &mut TcpStream, target: &str, seen_before: usize, state: &Sta
         "/loop/a" => redirect(stream, "/loop/b"),
         "/loop/b" => redirect(stream, "/loop/a"),
         _ => {
-            if let Some(n) = path.strip_prefix("/chain/").and_then(|n| n.parse::<u64>().ok()) {
+            if let Some(n) = path
+                .strip_prefix("/chain/")
+                .and_then(|n| n.parse::<u64>().ok())
+            {
                 redirect(stream, &format!("/chain/{}", n + 1));
-            } else if let Some(n) = path.strip_prefix("/page/").and_then(|n| n.parse::<u64>().ok()) {
+            } else if let Some(n) = path
+                .strip_prefix("/page/")
+                .and_then(|n| n.parse::<u64>().ok())
+            {
                 let links: Vec<String> = (1..=20).map(|i| format!("/page/{}", n + i)).collect();
-                reply(stream, "200 OK", &[HTML], page(&format!("Page {n}"), &links).as_bytes());
+                reply(
+                    stream,
+                    "200 OK",
+                    &[HTML],
+                    page(&format!("Page {n}"), &links).as_bytes(),
+                );
             } else if let Some(date) = path.strip_prefix("/cal/") {
                 let mut parts = date.split('/').filter_map(|p| p.parse::<u32>().ok());
                 let (y, m, d) = (
@@ -283,13 +303,31 @@ fn respond(stream: &mut TcpStream, target: &str, seen_before: usize, state: &Sta
                     format!("/cal/{y}/{m}/{}", d + 1),
                     format!("/cal/{y}/{}/{d}", m + 1),
                 ];
-                reply(stream, "200 OK", &[HTML], page("Calendar", &links).as_bytes());
-            } else if let Some(n) = path.strip_prefix("/slow/").and_then(|n| n.parse::<u64>().ok()) {
+                reply(
+                    stream,
+                    "200 OK",
+                    &[HTML],
+                    page("Calendar", &links).as_bytes(),
+                );
+            } else if let Some(n) = path
+                .strip_prefix("/slow/")
+                .and_then(|n| n.parse::<u64>().ok())
+            {
                 state.think(Duration::from_millis(400));
                 let links: Vec<String> = (1..=40).map(|i| format!("/slow/{i}")).collect();
-                reply(stream, "200 OK", &[HTML], page(&format!("Slow {n}"), &links).as_bytes());
+                reply(
+                    stream,
+                    "200 OK",
+                    &[HTML],
+                    page(&format!("Slow {n}"), &links).as_bytes(),
+                );
             } else {
-                reply(stream, "404 Not Found", &[HTML], b"<!doctype html><title>Not found</title>");
+                reply(
+                    stream,
+                    "404 Not Found",
+                    &[HTML],
+                    b"<!doctype html><title>Not found</title>",
+                );
             }
         }
     }
@@ -387,7 +425,9 @@ fn latin1_page(meta: Option<&str>) -> Vec<u8> {
 "#,
         snippet = snippet(r#", {"trackingLabel": "Caf@"}"#)
     );
-    text.bytes().map(|b| if b == b'@' { 0xE9 } else { b }).collect()
+    text.bytes()
+        .map(|b| if b == b'@' { 0xE9 } else { b })
+        .collect()
 }
 
 /// 3 MB of catalogue, the Heap snippet at the very end.
