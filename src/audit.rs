@@ -4,7 +4,7 @@
 use crate::extract::signatures::SignatureError;
 use crate::model::{Finding, Report};
 use crate::rules::{self, UnknownRule};
-use crate::scan::{self, ScanOptions};
+use crate::scan::{self, ScanOptions, Stop};
 use crate::{advise, inventory};
 
 /// Everything an audit needs besides its targets, resolved from flags and the config file.
@@ -27,6 +27,8 @@ pub struct Audit {
     /// Findings left out of the report because the baseline records them (`--write-baseline`
     /// records them again with the reported ones).
     pub baselined: Vec<Finding>,
+    /// Why the audit stopped before its end (Ctrl-C, `--max-time`), if it did.
+    pub stopped: Option<Stop>,
 }
 
 /// Why an audit could not run at all (as opposed to a site that could not be reached).
@@ -52,5 +54,6 @@ pub fn site(targets: &[String], settings: &Settings) -> Result<Audit, AuditError
         report,
         fatal: outcome.fatal,
         baselined: audit.baselined,
+        stopped: outcome.stopped,
     })
 }

@@ -140,6 +140,8 @@ pub fn run(
             let send = send.clone();
             let (next, stop, settings) = (&next, &stop, &site_settings);
             scope.spawn(move || {
+                // After Ctrl-C or --max-time, each remaining site still gets its report: at once,
+                // with the `interrupted` problem that says it was not audited.
                 while !stop.load(Ordering::Relaxed) {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     let Some(target) = targets.get(index) else {

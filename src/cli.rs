@@ -9,7 +9,7 @@ use regex::Regex;
 use crate::batch::Shard;
 use crate::model::Severity;
 use crate::progress::Verbosity;
-use crate::scan::ScanOptions;
+use crate::scan::{Cancel, ScanOptions};
 use crate::source::fetch::{FetchConfig, Remap};
 
 #[derive(Debug, Parser)]
@@ -221,6 +221,29 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
     pub max_body: usize,
 
+    /// Retries of a request answered 429 or 503, after the wait its Retry-After asks (at most
+    /// 30 s) or an exponential back-off from 1 s.
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub max_retries: u32,
+
+    /// Requests per second to any one host (e.g. 2 or 0.5) [default: no limit beyond
+    /// --concurrency and --max-host-connections].
+    #[arg(long, value_name = "PER_SECOND", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+
+    /// Requests in flight to any one host at a time.
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_host_connections: u16,
+
+    /// Crawl at most this many pages per URL pattern (digits count as one: /page/N,
+    /// /cal/N/N/N), so generated links cannot starve the site; 0: no cap.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub max_per_pattern: usize,
+
+    /// Stop after this many seconds and report what was audited by then.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_time: Option<u64>,
+
     /// Run only these rules (names or codes; comma-separated or repeated).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     pub select: Vec<String>,
@@ -316,6 +339,8 @@ impl ScanArgs {
             exclude: self.exclude.clone(),
             ignore_robots: self.ignore_robots,
             offline: self.offline,
+            max_per_pattern: self.max_per_pattern,
+            cancel: Cancel::new().with_budget(self.max_time.map(Duration::from_secs)),
             fetch: FetchConfig {
                 timeout: Duration::from_secs(self.timeout),
                 user_agent: self.user_agent.clone(),
@@ -324,6 +349,9 @@ impl ScanArgs {
                 max_body: self.max_body,
                 max_redirects: 10,
                 remaps: self.remap.clone(),
+                max_retries: self.max_retries,
+                rate: self.rate,
+                max_host_connections: usize::from(self.max_host_connections),
             },
             progress: None,
         }
@@ -376,6 +404,15 @@ impl clap::builder::TypedValueParser for HeaderParser {
             .to_str()
             .ok_or_else(|| invalid("not valid UTF-8".to_owned()))?;
         parse_header(text).map_err(invalid)
+    }
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "expected a number of requests per second above 0, got '{s}'"
+        )),
     }
 }
 
@@ -434,6 +471,15 @@ mod tests {
             "{unknown}"
         );
         assert!("json=".parse::<ReportFile>().is_err());
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("2"), Ok(2.0));
+        assert_eq!(parse_rate("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "fast", "inf", "NaN"] {
+            assert!(parse_rate(bad).is_err_and(|e| e.contains(bad)), "{bad}");
+        }
     }
 
     #[test]

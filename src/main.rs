@@ -1,5 +1,6 @@
 //! The `heap-audit` binary: parse arguments, run, map the outcome to an exit status:
-//! 0 no finding at the fail level, 1 at least one, 2 the audit could not run (or bad usage).
+//! 0 no finding at the fail level, 1 at least one, 2 the audit could not run (or bad usage),
+//! 130 interrupted by Ctrl-C (the report of what was audited is still written).
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -15,6 +16,7 @@ use heap_audit::batch::{self, Row};
 use heap_audit::cli::{Cli, Command, FailOn, Format, ScanArgs};
 use heap_audit::progress::{self, Bar, Progress};
 use heap_audit::report::{Outputs, RenderOptions};
+use heap_audit::scan::{Cancel, Stop};
 use heap_audit::{baseline, config, init, report, rules};
 
 fn main() -> ExitCode {
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
 
 fn run_scan(args: &ScanArgs, file: config::Settings) -> anyhow::Result<ExitCode> {
     let (mut settings, fail_on) = settings(args, file)?;
+    interrupt_on_ctrl_c(&settings.scan.cancel);
     let progress = Arc::new(Progress::new(args.verbosity()));
     settings.scan.progress = Some(Arc::clone(&progress));
     let ci = std::env::var_os("CI");
@@ -99,6 +102,10 @@ fn run_single(
         } else {
             progress.warn(message);
         }
+    }
+    if audit.stopped == Some(Stop::Interrupted) {
+        progress.error("interrupted: the report has the pages audited before Ctrl-C");
+        return Ok(ExitCode::from(INTERRUPTED));
     }
     if nothing_audited {
         return Ok(ExitCode::from(2));
@@ -216,6 +223,13 @@ fn run_batch(
         out.flush()?;
     }
 
+    if settings.scan.cancel.stopped() == Some(Stop::Interrupted) {
+        progress.error(&format!(
+            "interrupted: {} of the {total} sites were reported before Ctrl-C",
+            rows.len()
+        ));
+        return Ok(ExitCode::from(INTERRUPTED));
+    }
     let audited = rows
         .iter()
         .filter(|r| !r.status.starts_with("error"))
@@ -257,6 +271,22 @@ fn open_output(args: &ScanArgs) -> anyhow::Result<(Box<dyn Write>, bool)> {
             (Box::new(io::BufWriter::new(stdout.lock())), color)
         }
     })
+}
+
+/// Exit status after Ctrl-C (128 + SIGINT, as shells report it): the report is written but the
+/// audit is incomplete, so scripts must not mistake it for a clean run.
+const INTERRUPTED: u8 = 130;
+
+/// The first Ctrl-C (or SIGTERM) stops the scan, which then reports what it audited; a second one
+/// exits at once. If the handler cannot be installed, Ctrl-C simply kills the process.
+fn interrupt_on_ctrl_c(cancel: &Cancel) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::flag;
+    for signal in [SIGINT, SIGTERM] {
+        // The shutdown is registered first, so it fires only on a signal after the flag is set.
+        let _ = flag::register_conditional_shutdown(signal, i32::from(INTERRUPTED), cancel.flag());
+        let _ = flag::register(signal, cancel.flag());
+    }
 }
 
 fn list_rules() -> anyhow::Result<ExitCode> {

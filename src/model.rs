@@ -352,6 +352,16 @@ pub enum ProblemKind {
     UnparsableContainer,
     RobotsDisallowed,
     Io,
+    /// A page of the site redirects to another origin: recorded, not followed.
+    OffSiteRedirect,
+    /// Links matching one URL pattern (`/page/N`) past `--max-per-pattern`: skipped.
+    CrawlTrap,
+    /// The connection closed before the end of the body (Content-Length not reached).
+    IncompleteBody,
+    /// The body could not be decoded: broken gzip, broken chunked framing.
+    CorruptBody,
+    /// The run stopped early (Ctrl-C, `--max-time`): what was audited is in the report.
+    Interrupted,
 }
 
 /// Something heap-audit could not check, and why (e.g. `--offline`).

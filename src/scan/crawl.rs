@@ -17,16 +17,24 @@ impl Ctx<'_> {
         let mut site = Site::web(&start);
         let robots = self.robots(&start);
         let mut seen = std::collections::HashSet::from([start.to_string()]);
+        seen.insert(site::normalize(&start).to_string());
+        let mut traps = Traps::default();
+        traps.admit(&start, self.opts.max_per_pattern);
         let mut level = vec![start.clone()];
         let mut audited = 0;
         let mut depth = 0u32;
         while !level.is_empty() && audited < self.opts.max_pages {
+            if let Some(stop) = self.opts.cancel.stopped() {
+                self.stopped(target, stop, pages.len());
+                break;
+            }
             level.truncate(self.opts.max_pages - audited);
             audited += level.len();
             self.queued(level.len());
-            let mut results = parallel(&level, self.opts.concurrency, |url| {
-                self.audited(self.audit(&site, url, depth))
-            });
+            let (mut results, stop) =
+                parallel(&level, self.opts.concurrency, &self.opts.cancel, |url| {
+                    self.audited(self.audit(&site, url, depth))
+                });
             if let (0, Some(first)) = (depth, results.first()) {
                 if let Some(error) = &first.page.error {
                     let message = format!("{target}: the start page could not be audited: {error}");
@@ -48,11 +56,13 @@ impl Ctx<'_> {
             }
             let mut next = Vec::new();
             for result in results {
+                // A page is done here: audited (or failed, with its error on the page).
                 pages.push(result.page);
                 if self.opts.max_depth.is_some_and(|max| depth >= max) {
                     continue;
                 }
                 for link in result.links {
+                    let link = site::normalize(&link);
                     if !site.contains(&link)
                         || !seen.insert(link.to_string())
                         || !self.wanted(&link)
@@ -70,13 +80,49 @@ impl Ctx<'_> {
                         );
                         continue;
                     }
+                    match traps.admit(&link, self.opts.max_per_pattern) {
+                        Admit::Yes => {}
+                        Admit::No => continue,
+                        Admit::FirstRefused(pattern) => {
+                            let cap = self.opts.max_per_pattern;
+                            let message = format!("skipped, with every further link like {pattern}: more than {cap} pages share that pattern, a likely crawler trap (--max-per-pattern)");
+                            self.problem(link.as_str(), ProblemKind::CrawlTrap, message);
+                            continue;
+                        }
+                    }
+                    // A page is queued here.
                     next.push(link);
                 }
+            }
+            if let Some(stop) = stop {
+                self.stopped(target, stop, pages.len());
+                break;
             }
             level = next;
             depth += 1;
         }
         Ok(())
+    }
+
+    /// Fetch a page to audit. Past the start URL (whose redirects define the site), redirects off
+    /// the site's origin are recorded on the page, not followed.
+    pub(super) fn fetch_page(&self, site: &Site, url: &Url, depth: u32) -> Fetched {
+        if depth == 0 {
+            self.fetcher.get(url.as_str())
+        } else {
+            self.fetcher
+                .get_within(url.as_str(), &|next| site.contains(next))
+        }
+    }
+
+    /// Note, once per target, that the run stopped before the target was fully audited.
+    fn stopped(&self, target: &str, stop: Stop, audited: usize) {
+        let _ = self.stop.set(stop);
+        let message = format!(
+            "{}: {audited} pages of this target were audited and are in the report; the rest were not",
+            stop.reason()
+        );
+        self.problem(target, ProblemKind::Interrupted, message);
     }
 
     fn robots(&self, start: &Url) -> Option<Robots> {
@@ -94,6 +140,10 @@ impl Ctx<'_> {
         let robots = Robots::parse(&text, &self.opts.fetch.user_agent);
         if !robots.allows(&path_and_query(start)) {
             self.problem(start.as_str(), ProblemKind::RobotsDisallowed, "the start URL is disallowed by robots.txt; audited anyway because it was asked for");
+        }
+        if let (Some(delay), Some(host)) = (robots.crawl_delay(), host_and_port(start)) {
+            self.fetcher
+                .set_crawl_delay(&host, delay.min(MAX_CRAWL_DELAY));
         }
         Some(robots)
     }
@@ -144,10 +194,13 @@ impl Ctx<'_> {
             .take(self.opts.max_pages)
             .collect();
         self.queued(urls.len());
-        let results = parallel(&urls, self.opts.concurrency, |url| {
+        let (results, stop) = parallel(&urls, self.opts.concurrency, &self.opts.cancel, |url| {
             self.audited(self.audit(&site, url, 0))
         });
         pages.extend(results.into_iter().map(|r| r.page));
+        if let Some(stop) = stop {
+            self.stopped(target, stop, pages.len());
+        }
         Ok(())
     }
 }
@@ -165,13 +218,64 @@ const ASSET_EXTENSIONS: &[&str] = &[
     "json", "xml", "txt", "mp4", "mp3", "webm", "woff", "woff2", "ttf", "csv", "xlsx", "docx",
 ];
 
-/// Run `f` over `items` on up to `workers` threads, keeping the input order.
-fn parallel<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+/// The longest robots.txt `Crawl-delay` honoured: a site asking for more is crawled at this pace.
+const MAX_CRAWL_DELAY: Duration = Duration::from_secs(10);
+
+/// `host` or `host:port`, as the fetcher keys hosts.
+fn host_and_port(url: &Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(
+        url.port()
+            .map_or(host.to_owned(), |p| format!("{host}:{p}")),
+    )
+}
+
+/// How many links of each URL pattern were admitted to the crawl.
+#[derive(Default)]
+struct Traps {
+    counts: std::collections::HashMap<String, usize>,
+}
+
+enum Admit {
+    Yes,
+    /// The first link past the cap for its pattern (named here): worth one problem.
+    FirstRefused(String),
+    No,
+}
+
+impl Traps {
+    fn admit(&mut self, url: &Url, cap: usize) -> Admit {
+        let pattern = site::pattern(url);
+        let count = self.counts.entry(pattern.clone()).or_insert(0);
+        *count += 1;
+        if cap == 0 || *count <= cap {
+            Admit::Yes
+        } else if *count == cap + 1 {
+            Admit::FirstRefused(pattern)
+        } else {
+            Admit::No
+        }
+    }
+}
+
+/// Run `f` over `items` on up to `workers` threads, keeping the input order. Once `cancel` says
+/// stop, no new item is started: the results are those of the items done, and why it stopped.
+fn parallel<T: Sync, R: Send>(
+    items: &[T],
+    workers: usize,
+    cancel: &Cancel,
+    f: impl Fn(&T) -> R + Sync,
+) -> (Vec<R>, Option<Stop>) {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let stop: Mutex<Option<Stop>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..workers.clamp(1, items.len().max(1)) {
             scope.spawn(|| loop {
+                if let Some(why) = cancel.stopped() {
+                    *stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+                    break;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(item) = items.get(i) else { break };
                 let r = f(item);
@@ -179,10 +283,14 @@ fn parallel<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R +
             });
         }
     });
-    results
+    let results = results
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
         .into_iter()
         .flatten()
-        .collect()
+        .collect();
+    (
+        results,
+        stop.into_inner().unwrap_or_else(|e| e.into_inner()),
+    )
 }

@@ -13,6 +13,7 @@ mod page;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use regex::Regex;
 use url::Url;
@@ -28,7 +29,8 @@ use crate::model::{
     Csp, Install, Page, Problem, ProblemKind, Report, Tool, Unverified, Vendor, Via, SCHEMA_VERSION,
 };
 use crate::progress::Progress;
-use crate::source::fetch::{FetchConfig, Fetcher};
+use crate::source::fetch::{FetchConfig, Fetched, Fetcher};
+pub use crate::source::limits::{Cancel, Stop};
 use crate::source::robots::Robots;
 use crate::source::site::{self, Site};
 use memo::Memo;
@@ -44,6 +46,12 @@ pub struct ScanOptions {
     pub ignore_robots: bool,
     /// Fetch nothing beyond the targets: no tag manager containers, no Segment settings.
     pub offline: bool,
+    /// Crawl at most this many pages whose URLs share a pattern (digits as `N`, query values as
+    /// `*`: `/page/N`, `/cal/N/N/N`, `/search?q=*`), so generated links cannot starve the rest of
+    /// the site (`--max-per-pattern`; 0: no cap).
+    pub max_per_pattern: usize,
+    /// When to stop early (Ctrl-C, `--max-time`): the pages audited so far are reported.
+    pub cancel: Cancel,
     pub fetch: FetchConfig,
     /// Where to count pages queued and audited (the progress line, `--verbose`); `None`: nowhere.
     pub progress: Option<Arc<Progress>>,
@@ -59,6 +67,8 @@ impl Default for ScanOptions {
             exclude: Vec::new(),
             ignore_robots: false,
             offline: false,
+            max_per_pattern: 50,
+            cancel: Cancel::new(),
             fetch: FetchConfig::default(),
             progress: None,
         }
@@ -71,6 +81,8 @@ pub struct Outcome {
     pub report: Report,
     /// One message per target that yielded nothing (start URL unreachable, folder missing).
     pub fatal: Vec<String>,
+    /// Why the run stopped before auditing everything (Ctrl-C, `--max-time`), if it did.
+    pub stopped: Option<Stop>,
 }
 
 /// Scan every target.
@@ -89,16 +101,23 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
     let ctx = Ctx {
         sigs,
         opts,
-        fetcher: Fetcher::new(fetch),
+        fetcher: Fetcher::new(fetch, opts.cancel.clone()),
         problems: Mutex::default(),
         unverified: Mutex::default(),
         scripts: Memo::default(),
         followed: Memo::default(),
         settings: Memo::default(),
+        stop: std::sync::OnceLock::new(),
     };
     let mut pages = Vec::new();
     let mut fatal = Vec::new();
     for target in targets {
+        if let Some(stop) = opts.cancel.stopped() {
+            let _ = ctx.stop.set(stop);
+            let message = format!("not audited: {}", stop.reason());
+            ctx.problem(target, ProblemKind::Interrupted, message);
+            continue;
+        }
         let result = if target.starts_with("http://") || target.starts_with("https://") {
             ctx.crawl(target, &mut pages)
         } else {
@@ -108,6 +127,7 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
             fatal.push(message);
         }
     }
+    let stopped = ctx.stop.get().copied();
     let mut problems = ctx.problems.into_inner().unwrap_or_else(|e| e.into_inner());
     problems.sort_by(|a, b| (&a.url, a.kind).cmp(&(&b.url, b.kind)));
     problems.dedup_by(|a, b| a.url == b.url && a.kind == b.kind);
@@ -132,7 +152,11 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
         unverified,
         summary,
     };
-    Ok(Outcome { report, fatal })
+    Ok(Outcome {
+        report,
+        fatal,
+        stopped,
+    })
 }
 
 struct Ctx<'a> {
@@ -147,6 +171,8 @@ struct Ctx<'a> {
     followed: Memo<Option<Scan>>,
     /// Segment settings by URL; `None` when they could not be read.
     settings: Memo<Option<Settings>>,
+    /// Set when the run stopped before every target was fully audited.
+    stop: std::sync::OnceLock<Stop>,
 }
 
 /// What auditing one page yields.

@@ -8,7 +8,7 @@ impl Ctx<'_> {
     pub(super) fn audit(&self, site: &Site, url: &Url, depth: u32) -> Audited {
         let display = site.display(url);
         let mut page = Page::new(display.clone(), site.name().to_owned(), depth);
-        let fetched = self.fetcher.get(url.as_str());
+        let fetched = self.fetch_page(site, url, depth);
         let response = match &fetched {
             Ok(response) => response,
             Err(e) => {
