@@ -18,7 +18,7 @@ use std::sync::mpsc;
 use url::Url;
 
 use crate::audit::{self, AuditError, Settings};
-use crate::model::{Problem, ProblemKind, Report, Severity};
+use crate::model::{Report, Severity};
 
 /// The targets of a list: one per line, surrounding blanks trimmed, blank lines and `#` comments
 /// skipped, duplicates (after [`normalise`]) dropped.
@@ -186,25 +186,8 @@ pub enum BatchError {
 
 fn audit_one(index: usize, target: &str, settings: &Settings) -> Result<Site, AuditError> {
     let audit = audit::site(&[target.to_owned()], settings)?;
-    let mut report = audit.report;
+    let report = audit.report;
     let error = (!audit.fatal.is_empty()).then(|| audit.fatal.join("; "));
-    if let Some(message) = &error {
-        // A folder that is missing, or a target that is not a URL, leaves no page and no problem:
-        // say why in the report itself, so a JSONL line stands on its own.
-        if report.pages.is_empty() && report.problems.is_empty() {
-            let kind = if target.starts_with("http://") || target.starts_with("https://") {
-                ProblemKind::Unreachable
-            } else {
-                ProblemKind::Io
-            };
-            report.problems.push(Problem {
-                url: target.to_owned(),
-                kind,
-                message: message.clone(),
-            });
-            report.summary.problems = report.problems.len();
-        }
-    }
     Ok(Site {
         index,
         target: target.to_owned(),

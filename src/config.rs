@@ -363,7 +363,10 @@ impl File {
                         name,
                         format!(
                             "expected \"error\", \"warning\", \"info\" or \"off\", got {}",
-                            kind(level)
+                            match level.get_ref() {
+                                DeValue::String(text) => format!("\"{text}\""),
+                                _ => kind(level).to_owned(),
+                            }
                         ),
                     )
                 })?;

@@ -16,7 +16,7 @@ use heap_audit::batch::{self, Row};
 use heap_audit::cli::{Cli, Command, FailOn, Format, ScanArgs};
 use heap_audit::progress::{self, Bar, Progress};
 use heap_audit::report::{Outputs, RenderOptions};
-use heap_audit::scan::{Cancel, Stop};
+use heap_audit::scan::{Cancel, Stop, Target};
 use heap_audit::{baseline, config, init, report, rules};
 
 fn main() -> ExitCode {
@@ -50,6 +50,13 @@ fn main() -> ExitCode {
 
 fn run_scan(args: &ScanArgs, file: config::Settings) -> anyhow::Result<ExitCode> {
     let (mut settings, fail_on) = settings(args, file)?;
+    if args.batch.targets_from.is_none() {
+        // A target that cannot be one is bad usage (exit 2) before anything is fetched; in a
+        // batch it is that site's error and the others go on.
+        for target in &args.targets {
+            Target::of(target).map_err(anyhow::Error::msg)?;
+        }
+    }
     interrupt_on_ctrl_c(&settings.scan.cancel);
     let progress = Arc::new(Progress::new(args.verbosity()));
     settings.scan.progress = Some(Arc::clone(&progress));

@@ -162,7 +162,17 @@ impl Ctx<'_> {
     /// Every HTML file of a local folder, or one local file.
     pub(super) fn walk(&self, target: &str, pages: &mut Vec<Page>) -> Result<(), String> {
         let path = Path::new(target);
-        let meta = std::fs::metadata(path).map_err(|e| format!("{target}: cannot read: {e}"))?;
+        let meta = std::fs::metadata(path).map_err(|e| {
+            // `www.example.com` is more likely a site than a missing folder.
+            let host_like =
+                !target.contains('/') && target.contains('.') && !target.ends_with(".html");
+            let hint = if host_like && e.kind() == std::io::ErrorKind::NotFound {
+                format!(" (a site is audited by URL: https://{target}/)")
+            } else {
+                String::new()
+            };
+            format!("{target}: cannot read: {e}{hint}")
+        })?;
         let (root, files) = if meta.is_dir() {
             let files =
                 site::html_files(path).map_err(|e| format!("{target}: cannot list: {e}"))?;

@@ -118,12 +118,22 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
             ctx.problem(target, ProblemKind::Interrupted, message);
             continue;
         }
-        let result = if target.starts_with("http://") || target.starts_with("https://") {
-            ctx.crawl(target, &mut pages)
-        } else {
-            ctx.walk(target, &mut pages)
+        let kind = Target::of(target);
+        let before = pages.len();
+        let result = match kind {
+            Ok(Target::Url) => ctx.crawl(target, &mut pages),
+            Ok(Target::Path) => ctx.walk(target, &mut pages),
+            Err(ref message) => Err(message.clone()),
         };
         if let Err(message) = result {
+            // The report says it too, with the target, unless a page of the target does.
+            if pages.len() == before {
+                let kind = match kind {
+                    Ok(Target::Path) => ProblemKind::Io,
+                    _ => ProblemKind::Unreachable,
+                };
+                ctx.problem(target, kind, message.clone());
+            }
             fatal.push(message);
         }
     }
@@ -220,4 +230,54 @@ impl Ctx<'_> {
         }
         audited
     }
+}
+
+/// What a target names: a site to crawl, or local files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// An `http://` or `https://` URL (any case).
+    Url,
+    /// A folder or a file.
+    Path,
+}
+
+impl Target {
+    /// Tell a target's kind, or say plainly why it is not one: a URL of another scheme
+    /// (`ftp://`, `file://`, `mailto:`) or an `http(s)` URL that does not parse. Paths are not
+    /// checked here; reading them says whether they exist.
+    pub fn of(target: &str) -> Result<Target, String> {
+        let scheme = target
+            .split_once("://")
+            .map(|(scheme, _)| scheme)
+            .filter(|s| is_scheme(s))
+            .or_else(|| {
+                let (scheme, _) = target.split_once(':')?;
+                let known = ["mailto", "javascript", "data", "tel"];
+                known
+                    .iter()
+                    .any(|k| scheme.eq_ignore_ascii_case(k))
+                    .then_some(scheme)
+            });
+        let Some(scheme) = scheme else {
+            return Ok(Target::Path);
+        };
+        if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+            return Err(format!(
+                "{target}: unsupported scheme '{scheme}': a target is an http:// or https:// URL, \
+                 a folder or an .html file"
+            ));
+        }
+        match Url::parse(target) {
+            Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(Target::Url),
+            Ok(_) => Err(format!("{target}: not a valid URL: no host")),
+            Err(e) => Err(format!("{target}: not a valid URL: {e}")),
+        }
+    }
+}
+
+/// RFC 3986: a letter, then letters, digits, `+`, `-` or `.`.
+fn is_scheme(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
