@@ -305,7 +305,7 @@ pub struct InitArgs {
     pub remap: Vec<Remap>,
 
     /// Extra request header for the target site, as for scan (repeatable; not written to the file).
-    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = HeaderParser)]
     pub headers: Vec<(String, String)>,
 }
 

@@ -114,3 +114,134 @@ fn a_malformed_header_is_refused_without_echoing_it() {
     assert!(stderr.contains("--header"), "{stderr}");
     assert_clean("the usage error", &format!("{stdout}{stderr}"));
 }
+
+/// Run heap-audit with an extra environment variable.
+fn heap_audit_env(args: &[String], var: (&str, &str)) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env(var.0, var.1)
+        .output()
+        .expect("run heap-audit");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn headers_from_the_config_file_and_the_environment_stay_secret() {
+    let server = Server::site("shop");
+    let dir = std::env::temp_dir().join(format!("heap-audit-secrets-env-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("heap-audit.toml");
+    std::fs::write(
+        &config,
+        "header = [\"X-Test-Auth: Bearer ${HEAP_AUDIT_SECRET_TOKEN}\"]\nfail_on = \"never\"\n",
+    )
+    .unwrap();
+    let var = ("HEAP_AUDIT_SECRET_TOKEN", TOKEN);
+    for format in formats() {
+        let mut args: Vec<String> = vec![
+            "scan".into(),
+            server.url("/"),
+            server.url("/__status/500"),
+            "--config".into(),
+            config.display().to_string(),
+            "--format".into(),
+            format.clone(),
+            "--verbose".into(),
+        ];
+        args.extend(server.remaps());
+        let (code, stdout, stderr) = heap_audit_env(&args, var);
+        assert_eq!(code, 0, "--format {format}: {stderr}");
+        assert_clean(
+            &format!("config header, --format {format} (stdout)"),
+            &stdout,
+        );
+        assert_clean(
+            &format!("config header, --format {format} (stderr)"),
+            &stderr,
+        );
+    }
+    assert!(server.requests_for("[auth]") > 0, "the header was not sent");
+
+    // A batch: one JSONL line per site, the same header.
+    let list = dir.join("targets.txt");
+    std::fs::write(
+        &list,
+        format!("{}\n{}\n", server.url("/"), "http://127.0.0.1:9/"),
+    )
+    .unwrap();
+    let mut args: Vec<String> = vec![
+        "scan".into(),
+        "--targets-from".into(),
+        list.display().to_string(),
+        "--config".into(),
+        config.display().to_string(),
+        "--format".into(),
+        "jsonl".into(),
+    ];
+    args.extend(server.remaps());
+    let (code, stdout, stderr) = heap_audit_env(&args, var);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert_clean("batch (stdout)", &stdout);
+    assert_clean("batch (stderr)", &stderr);
+
+    // A header that is malformed once substituted: refused, the value not shown.
+    std::fs::write(&config, "header = [\"${HEAP_AUDIT_SECRET_TOKEN}\"]\n").unwrap();
+    let args: Vec<String> = vec![
+        "scan".into(),
+        server.url("/"),
+        "--config".into(),
+        config.display().to_string(),
+    ];
+    let (code, stdout, stderr) = heap_audit_env(&args, var);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("header"), "{stderr}");
+    assert_clean(
+        "a malformed header from the environment",
+        &format!("{stdout}{stderr}"),
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn init_sends_headers_but_never_writes_or_echoes_them() {
+    let server = Server::site("shop");
+    let dir = std::env::temp_dir().join(format!("heap-audit-secrets-init-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("heap-audit.toml");
+    let mut args: Vec<String> = vec![
+        "init".into(),
+        server.url("/"),
+        "--output".into(),
+        out.display().to_string(),
+        "--header".into(),
+        format!("X-Test-Auth: Bearer {TOKEN}"),
+    ];
+    args.extend(server.remaps());
+    let (code, stdout, stderr) = heap_audit(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        written.contains("heap_app_id = \"2682025610\""),
+        "init found the shop's id (its Segment settings' Heap destination): {written}"
+    );
+    assert_clean("init's file", &written);
+    assert_clean("init's output", &format!("{stdout}{stderr}"));
+    assert!(server.requests_for("[auth]") > 0, "the header was not sent");
+
+    let (code, stdout, stderr) = heap_audit(&[
+        "init",
+        "http://127.0.0.1:9/",
+        "--header",
+        &format!("Authorization Bearer {TOKEN}"),
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--header"), "{stderr}");
+    assert_clean("init's usage error", &format!("{stdout}{stderr}"));
+    std::fs::remove_dir_all(&dir).ok();
+}
