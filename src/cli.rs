@@ -46,7 +46,7 @@ pub enum Command {
     /// Print the manual page (roff), e.g. `heap-audit man > heap-audit.1`, or a subcommand's
     /// (`heap-audit man scan > heap-audit-scan.1`).
     Man {
-        /// A subcommand (scan, rules, explain, completions).
+        /// A subcommand (scan, init, rules, explain, completions).
         command: Option<String>,
     },
 }

@@ -245,7 +245,10 @@ impl File {
             path: Some(self.path.clone()),
             ..Settings::default()
         };
-        for (key, value) in table.get_ref() {
+        // In file order, so the first mistake reported is the first one in the file.
+        let mut entries: Vec<_> = table.get_ref().iter().collect();
+        entries.sort_by_key(|(key, _)| key.span().start);
+        for (key, value) in entries {
             let (name, span) = (key.get_ref().as_ref(), key.span());
             match name {
                 "rules" => settings.rules = self.rule_levels(value)?,

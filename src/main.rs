@@ -49,6 +49,9 @@ fn main() -> ExitCode {
 }
 
 fn run_scan(args: &ScanArgs, file: config::Settings) -> anyhow::Result<ExitCode> {
+    if args.batch.targets_from.is_some() {
+        batch_usage(args)?;
+    }
     let (mut settings, fail_on) = settings(args, file)?;
     if args.batch.targets_from.is_none() {
         // A target that cannot be one is bad usage (exit 2) before anything is fetched; in a
@@ -146,6 +149,25 @@ fn settings(args: &ScanArgs, file: config::Settings) -> anyhow::Result<(Settings
     Ok((settings, args.fail_on.unwrap_or(FailOn::Error)))
 }
 
+/// Options a batch cannot honour are refused before anything is read.
+fn batch_usage(args: &ScanArgs) -> anyhow::Result<()> {
+    if !matches!(args.format, Format::Human | Format::Jsonl) {
+        let name = args
+            .format
+            .to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_owned());
+        bail!("--targets-from writes one report per site: use --format jsonl or human, not {name}");
+    }
+    if !args.reports.is_empty() || args.write_baseline.is_some() || args.baseline.is_some() {
+        // A baseline matches pages by path, which every site of a list shares (`/`).
+        bail!(
+            "--report, --baseline and --write-baseline are for one site; with --targets-from, \
+             use --format jsonl"
+        );
+    }
+    Ok(())
+}
+
 /// `--targets-from`: each listed target is its own site; reports are written as sites complete.
 fn run_batch(
     args: &ScanArgs,
@@ -155,16 +177,6 @@ fn run_batch(
     progress: &Progress,
     bar: Option<Bar>,
 ) -> anyhow::Result<ExitCode> {
-    if !matches!(args.format, Format::Human | Format::Jsonl) {
-        let name = args
-            .format
-            .to_possible_value()
-            .map_or_else(String::new, |v| v.get_name().to_owned());
-        bail!("--targets-from writes one report per site: use --format jsonl or human, not {name}");
-    }
-    if !args.reports.is_empty() || args.write_baseline.is_some() {
-        bail!("--report and --write-baseline are for one site; with --targets-from, use --format jsonl");
-    }
     let targets = if list == Path::new("-") {
         batch::read_targets(io::stdin().lock()).context("reading targets from standard input")?
     } else {

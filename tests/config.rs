@@ -412,3 +412,22 @@ fn init_writes_a_starter_file_that_loads_back() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_first_mistake_in_the_file_is_the_one_reported() {
+    // Keys in reverse alphabetical order: the report follows the file, not the key names.
+    let dir = std::env::temp_dir().join(format!("heap-audit-config-order-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("heap-audit.toml");
+    std::fs::write(&file, "timeout = \"slow\"\nmax_pages = \"many\"\n").unwrap();
+    let shop = common::fixtures().join("sites/shop");
+    let (code, _, stderr) = common::heap_audit(&[
+        "scan",
+        shop.to_str().unwrap(),
+        "--config",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(":1: timeout"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -23,6 +23,10 @@ pub fn parse(text: &str) -> Vec<Suppression> {
         let Some(open) = text[..at].trim_end().strip_suffix("<!--").map(str::len) else {
             continue;
         };
+        // Not in a script, where `<!--` is only text (a string, a comment of the code).
+        if in_script(&text.as_bytes()[..open]) {
+            continue;
+        }
         let after = &text[at + MARKER.len()..];
         let Some(body) = after.trim_start().strip_prefix(':') else {
             continue;
@@ -54,6 +58,21 @@ pub fn parse(text: &str) -> Vec<Suppression> {
     out
 }
 
+/// Whether the end of `before` is inside a `<script>` element: its last `<script` opening comes
+/// after its last `</script`.
+fn in_script(before: &[u8]) -> bool {
+    let last = |needle: &[u8]| {
+        before
+            .windows(needle.len())
+            .rposition(|w| w.eq_ignore_ascii_case(needle))
+    };
+    match (last(b"<script"), last(b"</script")) {
+        (Some(open), Some(close)) => open > close,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
 fn count_lines(text: &str) -> u32 {
     u32::try_from(text.bytes().filter(|b| *b == b'\n').count()).unwrap_or(u32::MAX)
 }
@@ -83,5 +102,14 @@ mod tests {
     fn only_comments_that_start_with_the_marker() {
         let page = "<p>Write heap-audit-ignore: HA001 in a comment.</p>\n<!-- see heap-audit-ignore: HA001 -->\n<!-- heap-audit-ignore HA001 -->\n<!-- heap-audit-ignore: HA001";
         assert!(parse(page).is_empty(), "{:?}", parse(page));
+    }
+
+    #[test]
+    fn not_inside_scripts() {
+        let page = "<html><head>\n<SCRIPT>var help = '<!-- heap-audit-ignore: HA001 -->';</SCRIPT>\n<script type=\"module\">\n// <!-- heap-audit-ignore: HA002 -->\n</script>\n<!-- heap-audit-ignore: HA003 -->\n</head></html>";
+        let found = parse(page);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rules, vec!["HA003"]);
+        assert_eq!(found[0].line, 6);
     }
 }
