@@ -336,6 +336,21 @@ impl Fetcher {
             .into_iter()
             .map(str::to_owned)
             .collect();
+        // ureq decodes the gzip we ask for; anything else would be read as garbage.
+        let encoding = response
+            .header("content-encoding")
+            .map(|e| e.trim().to_ascii_lowercase())
+            .filter(|e| !matches!(e.as_str(), "" | "identity" | "gzip" | "x-gzip"));
+        if let Some(encoding) = encoding {
+            return Err(FetchError {
+                kind: ProblemKind::CorruptBody,
+                message: format!(
+                    "the body is encoded with '{encoding}' (Content-Encoding), which heap-audit \
+                     did not ask for and does not decode"
+                ),
+                status: Some(status),
+            });
+        }
         let (body, truncated) =
             read_capped(response.into_reader(), self.config.max_body, &self.cancel)
                 .map_err(|e| self.blame(body_error(e)))?;
