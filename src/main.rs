@@ -86,8 +86,21 @@ fn run_single(
     bar: Option<Bar>,
 ) -> anyhow::Result<ExitCode> {
     let audit = audit::site(&args.targets, settings)?;
+    let nothing_audited = !audit.fatal.is_empty() && audit.fatal.len() == args.targets.len();
     if let Some(path) = &args.write_baseline {
-        baseline::write(path, &audit.report, &audit.baselined)?;
+        // Only a whole audit may replace a baseline: a partial one would forget what it missed.
+        match (audit.stopped, nothing_audited) {
+            (None, false) => baseline::write(path, &audit.report, &audit.baselined)?,
+            (Some(stop), _) => progress.error(&format!(
+                "{} not written: {}, so the audit is partial",
+                path.display(),
+                stop.reason()
+            )),
+            (None, true) => progress.error(&format!(
+                "{} not written: nothing could be audited",
+                path.display()
+            )),
+        }
     }
     drop(bar); // wiped before the report is printed on the same terminal
     let ran = rules::enabled(&settings.rules, &settings.select, &settings.ignore)?;
@@ -105,7 +118,6 @@ fn run_single(
             rules: &ran,
         },
     )?;
-    let nothing_audited = !audit.fatal.is_empty() && audit.fatal.len() == args.targets.len();
     for message in &audit.fatal {
         if nothing_audited {
             progress.error(message);

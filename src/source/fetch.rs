@@ -416,6 +416,11 @@ fn request_error(failure: ureq::Error, retries: u32) -> FetchError {
                 status: Some(status),
             }
         }
+        // The message of a refused header quotes it, value and all: never pass it on.
+        ureq::Error::Transport(t) if t.kind() == ureq::ErrorKind::BadHeader => error(
+            ProblemKind::Unreachable,
+            "a request header was refused by the HTTP client (the header is not shown)".into(),
+        ),
         ureq::Error::Transport(t) => {
             let text = t.to_string();
             let kind = if text.contains("timed out") || text.contains("timeout") {
@@ -484,7 +489,7 @@ fn read_capped(
     cap: usize,
     cancel: &Cancel,
 ) -> Result<(Vec<u8>, bool), BodyError> {
-    let mut reader = reader.take(cap as u64 + 1);
+    let mut reader = reader.take((cap as u64).saturating_add(1));
     let mut body = Vec::new();
     let mut chunk = [0u8; 16 * 1024];
     loop {
