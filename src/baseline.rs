@@ -242,6 +242,26 @@ impl Key {
     }
 }
 
+/// A finding's identity across runs, for code scanning (SARIF `partialFingerprints`): what the
+/// baseline matches on (rule, install ids, pages as paths) plus where its evidence is (as paths)
+/// and what it quotes, so two findings of one rule on one page stay apart, and a preview deployed
+/// on another host or port keeps its alerts.
+pub fn identity(report: &Report, finding: &Finding) -> String {
+    let key = Key::of(report, finding);
+    let mut text = key.fingerprint;
+    for page in &key.pages {
+        text.push('\0');
+        text.push_str(page);
+    }
+    for e in &finding.evidence {
+        text.push('\0');
+        text.push_str(&page_key(report, &e.source));
+        text.push('\0');
+        text.push_str(&e.snippet);
+    }
+    format!("{:016x}", fnv1a(text.as_bytes()))
+}
+
 /// A page as a path: a URL without its origin, a file relative to the folder audited.
 pub fn page_key(report: &Report, page: &str) -> String {
     if let Ok(url) = url::Url::parse(page) {
