@@ -21,10 +21,12 @@ use heap_audit::{baseline, config, init, report, rules};
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let matches = Cli::command().get_matches_from(&argv);
+    let matches = config::first_pass(&argv);
     // Complete the command line with heap-audit.toml (exit 2 on a bad file).
     let parsed = match config::resolve(&argv, &matches) {
         Ok(parsed) => parsed,
+        // clap's own message and usage, as for any command-line error.
+        Err(config::ConfigError::Cli(e)) => e.exit(),
         Err(e) => {
             eprintln!("heap-audit: error: {e}");
             return ExitCode::from(2);
