@@ -141,9 +141,15 @@ impl Ctx<'_> {
         if !robots.allows(&path_and_query(start)) {
             self.problem(start.as_str(), ProblemKind::RobotsDisallowed, "the start URL is disallowed by robots.txt; audited anyway because it was asked for");
         }
-        if let (Some(delay), Some(host)) = (robots.crawl_delay(), host_and_port(start)) {
-            self.fetcher
-                .set_crawl_delay(&host, delay.min(MAX_CRAWL_DELAY));
+        if let Some(delay) = robots.crawl_delay() {
+            // The start host, and the host robots.txt was served from when it redirected there
+            // (apex → www): that is where the pages will be too.
+            let landed = Url::parse(&response.final_url).ok();
+            let hosts = [Some(start), landed.as_ref()];
+            for host in hosts.into_iter().flatten().filter_map(host_and_port) {
+                self.fetcher
+                    .set_crawl_delay(&host, delay.min(MAX_CRAWL_DELAY));
+            }
         }
         Some(robots)
     }

@@ -388,10 +388,15 @@ impl Fetcher {
     }
 }
 
-/// Whether a URL is on a target site: same host give or take a leading `www.`, same explicit
-/// port (so http → https and apex → www keep the headers; another host or port does not).
+/// Whether a URL is on a target site (`scheme://host[:port]`): same host give or take a leading
+/// `www.`, same explicit port (so http → https and apex → www keep the headers; another host or
+/// port does not), and never plain `http` for an `https` target (a header must not leave TLS).
 fn same_site(target: &str, url: &url::Url) -> bool {
     let strip = |h: &str| h.strip_prefix("www.").unwrap_or(h).to_ascii_lowercase();
+    let (scheme, target) = target.split_once("://").unwrap_or(("http", target));
+    if scheme.eq_ignore_ascii_case("https") && url.scheme() != "https" {
+        return false;
+    }
     let (target_host, target_port) = target
         .rsplit_once(':')
         .filter(|(_, p)| p.parse::<u16>().is_ok())
@@ -560,18 +565,43 @@ mod tests {
     #[test]
     fn headers_go_to_the_target_sites_give_or_take_www() {
         let url = |u: &str| url::Url::parse(u).unwrap();
-        assert!(same_site("www.example.com", &url("https://example.com/a")));
-        assert!(same_site("example.com", &url("http://www.example.com/")));
+        assert!(same_site(
+            "https://www.example.com",
+            &url("https://example.com/a")
+        ));
+        assert!(same_site(
+            "http://example.com",
+            &url("http://www.example.com/")
+        ));
+        assert!(same_site(
+            "http://example.com",
+            &url("https://example.com/")
+        ));
         assert!(!same_site(
-            "example.com",
+            "https://example.com",
             &url("https://login.example.com/")
         ));
-        assert!(same_site("127.0.0.1:8080", &url("http://127.0.0.1:8080/x")));
+        assert!(same_site(
+            "http://127.0.0.1:8080",
+            &url("http://127.0.0.1:8080/x")
+        ));
         assert!(!same_site(
-            "127.0.0.1:8080",
+            "http://127.0.0.1:8080",
             &url("http://127.0.0.1:9090/x")
         ));
-        assert!(!same_site("example.com", &url("https://example.com:8443/")));
+        assert!(!same_site(
+            "https://example.com",
+            &url("https://example.com:8443/")
+        ));
+        // An https site's headers never go out in the clear, not even to its own host.
+        assert!(!same_site(
+            "https://example.com",
+            &url("http://example.com/")
+        ));
+        assert!(!same_site(
+            "https://www.example.com",
+            &url("http://example.com/js/app.js")
+        ));
     }
 
     #[test]
