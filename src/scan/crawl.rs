@@ -19,6 +19,7 @@ impl Ctx<'_> {
         let mut seen = std::collections::HashSet::from([start.to_string()]);
         seen.insert(site::normalize(&start).to_string());
         let mut traps = Traps::default();
+        let mut disallowed = 0usize;
         traps.admit(&start, self.opts.max_per_pattern);
         let mut level = vec![start.clone()];
         let mut audited = 0;
@@ -73,11 +74,14 @@ impl Ctx<'_> {
                         .as_ref()
                         .is_some_and(|r| !r.allows(&path_and_query(&link)))
                     {
-                        self.problem(
-                            link.as_str(),
-                            ProblemKind::RobotsDisallowed,
-                            "skipped: disallowed by robots.txt (use --ignore-robots to audit it)",
-                        );
+                        disallowed += 1;
+                        if disallowed <= MAX_DISALLOWED_LISTED {
+                            self.problem(
+                                link.as_str(),
+                                ProblemKind::RobotsDisallowed,
+                                "skipped: disallowed by robots.txt (use --ignore-robots to audit it)",
+                            );
+                        }
                         continue;
                     }
                     match traps.admit(&link, self.opts.max_per_pattern) {
@@ -100,6 +104,11 @@ impl Ctx<'_> {
             }
             level = next;
             depth += 1;
+        }
+        if disallowed > MAX_DISALLOWED_LISTED {
+            let more = disallowed - MAX_DISALLOWED_LISTED;
+            let message = format!("{more} more links disallowed by robots.txt were skipped (the first {MAX_DISALLOWED_LISTED} are listed)");
+            self.problem(target, ProblemKind::RobotsDisallowed, message);
         }
         Ok(())
     }
@@ -236,6 +245,10 @@ const ASSET_EXTENSIONS: &[&str] = &[
 
 /// The longest robots.txt `Crawl-delay` honoured: a site asking for more is crawled at this pace.
 const MAX_CRAWL_DELAY: Duration = Duration::from_secs(10);
+
+/// Links skipped for robots.txt listed one by one; the rest are counted (a site can disallow a
+/// link on every page: `/cart?add=N`).
+const MAX_DISALLOWED_LISTED: usize = 50;
 
 /// `host` or `host:port`, as the fetcher keys hosts.
 fn host_and_port(url: &Url) -> Option<String> {
