@@ -119,8 +119,9 @@ impl Ctx<'_> {
         if depth == 0 {
             self.fetcher.get(url.as_str())
         } else {
+            let site = site.clone();
             self.fetcher
-                .get_within(url.as_str(), &|next| site.contains(next))
+                .get_within(url.as_str(), move |next: &Url| site.contains(next))
         }
     }
 
