@@ -364,6 +364,16 @@ pub enum ProblemKind {
     Interrupted,
 }
 
+impl ProblemKind {
+    /// The kind as the JSON report names it (`http-status`, `crawl-trap`, ...).
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+}
+
 /// Something heap-audit could not check, and why (e.g. `--offline`).
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct Unverified {

@@ -72,34 +72,7 @@ fn versionless(text: &str) -> String {
 }
 
 fn check_snapshot(name: &str, actual: &str) {
-    let path = root().join("tests/snapshots/formats").join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let Ok(expected) = std::fs::read_to_string(&path) else {
-        std::fs::write(&path, actual).unwrap();
-        panic!(
-            "new snapshot written to {}: review it and commit it",
-            path.display()
-        );
-    };
-    if expected != actual {
-        let diff: Vec<String> = expected
-            .lines()
-            .zip(actual.lines())
-            .enumerate()
-            .filter(|(_, (a, b))| a != b)
-            .take(10)
-            .map(|(i, (a, b))| format!("line {}:\n  - {a}\n  + {b}", i + 1))
-            .collect();
-        panic!(
-            "snapshot {name} changed ({} vs {} lines); first differences:\n{}\n(UPDATE_SNAPSHOTS=1 to accept)",
-            expected.lines().count(),
-            actual.lines().count(),
-            diff.join("\n")
-        );
-    }
+    common::check_snapshot_file(&root().join("tests/snapshots/formats").join(name), actual);
 }
 
 fn validator(schema_path: &Path) -> (boon::Schemas, boon::SchemaIndex) {

@@ -28,33 +28,7 @@ fn check_snapshot(name: &str, actual: &Value) {
         .join("tests/snapshots")
         .join(format!("{name}.json"));
     let pretty = serde_json::to_string_pretty(actual).unwrap() + "\n";
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, &pretty).unwrap();
-        return;
-    }
-    let Ok(expected) = std::fs::read_to_string(&path) else {
-        std::fs::write(&path, &pretty).unwrap();
-        panic!(
-            "new snapshot written to {}: review it and commit it",
-            path.display()
-        );
-    };
-    if expected != pretty {
-        let diff: Vec<String> = expected
-            .lines()
-            .zip(pretty.lines())
-            .enumerate()
-            .filter(|(_, (a, b))| a != b)
-            .take(10)
-            .map(|(i, (a, b))| format!("line {}:\n  - {a}\n  + {b}", i + 1))
-            .collect();
-        panic!(
-            "snapshot {name} changed ({} vs {} lines); first differences:\n{}\n(UPDATE_SNAPSHOTS=1 to accept)",
-            expected.lines().count(),
-            pretty.lines().count(),
-            diff.join("\n")
-        );
-    }
+    common::check_snapshot_file(&path, &pretty);
 }
 
 fn rules_of(v: &Value) -> Vec<&str> {

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::model::{Install, Mode, Page, Report, Severity, Vendor, Via};
+use crate::model::{Evidence, Install, Mode, Page, Report, Severity, Vendor, Via};
 
 /// ANSI styling that is a no-op when colour is off.
 #[derive(Clone, Copy)]
@@ -68,10 +68,7 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
             p.bold(&format!("Problems ({})", report.problems.len()))
         )?;
         for problem in &report.problems {
-            let kind = serde_json::to_value(problem.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let kind = problem.kind.name();
             writeln!(
                 out,
                 "  {} {}  {}",
@@ -135,6 +132,17 @@ pub(crate) fn install_path(path: &str) -> &str {
         "native" => "natively (Heap's own snippet)",
         other => other,
     }
+}
+
+/// Where evidence is: `source:line (tag)`.
+pub(crate) fn location(e: &Evidence) -> String {
+    let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+    let tag = e
+        .tag
+        .as_ref()
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default();
+    format!("{}{line}{tag}", e.source)
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -284,17 +292,11 @@ fn render_findings(report: &Report, p: Paint, out: &mut dyn Write) -> io::Result
         };
         writeln!(out, "{sev}[{}] {}: {}", f.code, p.bold(&f.rule), f.message)?;
         for e in &f.evidence {
-            let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
-            let tag = e
-                .tag
-                .as_ref()
-                .map(|t| format!(" ({t})"))
-                .unwrap_or_default();
             writeln!(
                 out,
-                "  {} {}{line}{tag}  {}",
+                "  {} {}  {}",
                 p.dim("-->"),
-                e.source,
+                location(e),
                 p.dim(&e.snippet)
             )?;
         }

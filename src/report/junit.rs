@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::model::{Finding, Page, Report, Severity};
-use crate::report::RenderOptions;
+use crate::report::{human, RenderOptions};
 use crate::rules::Rule;
 
 /// One `<testcase>`.
@@ -168,13 +168,7 @@ fn describe(f: &Finding) -> String {
         f.message
     );
     for e in &f.evidence {
-        let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
-        let tag = e
-            .tag
-            .as_ref()
-            .map(|t| format!(" ({t})"))
-            .unwrap_or_default();
-        let _ = write!(s, "\n  --> {}{line}{tag}  {}", e.source, e.snippet);
+        let _ = write!(s, "\n  --> {}  {}", human::location(e), e.snippet);
     }
     let _ = write!(s, "\n  help: {}", f.help);
     s

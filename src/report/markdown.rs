@@ -40,10 +40,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "### Problems ({})\n", report.problems.len())?;
         writeln!(out, "| URL | kind | message |\n|---|---|---|")?;
         for problem in &report.problems {
-            let kind = serde_json::to_value(problem.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let kind = problem.kind.name();
             writeln!(
                 out,
                 "| {} | {} | {} |",

@@ -321,3 +321,36 @@ pub fn file_remaps() -> Vec<String> {
         ),
     ]
 }
+
+/// Compare `actual` with the snapshot file at `path` (a new one is written and the test fails,
+/// for review); `UPDATE_SNAPSHOTS=1` rewrites it after a reviewed change.
+pub fn check_snapshot_file(path: &std::path::Path, actual: &str) {
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let Ok(expected) = std::fs::read_to_string(path) else {
+        std::fs::write(path, actual).unwrap();
+        panic!(
+            "new snapshot written to {}: review it and commit it",
+            path.display()
+        );
+    };
+    if expected != actual {
+        let diff: Vec<String> = expected
+            .lines()
+            .zip(actual.lines())
+            .enumerate()
+            .filter(|(_, (a, b))| a != b)
+            .take(10)
+            .map(|(i, (a, b))| format!("line {}:\n  - {a}\n  + {b}", i + 1))
+            .collect();
+        panic!(
+            "snapshot {} changed ({} vs {} lines); first differences:\n{}\n(UPDATE_SNAPSHOTS=1 to accept)",
+            path.display(),
+            expected.lines().count(),
+            actual.lines().count(),
+            diff.join("\n")
+        );
+    }
+}
