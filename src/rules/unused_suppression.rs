@@ -29,7 +29,7 @@
 //! ## References
 //! - ruff, unused-noqa (RUF100): <https://docs.astral.sh/ruff/rules/unused-noqa/>
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::{find, finding, Rule};
 use crate::baseline::{page_key, Baseline, Entry};
@@ -124,13 +124,22 @@ pub(super) fn apply_inline(
     findings: &mut Vec<Finding>,
     ran: &[&str],
 ) -> (usize, Vec<Finding>) {
+    // The pages that carry suppressions, by URL (most sites: none, and nothing to do).
+    let carrying: HashMap<&str, &Page> = report
+        .pages
+        .iter()
+        .filter(|p| !p.suppressions.is_empty())
+        .map(|p| (p.url.as_str(), p))
+        .collect();
+    if carrying.is_empty() {
+        return (0, Vec::new());
+    }
     // (page url, suppression index, rule code) that applied to a finding.
     let mut used: BTreeSet<(&str, usize, &str)> = BTreeSet::new();
     let suppressing = |page: &str, code: &str| -> Vec<usize> {
-        report
-            .pages
-            .iter()
-            .filter(|p| p.url == page)
+        carrying
+            .get(page)
+            .into_iter()
             .flat_map(|p| p.suppressions.iter().enumerate())
             .filter(|(_, s)| {
                 s.rules
@@ -146,7 +155,7 @@ pub(super) fn apply_inline(
         for page in &f.pages {
             let here = suppressing(page, &f.code);
             all &= !here.is_empty();
-            if let Some(p) = report.pages.iter().find(|p| &p.url == page) {
+            if let Some(p) = carrying.get(page.as_str()) {
                 let code = find(&f.code).map_or("", |r| r.code());
                 used.extend(here.into_iter().map(|i| (p.url.as_str(), i, code)));
             }

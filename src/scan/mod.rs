@@ -102,7 +102,7 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
     let ctx = Ctx {
         sigs,
         opts,
-        fetcher: Fetcher::new(fetch, opts.cancel.clone()),
+        fetcher: Fetcher::new(fetch, opts.cancel.clone(), opts.concurrency),
         problems: Mutex::default(),
         unverified: Mutex::default(),
         scripts: Memo::default(),

@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::io::Read;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use regex::Regex;
@@ -142,7 +142,13 @@ pub type Fetched = Result<Response, FetchError>;
 /// the state is behind an `Arc`, so a fetch can run on a thread of its own (see [`Fetcher::get`]).
 pub struct Fetcher {
     inner: Arc<Inner>,
+    /// Long-lived threads that run network fetches (see [`Fetcher::get`]); created with the
+    /// fetcher, ended when it is dropped.
+    pool: mpsc::Sender<Job>,
 }
+
+/// A fetch handed to the pool.
+type Job = Box<dyn FnOnce() + Send>;
 
 struct Inner {
     agent: ureq::Agent,
@@ -152,8 +158,9 @@ struct Inner {
 }
 
 impl Fetcher {
-    /// A fetcher whose waits and reads stop when `cancel` says so.
-    pub fn new(config: FetchConfig, cancel: Cancel) -> Fetcher {
+    /// A fetcher whose waits and reads stop when `cancel` says so, running at most `workers`
+    /// network fetches at once (the scan's concurrency).
+    pub fn new(config: FetchConfig, cancel: Cancel, workers: usize) -> Fetcher {
         // `timeout` is ureq's overall deadline (connect, headers and the whole body: a server that
         // trickles its body cannot hold a worker past it), but the connect timeout is separate
         // (30 s by default in ureq 2), so it is set too.
@@ -164,6 +171,24 @@ impl Fetcher {
             .user_agent(&config.user_agent)
             .build();
         let politeness = Politeness::new(config.rate, config.max_host_connections);
+        let (send, receive) = mpsc::channel::<Job>();
+        let receive = Arc::new(Mutex::new(receive));
+        for _ in 0..workers.max(1) {
+            let receive = Arc::clone(&receive);
+            // A thread that cannot be started leaves the others to do its share.
+            let _ = std::thread::Builder::new()
+                .name("heap-audit-fetch".into())
+                .spawn(move || loop {
+                    let job = match receive.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return, // the fetcher is gone
+                    }
+                });
+        }
         Fetcher {
             inner: Arc::new(Inner {
                 agent,
@@ -171,6 +196,7 @@ impl Fetcher {
                 politeness,
                 cancel,
             }),
+            pool: send,
         }
     }
 
@@ -186,7 +212,7 @@ impl Fetcher {
     pub fn get_within(
         &self,
         url: &str,
-        stay: impl Fn(&url::Url) -> bool + Send + 'static,
+        stay: impl Fn(&url::Url) -> bool + Send + Sync + 'static,
     ) -> Fetched {
         self.detached(url, stay)
     }
@@ -197,11 +223,15 @@ impl Fetcher {
         self.inner.politeness.set_delay(host, delay);
     }
 
-    /// Run a network fetch on a thread of its own and wait for it, or for the run to stop: a
-    /// read that blocks on a stalled server cannot hold Ctrl-C back. The caller gets an
-    /// `interrupted` error at once; the abandoned thread ends at its own `--timeout`, or with the
-    /// process. Local files are read here (they do not stall).
-    fn detached(&self, url: &str, stay: impl Fn(&url::Url) -> bool + Send + 'static) -> Fetched {
+    /// Run a network fetch on a pool thread and wait for it, or for the run to stop: a read that
+    /// blocks on a stalled server cannot hold Ctrl-C back. The caller gets an `interrupted` error
+    /// at once; the abandoned fetch ends at its own `--timeout`, or with the process. Local files
+    /// are read here (they do not stall).
+    fn detached(
+        &self,
+        url: &str,
+        stay: impl Fn(&url::Url) -> bool + Send + Sync + 'static,
+    ) -> Fetched {
         if let Some(stop) = self.inner.cancel.stopped() {
             return Err(stopped(stop));
         }
@@ -212,16 +242,14 @@ impl Fetcher {
         let (send, receive) = mpsc::sync_channel(1);
         let inner = Arc::clone(&self.inner);
         let owned = url.to_owned();
-        let spawned = std::thread::Builder::new()
-            .name("heap-audit-fetch".into())
-            .spawn(move || {
-                let _ = send.send(inner.fetch(&owned, &stay));
-            });
-        if let Err(e) = spawned {
-            return Err(error(
-                ProblemKind::Unreachable,
-                format!("no thread for the request: {e}"),
-            ));
+        let stay = Arc::new(stay);
+        let kept = Arc::clone(&stay);
+        let job: Job = Box::new(move || {
+            let _ = send.send(inner.fetch(&owned, &*kept));
+        });
+        if self.pool.send(job).is_err() {
+            // No pool thread is left (none could be started): fetch here.
+            return self.inner.fetch(url, &*stay);
         }
         loop {
             match receive.recv_timeout(STOP_CHECK) {
