@@ -23,39 +23,23 @@ impl Ctx<'_> {
         while !level.is_empty() && audited < self.opts.max_pages {
             level.truncate(self.opts.max_pages - audited);
             audited += level.len();
-            let mut results = parallel(&level, self.opts.concurrency, |url| {
-                self.audit(&site, url, depth)
-            });
-            if let (0, Some(first)) = (depth, results.first()) {
-                if let Some(error) = &first.page.error {
-                    let message = format!("{target}: the start page could not be audited: {error}");
-                    pages.extend(results.into_iter().map(|r| r.page));
-                    return Err(message);
-                }
-                // A start URL that redirects (http → https, apex → www) defines the site. The start
-                // page is audited again as part of it, so its own scripts count as first-party.
-                let landed = first
-                    .page
-                    .redirects
-                    .last()
-                    .and_then(|u| Url::parse(u).ok())
-                    .map(|u| Site::web(&u));
-                if let Some(landed) = landed.filter(|l| *l != site) {
-                    site = landed;
-                    results[0] = self.audit(&site, &start, depth);
-                }
-            }
+            let follow = self.opts.max_depth.is_none_or(|max| depth < max);
+            // Workers keep only the links the crawl could follow (on the site, not an asset, not
+            // excluded): pure checks, so this is the same as checking them here, in parallel.
+            let audit = |site: &Site, url: &Url| {
+                let mut result = self.audit(site, url, depth, follow);
+                result
+                    .links
+                    .retain(|link| site.contains(link) && self.wanted(link));
+                result
+            };
             let mut next = Vec::new();
-            for result in results {
+            // Pages are taken in level order, so the report and the next level are the same
+            // whatever the number of workers; a page's links are dropped once taken.
+            let mut take = |result: Audited| {
                 pages.push(result.page);
-                if self.opts.max_depth.is_some_and(|max| depth >= max) {
-                    continue;
-                }
                 for link in result.links {
-                    if !site.contains(&link)
-                        || !seen.insert(link.to_string())
-                        || !self.wanted(&link)
-                    {
+                    if !seen.insert(link.to_string()) {
                         continue;
                     }
                     if robots
@@ -71,6 +55,33 @@ impl Ctx<'_> {
                     }
                     next.push(link);
                 }
+            };
+            if depth > 0 {
+                parallel_in_order(&level, self.opts.concurrency, |url| audit(&site, url), take);
+            } else {
+                let mut results = parallel(&level, self.opts.concurrency, |url| audit(&site, url));
+                if let Some(first) = results.first() {
+                    if let Some(error) = &first.page.error {
+                        let message =
+                            format!("{target}: the start page could not be audited: {error}");
+                        pages.extend(results.into_iter().map(|r| r.page));
+                        return Err(message);
+                    }
+                    // A start URL that redirects (http → https, apex → www) defines the site. The
+                    // start page is audited again as part of it, so its own scripts count as
+                    // first-party.
+                    let landed = first
+                        .page
+                        .redirects
+                        .last()
+                        .and_then(|u| Url::parse(u).ok())
+                        .map(|u| Site::web(&u));
+                    if let Some(landed) = landed.filter(|l| *l != site) {
+                        site = landed;
+                        results[0] = audit(&site, &start);
+                    }
+                }
+                results.into_iter().for_each(&mut take);
             }
             level = next;
             depth += 1;
@@ -142,10 +153,11 @@ impl Ctx<'_> {
             })
             .take(self.opts.max_pages)
             .collect();
+        // A folder's pages are all listed: their links are not needed.
         let results = parallel(&urls, self.opts.concurrency, |url| {
-            self.audit(&site, url, 0)
+            self.audit(&site, url, 0, false).page
         });
-        pages.extend(results.into_iter().map(|r| r.page));
+        pages.extend(results);
         Ok(())
     }
 }
@@ -162,6 +174,48 @@ const ASSET_EXTENSIONS: &[&str] = &[
     "pdf", "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "zip", "gz", "css", "js", "mjs",
     "json", "xml", "txt", "mp4", "mp3", "webm", "woff", "woff2", "ttf", "csv", "xlsx", "docx",
 ];
+
+/// Run `f` over `items` on up to `workers` threads, handing each result to `take` on the calling
+/// thread in input order, as soon as it and every result before it are ready (so `take` runs while
+/// the workers go on, and only the results not yet taken are held).
+fn parallel_in_order<T: Sync, R: Send>(
+    items: &[T],
+    workers: usize,
+    f: impl Fn(&T) -> R + Sync,
+    mut take: impl FnMut(R),
+) {
+    type Slot<R> = Option<std::thread::Result<R>>;
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Slot<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let ready = Condvar::new();
+    std::thread::scope(|scope| {
+        for _ in 0..workers.clamp(1, items.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                // A panic is handed over too, so the taker never waits for a result that will
+                // not come; it is raised again on the calling thread.
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item)));
+                slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+                ready.notify_one();
+            });
+        }
+        for i in 0..items.len() {
+            let mut guard = slots.lock().unwrap_or_else(|e| e.into_inner());
+            let r = loop {
+                if let Some(r) = guard[i].take() {
+                    break r;
+                }
+                guard = ready.wait(guard).unwrap_or_else(|e| e.into_inner());
+            };
+            drop(guard);
+            match r {
+                Ok(r) => take(r),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+}
 
 /// Run `f` over `items` on up to `workers` threads, keeping the input order.
 fn parallel<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {

@@ -12,7 +12,7 @@ mod page;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use regex::Regex;
 use url::Url;
