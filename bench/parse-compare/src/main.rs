@@ -13,7 +13,9 @@ use std::time::Instant;
 use heap_audit::extract::{detect, html, signatures::Signatures};
 
 fn html_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for p in entries {
@@ -53,8 +55,17 @@ fn ours_full(sigs: &Signatures, page: &str) -> usize {
     let doc = html::parse(page);
     let lines = html::Lines::new(page);
     let mut n = doc.links.len();
-    for script in doc.scripts.iter().filter(|s| s.kind == html::ScriptKind::Code) {
-        let origin = detect::Origin { source: "bench", lines: Some(&lines), offset: script.offset, tag: None };
+    for script in doc
+        .scripts
+        .iter()
+        .filter(|s| s.kind == html::ScriptKind::Code)
+    {
+        let origin = detect::Origin {
+            source: "bench",
+            lines: Some(&lines),
+            offset: script.offset,
+            tag: None,
+        };
         let scan = match &script.src {
             Some(src) => detect::scan_src(sigs, src, &origin),
             None => detect::scan_code(sigs, &script.code, &origin),
@@ -66,13 +77,23 @@ fn ours_full(sigs: &Signatures, page: &str) -> usize {
 
 fn scraper(page: &str) -> usize {
     let doc = scraper::Html::parse_document(page);
-    let (Ok(a), Ok(script)) = (scraper::Selector::parse("a[href]"), scraper::Selector::parse("script")) else {
+    let (Ok(a), Ok(script)) = (
+        scraper::Selector::parse("a[href]"),
+        scraper::Selector::parse("script"),
+    ) else {
         return 0;
     };
-    let links = doc.select(&a).filter_map(|e| e.value().attr("href")).count();
+    let links = doc
+        .select(&a)
+        .filter_map(|e| e.value().attr("href"))
+        .count();
     let scripts: usize = doc
         .select(&script)
-        .map(|e| e.value().attr("src").map_or_else(|| e.text().map(str::len).sum(), str::len))
+        .map(|e| {
+            e.value()
+                .attr("src")
+                .map_or_else(|| e.text().map(str::len).sum(), str::len)
+        })
         .sum();
     links + scripts
 }
@@ -140,7 +161,10 @@ fn main() {
     let mut files = Vec::new();
     html_files(Path::new(dir), &mut files);
     files.truncate(max);
-    let pages: Vec<String> = files.iter().filter_map(|f| std::fs::read_to_string(f).ok()).collect();
+    let pages: Vec<String> = files
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .collect();
     let mb = pages.iter().map(String::len).sum::<usize>() as f64 / 1e6;
     let Ok(sigs) = Signatures::builtin() else {
         eprintln!("parse-compare: the built-in signatures do not load");
@@ -152,7 +176,10 @@ fn main() {
     );
     let n = pages.len() as f64;
     let runs: Vec<(&str, f64)> = vec![
-        ("heap-audit scan + detectors", time2(&pages, |p| ours_full(sigs, p))),
+        (
+            "heap-audit scan + detectors",
+            time2(&pages, |p| ours_full(sigs, p)),
+        ),
         ("heap-audit scan only", time2(&pages, ours_parse)),
         ("html5gum tokenizer", time2(&pages, gum)),
         ("lol_html streaming", time2(&pages, lol)),
