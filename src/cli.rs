@@ -6,8 +6,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use regex::Regex;
 
+use crate::batch::Shard;
 use crate::model::Severity;
-use crate::scan::ScanOptions;
+use crate::progress::Verbosity;
+use crate::scan::{Cancel, ScanOptions};
 use crate::source::fetch::{FetchConfig, Remap};
 
 #[derive(Debug, Parser)]
@@ -28,10 +30,24 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// List every rule: code, name, default severity, summary.
     Rules,
+    /// Write a commented starter heap-audit.toml: the ids found on TARGET, every option's default.
+    Init(InitArgs),
     /// Print a rule's documentation.
     Explain {
         /// A rule name (duplicate-heap-load) or code (HA001).
         rule: String,
+    },
+    /// Print a shell completion script, e.g. `heap-audit completions bash > /etc/bash_completion.d/heap-audit`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `heap-audit man > heap-audit.1`, or a subcommand's
+    /// (`heap-audit man scan > heap-audit-scan.1`).
+    Man {
+        /// A subcommand (scan, rules, explain, completions).
+        command: Option<String>,
     },
 }
 
@@ -68,8 +84,49 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0, for code scanning.
     Sarif,
-    /// GitHub Actions annotations (::error file=…,line=…::…).
+    /// GitHub Actions annotations (::error file=…,line=…::…), plus the Markdown report as the
+    /// job summary when GITHUB_STEP_SUMMARY is set.
     Github,
+    /// JUnit XML: one test case per page and rule, failures at the --fail-on level.
+    Junit,
+    /// A compact Markdown report for a pull request comment or a support ticket.
+    Markdown,
+    /// One compact JSON report per line: one per site of a batch, written as each completes.
+    Jsonl,
+}
+
+/// `--report FORMAT=PATH`: one more report, written to a file in the same run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFile {
+    pub format: Format,
+    pub path: PathBuf,
+}
+
+impl std::str::FromStr for ReportFile {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ReportFile, String> {
+        let (format, path) = s.split_once('=').ok_or_else(|| {
+            format!("expected FORMAT=PATH (e.g. sarif=heap-audit.sarif), got '{s}'")
+        })?;
+        let format = <Format as ValueEnum>::from_str(format.trim(), true).map_err(|_| {
+            let names: Vec<String> = Format::value_variants()
+                .iter()
+                .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_owned()))
+                .collect();
+            format!(
+                "unknown format '{format}' in '{s}': expected one of {}",
+                names.join(", ")
+            )
+        })?;
+        if path.is_empty() {
+            return Err(format!("no file name after '=' in '{s}'"));
+        }
+        Ok(ReportFile {
+            format,
+            path: PathBuf::from(path),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -81,8 +138,9 @@ pub enum Color {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// http(s) URLs to crawl, local build folders, or local .html files.
-    #[arg(required = true, value_name = "TARGET")]
+    /// http(s) URLs to crawl, local build folders, or local .html files, audited together as one
+    /// site.
+    #[arg(required_unless_present = "targets_from", value_name = "TARGET")]
     pub targets: Vec<String>,
 
     /// Output format.
@@ -93,9 +151,26 @@ pub struct ScanArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also write the report in FORMAT to PATH (repeatable), e.g. `--report sarif=heap-audit.sarif`.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<ReportFile>,
+
     /// When to use colour in the human format (NO_COLOR is honoured in `auto`).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+
+    /// Do not show the progress line (it is shown only when stderr is a terminal and CI is not
+    /// set).
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Print the report only: no progress, no warnings.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also print each page to stderr as it is fetched or fails.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 
     /// Stop after this many pages per site.
     #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -118,7 +193,7 @@ pub struct ScanArgs {
     pub user_agent: String,
 
     /// Extra request header for the target sites, e.g. 'Authorization: Basic …' (repeatable).
-    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = HeaderParser)]
     pub headers: Vec<(String, String)>,
 
     /// Crawl only URLs matching this regex (repeatable; the start URL is always audited).
@@ -146,6 +221,29 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
     pub max_body: usize,
 
+    /// Retries of a request answered 429 or 503, after the wait its Retry-After asks (at most
+    /// 30 s) or an exponential back-off from 1 s.
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub max_retries: u32,
+
+    /// Requests per second to any one host (e.g. 2 or 0.5) [default: no limit beyond
+    /// --concurrency and --max-host-connections].
+    #[arg(long, value_name = "PER_SECOND", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+
+    /// Requests in flight to any one host at a time.
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_host_connections: u16,
+
+    /// Crawl at most this many pages per URL pattern (digits count as one: /page/N,
+    /// /cal/N/N/N), so generated links cannot starve the site; 0: no cap.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub max_per_pattern: usize,
+
+    /// Stop after this many seconds and report what was audited by then.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_time: Option<u64>,
+
     /// Run only these rules (names or codes; comma-separated or repeated).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     pub select: Vec<String>,
@@ -169,6 +267,66 @@ pub struct ScanArgs {
     /// Configuration file [default: ./heap-audit.toml when it exists].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Do not report the findings recorded in this file (written by --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the current findings in this file, to use with --baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    // Last: clap applies the flattened struct's help heading to every argument after it.
+    #[command(flatten)]
+    pub batch: BatchArgs,
+}
+
+/// `heap-audit init`: what to scan and where to write.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The site (URL) or build folder whose ids go into the file; none: a file without ids.
+    #[arg(value_name = "TARGET")]
+    pub target: Option<String>,
+
+    /// Where to write the file ('-' for standard output).
+    #[arg(long, short = 'o', value_name = "FILE", default_value = crate::config::DEFAULT_FILE)]
+    pub output: PathBuf,
+
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Fetch nothing beyond the target (ids in Segment settings and GTM containers are not seen).
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Rewrite URLs before fetching, as for scan (repeatable).
+    #[arg(long, value_name = "'REGEX REPLACEMENT'")]
+    pub remap: Vec<Remap>,
+
+    /// Extra request header for the target site, as for scan (repeatable; not written to the file).
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = HeaderParser)]
+    pub headers: Vec<(String, String)>,
+}
+
+/// `scan --targets-from`: a list of sites, each audited as its own site.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Batch audits")]
+pub struct BatchArgs {
+    /// Audit each target listed in FILE ('-': standard input) as its own site: one per line,
+    /// blank lines and '#' comments skipped.
+    #[arg(long, value_name = "FILE", conflicts_with = "targets")]
+    pub targets_from: Option<PathBuf>,
+
+    /// Audit only this part of the --targets-from list: INDEX/COUNT, INDEX from 0 (e.g.
+    /// $JOB_COMPLETION_INDEX/4); a stable hash of each target picks its part.
+    #[arg(long, value_name = "INDEX/COUNT", requires = "targets_from")]
+    pub shard: Option<Shard>,
+
+    /// Sites of a --targets-from list audited at the same time; --concurrency is shared among
+    /// them.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub sites_at_once: u16,
 }
 
 impl ScanArgs {
@@ -181,6 +339,8 @@ impl ScanArgs {
             exclude: self.exclude.clone(),
             ignore_robots: self.ignore_robots,
             offline: self.offline,
+            max_per_pattern: self.max_per_pattern,
+            cancel: Cancel::new().with_budget(self.max_time.map(Duration::from_secs)),
             fetch: FetchConfig {
                 timeout: Duration::from_secs(self.timeout),
                 user_agent: self.user_agent.clone(),
@@ -189,15 +349,79 @@ impl ScanArgs {
                 max_body: self.max_body,
                 max_redirects: 10,
                 remaps: self.remap.clone(),
+                max_retries: self.max_retries,
+                rate: self.rate,
+                max_host_connections: usize::from(self.max_host_connections),
             },
+            progress: None,
+        }
+    }
+
+    /// How much to say on standard error.
+    pub fn verbosity(&self) -> Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
         }
     }
 }
 
+impl Color {
+    /// Whether to colour output going to a stream that is (or is not) a terminal: `auto` colours
+    /// a terminal unless `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
+    pub fn enabled(self, is_terminal: bool) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
+/// Parses `--header` without ever echoing the value: clap's own "invalid value '…'" message would
+/// print the whole argument, which is usually a token or a cookie.
+#[derive(Debug, Clone, Copy)]
+struct HeaderParser;
+
+impl clap::builder::TypedValueParser for HeaderParser {
+    type Value = (String, String);
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let invalid = |message: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid --header: {message}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| invalid("not valid UTF-8".to_owned()))?;
+        parse_header(text).map_err(invalid)
+    }
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "expected a number of requests per second above 0, got '{s}'"
+        )),
+    }
+}
+
 fn parse_header(s: &str) -> Result<(String, String), String> {
-    let (name, value) = s
-        .split_once(':')
-        .ok_or_else(|| format!("expected 'Name: value', got '{s}'"))?;
+    // The value is usually a secret: errors name the header, never echo it.
+    let (name, value) = s.split_once(':').ok_or_else(|| {
+        "expected 'Name: value' (no ':' found; the text is not shown, it may hold a secret)"
+            .to_owned()
+    })?;
     let name = name.trim();
     if name.is_empty()
         || !name
@@ -205,6 +429,9 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
             .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
     {
         return Err(format!("invalid header name '{name}'"));
+    }
+    if value.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+        return Err(format!("the value of '{name}' holds a control character"));
     }
     Ok((name.to_owned(), value.trim().to_owned()))
 }
@@ -230,6 +457,32 @@ mod tests {
     }
 
     #[test]
+    fn report_files() {
+        let r: ReportFile = "SARIF=out/a.sarif".parse().unwrap();
+        assert_eq!(
+            (r.format, r.path),
+            (Format::Sarif, PathBuf::from("out/a.sarif"))
+        );
+        let missing = "sarif".parse::<ReportFile>().unwrap_err();
+        assert!(missing.contains("'sarif'"), "{missing}");
+        let unknown = "xml=a.xml".parse::<ReportFile>().unwrap_err();
+        assert!(
+            unknown.contains("'xml'") && unknown.contains("junit"),
+            "{unknown}"
+        );
+        assert!("json=".parse::<ReportFile>().is_err());
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("2"), Ok(2.0));
+        assert_eq!(parse_rate("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "fast", "inf", "NaN"] {
+            assert!(parse_rate(bad).is_err_and(|e| e.contains(bad)), "{bad}");
+        }
+    }
+
+    #[test]
     fn headers() {
         assert_eq!(
             parse_header("Cookie: a=b; c=d").unwrap(),
@@ -237,5 +490,7 @@ mod tests {
         );
         assert!(parse_header("nocolon").is_err());
         assert!(parse_header("bad name: x").is_err());
+        let err = parse_header("X-Token: abc\r\nHost: evil").unwrap_err();
+        assert!(err.contains("X-Token") && !err.contains("abc"), "{err}");
     }
 }

@@ -255,6 +255,7 @@ pub fn summarize(pages: &[Page], problems: &[Problem], findings: usize) -> Summa
         heap_app_ids: ids,
         problems: problems.len(),
         findings,
+        suppressed: 0,
     }
 }
 

@@ -6,11 +6,16 @@
 //! was extracted.
 
 pub mod advise;
+pub mod audit;
+pub mod baseline;
+pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod extract;
+pub mod init;
 pub mod inventory;
 pub mod model;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -1,21 +1,42 @@
 //! The `heap-audit` binary: parse arguments, run, map the outcome to an exit status:
-//! 0 no finding at the fail level, 1 at least one, 2 the audit could not run (or bad usage).
+//! 0 no finding at the fail level, 1 at least one, 2 the audit could not run (or bad usage),
+//! 130 interrupted by Ctrl-C (the report of what was audited is still written).
 
+use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context as _};
-use clap::Parser;
+use clap::{CommandFactory, ValueEnum};
 
-use heap_audit::cli::{Cli, Color, Command, FailOn, Format, ScanArgs};
-use heap_audit::{advise, config, inventory, report, rules, scan};
+use heap_audit::audit::{self, Settings};
+use heap_audit::batch::{self, Row};
+use heap_audit::cli::{Cli, Command, FailOn, Format, ScanArgs};
+use heap_audit::progress::{self, Bar, Progress};
+use heap_audit::report::{Outputs, RenderOptions};
+use heap_audit::scan::{Cancel, Stop, Target};
+use heap_audit::{baseline, config, init, report, rules};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Scan(args) => run_scan(&args),
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let matches = Cli::command().get_matches_from(&argv);
+    // Complete the command line with heap-audit.toml (exit 2 on a bad file).
+    let parsed = match config::resolve(&argv, &matches) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            eprintln!("heap-audit: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match parsed.cli.command {
+        Command::Scan(args) => run_scan(&args, parsed.settings),
+        Command::Init(args) => init::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Rules => list_rules(),
         Command::Explain { rule } => explain(&rule),
+        Command::Completions { shell } => completions(shell),
+        Command::Man { command } => man(command.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -27,89 +48,252 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_scan(args: &ScanArgs) -> anyhow::Result<ExitCode> {
-    let file = config::load(args.config.as_deref())?;
-    let select = if args.select.is_empty() {
-        file.select.clone()
-    } else {
-        args.select.clone()
-    };
-    let ignore = if args.ignore.is_empty() {
-        file.ignore.clone()
-    } else {
-        args.ignore.clone()
-    };
-    // Check rule names before a crawl that could take minutes.
-    if let Some(bad) = select
+fn run_scan(args: &ScanArgs, file: config::Settings) -> anyhow::Result<ExitCode> {
+    let (mut settings, fail_on) = settings(args, file)?;
+    if args.batch.targets_from.is_none() {
+        // A target that cannot be one is bad usage (exit 2) before anything is fetched; in a
+        // batch it is that site's error and the others go on.
+        for target in &args.targets {
+            Target::of(target).map_err(anyhow::Error::msg)?;
+        }
+    }
+    interrupt_on_ctrl_c(&settings.scan.cancel);
+    let progress = Arc::new(Progress::new(args.verbosity()));
+    settings.scan.progress = Some(Arc::clone(&progress));
+    let ci = std::env::var_os("CI");
+    let bar = progress::bar_wanted(
+        io::stderr().is_terminal(),
+        ci.as_deref(),
+        args.no_progress,
+        args.quiet,
+    )
+    .then(|| Bar::start(Arc::clone(&progress)));
+    match &args.batch.targets_from {
+        Some(list) => run_batch(args, list, &settings, fail_on, &progress, bar),
+        None => run_single(args, &settings, fail_on, &progress, bar),
+    }
+}
+
+/// The targets on the command line, audited together as one site.
+fn run_single(
+    args: &ScanArgs,
+    settings: &Settings,
+    fail_on: FailOn,
+    progress: &Progress,
+    bar: Option<Bar>,
+) -> anyhow::Result<ExitCode> {
+    let audit = audit::site(&args.targets, settings)?;
+    if let Some(path) = &args.write_baseline {
+        baseline::write(path, &audit.report, &audit.baselined)?;
+    }
+    drop(bar); // wiped before the report is printed on the same terminal
+    let ran = rules::enabled(&settings.rules, &settings.select, &settings.ignore)?;
+    report::write_outputs(
+        &audit.report,
+        &Outputs {
+            format: args.format,
+            output: args.output.as_deref(),
+            reports: &args.reports,
+            color: args.color,
+        },
+        &RenderOptions {
+            color: false,
+            fail_on,
+            rules: &ran,
+        },
+    )?;
+    let nothing_audited = !audit.fatal.is_empty() && audit.fatal.len() == args.targets.len();
+    for message in &audit.fatal {
+        if nothing_audited {
+            progress.error(message);
+        } else {
+            progress.warn(message);
+        }
+    }
+    if audit.stopped == Some(Stop::Interrupted) {
+        progress.error("interrupted: the report has the pages audited before Ctrl-C");
+        return Ok(ExitCode::from(INTERRUPTED));
+    }
+    if nothing_audited {
+        return Ok(ExitCode::from(2));
+    }
+    let failed = audit
+        .report
+        .findings
         .iter()
-        .chain(&ignore)
+        .any(|f| fail_on.fails(f.severity));
+    Ok(exit_status(failed))
+}
+
+/// The audit settings and fail level. The config file's options are already in `args` (the
+/// command line wins); `file` has what is not an option: rule levels and environments.
+fn settings(args: &ScanArgs, file: config::Settings) -> anyhow::Result<(Settings, FailOn)> {
+    // Check rule names before a crawl that could take minutes.
+    if let Some(bad) = args
+        .select
+        .iter()
+        .chain(&args.ignore)
         .find(|r| rules::find(r).is_none())
     {
         bail!(rules::UnknownRule(bad.clone()));
     }
-    let fail_on = match (args.fail_on, file.fail_on.as_deref()) {
-        (Some(level), _) => level,
-        (None, Some(text)) => FailOn::parse(text).ok_or_else(|| {
-            anyhow!(
-                "fail_on = \"{text}\" in the config file: expected error, warning, info or never"
-            )
-        })?,
-        (None, None) => FailOn::Error,
+    let settings = Settings {
+        scan: args.scan_options(),
+        rules: file.rule_config(args)?,
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
     };
-    let rule_config = rules::Config {
-        expect_app_id: args.expect_app_id.clone().or(file.expect_app_id.clone()),
-        not_committed_to_segment: args.not_committed_to_segment
-            || file.not_committed_to_segment.unwrap_or(false),
-    };
+    Ok((settings, args.fail_on.unwrap_or(FailOn::Error)))
+}
 
-    let outcome = scan::run(&args.targets, &args.scan_options())
-        .map_err(|e| anyhow!("built-in signatures are invalid: {e}"))?;
-    let mut report = outcome.report;
-    report.findings = rules::run(&report, &rule_config, &select, &ignore)?;
-    report.summary = inventory::summarize(&report.pages, &report.problems, report.findings.len());
-    report.recommendation = advise::recommend(&report, &report.findings, &rule_config);
-
-    let format = match args.format {
-        Format::Human => report::Format::Human,
-        Format::Json => report::Format::Json,
-        Format::Sarif => report::Format::Sarif,
-        Format::Github => report::Format::Github,
+/// `--targets-from`: each listed target is its own site; reports are written as sites complete.
+fn run_batch(
+    args: &ScanArgs,
+    list: &Path,
+    settings: &Settings,
+    fail_on: FailOn,
+    progress: &Progress,
+    bar: Option<Bar>,
+) -> anyhow::Result<ExitCode> {
+    if !matches!(args.format, Format::Human | Format::Jsonl) {
+        let name = args
+            .format
+            .to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_owned());
+        bail!("--targets-from writes one report per site: use --format jsonl or human, not {name}");
+    }
+    if !args.reports.is_empty() || args.write_baseline.is_some() {
+        bail!("--report and --write-baseline are for one site; with --targets-from, use --format jsonl");
+    }
+    let targets = if list == Path::new("-") {
+        batch::read_targets(io::stdin().lock()).context("reading targets from standard input")?
+    } else {
+        let file = std::fs::File::open(list).with_context(|| format!("{}", list.display()))?;
+        batch::read_targets(io::BufReader::new(file))
+            .with_context(|| format!("{}", list.display()))?
     };
-    match &args.output {
-        Some(path) => {
-            let file =
-                std::fs::File::create(path).with_context(|| format!("{}", path.display()))?;
-            let mut out = io::BufWriter::new(file);
-            report::render(&report, format, args.color == Color::Always, &mut out)?;
-            out.flush()?;
-        }
-        None => {
-            let stdout = io::stdout();
-            let color = match args.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    stdout.is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    let listed = targets.len();
+    let targets: Vec<String> = match args.batch.shard {
+        Some(shard) => targets.into_iter().filter(|t| shard.contains(t)).collect(),
+        None => targets,
+    };
+    if listed == 0 {
+        bail!(
+            "{}: no targets (one URL or folder per line)",
+            list.display()
+        );
+    }
+    if targets.is_empty() {
+        // Possible when a short list is split into many shards: nothing to do is not a failure.
+        progress.warn(&format!(
+            "none of the {listed} targets falls in this shard; nothing to audit"
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let (mut out, color) = open_output(args)?;
+    let paint = report::human::Paint(color);
+    let ran = rules::enabled(&settings.rules, &settings.select, &settings.ignore)?;
+    let options = RenderOptions {
+        color,
+        fail_on,
+        rules: &ran,
+    };
+    let total = targets.len();
+    let mut rows: Vec<(usize, Row)> = Vec::new();
+    batch::run(
+        &targets,
+        settings,
+        usize::from(args.batch.sites_at_once),
+        |site| {
+            progress.suspend(|| -> io::Result<()> {
+                if args.format == Format::Human {
+                    let heading = format!("== {} ({}/{total}) ==", site.target, rows.len() + 1);
+                    writeln!(out, "{}\n", paint.bold(&heading))?;
                 }
-            };
-            let mut out = io::BufWriter::new(stdout.lock());
-            report::render(&report, format, color, &mut out)?;
-            out.flush()?;
-        }
+                report::render(&site.report, args.format, &options, &mut out)?;
+                out.flush()
+            })?;
+            if let Some(error) = &site.error {
+                progress.warn(error);
+            }
+            rows.push((site.index, Row::of(&site)));
+            Ok(())
+        },
+    )?;
+    drop(bar); // wiped before the closing table
+    rows.sort_by_key(|(index, _)| *index);
+    let rows: Vec<Row> = rows.into_iter().map(|(_, row)| row).collect();
+    if args.format == Format::Human {
+        writeln!(out, "\n{}", paint.bold(&format!("Sites ({total})")))?;
+        write!(out, "{}", batch::table(&rows))?;
+        out.flush()?;
     }
-    for message in &outcome.fatal {
-        eprintln!("heap-audit: error: {message}");
+
+    if settings.scan.cancel.stopped() == Some(Stop::Interrupted) {
+        progress.error(&format!(
+            "interrupted: {} of the {total} sites were reported before Ctrl-C",
+            rows.len()
+        ));
+        return Ok(ExitCode::from(INTERRUPTED));
     }
-    if !outcome.fatal.is_empty() && outcome.fatal.len() == args.targets.len() {
+    let audited = rows
+        .iter()
+        .filter(|r| !r.status.starts_with("error"))
+        .count();
+    if audited == 0 {
+        progress.error(&format!("none of the {total} sites could be audited"));
         return Ok(ExitCode::from(2));
     }
-    let failed = report.findings.iter().any(|f| fail_on.fails(f.severity));
-    Ok(if failed {
+    let failed = rows
+        .iter()
+        .filter_map(Row::worst)
+        .any(|worst| fail_on.fails(worst));
+    Ok(exit_status(failed))
+}
+
+/// 1 when a finding reached the fail level, else 0.
+fn exit_status(failed: bool) -> ExitCode {
+    if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Where the report goes (`-o FILE` or standard output), and whether to colour it.
+fn open_output(args: &ScanArgs) -> anyhow::Result<(Box<dyn Write>, bool)> {
+    Ok(match &args.output {
+        Some(path) => {
+            let file =
+                std::fs::File::create(path).with_context(|| format!("{}", path.display()))?;
+            (
+                Box::new(io::BufWriter::new(file)),
+                args.color.enabled(false),
+            )
+        }
+        None => {
+            let stdout = io::stdout();
+            let color = args.color.enabled(stdout.is_terminal());
+            (Box::new(io::BufWriter::new(stdout.lock())), color)
+        }
     })
+}
+
+/// Exit status after Ctrl-C (128 + SIGINT, as shells report it): the report is written but the
+/// audit is incomplete, so scripts must not mistake it for a clean run.
+const INTERRUPTED: u8 = 130;
+
+/// The first Ctrl-C (or SIGTERM) stops the scan, which then reports what it audited; a second one
+/// exits at once. If the handler cannot be installed, Ctrl-C simply kills the process.
+fn interrupt_on_ctrl_c(cancel: &Cancel) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::flag;
+    for signal in [SIGINT, SIGTERM] {
+        // The shutdown is registered first, so it fires only on a signal after the flag is set.
+        let _ = flag::register_conditional_shutdown(signal, i32::from(INTERRUPTED), cancel.flag());
+        let _ = flag::register(signal, cancel.flag());
+    }
 }
 
 fn list_rules() -> anyhow::Result<ExitCode> {
@@ -141,6 +325,38 @@ fn explain(name: &str) -> anyhow::Result<ExitCode> {
         severity.as_str().unwrap_or("")
     )?;
     writeln!(out, "{}", rule.doc().trim_end())?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    clap_complete::generate(shell, &mut Cli::command(), "heap-audit", &mut out);
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The manual page of `heap-audit`, or of one subcommand (`heap-audit-scan(1)`).
+fn man(subcommand: Option<&str>) -> anyhow::Result<ExitCode> {
+    let cli = Cli::command();
+    let page = match subcommand {
+        None => cli,
+        Some(name) => {
+            let sub = cli.find_subcommand(name).cloned().ok_or_else(|| {
+                let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+                anyhow!(
+                    "no subcommand '{name}': expected one of {}",
+                    names.join(", ")
+                )
+            })?;
+            let full = format!("heap-audit-{name}");
+            sub.name(full.clone())
+                .bin_name(format!("heap-audit {name}"))
+                .display_name(full)
+        }
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    clap_mangen::Man::new(page).render(&mut out)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

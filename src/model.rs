@@ -3,6 +3,7 @@
 //! Field names here are part of the JSON contract documented in the README: add fields, never
 //! rename or remove them, and bump [`SCHEMA_VERSION`] only for a breaking change.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -10,7 +11,9 @@ use serde_json::{Map, Value};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Who loads or is loaded.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Vendor {
     Heap,
@@ -38,7 +41,9 @@ impl Vendor {
 }
 
 /// The path through which an install reaches the page.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Via {
     /// In the page itself or in one of the site's own script files.
@@ -47,7 +52,9 @@ pub enum Via {
     Segment,
     /// A Custom HTML tag or a template of a GTM container.
     Gtm,
+    /// A tag of a Tealium iQ profile.
     Tealium,
+    /// A rule of an Adobe Experience Platform Launch library.
     AdobeLaunch,
 }
 
@@ -74,7 +81,9 @@ impl Via {
 }
 
 /// Heap SDK generation.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Sdk {
     /// heap.js v4 and older: `cdn.heapanalytics.com/js/heap-<id>.js`, `heap.appid`.
@@ -84,7 +93,7 @@ pub enum Sdk {
 }
 
 /// Segment destination connection mode.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Loaded in the browser by analytics.js.
@@ -94,11 +103,12 @@ pub enum Mode {
 }
 
 /// Where a fact was found.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
 pub struct Evidence {
     /// URL of the page, script file, GTM container or Segment settings (a path for local files).
     pub source: String,
     /// 1-based line in `source`, where it has lines worth counting.
+    #[schemars(range(min = 1))]
     pub line: Option<u32>,
     /// A short excerpt around the match.
     pub snippet: String,
@@ -111,11 +121,13 @@ pub struct Evidence {
 }
 
 /// One loader of Heap, Segment or a tag manager on one page.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq)]
 pub struct Install {
+    /// What is loaded.
     pub vendor: Vendor,
     /// Heap app/env id, Segment write key, or container id; `null` when it could not be read.
     pub id: Option<String>,
+    /// How it reaches the page.
     pub via: Via,
     /// Heap only: SDK generation.
     pub sdk: Option<Sdk>,
@@ -153,19 +165,23 @@ pub struct Install {
     /// Segment only: what became of its settings: `fetched`, `offline`, `error`, `unavailable`
     /// (no write key to fetch with), `embedded` (settings inside an npm bundle).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["fetched", "offline", "error", "unavailable", "embedded"]))]
     pub settings: Option<String>,
     /// Tag managers only: what became of the container or library: `fetched`, `offline`,
     /// `error`, `unavailable`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["fetched", "offline", "error", "unavailable"]))]
     pub library: Option<String>,
     /// Heap through Segment only: `classic` (the `Heap` integration) or `actions` (Heap Web (Actions)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["classic", "actions"]))]
     pub destination_kind: Option<String>,
     /// Other ids the same loader may use, e.g. `heap.load(prod ? "A" : "B")` or an if/else on the
     /// environment around `heap.load` or `analytics.load`; `id` is the first one. For Segment,
     /// only the settings of `id` are read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alternative_ids: Vec<String>,
+    /// Where the loader was found.
     pub evidence: Evidence,
 }
 
@@ -197,24 +213,30 @@ impl Install {
 }
 
 /// Heap's privacy attributes found in the page markup. They work whatever the install path.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
 pub struct Privacy {
+    /// Elements with `data-heap-redact-text`.
     pub redact_text: usize,
+    /// Elements with `data-heap-redact-attributes`.
     pub redact_attributes: usize,
+    /// Elements with the `heap-ignore` class.
     pub heap_ignore: usize,
 }
 
 /// A Content-Security-Policy that applies to the page.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct Csp {
     /// `header` or `meta`.
+    #[schemars(extend("enum" = ["header", "meta"]))]
     pub source: String,
+    /// The policy text as served.
     pub policy: String,
 }
 
 /// A call to the Segment API made by the page's own code (`analytics.page()`, ...).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct SegmentCall {
+    /// The Segment method called: `page`, `identify`, `track`, ...
     pub method: String,
     /// For `identify`: an `email` trait is passed.
     #[serde(default)]
@@ -222,12 +244,14 @@ pub struct SegmentCall {
     /// The snippet's own default `analytics.page()` right after `analytics.load(...)`.
     #[serde(default)]
     pub from_snippet: bool,
+    /// Where the call was found.
     pub evidence: Evidence,
 }
 
 /// One audited page.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq)]
 pub struct Page {
+    /// The page's URL after redirects; a path for local files.
     pub url: String,
     /// HTTP status of the final response; `null` for local files and failed fetches.
     pub status: Option<u16>,
@@ -246,13 +270,35 @@ pub struct Page {
     /// The body was larger than the size cap and was cut.
     #[serde(default)]
     pub truncated: bool,
+    /// Every loader of Heap, Segment or a tag manager found on the page.
     pub installs: Vec<Install>,
+    /// Heap's privacy attributes in the markup.
     #[serde(default)]
     pub privacy: Privacy,
+    /// The Content-Security-Policies that apply to the page.
     #[serde(default)]
     pub csp: Vec<Csp>,
+    /// Calls to the Segment API made by the page's own code.
     #[serde(default)]
     pub segment_calls: Vec<SegmentCall>,
+    /// Inline suppressions in the page (`<!-- heap-audit-ignore: RULE -- reason -->`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressions: Vec<Suppression>,
+}
+
+/// An HTML comment in a page that suppresses rules for that page:
+/// `<!-- heap-audit-ignore: duplicate-heap-load, HA006 -- the GTM tag is paused -->`.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    /// Rule names or codes, as written.
+    pub rules: Vec<String>,
+    /// Why, when the comment says (after `--`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// 1-based line of the comment in the page.
+    pub line: u32,
+    /// The comment itself.
+    pub snippet: String,
 }
 
 impl Page {
@@ -271,19 +317,26 @@ impl Page {
             privacy: Privacy::default(),
             csp: Vec::new(),
             segment_calls: Vec::new(),
+            suppressions: Vec::new(),
         }
     }
 }
 
 /// Something that went wrong while auditing; the audit went on.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
+    /// The URL (or path) concerned.
     pub url: String,
+    /// What kind of problem.
     pub kind: ProblemKind,
+    /// What happened, for people.
     pub message: String,
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The kinds of [`Problem`].
+#[derive(
+    Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProblemKind {
     Unreachable,
@@ -299,18 +352,35 @@ pub enum ProblemKind {
     UnparsableContainer,
     RobotsDisallowed,
     Io,
+    /// A page of the site redirects to another origin: recorded, not followed.
+    OffSiteRedirect,
+    /// Links matching one URL pattern (`/page/N`) past `--max-per-pattern`: skipped.
+    CrawlTrap,
+    /// The connection closed before the end of the body (Content-Length not reached).
+    IncompleteBody,
+    /// The body could not be decoded: broken gzip, broken chunked framing.
+    CorruptBody,
+    /// The run stopped early (Ctrl-C, `--max-time`): what was audited is in the report.
+    Interrupted,
 }
 
 /// Something heap-audit could not check, and why (e.g. `--offline`).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct Unverified {
-    /// `gtm-container`, `segment-settings`, `tag-manager-library`.
+    /// `gtm-container`, `segment-settings`, `tag-manager-library`, or `segment-candidate` (a
+    /// Segment-like snippet whose write key could not be read).
+    #[schemars(extend("enum" = ["gtm-container", "segment-settings", "tag-manager-library", "segment-candidate"]))]
     pub kind: String,
+    /// What could not be checked.
     pub url: String,
+    /// Why not.
     pub reason: String,
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// How serious a finding is.
+#[derive(
+    Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Severity {
     Info,
@@ -319,56 +389,89 @@ pub enum Severity {
 }
 
 /// One thing a rule found wrong.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq)]
 pub struct Finding {
+    /// The rule's name (`duplicate-heap-load`).
     pub rule: String,
+    /// The rule's code (`HA001`).
+    #[schemars(regex(pattern = r"^HA[0-9]{3}$"))]
     pub code: String,
+    /// The finding's severity (a rule's default unless the finding says otherwise).
     pub severity: Severity,
+    /// What is wrong.
     pub message: String,
+    /// How to fix it.
     pub help: String,
+    /// The pages concerned.
     pub pages: Vec<String>,
+    /// Where it was seen, most telling first.
     pub evidence: Vec<Evidence>,
 }
 
 /// The install path heap-audit recommends.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq)]
 pub struct Recommendation {
     /// `segment` or `native`.
+    #[schemars(extend("enum" = ["segment", "native"]))]
     pub install_path: String,
+    /// Why, from what was found and from Heap's guide.
     pub reasons: Vec<String>,
+    /// What to do, in order.
     pub steps: Vec<String>,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+/// The program that wrote the report.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct Tool {
+    /// `heap-audit`.
     pub name: String,
+    /// Its version.
     pub version: String,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+/// Counts over the whole report.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
 pub struct Summary {
+    /// Pages audited (or attempted).
     pub pages: usize,
+    /// Pages with an `error`.
     pub pages_with_errors: usize,
+    /// Pages with an active Heap install.
     pub pages_with_heap: usize,
     /// Active installs counted by vendor.
     pub installs: std::collections::BTreeMap<String, usize>,
     /// Distinct Heap app/env ids in active installs.
     pub heap_app_ids: Vec<String>,
+    /// Entries in `problems`.
     pub problems: usize,
+    /// Entries in `findings`.
     pub findings: usize,
+    /// Findings not reported because a page suppresses them inline or the baseline records them.
+    #[serde(default)]
+    pub suppressed: usize,
 }
 
 /// The whole result of a run.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq)]
 pub struct Report {
+    /// Version of this layout: 1 (it changes only when a field is renamed or removed).
+    #[schemars(range(min = 1, max = 1))]
     pub schema_version: u32,
+    /// The program that wrote the report.
     pub tool: Tool,
+    /// The targets as given on the command line.
     pub targets: Vec<String>,
+    /// Every page audited, in crawl order.
     pub pages: Vec<Page>,
+    /// What the rules found, most severe first.
     pub findings: Vec<Finding>,
+    /// The recommended install path; `null` only when no page could be audited.
     pub recommendation: Option<Recommendation>,
+    /// What went wrong while auditing (the audit went on).
     pub problems: Vec<Problem>,
+    /// What could not be checked, and why.
     #[serde(default)]
     pub unverified: Vec<Unverified>,
+    /// Counts over the whole report.
     pub summary: Summary,
 }

@@ -1,10 +1,17 @@
 //! No panic on any input: every fixture, cut at many points and with bytes flipped, goes through
 //! every pure parser (HTML scanner, detector, GTM container, Segment settings, robots.txt, decoder).
+//! Property tests (proptest) add arbitrary bytes, a soup of the tokens the parsers care about, and
+//! random edits of real fixtures, signature files and config files. The case count is bounded
+//! (`PROPTEST_CASES` overrides it) so the suite stays quick in CI.
 
 use std::path::{Path, PathBuf};
 
-use heap_audit::extract::{decode, detect, gtm, html, segment_settings, signatures::Signatures};
+use heap_audit::config;
+use heap_audit::extract::{
+    decode, detect, gtm, html, jsobj, segment_settings, signatures::Signatures,
+};
 use heap_audit::source::robots::Robots;
+use proptest::prelude::*;
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -39,8 +46,22 @@ fn all_parsers(text: &str) {
     }
     let _ = detect::scan_code(sigs, text, &origin);
     let _ = gtm::parse_container(text);
-    let _ = segment_settings::parse_settings(text);
-    let _ = Robots::parse(text, "heap-audit/0.1").allows("/a");
+    if let Ok(settings) = segment_settings::parse_settings(text) {
+        // Load options are page input too: feed the text's own call arguments back in.
+        for (open, _) in text.match_indices('(').take(8) {
+            for arg in jsobj::call_args(text, open).values {
+                if let Some(options) = arg.as_object() {
+                    let _ = segment_settings::apply_load_options(&settings, options);
+                }
+            }
+        }
+    }
+    for (open, _) in text.match_indices('(').take(64) {
+        let _ = jsobj::call_args(text, open);
+    }
+    let robots = Robots::parse(text, "heap-audit/0.1");
+    let _ = robots.allows("/a");
+    let _ = robots.allows("/%E2%82%AC/*?q=$");
 }
 
 /// A small deterministic generator, so failures reproduce.
@@ -91,4 +112,221 @@ fn truncated_and_mutated_fixtures_never_panic() {
             all_parsers(&String::from_utf8_lossy(&mutated));
         }
     }
+}
+
+/// What the parsers look for, so random input reaches deep paths instead of bouncing off the
+/// first check: tags, snippet anchors, GTM container structure, settings keys, robots lines.
+const TOKENS: &[&str] = &[
+    "<script>", "</script>", "<script type=\"text/plain\">", "<script nomodule>",
+    "<script src=\"https://cdn.segment.com/analytics.js/v1/q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH/analytics.min.js\">",
+    "<script src=\"https://cdn.heapanalytics.com/js/heap-1535634150.js\">",
+    "<script src=\"https://www.googletagmanager.com/gtm.js?id=GTM-ABC123\">",
+    "<!--", "-->", "<template>", "</template>", "<noscript>", "</noscript>", "<textarea>", "<pre>",
+    "<iframe src=\"https://www.googletagmanager.com/ns.html?id=GTM-ABC123\">", "<![CDATA[", "]]>",
+    "<meta charset=\"windows-1252\">", "<meta http-equiv=\"Content-Security-Policy\" content=\"script-src 'self'\">",
+    "<a href=\"/x?a=1#f\">", "<a href='", "<base href=\"/b/\">", "&amp;", "&#x3c;", "&lt;",
+    "window.heap=window.heap||[],heap.load=function(e,t){", "heap.load(\"", "heap.load('",
+    "heap.appid=", "heap.config=", "disableTextCapture:!0", "disableTargetText:true",
+    "https://cdn.us.heap-api.com/config/", "/heap_config.js", "window.heapReadyCb=window.heapReadyCb||[]",
+    "!function(){var analytics=window.analytics=window.analytics||[];", "analytics.load=function(key,e){",
+    "analytics._writeKey=\"", "analytics.SNIPPET_VERSION=\"4.15.3\";", "analytics.load(\"", "analytics.page()",
+    "analytics.identify(\"u1\",{email:", "AnalyticsBrowser.load({writeKey:", "integrations:{Heap:false}",
+    "{", "}", "(", ")", "[", "]", "\"", "'", "`", "${", "\\", "\\\"", "/*", "*/", "//", "\n", ",", ":", ";",
+    "=", "!0", "if(", "else", "switch(", "case ", "?", "||", "&&",
+    "{\"resource\":{\"version\":\"7\",\"macros\":[", "\"tags\":[", "{\"function\":\"__html\",\"vtp_html\":\"",
+    "\\u003cscript\\u003e", "\\x3c", "[\"escape\",", "[\"macro\",1]", "[\"template\",", "\"vtp_\":",
+    "{\"integrations\":{\"Heap\":{\"appId\":\"", "\"remotePlugins\":[", "\"Segment.io\":{\"apiKey\":\"k\"}",
+    "{\"name\":\"Heap Web (Actions)\",\"creationName\":\"Heap Web (Actions)\",\"settings\":{\"appId\":\"1\"}}",
+    "\"unbundledIntegrations\":[\"Heap\"]", "null", "true", "false", "1535634150", "0", "-1e999",
+    "User-agent: *\n", "User-agent: heap-audit\n", "Disallow: /", "Allow: /a", "Crawl-delay: 5\n", "*", "$",
+    "\u{feff}", "\u{0}", "é", "\u{10ffff}",
+];
+
+/// A piece of input: a meaningful token, or any character at all.
+fn piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => prop::sample::select(TOKENS).prop_map(str::to_owned),
+        1 => any::<char>().prop_map(String::from),
+        1 => "[a-zA-Z0-9 ._-]{1,12}",
+    ]
+}
+
+/// An edit of a real file: where (as a fraction of its length) and what.
+#[derive(Debug, Clone)]
+enum Edit {
+    Delete(f64, usize),
+    Insert(f64, String),
+    Duplicate(f64, usize),
+}
+
+fn edits() -> impl Strategy<Value = Vec<Edit>> {
+    let edit = prop_oneof![
+        (0.0..1.0f64, 1usize..200).prop_map(|(at, n)| Edit::Delete(at, n)),
+        (0.0..1.0f64, piece()).prop_map(|(at, s)| Edit::Insert(at, s)),
+        (0.0..1.0f64, 1usize..400).prop_map(|(at, n)| Edit::Duplicate(at, n)),
+    ];
+    prop::collection::vec(edit, 1..12)
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn apply(text: &str, edits: &[Edit]) -> String {
+    let mut s = text.to_owned();
+    for edit in edits {
+        match edit {
+            Edit::Delete(at, n) => {
+                let a = floor_boundary(&s, (s.len() as f64 * at) as usize);
+                let b = floor_boundary(&s, a + n);
+                s.replace_range(a..b, "");
+            }
+            Edit::Insert(at, piece) => {
+                let a = floor_boundary(&s, (s.len() as f64 * at) as usize);
+                s.insert_str(a, piece);
+            }
+            Edit::Duplicate(at, n) => {
+                let a = floor_boundary(&s, (s.len() as f64 * at) as usize);
+                let b = floor_boundary(&s, a + n);
+                let span = s[a..b].to_owned();
+                s.insert_str(b, &span);
+            }
+        }
+    }
+    s
+}
+
+/// Every text fixture (pages, containers, settings, sites), read once.
+fn fixture_texts() -> &'static [String] {
+    static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    TEXTS.get_or_init(|| {
+        let mut paths = Vec::new();
+        files(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+            &mut paths,
+        );
+        paths.sort();
+        paths
+            .iter()
+            .filter_map(|p| std::fs::read(p).ok())
+            .filter_map(|b| String::from_utf8(b).ok())
+            .collect()
+    })
+}
+
+fn builtin_signature_files() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A config file using every kind of value the parser reads.
+const CONFIG: &str = r#"
+expect_app_id = "1535634150"
+not_committed_to_segment = true
+fail_on = "warning"
+select = ["duplicate-heap-load", "HA002"]
+ignore = ["heap-missing-on-some-pages"]
+max_pages = 50
+header = ["Authorization: Bearer ${HOME}"]
+remap = ["https://cdn\\.segment\\.com/(.*) http://127.0.0.1:9/$1"]
+
+[rules]
+heap-via-tag-manager = "off"
+HA008 = "error"
+
+[[environments]]
+name = "production"
+hosts = ["www.example.com"]
+heap_app_id = "1535634150"
+segment_write_key = "q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH"
+
+[[environments]]
+name = "staging"
+hosts = ["staging.example.com"]
+heap_app_id = "2266164911"
+"#;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..4096),
+                                   declared in prop::sample::select(&[
+                                       "", "text/html", "text/html; charset=shift_jis",
+                                       "text/html; charset=utf-16", "application/json", "text/html; charset=bogus",
+                                   ][..])) {
+        let declared = (!declared.is_empty()).then_some(declared);
+        let _ = decode::is_html(declared, &bytes);
+        if let decode::Body::Text { text, .. } = decode::decode(&bytes, declared) {
+            all_parsers(&text);
+        }
+        all_parsers(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn token_soup_never_panics(pieces in prop::collection::vec(piece(), 0..160)) {
+        all_parsers(&pieces.concat());
+    }
+
+    #[test]
+    fn edited_fixtures_never_panic(index in any::<prop::sample::Index>(), edits in edits()) {
+        let texts = fixture_texts();
+        prop_assume!(!texts.is_empty());
+        all_parsers(&apply(index.get::<String>(texts), &edits));
+    }
+
+    #[test]
+    fn edited_config_files_are_an_error_or_a_config(edits in edits()) {
+        let _ = config::parse(&apply(CONFIG, &edits));
+    }
+}
+
+proptest! {
+    // Compiling the signatures' regexes is the slow part: fewer cases.
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn edited_signature_files_are_an_error_or_a_valid_set(which in any::<prop::sample::Index>(),
+                                                          edits in edits()) {
+        let mut files = builtin_signature_files();
+        let i = which.index(files.len());
+        files[i].1 = apply(&files[i].1, &edits);
+        let borrowed: Vec<(&str, &str)> =
+            files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        if let Err(e) = Signatures::from_files(&borrowed) {
+            // The error says which file is wrong.
+            prop_assert!(e.to_string().contains(files[i].0.as_str()), "{e}");
+        }
+    }
+}
+
+#[test]
+fn the_property_inputs_are_real() {
+    // Guards against the properties silently running on nothing.
+    assert!(fixture_texts().len() > 50, "fixtures went missing");
+    assert_eq!(builtin_signature_files().len(), 5);
+    let borrowed: Vec<(String, String)> = builtin_signature_files();
+    let borrowed: Vec<(&str, &str)> = borrowed
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    assert!(Signatures::from_files(&borrowed).is_ok());
+    // (`${HOME}` is set wherever tests run.)
+    let settings = config::parse(CONFIG).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(settings.environments.len(), 2);
+    assert_eq!(settings.rules.len(), 2);
 }

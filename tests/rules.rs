@@ -243,6 +243,7 @@ fn names_codes_and_severities_are_pinned() {
         ("csp-blocks-heap", "HA012", Severity::Error),
         ("segment-settings-unverified", "HA013", Severity::Info),
         ("tag-manager-unverified", "HA014", Severity::Info),
+        ("unused-suppression", "HA015", Severity::Info),
     ];
     let actual: Vec<(&str, &str, Severity)> = RULES
         .iter()

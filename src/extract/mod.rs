@@ -7,3 +7,4 @@ pub mod html;
 pub mod jsobj;
 pub mod segment_settings;
 pub mod signatures;
+pub mod suppress;

@@ -51,11 +51,7 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
             out,
             "{} install Heap {}",
             p.bold("Recommendation:"),
-            p.bold(match rec.install_path.as_str() {
-                "segment" => "via Segment",
-                "native" => "natively (Heap's own snippet)",
-                other => other,
-            })
+            p.bold(install_path(&rec.install_path))
         )?;
         for reason in &rec.reasons {
             writeln!(out, "  - {reason}")?;
@@ -121,6 +117,15 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     )
 }
 
+/// The recommended install path in words: `via Segment`, `natively (Heap's own snippet)`.
+pub(crate) fn install_path(path: &str) -> &str {
+    match path {
+        "segment" => "via Segment",
+        "native" => "natively (Heap's own snippet)",
+        other => other,
+    }
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -172,6 +177,30 @@ fn install_line(i: &Install, p: Paint) -> String {
         _ => p.cyan(&vendor),
     };
     let id = i.id.clone().unwrap_or_else(|| "(id unknown)".into());
+    let how = how(i);
+    let details = details(i);
+    let place = match (i.evidence.line, &i.evidence.tag) {
+        (Some(line), _) => format!("{}:{line}", i.evidence.source),
+        (None, Some(tag)) => format!("{} {tag}", i.evidence.source),
+        (None, None) => i.evidence.source.clone(),
+    };
+    let mut line = format!("{vendor} {id:<34} {how}");
+    if !details.is_empty() {
+        line.push_str(&format!("  {}", details.join(", ")));
+    }
+    line.push_str(&format!("  {}", p.dim(&format!("at {place}"))));
+    match &i.inactive_reason {
+        Some(reason) if !i.active => format!(
+            "{} {}",
+            p.dim(&line),
+            p.yellow(&format!("[inactive: {reason}]"))
+        ),
+        _ => line,
+    }
+}
+
+/// How an install reaches the page: `native`, `via segment KEY`, `via gtm GTM-X`.
+pub(crate) fn how(i: &Install) -> String {
     let mut how = match i.via {
         Via::Native => "native".to_owned(),
         Via::Segment => format!("via segment {}", i.write_key.as_deref().unwrap_or("?")),
@@ -187,6 +216,11 @@ fn install_line(i: &Install, p: Paint) -> String {
             i.container.as_deref().unwrap_or("")
         ));
     }
+    how
+}
+
+/// What else is known about an install: SDK, alternative ids, destination, mode, options.
+pub(crate) fn details(i: &Install) -> Vec<String> {
     let mut details = Vec::new();
     if let Some(sdk) = i.sdk {
         details.push(match sdk {
@@ -219,24 +253,7 @@ fn install_line(i: &Install, p: Paint) -> String {
     if !i.options.is_empty() {
         details.push(serde_json::Value::Object(i.options.clone()).to_string());
     }
-    let place = match (i.evidence.line, &i.evidence.tag) {
-        (Some(line), _) => format!("{}:{line}", i.evidence.source),
-        (None, Some(tag)) => format!("{} {tag}", i.evidence.source),
-        (None, None) => i.evidence.source.clone(),
-    };
-    let mut line = format!("{vendor} {id:<34} {how}");
-    if !details.is_empty() {
-        line.push_str(&format!("  {}", details.join(", ")));
-    }
-    line.push_str(&format!("  {}", p.dim(&format!("at {place}"))));
-    match &i.inactive_reason {
-        Some(reason) if !i.active => format!(
-            "{} {}",
-            p.dim(&line),
-            p.yellow(&format!("[inactive: {reason}]"))
-        ),
-        _ => line,
-    }
+    details
 }
 
 fn render_findings(report: &Report, p: Paint, out: &mut dyn Write) -> io::Result<()> {

@@ -4,7 +4,11 @@
 //!   destination); one finding per combination of loaders, listing every page;
 //! - across the pages of one site, different pages use different ids; one finding per site,
 //!   naming each id and how many pages use it;
-//! - an id differs from the one given with `--expect-app-id`; one finding per wrong id.
+//! - an id differs from the one given with `--expect-app-id`; one finding per wrong id;
+//! - a page of one environment of the config file (`[[environments]]`: the hosts or URL patterns
+//!   of production, staging, ...) uses another environment's Heap app id or Segment write key, or
+//!   an id no environment has; the finding names both environments, e.g. "staging.example.com uses
+//!   production's Heap app id 1535634150; staging expects 2682025610".
 //!
 //! Counted: ids of Heap installs that run on the page, plus Segment's Heap destination in cloud
 //! mode (its events still reach that app id). Not counted: a destination disabled by the page's
@@ -42,8 +46,8 @@ use super::common::{
     audited, count, describe, evidence_of, heap_with_data, is_actions, list, Group, Groups,
     IdFamilies,
 };
-use super::{finding, Context, Rule};
-use crate::model::{Finding, Severity, Via};
+use super::{environment_of, finding, Context, Environment, Rule};
+use crate::model::{Finding, Install, Page, Severity, Vendor, Via};
 
 pub struct AppIdMismatch;
 
@@ -68,6 +72,7 @@ impl Rule for AppIdMismatch {
         let mut out = self.same_page(cx);
         out.extend(self.across_pages(cx));
         out.extend(self.unexpected(cx));
+        out.extend(self.environments(cx));
         out
     }
 }
@@ -222,5 +227,163 @@ impl AppIdMismatch {
                 finding(self, self.severity(), message, help, g.pages, g.evidence)
             })
             .collect()
+    }
+
+    fn environments(&self, cx: &Context) -> Vec<Finding> {
+        let envs = &cx.config.environments;
+        let mut groups = Groups::new();
+        let mut expected: BTreeMap<String, String> = BTreeMap::new();
+        for page in audited(cx.report) {
+            let Some(env) = environment_of(envs, &page.url) else {
+                continue;
+            };
+            let segment = page.installs.iter().filter(|i| i.vendor == Vendor::Segment);
+            for install in heap_with_data(page).into_iter().chain(segment) {
+                let Some((message, want)) = wrong_environment(envs, env, install, page) else {
+                    continue;
+                };
+                let group = groups.entry(message.clone()).or_default();
+                group.page(&page.url);
+                group.evidence(evidence_of(install, page));
+                group.note(describe(install, page));
+                expected.insert(message, want);
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(message, g)| {
+                let help = format!(
+                    "use {} in: {}",
+                    expected.get(&message).map_or("", String::as_str),
+                    list(&g.notes, 5)
+                );
+                let message = format!("{message} ({})", count(g.pages.len(), "page"));
+                finding(self, self.severity(), message, help, g.pages, g.evidence)
+            })
+            .collect()
+    }
+}
+
+/// The id an environment expects for one vendor.
+type IdOf = fn(&Environment) -> Option<&str>;
+
+/// When an install of a page of `env` uses an id that is not the environment's: the message
+/// (without the page count) and what to use instead.
+fn wrong_environment(
+    envs: &[Environment],
+    env: &Environment,
+    install: &Install,
+    page: &Page,
+) -> Option<(String, String)> {
+    let (what, wanted, of): (&str, &str, IdOf) = match install.vendor {
+        Vendor::Heap => ("Heap app id", env.heap_app_id.as_deref()?, |e| {
+            e.heap_app_id.as_deref()
+        }),
+        Vendor::Segment => (
+            "Segment write key",
+            env.segment_write_key.as_deref()?,
+            |e| e.segment_write_key.as_deref(),
+        ),
+        _ => return None,
+    };
+    let found = install.id.as_deref()?;
+    // A loader that switches to the expected id in some environment is fine.
+    if found == wanted || install.alternative_ids.iter().any(|a| a == wanted) {
+        return None;
+    }
+    let here = url::Url::parse(&page.url)
+        .ok()
+        .and_then(|u| {
+            let host = u.host_str()?;
+            Some(u.port().map_or(host.to_owned(), |p| format!("{host}:{p}")))
+        })
+        .unwrap_or_else(|| page.site.clone());
+    let owner = envs
+        .iter()
+        .find(|e| e.name != env.name && of(e) == Some(found));
+    let message = match owner {
+        Some(owner) => format!(
+            "{here} uses {}'s {what} {found}; {} expects {wanted}",
+            owner.name, env.name
+        ),
+        None => format!(
+            "{here} uses {what} {found}, which is no environment's; {} expects {wanted}",
+            env.name
+        ),
+    };
+    Some((message, format!("{}'s {what} {wanted}", env.name)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::common::testing::{native_heap, page, report, segment};
+    use super::super::{Config, Environment};
+    use super::*;
+
+    fn env(name: &str, host: &str, heap: &str, key: &str) -> Environment {
+        Environment {
+            name: name.into(),
+            hosts: vec![host.into()],
+            heap_app_id: Some(heap.into()),
+            segment_write_key: Some(key.into()),
+            ..Environment::default()
+        }
+    }
+
+    fn messages(pages: Vec<Page>, environments: Vec<Environment>) -> Vec<String> {
+        let report = report(pages);
+        let config = Config {
+            environments,
+            ..Config::default()
+        };
+        AppIdMismatch
+            .environments(&Context {
+                report: &report,
+                config: &config,
+            })
+            .into_iter()
+            .map(|f| f.message)
+            .collect()
+    }
+
+    #[test]
+    fn another_environments_ids_are_named_with_both_environments() {
+        let mut staging = page(
+            "/",
+            vec![native_heap("/", "111"), segment("/", "prodKey0000000000")],
+        );
+        staging.url = "https://staging.example.com/".into();
+        let envs = vec![
+            env("production", "www.example.com", "111", "prodKey0000000000"),
+            env(
+                "staging",
+                "staging.example.com",
+                "222",
+                "stagingKey00000000",
+            ),
+        ];
+        let found = messages(vec![staging.clone()], envs.clone());
+        assert_eq!(
+            found,
+            vec![
+                "staging.example.com uses production's Heap app id 111; staging expects 222 (1 page)",
+                "staging.example.com uses production's Segment write key prodKey0000000000; staging expects stagingKey00000000 (1 page)",
+            ]
+        );
+        // The production site with production's ids, and a page of no environment: nothing.
+        let production = page(
+            "/",
+            vec![native_heap("/", "111"), segment("/", "prodKey0000000000")],
+        );
+        let mut elsewhere = staging.clone();
+        elsewhere.url = "https://blog.example.org/".into();
+        assert!(messages(vec![production, elsewhere], envs.clone()).is_empty());
+        // An id of no environment names the expected one.
+        let mut stray = page("/", vec![native_heap("/", "999")]);
+        stray.url = "https://staging.example.com/pricing".into();
+        assert_eq!(
+            messages(vec![stray], envs),
+            vec!["staging.example.com uses Heap app id 999, which is no environment's; staging expects 222 (1 page)"]
+        );
     }
 }

@@ -7,7 +7,11 @@
 //! folder in `fixtures/rules/<name>/`. Codes are never reused, even for a removed rule.
 
 use std::cmp::Reverse;
+use std::collections::BTreeMap;
 
+use regex::Regex;
+
+use crate::baseline::Baseline;
 use crate::model::{Evidence, Finding, Report, Severity};
 
 pub mod common;
@@ -28,6 +32,7 @@ mod segment_loaded_twice;
 mod segment_settings_unverified;
 mod segment_via_gtm;
 mod tag_manager_unverified;
+mod unused_suppression;
 
 pub use app_id_mismatch::AppIdMismatch;
 pub use csp_blocks_heap::CspBlocksHeap;
@@ -43,6 +48,7 @@ pub use segment_loaded_twice::SegmentLoadedTwice;
 pub use segment_settings_unverified::SegmentSettingsUnverified;
 pub use segment_via_gtm::SegmentViaGtm;
 pub use tag_manager_unverified::TagManagerUnverified;
+pub use unused_suppression::UnusedSuppression;
 
 /// What the user told heap-audit about their setup.
 #[derive(Default, Clone, Debug)]
@@ -51,6 +57,65 @@ pub struct Config {
     pub expect_app_id: Option<String>,
     /// The team is not committed to Segment long-term (Heap's guide: a reason to install natively).
     pub not_committed_to_segment: bool,
+    /// Severity overrides and disabled rules (`[rules]` in the config file), by rule code.
+    pub rule_levels: BTreeMap<String, RuleLevel>,
+    /// The ids each environment must use (`[[environments]]`); the first that matches a page
+    /// applies to it.
+    pub environments: Vec<Environment>,
+    /// Findings recorded earlier (`--baseline`): not reported again.
+    pub baseline: Option<Baseline>,
+}
+
+/// What the config file says about one rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleLevel {
+    /// The rule does not run (as with `--ignore`).
+    Off,
+    /// Every finding of the rule gets this severity.
+    Severity(Severity),
+}
+
+/// A deployment of the site (production, staging, ...) and the ids it must use.
+#[derive(Clone, Debug, Default)]
+pub struct Environment {
+    pub name: String,
+    /// Host names (`www.example.com`, or `host:port`) of its pages.
+    pub hosts: Vec<String>,
+    /// Patterns matching its page URLs (or paths, for a build folder).
+    pub urls: Vec<Regex>,
+    /// The Heap app (or env) id it must use.
+    pub heap_app_id: Option<String>,
+    /// The Segment write key it must use.
+    pub segment_write_key: Option<String>,
+}
+
+impl Environment {
+    /// Whether a page belongs to this environment: its host is one of `hosts` or its URL matches
+    /// one of `urls`; an environment with neither matches every page.
+    pub fn matches(&self, page_url: &str) -> bool {
+        if self.hosts.is_empty() && self.urls.is_empty() {
+            return true;
+        }
+        let host = url::Url::parse(page_url).ok().and_then(|u| {
+            let host = u.host_str()?.to_ascii_lowercase();
+            Some((u.port().map(|p| format!("{host}:{p}")), host))
+        });
+        let host_matches = host.is_some_and(|(with_port, host)| {
+            self.hosts.iter().any(|h| {
+                let h = h.trim().to_ascii_lowercase();
+                h == host || with_port.as_deref() == Some(h.as_str())
+            })
+        });
+        host_matches || self.urls.iter().any(|r| r.is_match(page_url))
+    }
+}
+
+/// The first environment a page belongs to.
+pub fn environment_of<'a>(
+    environments: &'a [Environment],
+    page_url: &str,
+) -> Option<&'a Environment> {
+    environments.iter().find(|e| e.matches(page_url))
 }
 
 /// What a rule sees.
@@ -92,6 +157,7 @@ pub static RULES: &[&dyn Rule] = &[
     &CspBlocksHeap,
     &SegmentSettingsUnverified,
     &TagManagerUnverified,
+    &UnusedSuppression,
 ];
 
 /// A `--select`/`--ignore` entry that names no rule.
@@ -108,14 +174,35 @@ pub fn find(name_or_code: &str) -> Option<&'static dyn Rule> {
         .find(|r| r.name() == wanted || r.code().eq_ignore_ascii_case(wanted))
 }
 
+/// The outcome of the rules.
+#[derive(Clone, Debug, Default)]
+pub struct Audit {
+    /// What is reported.
+    pub findings: Vec<Finding>,
+    /// Findings left out because the baseline records them.
+    pub baselined: Vec<Finding>,
+    /// Findings left out because every page they concern suppresses them inline.
+    pub suppressed_inline: usize,
+}
+
 /// Run the selected rules (all when `select` is empty) minus the ignored ones, findings sorted by
-/// severity (highest first), rule code, then first page.
+/// severity (highest first), rule code, then first page. See [`audit`] for the steps.
 pub fn run(
     report: &Report,
     config: &Config,
     select: &[String],
     ignore: &[String],
 ) -> Result<Vec<Finding>, UnknownRule> {
+    audit(report, config, select, ignore).map(|a| a.findings)
+}
+
+/// The rules that run: the selected ones (all when `select` is empty), minus the ignored ones and
+/// those the config file turns off, in code order.
+pub fn enabled(
+    config: &Config,
+    select: &[String],
+    ignore: &[String],
+) -> Result<Vec<&'static dyn Rule>, UnknownRule> {
     let lookup = |list: &[String]| -> Result<Vec<&'static str>, UnknownRule> {
         list.iter()
             .map(|s| {
@@ -127,11 +214,36 @@ pub fn run(
     };
     let selected = lookup(select)?;
     let ignored = lookup(ignore)?;
+    let enabled = |code: &str| {
+        (selected.is_empty() || selected.contains(&code))
+            && !ignored.contains(&code)
+            && config.rule_levels.get(code) != Some(&RuleLevel::Off)
+    };
+    Ok(RULES
+        .iter()
+        .copied()
+        .filter(|r| enabled(r.code()))
+        .collect())
+}
+
+/// Run the rules, then: drop what pages suppress inline and what the baseline records, report
+/// the suppressions and baseline entries that matched nothing (`unused-suppression`), apply the
+/// severity overrides, and sort.
+pub fn audit(
+    report: &Report,
+    config: &Config,
+    select: &[String],
+    ignore: &[String],
+) -> Result<Audit, UnknownRule> {
+    let enabled = enabled(config, select, ignore)?;
+    let enabled = |code: &str| enabled.iter().any(|r| r.code() == code);
     let cx = Context { report, config };
     let mut findings = Vec::new();
+    let mut ran = Vec::new();
     for rule in RULES {
         let code = rule.code();
-        if (selected.is_empty() || selected.contains(&code)) && !ignored.contains(&code) {
+        if enabled(code) && code != UnusedSuppression.code() {
+            ran.push(code);
             findings.extend(rule.check(&cx).into_iter().map(|mut f| {
                 f.rule = rule.name().to_owned();
                 f.code = code.to_owned();
@@ -139,8 +251,35 @@ pub fn run(
             }));
         }
     }
+    let (suppressed_inline, mut unused) =
+        unused_suppression::apply_inline(report, &mut findings, &ran);
+    let baselined = match &config.baseline {
+        Some(baseline) => {
+            let applied = baseline.apply(report, &mut findings, &ran);
+            unused.extend(
+                applied
+                    .stale
+                    .iter()
+                    .map(|e| UnusedSuppression.stale(report, baseline, e)),
+            );
+            applied.baselined
+        }
+        None => Vec::new(),
+    };
+    if enabled(UnusedSuppression.code()) {
+        findings.extend(unused);
+    }
+    for f in &mut findings {
+        if let Some(RuleLevel::Severity(s)) = config.rule_levels.get(&f.code) {
+            f.severity = *s;
+        }
+    }
     sort(&mut findings);
-    Ok(findings)
+    Ok(Audit {
+        findings,
+        baselined,
+        suppressed_inline,
+    })
 }
 
 /// Deterministic order: severity (highest first), rule code, first page, message.

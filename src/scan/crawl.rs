@@ -17,26 +17,37 @@ impl Ctx<'_> {
         let mut site = Site::web(&start);
         let robots = self.robots(&start);
         let mut seen = std::collections::HashSet::from([start.to_string()]);
+        seen.insert(site::normalize(&start).to_string());
+        let mut traps = Traps::default();
+        traps.admit(&start, self.opts.max_per_pattern);
         let mut level = vec![start.clone()];
         let mut audited = 0;
         let mut depth = 0u32;
         while !level.is_empty() && audited < self.opts.max_pages {
+            if let Some(stop) = self.opts.cancel.stopped() {
+                self.stopped(target, stop, pages.len());
+                break;
+            }
             level.truncate(self.opts.max_pages - audited);
             audited += level.len();
+            self.queued(level.len());
             let follow = self.opts.max_depth.is_none_or(|max| depth < max);
-            // Workers keep only the links the crawl could follow (on the site, not an asset, not
-            // excluded): pure checks, so this is the same as checking them here, in parallel.
+            // Workers keep only the links the crawl could follow (normalised, on the site, not an
+            // asset, not excluded): pure checks, so this is the same as checking them here.
             let audit = |site: &Site, url: &Url| {
                 let mut result = self.audit(site, url, depth, follow);
-                result
-                    .links
-                    .retain(|link| site.contains(link) && self.wanted(link));
+                result.links = std::mem::take(&mut result.links)
+                    .into_iter()
+                    .map(|link| site::normalize(&link))
+                    .filter(|link| site.contains(link) && self.wanted(link))
+                    .collect();
                 result
             };
             let mut next = Vec::new();
             // Pages are taken in level order, so the report and the next level are the same
             // whatever the number of workers; a page's links are dropped once taken.
             let mut take = |result: Audited| {
+                // A page is done here: audited (or failed, with its error on the page).
                 pages.push(result.page);
                 for link in result.links {
                     if !seen.insert(link.to_string()) {
@@ -53,13 +64,33 @@ impl Ctx<'_> {
                         );
                         continue;
                     }
+                    match traps.admit(&link, self.opts.max_per_pattern) {
+                        Admit::Yes => {}
+                        Admit::No => continue,
+                        Admit::FirstRefused(pattern) => {
+                            let cap = self.opts.max_per_pattern;
+                            let message = format!("skipped, with every further link like {pattern}: more than {cap} pages share that pattern, a likely crawler trap (--max-per-pattern)");
+                            self.problem(link.as_str(), ProblemKind::CrawlTrap, message);
+                            continue;
+                        }
+                    }
+                    // A page is queued here.
                     next.push(link);
                 }
             };
-            if depth > 0 {
-                parallel_in_order(&level, self.opts.concurrency, |url| audit(&site, url), take);
+            let stop = if depth > 0 {
+                parallel_in_order(
+                    &level,
+                    self.opts.concurrency,
+                    &self.opts.cancel,
+                    |url| self.audited(audit(&site, url)),
+                    take,
+                )
             } else {
-                let mut results = parallel(&level, self.opts.concurrency, |url| audit(&site, url));
+                let (mut results, stop) =
+                    parallel(&level, self.opts.concurrency, &self.opts.cancel, |url| {
+                        self.audited(audit(&site, url))
+                    });
                 if let Some(first) = results.first() {
                     if let Some(error) = &first.page.error {
                         let message =
@@ -82,11 +113,37 @@ impl Ctx<'_> {
                     }
                 }
                 results.into_iter().for_each(&mut take);
+                stop
+            };
+            if let Some(stop) = stop {
+                self.stopped(target, stop, pages.len());
+                break;
             }
             level = next;
             depth += 1;
         }
         Ok(())
+    }
+
+    /// Fetch a page to audit. Past the start URL (whose redirects define the site), redirects off
+    /// the site's origin are recorded on the page, not followed.
+    pub(super) fn fetch_page(&self, site: &Site, url: &Url, depth: u32) -> Fetched {
+        if depth == 0 {
+            self.fetcher.get(url.as_str())
+        } else {
+            self.fetcher
+                .get_within(url.as_str(), &|next| site.contains(next))
+        }
+    }
+
+    /// Note, once per target, that the run stopped before the target was fully audited.
+    fn stopped(&self, target: &str, stop: Stop, audited: usize) {
+        let _ = self.stop.set(stop);
+        let message = format!(
+            "{}: {audited} pages of this target were audited and are in the report; the rest were not",
+            stop.reason()
+        );
+        self.problem(target, ProblemKind::Interrupted, message);
     }
 
     fn robots(&self, start: &Url) -> Option<Robots> {
@@ -105,6 +162,10 @@ impl Ctx<'_> {
         if !robots.allows(&path_and_query(start)) {
             self.problem(start.as_str(), ProblemKind::RobotsDisallowed, "the start URL is disallowed by robots.txt; audited anyway because it was asked for");
         }
+        if let (Some(delay), Some(host)) = (robots.crawl_delay(), host_and_port(start)) {
+            self.fetcher
+                .set_crawl_delay(&host, delay.min(MAX_CRAWL_DELAY));
+        }
         Some(robots)
     }
 
@@ -122,7 +183,17 @@ impl Ctx<'_> {
     /// Every HTML file of a local folder, or one local file.
     pub(super) fn walk(&self, target: &str, pages: &mut Vec<Page>) -> Result<(), String> {
         let path = Path::new(target);
-        let meta = std::fs::metadata(path).map_err(|e| format!("{target}: cannot read: {e}"))?;
+        let meta = std::fs::metadata(path).map_err(|e| {
+            // `www.example.com` is more likely a site than a missing folder.
+            let host_like =
+                !target.contains('/') && target.contains('.') && !target.ends_with(".html");
+            let hint = if host_like && e.kind() == std::io::ErrorKind::NotFound {
+                format!(" (a site is audited by URL: https://{target}/)")
+            } else {
+                String::new()
+            };
+            format!("{target}: cannot read: {e}{hint}")
+        })?;
         let (root, files) = if meta.is_dir() {
             let files =
                 site::html_files(path).map_err(|e| format!("{target}: cannot list: {e}"))?;
@@ -153,11 +224,15 @@ impl Ctx<'_> {
             })
             .take(self.opts.max_pages)
             .collect();
+        self.queued(urls.len());
         // A folder's pages are all listed: their links are not needed.
-        let results = parallel(&urls, self.opts.concurrency, |url| {
-            self.audit(&site, url, 0, false).page
+        let (results, stop) = parallel(&urls, self.opts.concurrency, &self.opts.cancel, |url| {
+            self.audited(self.audit(&site, url, 0, false)).page
         });
         pages.extend(results);
+        if let Some(stop) = stop {
+            self.stopped(target, stop, pages.len());
+        }
         Ok(())
     }
 }
@@ -175,55 +250,134 @@ const ASSET_EXTENSIONS: &[&str] = &[
     "json", "xml", "txt", "mp4", "mp3", "webm", "woff", "woff2", "ttf", "csv", "xlsx", "docx",
 ];
 
+/// The longest robots.txt `Crawl-delay` honoured: a site asking for more is crawled at this pace.
+const MAX_CRAWL_DELAY: Duration = Duration::from_secs(10);
+
+/// `host` or `host:port`, as the fetcher keys hosts.
+fn host_and_port(url: &Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(
+        url.port()
+            .map_or(host.to_owned(), |p| format!("{host}:{p}")),
+    )
+}
+
+/// How many links of each URL pattern were admitted to the crawl.
+#[derive(Default)]
+struct Traps {
+    counts: std::collections::HashMap<String, usize>,
+}
+
+enum Admit {
+    Yes,
+    /// The first link past the cap for its pattern (named here): worth one problem.
+    FirstRefused(String),
+    No,
+}
+
+impl Traps {
+    fn admit(&mut self, url: &Url, cap: usize) -> Admit {
+        let pattern = site::pattern(url);
+        let count = self.counts.entry(pattern.clone()).or_insert(0);
+        *count += 1;
+        if cap == 0 || *count <= cap {
+            Admit::Yes
+        } else if *count == cap + 1 {
+            Admit::FirstRefused(pattern)
+        } else {
+            Admit::No
+        }
+    }
+}
+
+/// What the workers of [`parallel_in_order`] share with the taker.
+struct InOrder<R> {
+    /// Each item's result once done (a panic is handed over too, and raised by the taker).
+    slots: Vec<Option<std::thread::Result<R>>>,
+    /// Workers still running.
+    live: usize,
+}
+
 /// Run `f` over `items` on up to `workers` threads, handing each result to `take` on the calling
 /// thread in input order, as soon as it and every result before it are ready (so `take` runs while
-/// the workers go on, and only the results not yet taken are held).
+/// the workers go on, and only the results not yet taken are held). Once `cancel` says stop, no
+/// new item is started: `take` gets the results of the items done, and the reason is returned.
 fn parallel_in_order<T: Sync, R: Send>(
     items: &[T],
     workers: usize,
+    cancel: &Cancel,
     f: impl Fn(&T) -> R + Sync,
     mut take: impl FnMut(R),
-) {
-    type Slot<R> = Option<std::thread::Result<R>>;
+) -> Option<Stop> {
     let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Slot<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let workers = workers.clamp(1, items.len().max(1));
+    let state = Mutex::new(InOrder {
+        slots: (0..items.len()).map(|_| None).collect(),
+        live: workers,
+    });
     let ready = Condvar::new();
+    let stop: Mutex<Option<Stop>> = Mutex::new(None);
+    let lock = || state.lock().unwrap_or_else(|e| e.into_inner());
     std::thread::scope(|scope| {
-        for _ in 0..workers.clamp(1, items.len().max(1)) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i) else { break };
-                // A panic is handed over too, so the taker never waits for a result that will
-                // not come; it is raised again on the calling thread.
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item)));
-                slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    if let Some(why) = cancel.stopped() {
+                        *stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item)));
+                    lock().slots[i] = Some(r);
+                    ready.notify_one();
+                }
+                lock().live -= 1;
                 ready.notify_one();
             });
         }
+        // Every item started is finished, so the items done are always the first ones: once no
+        // worker runs, a missing result means the run was stopped there.
         for i in 0..items.len() {
-            let mut guard = slots.lock().unwrap_or_else(|e| e.into_inner());
+            let mut guard = lock();
             let r = loop {
-                if let Some(r) = guard[i].take() {
-                    break r;
+                if let Some(r) = guard.slots[i].take() {
+                    break Some(r);
+                }
+                if guard.live == 0 {
+                    break None;
                 }
                 guard = ready.wait(guard).unwrap_or_else(|e| e.into_inner());
             };
             drop(guard);
             match r {
-                Ok(r) => take(r),
-                Err(panic) => std::panic::resume_unwind(panic),
+                Some(Ok(r)) => take(r),
+                Some(Err(panic)) => std::panic::resume_unwind(panic),
+                None => break,
             }
         }
     });
+    stop.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Run `f` over `items` on up to `workers` threads, keeping the input order.
-fn parallel<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+/// Run `f` over `items` on up to `workers` threads, keeping the input order. Once `cancel` says
+/// stop, no new item is started: the results are those of the items done, and why it stopped.
+fn parallel<T: Sync, R: Send>(
+    items: &[T],
+    workers: usize,
+    cancel: &Cancel,
+    f: impl Fn(&T) -> R + Sync,
+) -> (Vec<R>, Option<Stop>) {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let stop: Mutex<Option<Stop>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..workers.clamp(1, items.len().max(1)) {
             scope.spawn(|| loop {
+                if let Some(why) = cancel.stopped() {
+                    *stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+                    break;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(item) = items.get(i) else { break };
                 let r = f(item);
@@ -231,10 +385,14 @@ fn parallel<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R +
             });
         }
     });
-    results
+    let results = results
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
         .into_iter()
         .flatten()
-        .collect()
+        .collect();
+    (
+        results,
+        stop.into_inner().unwrap_or_else(|e| e.into_inner()),
+    )
 }

@@ -12,7 +12,8 @@ mod page;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use regex::Regex;
 use url::Url;
@@ -27,7 +28,9 @@ use crate::inventory;
 use crate::model::{
     Csp, Install, Page, Problem, ProblemKind, Report, Tool, Unverified, Vendor, Via, SCHEMA_VERSION,
 };
-use crate::source::fetch::{FetchConfig, Fetcher};
+use crate::progress::Progress;
+use crate::source::fetch::{FetchConfig, Fetched, Fetcher};
+pub use crate::source::limits::{Cancel, Stop};
 use crate::source::robots::Robots;
 use crate::source::site::{self, Site};
 use memo::Memo;
@@ -43,7 +46,15 @@ pub struct ScanOptions {
     pub ignore_robots: bool,
     /// Fetch nothing beyond the targets: no tag manager containers, no Segment settings.
     pub offline: bool,
+    /// Crawl at most this many pages whose URLs share a pattern (digits as `N`, query values as
+    /// `*`: `/page/N`, `/cal/N/N/N`, `/search?q=*`), so generated links cannot starve the rest of
+    /// the site (`--max-per-pattern`; 0: no cap).
+    pub max_per_pattern: usize,
+    /// When to stop early (Ctrl-C, `--max-time`): the pages audited so far are reported.
+    pub cancel: Cancel,
     pub fetch: FetchConfig,
+    /// Where to count pages queued and audited (the progress line, `--verbose`); `None`: nowhere.
+    pub progress: Option<Arc<Progress>>,
 }
 
 impl Default for ScanOptions {
@@ -56,7 +67,10 @@ impl Default for ScanOptions {
             exclude: Vec::new(),
             ignore_robots: false,
             offline: false,
+            max_per_pattern: 50,
+            cancel: Cancel::new(),
             fetch: FetchConfig::default(),
+            progress: None,
         }
     }
 }
@@ -67,6 +81,8 @@ pub struct Outcome {
     pub report: Report,
     /// One message per target that yielded nothing (start URL unreachable, folder missing).
     pub fatal: Vec<String>,
+    /// Why the run stopped before auditing everything (Ctrl-C, `--max-time`), if it did.
+    pub stopped: Option<Stop>,
 }
 
 /// Scan every target.
@@ -85,25 +101,43 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
     let ctx = Ctx {
         sigs,
         opts,
-        fetcher: Fetcher::new(fetch),
+        fetcher: Fetcher::new(fetch, opts.cancel.clone()),
         problems: Mutex::default(),
         unverified: Mutex::default(),
         scripts: Memo::default(),
         followed: Memo::default(),
         settings: Memo::default(),
+        stop: std::sync::OnceLock::new(),
     };
     let mut pages = Vec::new();
     let mut fatal = Vec::new();
     for target in targets {
-        let result = if target.starts_with("http://") || target.starts_with("https://") {
-            ctx.crawl(target, &mut pages)
-        } else {
-            ctx.walk(target, &mut pages)
+        if let Some(stop) = opts.cancel.stopped() {
+            let _ = ctx.stop.set(stop);
+            let message = format!("not audited: {}", stop.reason());
+            ctx.problem(target, ProblemKind::Interrupted, message);
+            continue;
+        }
+        let kind = Target::of(target);
+        let before = pages.len();
+        let result = match kind {
+            Ok(Target::Url) => ctx.crawl(target, &mut pages),
+            Ok(Target::Path) => ctx.walk(target, &mut pages),
+            Err(ref message) => Err(message.clone()),
         };
         if let Err(message) = result {
+            // The report says it too, with the target, unless a page of the target does.
+            if pages.len() == before {
+                let kind = match kind {
+                    Ok(Target::Path) => ProblemKind::Io,
+                    _ => ProblemKind::Unreachable,
+                };
+                ctx.problem(target, kind, message.clone());
+            }
             fatal.push(message);
         }
     }
+    let stopped = ctx.stop.get().copied();
     let mut problems = ctx.problems.into_inner().unwrap_or_else(|e| e.into_inner());
     problems.sort_by(|a, b| (&a.url, a.kind).cmp(&(&b.url, b.kind)));
     problems.dedup_by(|a, b| a.url == b.url && a.kind == b.kind);
@@ -128,7 +162,11 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
         unverified,
         summary,
     };
-    Ok(Outcome { report, fatal })
+    Ok(Outcome {
+        report,
+        fatal,
+        stopped,
+    })
 }
 
 struct Ctx<'a> {
@@ -143,6 +181,8 @@ struct Ctx<'a> {
     followed: Memo<Option<Scan>>,
     /// Segment settings by URL; `None` when they could not be read.
     settings: Memo<Option<Settings>>,
+    /// Set when the run stopped before every target was fully audited.
+    stop: std::sync::OnceLock<Stop>,
 }
 
 /// What auditing one page yields.
@@ -175,4 +215,69 @@ impl Ctx<'_> {
             .unwrap_or_else(|e| e.into_inner())
             .push(entry);
     }
+
+    /// Count `n` pages as waiting to be audited.
+    fn queued(&self, n: usize) {
+        if let Some(progress) = &self.opts.progress {
+            progress.queued(n);
+        }
+    }
+
+    /// Count a page as audited.
+    fn audited(&self, audited: Audited) -> Audited {
+        if let Some(progress) = &self.opts.progress {
+            progress.page_done(&audited.page);
+        }
+        audited
+    }
+}
+
+/// What a target names: a site to crawl, or local files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// An `http://` or `https://` URL (any case).
+    Url,
+    /// A folder or a file.
+    Path,
+}
+
+impl Target {
+    /// Tell a target's kind, or say plainly why it is not one: a URL of another scheme
+    /// (`ftp://`, `file://`, `mailto:`) or an `http(s)` URL that does not parse. Paths are not
+    /// checked here; reading them says whether they exist.
+    pub fn of(target: &str) -> Result<Target, String> {
+        let scheme = target
+            .split_once("://")
+            .map(|(scheme, _)| scheme)
+            .filter(|s| is_scheme(s))
+            .or_else(|| {
+                let (scheme, _) = target.split_once(':')?;
+                let known = ["mailto", "javascript", "data", "tel"];
+                known
+                    .iter()
+                    .any(|k| scheme.eq_ignore_ascii_case(k))
+                    .then_some(scheme)
+            });
+        let Some(scheme) = scheme else {
+            return Ok(Target::Path);
+        };
+        if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+            return Err(format!(
+                "{target}: unsupported scheme '{scheme}': a target is an http:// or https:// URL, \
+                 a folder or an .html file"
+            ));
+        }
+        match Url::parse(target) {
+            Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(Target::Url),
+            Ok(_) => Err(format!("{target}: not a valid URL: no host")),
+            Err(e) => Err(format!("{target}: not a valid URL: {e}")),
+        }
+    }
+}
+
+/// RFC 3986: a letter, then letters, digits, `+`, `-` or `.`.
+fn is_scheme(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }

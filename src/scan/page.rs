@@ -8,7 +8,7 @@ impl Ctx<'_> {
     pub(super) fn audit(&self, site: &Site, url: &Url, depth: u32, links: bool) -> Audited {
         let display = site.display(url);
         let mut page = Page::new(display.clone(), site.name().to_owned(), depth);
-        let fetched = self.fetcher.get(url.as_str());
+        let fetched = self.fetch_page(site, url, depth);
         let response = match &fetched {
             Ok(response) => response,
             Err(e) => {
@@ -75,6 +75,7 @@ impl Ctx<'_> {
             .and_then(|b| site.resolve(&here, b))
             .unwrap_or_else(|| here.clone());
         page.privacy = doc.privacy.clone();
+        page.suppressions = crate::extract::suppress::parse(&text);
         page.csp.extend(response.csp.iter().map(|p| Csp {
             source: "header".into(),
             policy: p.clone(),

@@ -2,14 +2,25 @@
 //! (`--remap`), fetches it at most once per run, follows redirects itself (so each hop is recorded
 //! and loops are named), caps the body size, and turns every failure into a [`FetchError`].
 //! `file:` URLs (local build folders, or a `--remap` to a local mirror) are read from disk.
+//!
+//! Every HTTP request waits for a slot on its host ([`Politeness`]), has one overall deadline
+//! (`--timeout`, shortened to what is left of `--max-time`) covering connect, headers and body, and
+//! 429 and 503 answers are retried (`--max-retries`) after the wait their `Retry-After` asks for
+//! (capped at [`MAX_RETRY_WAIT`]) or an exponential back-off. Waits wake up on Ctrl-C.
 
 use std::collections::HashSet;
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use regex::Regex;
 
 use crate::model::ProblemKind;
+use crate::source::limits::{self, Cancel, Politeness, Slot, Stop};
+
+/// The longest wait before a retry, whatever `Retry-After` asks for.
+pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+/// The first back-off when a 429/503 has no usable `Retry-After`; doubled on each retry.
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 
 /// One `--remap 'REGEX REPLACEMENT'` rule (lychee's syntax): the first rule whose regex matches a
 /// URL rewrites it with `Regex::replace` (so `$1` works). A replacement that is not a URL is a
@@ -72,6 +83,12 @@ pub struct FetchConfig {
     pub max_body: usize,
     pub max_redirects: usize,
     pub remaps: Vec<Remap>,
+    /// How many times a 429 or 503 answer is retried (`--max-retries`).
+    pub max_retries: u32,
+    /// Requests per second per host (`--rate`); `None`: as fast as the workers go.
+    pub rate: Option<f64>,
+    /// Requests in flight per host (`--max-host-connections`).
+    pub max_host_connections: usize,
 }
 
 impl Default for FetchConfig {
@@ -84,6 +101,9 @@ impl Default for FetchConfig {
             max_body: 10 * 1024 * 1024,
             max_redirects: 10,
             remaps: Vec::new(),
+            max_retries: 2,
+            rate: None,
+            max_host_connections: 8,
         }
     }
 }
@@ -119,26 +139,51 @@ pub type Fetched = Result<Response, FetchError>;
 pub struct Fetcher {
     agent: ureq::Agent,
     config: FetchConfig,
+    politeness: Politeness,
+    cancel: Cancel,
 }
 
 impl Fetcher {
-    pub fn new(config: FetchConfig) -> Fetcher {
+    /// A fetcher whose waits and reads stop when `cancel` says so.
+    pub fn new(config: FetchConfig, cancel: Cancel) -> Fetcher {
+        // `timeout` is ureq's overall deadline (connect, headers and the whole body: a server that
+        // trickles its body cannot hold a worker past it), but the connect timeout is separate
+        // (30 s by default in ureq 2), so it is set too.
         let agent = ureq::AgentBuilder::new()
             .timeout(config.timeout)
+            .timeout_connect(config.timeout)
             .redirects(0)
             .user_agent(&config.user_agent)
             .build();
-        Fetcher { agent, config }
+        let politeness = Politeness::new(config.rate, config.max_host_connections);
+        Fetcher {
+            agent,
+            config,
+            politeness,
+            cancel,
+        }
     }
 
     /// Fetch a URL (as written on the page, before remapping). Bodies are not kept: what is
     /// shared between pages (script files, containers, settings) is memoised by the caller on
     /// what it extracted, so a run holds one body at a time per worker.
     pub fn get(&self, url: &str) -> Fetched {
-        self.fetch(url)
+        self.fetch(url, &|_| true)
     }
 
-    fn fetch(&self, original: &str) -> Fetched {
+    /// Fetch a page, following redirects only while `stay` accepts their target: a redirect
+    /// elsewhere (off the site's origin) is an [`ProblemKind::OffSiteRedirect`] error naming it.
+    pub fn get_within(&self, url: &str, stay: &dyn Fn(&url::Url) -> bool) -> Fetched {
+        self.fetch(url, stay)
+    }
+
+    /// Space requests to `host` (as in a URL: `example.com`, `127.0.0.1:8080`) by at least
+    /// `delay`: robots.txt's `Crawl-delay`.
+    pub fn set_crawl_delay(&self, host: &str, delay: Duration) {
+        self.politeness.set_delay(host, delay);
+    }
+
+    fn fetch(&self, original: &str, stay: &dyn Fn(&url::Url) -> bool) -> Fetched {
         let mut url = remap(&self.config.remaps, original);
         let mut redirects = Vec::new();
         let mut seen = HashSet::new();
@@ -163,7 +208,8 @@ impl Fetcher {
                     format!("unsupported URL scheme `{}`", parsed.scheme()),
                 ));
             }
-            let response = self.request(&parsed)?;
+            // The host's slot is held until the body is read.
+            let (response, _slot) = self.request(&parsed)?;
             let status = response.status();
             if (300..400).contains(&status) {
                 let Some(location) = response.header("location") else {
@@ -184,6 +230,15 @@ impl Fetcher {
                         format!("more than {} redirects", self.config.max_redirects),
                     ));
                 }
+                if !stay(&next) {
+                    return Err(FetchError {
+                        kind: ProblemKind::OffSiteRedirect,
+                        message: format!(
+                            "HTTP {status}: redirects off the site to {next}: not followed"
+                        ),
+                        status: Some(status),
+                    });
+                }
                 url = remap(&self.config.remaps, next.as_str());
                 redirects.push(next.to_string());
                 continue;
@@ -192,8 +247,69 @@ impl Fetcher {
         }
     }
 
-    fn request(&self, url: &url::Url) -> Result<ureq::Response, FetchError> {
+    /// One request, retried on 429 and 503 (each attempt waits for a slot on the host).
+    fn request(&self, url: &url::Url) -> Result<(ureq::Response, Slot<'_>), FetchError> {
+        let host = match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            (None, _) => String::new(),
+        };
+        let mut attempt = 0;
+        loop {
+            let slot = self
+                .politeness
+                .acquire(&host, &self.cancel)
+                .map_err(stopped)?;
+            let error = match self.call(url) {
+                Ok(response) => return Ok((response, slot)),
+                Err(error) => error,
+            };
+            drop(slot);
+            let wait = match &error {
+                ureq::Error::Status(429 | 503, response) => Some(
+                    response
+                        .header("retry-after")
+                        .and_then(|v| limits::retry_after(v, SystemTime::now()))
+                        .unwrap_or(FIRST_BACKOFF * 2u32.saturating_pow(attempt))
+                        .min(MAX_RETRY_WAIT),
+                ),
+                _ => None,
+            };
+            let mut failure = self.blame(request_error(error, attempt));
+            match wait {
+                Some(wait) if attempt < self.config.max_retries => {
+                    if self.cancel.remaining().is_some_and(|left| left < wait) {
+                        failure.message.push_str(&format!(
+                            "; not retried: waiting {} s would pass --max-time",
+                            wait.as_secs_f32().ceil()
+                        ));
+                        return Err(failure);
+                    }
+                    self.cancel.sleep(wait).map_err(stopped)?;
+                    attempt += 1;
+                }
+                _ => return Err(failure),
+            }
+        }
+    }
+
+    /// A timeout that came from the `--max-time` deadline (which shortens requests) is the run
+    /// stopping, not the server being slow.
+    fn blame(&self, e: FetchError) -> FetchError {
+        match self.cancel.stopped() {
+            Some(stop) if e.kind == ProblemKind::Timeout => stopped(stop),
+            _ => e,
+        }
+    }
+
+    /// Send the request, with the target sites' extra headers, within the time left.
+    // The error is ureq's own, passed on unchanged and short-lived: boxing it buys nothing.
+    #[allow(clippy::result_large_err)]
+    fn call(&self, url: &url::Url) -> Result<ureq::Response, ureq::Error> {
         let mut request = self.agent.request_url("GET", url);
+        if let Some(left) = self.cancel.remaining() {
+            request = request.timeout(left.min(self.config.timeout));
+        }
         if self
             .config
             .header_hosts
@@ -204,26 +320,7 @@ impl Fetcher {
                 request = request.set(name, value);
             }
         }
-        match request.call() {
-            Ok(response) => Ok(response),
-            Err(ureq::Error::Status(status, response)) => {
-                let reason = response.status_text().to_owned();
-                Err(FetchError {
-                    kind: ProblemKind::HttpStatus,
-                    message: format!("HTTP {status} {reason}"),
-                    status: Some(status),
-                })
-            }
-            Err(ureq::Error::Transport(t)) => {
-                let text = t.to_string();
-                let kind = if text.contains("timed out") || text.contains("timeout") {
-                    ProblemKind::Timeout
-                } else {
-                    ProblemKind::Unreachable
-                };
-                Err(error(kind, text))
-            }
-        }
+        request.call()
     }
 
     fn read_response(
@@ -239,8 +336,9 @@ impl Fetcher {
             .into_iter()
             .map(str::to_owned)
             .collect();
-        let (body, truncated) = read_capped(response.into_reader(), self.config.max_body)
-            .map_err(|e| error(io_kind(&e), format!("reading the body failed: {e}")))?;
+        let (body, truncated) =
+            read_capped(response.into_reader(), self.config.max_body, &self.cancel)
+                .map_err(|e| self.blame(body_error(e)))?;
         Ok(Response {
             final_url,
             status: Some(status),
@@ -258,8 +356,11 @@ impl Fetcher {
             .map_err(|()| error(ProblemKind::Io, format!("not a local path: {url}")))?;
         let file = std::fs::File::open(&path)
             .map_err(|e| error(ProblemKind::Io, format!("{}: {e}", path.display())))?;
-        let (body, truncated) = read_capped(file, self.config.max_body)
-            .map_err(|e| error(ProblemKind::Io, format!("{}: {e}", path.display())))?;
+        let (body, truncated) =
+            read_capped(file, self.config.max_body, &self.cancel).map_err(|e| match e {
+                BodyError::Io(e, _) => error(ProblemKind::Io, format!("{}: {e}", path.display())),
+                BodyError::Stopped(stop) => stopped(stop),
+            })?;
         Ok(Response {
             final_url: url.to_string(),
             status: None,
@@ -285,6 +386,41 @@ fn same_site(target: &str, url: &url::Url) -> bool {
         && url.port() == target_port
 }
 
+/// A failed request as a [`FetchError`]; `retries` is how many retries came before it.
+fn request_error(failure: ureq::Error, retries: u32) -> FetchError {
+    match failure {
+        ureq::Error::Status(status, response) => {
+            let mut message = format!("HTTP {status} {}", response.status_text());
+            if retries > 0 {
+                let plural = if retries == 1 { "retry" } else { "retries" };
+                message.push_str(&format!(" (still after {retries} {plural})"));
+            }
+            FetchError {
+                kind: ProblemKind::HttpStatus,
+                message,
+                status: Some(status),
+            }
+        }
+        ureq::Error::Transport(t) => {
+            let text = t.to_string();
+            let kind = if text.contains("timed out") || text.contains("timeout") {
+                ProblemKind::Timeout
+            } else {
+                ProblemKind::Unreachable
+            };
+            error(kind, text)
+        }
+    }
+}
+
+/// A fetch given up because the run stops.
+fn stopped(stop: Stop) -> FetchError {
+    error(
+        ProblemKind::Interrupted,
+        format!("not read: {}", stop.reason()),
+    )
+}
+
 fn error(kind: ProblemKind, message: String) -> FetchError {
     FetchError {
         kind,
@@ -293,20 +429,60 @@ fn error(kind: ProblemKind, message: String) -> FetchError {
     }
 }
 
-fn io_kind(e: &std::io::Error) -> ProblemKind {
-    if matches!(
-        e.kind(),
-        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-    ) {
-        ProblemKind::Timeout
-    } else {
-        ProblemKind::Unreachable
+/// Why a body could not be read to its end (or to the cap).
+enum BodyError {
+    /// An I/O error after this many bytes.
+    Io(std::io::Error, usize),
+    Stopped(Stop),
+}
+
+fn body_error(e: BodyError) -> FetchError {
+    use std::io::ErrorKind;
+    match e {
+        BodyError::Stopped(stop) => stopped(stop),
+        BodyError::Io(e, read) => {
+            let (kind, what) = match e.kind() {
+                ErrorKind::TimedOut | ErrorKind::WouldBlock => (
+                    ProblemKind::Timeout,
+                    "the body was not read in time (--timeout)",
+                ),
+                ErrorKind::UnexpectedEof
+                | ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted => (
+                    ProblemKind::IncompleteBody,
+                    "the connection closed before the end of the body",
+                ),
+                ErrorKind::InvalidData | ErrorKind::InvalidInput => (
+                    ProblemKind::CorruptBody,
+                    "the body could not be decoded (broken compression or framing)",
+                ),
+                _ => (ProblemKind::Unreachable, "reading the body failed"),
+            };
+            error(kind, format!("{what}, after {read} bytes: {e}"))
+        }
     }
 }
 
-fn read_capped(reader: impl Read, cap: usize) -> std::io::Result<(Vec<u8>, bool)> {
+/// Read at most `cap` bytes (and say whether there was more), stopping when the run stops.
+fn read_capped(
+    reader: impl Read,
+    cap: usize,
+    cancel: &Cancel,
+) -> Result<(Vec<u8>, bool), BodyError> {
+    let mut reader = reader.take(cap as u64 + 1);
     let mut body = Vec::new();
-    reader.take(cap as u64 + 1).read_to_end(&mut body)?;
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        if let Some(stop) = cancel.stopped() {
+            return Err(BodyError::Stopped(stop));
+        }
+        match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(BodyError::Io(e, body.len())),
+        }
+    }
     let truncated = body.len() > cap;
     body.truncate(cap);
     Ok((body, truncated))
@@ -387,9 +563,19 @@ mod tests {
 
     #[test]
     fn body_cap() {
-        let (body, cut) = read_capped(&b"0123456789"[..], 4).unwrap();
+        let cancel = Cancel::new();
+        let Ok((body, cut)) = read_capped(&b"0123456789"[..], 4, &cancel) else {
+            panic!("reading a slice fails")
+        };
         assert_eq!((body.as_slice(), cut), (&b"0123"[..], true));
-        let (_, cut) = read_capped(&b"0123"[..], 4).unwrap();
+        let Ok((_, cut)) = read_capped(&b"0123"[..], 4, &cancel) else {
+            panic!("reading a slice fails")
+        };
         assert!(!cut);
+        cancel.interrupt();
+        assert!(matches!(
+            read_capped(&b"0123"[..], 4, &cancel),
+            Err(BodyError::Stopped(Stop::Interrupted))
+        ));
     }
 }

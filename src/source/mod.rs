@@ -1,5 +1,6 @@
 //! The only part of heap-audit that touches the network or the disk.
 
 pub mod fetch;
+pub mod limits;
 pub mod robots;
 pub mod site;

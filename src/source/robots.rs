@@ -2,6 +2,9 @@
 //!
 //! The crawler fetches `/robots.txt` once per site and asks [`Robots::allows`] before each page.
 //! Parsing never fails: lines that are not `key: value` records are ignored, as the RFC asks.
+//! `Crawl-delay` (not in the RFC, but common) is read for the matched group.
+
+use std::time::Duration;
 
 /// The rules that apply to one user agent on one site.
 ///
@@ -9,6 +12,8 @@
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Robots {
     rules: Vec<Rule>,
+    /// `Crawl-delay` of the matched groups (the longest, if several), in seconds.
+    crawl_delay: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +28,7 @@ struct Group {
     /// Lowercased product tokens, or `*`.
     agents: Vec<String>,
     rules: Vec<Rule>,
+    crawl_delay: Option<Duration>,
 }
 
 impl Robots {
@@ -62,7 +68,18 @@ impl Robots {
                         });
                     }
                 }
-                // Sitemap, Crawl-delay, ...: not rules and not group boundaries.
+                // Not a rule (RFC 9309 leaves it out) but widely sent: seconds between requests.
+                "crawl-delay" => {
+                    let delay = value
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|d| d.is_finite() && *d > 0.0)
+                        .and_then(|d| Duration::try_from_secs_f64(d.min(86_400.0)).ok());
+                    if let (Some(group), Some(delay)) = (groups.last_mut(), delay) {
+                        group.crawl_delay = Some(delay);
+                    }
+                }
+                // Sitemap, ...: not rules and not group boundaries.
                 _ => {}
             }
         }
@@ -80,8 +97,14 @@ impl Robots {
                 .collect()
         };
         Robots {
+            crawl_delay: select.iter().filter_map(|g| g.crawl_delay).max(),
             rules: select.into_iter().flat_map(|g| g.rules).collect(),
         }
+    }
+
+    /// The `Crawl-delay` asked of us, if any (uncapped: the crawler caps it).
+    pub fn crawl_delay(&self) -> Option<Duration> {
+        self.crawl_delay
     }
 
     /// Whether `path` (the URL path plus `?query` if any) may be fetched. The longest matching
@@ -427,5 +450,23 @@ mod tests {
         assert!(!matches(&pattern, &path));
         assert!(matches("/*a*b", "/xxaxxbxx"));
         assert!(!matches("/*a*b$", "/xxaxxbxx"));
+    }
+
+    #[test]
+    fn crawl_delay_of_the_matched_group() {
+        let text = "User-agent: *\nCrawl-delay: 2.5\nDisallow: /x\n\nUser-agent: heap-audit\nCrawl-delay: 7\nDisallow: /y\n";
+        assert_eq!(
+            Robots::parse(text, "heap-audit/0.1").crawl_delay(),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            Robots::parse(text, "other-bot").crawl_delay(),
+            Some(Duration::from_millis(2500))
+        );
+        for bad in ["soon", "-1", "NaN", "inf", ""] {
+            let text = format!("User-agent: *\nCrawl-delay: {bad}\n");
+            assert_eq!(Robots::parse(&text, "x").crawl_delay(), None, "{bad}");
+        }
+        assert_eq!(robots("User-agent: *\nDisallow: /\n").crawl_delay(), None);
     }
 }

@@ -84,6 +84,96 @@ impl Site {
     }
 }
 
+/// Query parameters that only track a visit or a session: the same page with or without them is
+/// the same page, so they are dropped before crawling (`utm_*` too).
+const NOISE_PARAMS: &[&str] = &[
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_ga",
+    "_gl",
+    "jsessionid",
+    "phpsessid",
+    "sessionid",
+    "session_id",
+    "aspsessionid",
+];
+
+/// The URL the crawler keys a link by: tracking and session parameters dropped (`utm_*`,
+/// `fbclid`, `gclid`, `jsessionid`, ...), a `;jsessionid=` path parameter dropped, the remaining
+/// query parameters sorted (so `?b=2&a=1` and `?a=1&b=2` are one page). Parameter order rarely
+/// matters to a server, and an audit needs one copy of each page, not each spelling of its URL.
+pub fn normalize(url: &Url) -> Url {
+    let mut url = url.clone();
+    url.set_fragment(None);
+    if !matches!(url.scheme(), "http" | "https") {
+        return url;
+    }
+    let path = url.path();
+    if let Some(at) = path.to_ascii_lowercase().find(";jsessionid=") {
+        let path = path[..at].to_owned();
+        url.set_path(&path);
+    }
+    if let Some(query) = url.query() {
+        let mut params: Vec<&str> = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .filter(|p| {
+                let key = p.split('=').next().unwrap_or("").to_ascii_lowercase();
+                !key.starts_with("utm_") && !NOISE_PARAMS.contains(&key.as_str())
+            })
+            .collect();
+        params.sort_unstable();
+        let query = params.join("&");
+        url.set_query((!query.is_empty()).then_some(query.as_str()));
+    }
+    url
+}
+
+/// The shape of a URL, to spot generated links: every run of digits in the path becomes `N`,
+/// every query value `*` (`/page/N`, `/cal/N/N/N`, `/search?q=*`). The origin is left out: the
+/// crawl is per site.
+pub fn pattern(url: &Url) -> String {
+    let mut out = String::with_capacity(url.path().len());
+    let mut in_digits = false;
+    for c in url.path().chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('N');
+            }
+            in_digits = true;
+        } else {
+            out.push(c);
+            in_digits = false;
+        }
+    }
+    if let Some(query) = url.query() {
+        let mut keys: Vec<&str> = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| p.split('=').next().unwrap_or(""))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        out.push('?');
+        out.push_str(
+            &keys
+                .iter()
+                .map(|k| format!("{k}=*"))
+                .collect::<Vec<_>>()
+                .join("&"),
+        );
+    }
+    out
+}
+
 /// Every `.html`/`.htm` file under a folder, sorted, skipping hidden folders and `node_modules`.
 pub fn html_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
@@ -157,5 +247,44 @@ mod tests {
         assert!(site.contains(&link));
         assert!(!site.contains(&Url::parse("http://shop.example.com/").unwrap()));
         assert!(!site.contains(&Url::parse("https://blog.example.com/").unwrap()));
+    }
+
+    #[test]
+    fn normalize_drops_tracking_and_sorts_the_query() {
+        let n = |u: &str| normalize(&Url::parse(u).unwrap()).to_string();
+        assert_eq!(
+            n("https://a.example/p?b=2&a=1#x"),
+            n("https://a.example/p?a=1&b=2")
+        );
+        assert_eq!(
+            n("https://a.example/p?utm_source=mail&UTM_Medium=x&fbclid=abc&gclid=1&id=7"),
+            "https://a.example/p?id=7"
+        );
+        assert_eq!(
+            n("https://a.example/p?utm_source=mail"),
+            "https://a.example/p"
+        );
+        assert_eq!(
+            n("https://a.example/cart;jsessionid=0A1B2C?x=1&PHPSESSID=zz"),
+            "https://a.example/cart?x=1"
+        );
+        assert_eq!(n("file:///srv/a.html?b&a"), "file:///srv/a.html?b&a");
+    }
+
+    #[test]
+    fn patterns_fold_digits_and_query_values() {
+        let p = |u: &str| pattern(&Url::parse(u).unwrap());
+        assert_eq!(p("https://a.example/page/12"), "/page/N");
+        assert_eq!(p("https://a.example/page/3"), "/page/N");
+        assert_eq!(p("https://a.example/cal/2026/11/29"), "/cal/N/N/N");
+        assert_eq!(
+            p("https://a.example/list?page=2&sort=asc"),
+            "/list?page=*&sort=*"
+        );
+        assert_eq!(
+            p("https://a.example/list?sort=desc&page=9"),
+            "/list?page=*&sort=*"
+        );
+        assert_ne!(p("https://a.example/about"), p("https://a.example/pricing"));
     }
 }

@@ -14,6 +14,8 @@
 //! - `/__slow`                        → answers after 4 s
 #![allow(dead_code)]
 
+pub mod faults;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,0 +1,414 @@
+//! Baselines: the findings of a run recorded in a file (`--write-baseline FILE`), so that later
+//! runs (`--baseline FILE`) report only what is new. A team can adopt heap-audit on a messy site
+//! and fail CI only on new problems.
+//!
+//! An entry identifies a finding by what it is about, not by how it is worded or where the code
+//! sits: its `fingerprint` hashes the rule code and the ids of the installs the finding names
+//! (`heap:1535634150`, `segment:q8Xk…`, `gtm:GTM-K7PQ2XD`); `pages` lists the pages concerned,
+//! as paths (a URL's origin is left out, so a baseline written on one preview deployment holds on
+//! the next). A finding is recorded when an entry has its fingerprint and lists all its pages
+//! (fixing a page keeps it recorded; a new page with the problem is new). An entry that no finding
+//! of a rule that ran uses, on a page that was audited, is stale: the rules report it as an
+//! `unused-suppression`. `rule`, `url` and `message` are for people reviewing the file.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Finding, Report};
+use crate::rules::{Rule as _, UnusedSuppression};
+
+/// The baseline file layout version.
+pub const VERSION: u32 = 1;
+
+/// A baseline file.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    /// [`VERSION`].
+    pub version: u32,
+    /// The heap-audit version that wrote it.
+    #[serde(default)]
+    pub tool: String,
+    /// One entry per finding.
+    pub findings: Vec<Entry>,
+    /// The file it was read from, for messages.
+    #[serde(skip)]
+    pub path: String,
+}
+
+/// One recorded finding.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Rule code (`HA001`).
+    pub code: String,
+    /// Rule name, for people.
+    pub rule: String,
+    /// Hash of the rule code and the ids: see the module documentation.
+    pub fingerprint: String,
+    /// The ids of the installs the finding names (`vendor:id`).
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// The pages concerned, as paths.
+    pub pages: Vec<String>,
+    /// The finding's first page as reported, for people.
+    #[serde(default)]
+    pub url: String,
+    /// The finding's message when it was recorded, for people.
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Why a baseline file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("baseline {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("baseline {path}: not a heap-audit baseline: {source}")]
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error("baseline {path}: version {found} is not supported (expected {VERSION})")]
+    Version { path: String, found: u32 },
+    #[error("baseline {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Write the baseline of a run: what it reports and what the baseline it read recorded, not
+/// what pages suppress inline, nor the unused suppressions themselves.
+pub fn write(path: &Path, report: &Report, baselined: &[Finding]) -> Result<(), BaselineError> {
+    let unused = UnusedSuppression.code();
+    let findings = report
+        .findings
+        .iter()
+        .filter(|f| f.code != unused)
+        .chain(baselined);
+    std::fs::write(path, Baseline::record(report, findings).to_json()).map_err(|source| {
+        BaselineError::Write {
+            path: path.display().to_string(),
+            source,
+        }
+    })
+}
+
+/// What a baseline did to a run's findings.
+#[derive(Debug, Default)]
+pub struct Applied<'a> {
+    /// Findings left out because an entry records them.
+    pub baselined: Vec<Finding>,
+    /// Entries that matched nothing (of rules that ran, on pages that were audited).
+    pub stale: Vec<&'a Entry>,
+}
+
+impl Baseline {
+    /// Record these findings of this report.
+    pub fn record<'a>(
+        report: &Report,
+        findings: impl IntoIterator<Item = &'a Finding>,
+    ) -> Baseline {
+        let findings = findings
+            .into_iter()
+            .map(|f| {
+                let key = Key::of(report, f);
+                Entry {
+                    code: f.code.clone(),
+                    rule: f.rule.clone(),
+                    fingerprint: key.fingerprint,
+                    ids: key.ids,
+                    pages: key.pages.into_iter().collect(),
+                    url: f.pages.first().cloned().unwrap_or_default(),
+                    message: f.message.clone(),
+                }
+            })
+            .collect();
+        Baseline {
+            version: VERSION,
+            tool: format!("heap-audit {}", env!("CARGO_PKG_VERSION")),
+            findings,
+            path: String::new(),
+        }
+    }
+
+    /// Read a baseline file.
+    pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let mut baseline: Baseline =
+            serde_json::from_str(&text).map_err(|source| BaselineError::Parse {
+                path: shown.clone(),
+                source,
+            })?;
+        if baseline.version != VERSION {
+            return Err(BaselineError::Version {
+                path: shown,
+                found: baseline.version,
+            });
+        }
+        baseline.path = shown;
+        Ok(baseline)
+    }
+
+    /// The file's text: pretty JSON, entries in a stable order, so that it diffs well.
+    pub fn to_json(&self) -> String {
+        let mut sorted = self.clone();
+        sorted.findings.sort_by(|a, b| {
+            (&a.code, &a.pages, &a.fingerprint).cmp(&(&b.code, &b.pages, &b.fingerprint))
+        });
+        let mut text = serde_json::to_string_pretty(&sorted).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Take the recorded findings out of `findings`; `ran` are the codes of the rules that ran.
+    pub fn apply(&self, report: &Report, findings: &mut Vec<Finding>, ran: &[&str]) -> Applied<'_> {
+        let keys: Vec<Key> = findings.iter().map(|f| Key::of(report, f)).collect();
+        let recorded = |key: &Key| {
+            self.findings.iter().any(|e| {
+                e.fingerprint == key.fingerprint && key.pages.iter().all(|p| e.pages.contains(p))
+            })
+        };
+        let audited: BTreeSet<String> = report
+            .pages
+            .iter()
+            .map(|p| page_key(report, &p.url))
+            .collect();
+        let stale = self
+            .findings
+            .iter()
+            .filter(|e| ran.contains(&e.code.as_str()))
+            .filter(|e| e.pages.is_empty() || e.pages.iter().any(|p| audited.contains(p)))
+            .filter(|e| {
+                !keys.iter().any(|k| {
+                    k.fingerprint == e.fingerprint
+                        && (k.pages.iter().any(|p| e.pages.contains(p))
+                            || (k.pages.is_empty() && e.pages.is_empty()))
+                })
+            })
+            .collect();
+        let mut baselined = Vec::new();
+        let mut kept = Vec::new();
+        for (finding, key) in findings.drain(..).zip(&keys) {
+            if recorded(key) {
+                baselined.push(finding);
+            } else {
+                kept.push(finding);
+            }
+        }
+        *findings = kept;
+        Applied { baselined, stale }
+    }
+}
+
+/// What identifies a finding across runs.
+struct Key {
+    fingerprint: String,
+    ids: Vec<String>,
+    pages: BTreeSet<String>,
+}
+
+impl Key {
+    fn of(report: &Report, finding: &Finding) -> Key {
+        // The ids named are those of the installs whose evidence the finding cites.
+        let ids: BTreeSet<String> = finding
+            .evidence
+            .iter()
+            .flat_map(|e| {
+                report
+                    .pages
+                    .iter()
+                    .flat_map(|p| &p.installs)
+                    .filter(move |i| i.evidence == *e)
+            })
+            .filter_map(|i| Some(format!("{}:{}", i.vendor.as_str(), i.id.as_deref()?)))
+            .collect();
+        let ids: Vec<String> = ids.into_iter().collect();
+        let mut text = finding.code.clone();
+        for id in &ids {
+            text.push('\0');
+            text.push_str(id);
+        }
+        Key {
+            fingerprint: format!("{:016x}", fnv1a(text.as_bytes())),
+            ids,
+            pages: finding.pages.iter().map(|p| page_key(report, p)).collect(),
+        }
+    }
+}
+
+/// A page as a path: a URL without its origin, a file relative to the folder audited.
+pub fn page_key(report: &Report, page: &str) -> String {
+    if let Ok(url) = url::Url::parse(page) {
+        if matches!(url.scheme(), "http" | "https") {
+            return match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_owned(),
+            };
+        }
+    }
+    let site = report
+        .pages
+        .iter()
+        .find(|p| p.url == page)
+        .map(|p| p.site.as_str());
+    match site.and_then(|s| page.strip_prefix(s)) {
+        Some(rest) => format!("/{}", rest.trim_start_matches('/')),
+        None => page.to_owned(),
+    }
+}
+
+/// FNV-1a, 64 bits: stable across platforms and releases, unlike `std`'s hashers.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Evidence, Install, Page, Severity, Vendor, Via};
+
+    fn report() -> Report {
+        let mut page = Page::new(
+            "https://preview-1.example.com/cart?x=1".into(),
+            "https://preview-1.example.com".into(),
+            0,
+        );
+        let evidence = Evidence {
+            source: page.url.clone(),
+            line: Some(12),
+            ..Evidence::default()
+        };
+        page.installs.push(Install::new(
+            Vendor::Heap,
+            Some("123456".into()),
+            Via::Native,
+            evidence,
+        ));
+        let mut other = Page::new(
+            "https://preview-1.example.com/".into(),
+            "https://preview-1.example.com".into(),
+            0,
+        );
+        other.status = Some(200);
+        Report {
+            schema_version: 1,
+            tool: crate::model::Tool {
+                name: "heap-audit".into(),
+                version: "test".into(),
+            },
+            targets: Vec::new(),
+            pages: vec![page, other],
+            findings: Vec::new(),
+            recommendation: None,
+            problems: Vec::new(),
+            unverified: Vec::new(),
+            summary: Default::default(),
+        }
+    }
+
+    fn finding(message: &str, pages: &[&str], line: u32) -> Finding {
+        Finding {
+            rule: "duplicate-heap-load".into(),
+            code: "HA001".into(),
+            severity: Severity::Error,
+            message: message.into(),
+            help: String::new(),
+            pages: pages.iter().map(|p| p.to_string()).collect(),
+            evidence: vec![Evidence {
+                source: pages[0].into(),
+                line: Some(line),
+                ..Evidence::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_wording_lines_and_origin() {
+        let r = report();
+        let a = Key::of(
+            &r,
+            &finding(
+                "heap loads 2 times",
+                &["https://preview-1.example.com/cart?x=1"],
+                12,
+            ),
+        );
+        assert_eq!(a.ids, vec!["heap:123456"]);
+        assert_eq!(a.pages.iter().collect::<Vec<_>>(), vec!["/cart?x=1"]);
+        let mut moved = r.clone();
+        moved.pages[0].installs[0].evidence.line = Some(40);
+        let b = Key::of(
+            &moved,
+            &finding(
+                "Heap is loaded twice",
+                &["https://preview-1.example.com/cart?x=1"],
+                40,
+            ),
+        );
+        assert_eq!(a.fingerprint, b.fingerprint);
+        let other_rule = Finding {
+            code: "HA003".into(),
+            ..finding("x", &["https://preview-1.example.com/cart?x=1"], 12)
+        };
+        assert_ne!(Key::of(&r, &other_rule).fingerprint, a.fingerprint);
+    }
+
+    #[test]
+    fn recorded_findings_are_left_out_and_stale_entries_named() {
+        let r = report();
+        let cart = finding("m", &["https://preview-1.example.com/cart?x=1"], 12);
+        let home = Finding {
+            code: "HA005".into(),
+            ..finding("m", &["https://preview-1.example.com/"], 1)
+        };
+        let baseline = Baseline::record(&r, [&cart, &home]);
+        let text = baseline.to_json();
+        let read: Baseline = serde_json::from_str(&text).unwrap();
+        assert_eq!(read.findings.len(), 2);
+
+        // The cart finding is still there, the home one is gone: one recorded, one stale.
+        let mut findings = vec![cart.clone()];
+        let applied = read.apply(&r, &mut findings, &["HA001", "HA005"]);
+        assert!(findings.is_empty());
+        assert_eq!(applied.baselined, vec![cart.clone()]);
+        assert_eq!(
+            applied
+                .stale
+                .iter()
+                .map(|e| e.code.as_str())
+                .collect::<Vec<_>>(),
+            vec!["HA005"]
+        );
+        // A rule that did not run has no stale entries.
+        let mut findings = vec![cart.clone()];
+        assert!(read.apply(&r, &mut findings, &["HA001"]).stale.is_empty());
+        // The same problem on a new page is new.
+        let spread = finding(
+            "m",
+            &[
+                "https://preview-1.example.com/cart?x=1",
+                "https://preview-1.example.com/",
+            ],
+            12,
+        );
+        let mut findings = vec![spread];
+        assert!(read
+            .apply(&r, &mut findings, &["HA001"])
+            .baselined
+            .is_empty());
+        assert_eq!(findings.len(), 1);
+    }
+}

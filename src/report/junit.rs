@@ -1,0 +1,230 @@
+//! JUnit XML, as GitLab, Jenkins and CircleCI read it: one `<testsuite>` per site and one
+//! `<testcase>` per page and rule that ran (`classname` the page URL, `name` the rule's code and
+//! name). A case fails when a finding of its rule on its page reaches the fail level; findings
+//! below it go to the case's `<system-out>`. The rules of a page that could not be audited are
+//! skipped, with the reason.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use crate::model::{Finding, Page, Report, Severity};
+use crate::report::RenderOptions;
+use crate::rules::Rule;
+
+/// One `<testcase>`.
+struct Case<'a> {
+    page: &'a str,
+    rule: &'static dyn Rule,
+    /// Findings at or above the fail level.
+    failures: Vec<&'a Finding>,
+    /// Findings below it.
+    notes: Vec<&'a Finding>,
+    /// Why the rule could not run on the page.
+    skipped: Option<&'a str>,
+}
+
+/// Counts for a `<testsuite>` or `<testsuites>` element.
+#[derive(Default)]
+struct Counts {
+    tests: usize,
+    failures: usize,
+    skipped: usize,
+}
+
+impl Counts {
+    fn add(&mut self, case: &Case) {
+        self.tests += 1;
+        self.failures += usize::from(!case.failures.is_empty());
+        self.skipped += usize::from(case.skipped.is_some());
+    }
+
+    fn attributes(&self) -> String {
+        format!(
+            "tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\"",
+            self.tests, self.failures, self.skipped
+        )
+    }
+}
+
+pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    // Sites in the order their first page appears.
+    let mut sites: Vec<&str> = Vec::new();
+    for page in &report.pages {
+        if !sites.contains(&page.site.as_str()) {
+            sites.push(&page.site);
+        }
+    }
+    let suites: Vec<(&str, Vec<Case>)> = sites
+        .iter()
+        .map(|site| {
+            let cases = report
+                .pages
+                .iter()
+                .filter(|p| p.site == *site)
+                .flat_map(|page| cases(report, page, options))
+                .collect();
+            (*site, cases)
+        })
+        .collect();
+
+    let mut total = Counts::default();
+    suites
+        .iter()
+        .flat_map(|(_, cases)| cases)
+        .for_each(|c| total.add(c));
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="heap-audit" {}>"#,
+        total.attributes()
+    )?;
+    for (site, cases) in &suites {
+        let mut counts = Counts::default();
+        cases.iter().for_each(|c| counts.add(c));
+        writeln!(
+            out,
+            r#"  <testsuite name="{}" {}>"#,
+            attr(site),
+            counts.attributes()
+        )?;
+        for case in cases {
+            out.write_all(case_xml(case).as_bytes())?;
+        }
+        writeln!(out, "  </testsuite>")?;
+    }
+    writeln!(out, "</testsuites>")
+}
+
+/// The cases of one page: one per rule that ran.
+fn cases<'a>(report: &'a Report, page: &'a Page, options: &RenderOptions) -> Vec<Case<'a>> {
+    options
+        .rules
+        .iter()
+        .map(|&rule| {
+            let (failures, notes) = report
+                .findings
+                .iter()
+                .filter(|f| f.code == rule.code() && f.pages.contains(&page.url))
+                .partition(|f| options.fail_on.fails(f.severity));
+            Case {
+                page: &page.url,
+                rule,
+                failures,
+                notes,
+                skipped: page.error.as_deref(),
+            }
+        })
+        .collect()
+}
+
+fn case_xml(case: &Case) -> String {
+    let mut xml = format!(
+        r#"    <testcase classname="{}" name="{} {}""#,
+        attr(case.page),
+        case.rule.code(),
+        case.rule.name()
+    );
+    if case.skipped.is_none() && case.failures.is_empty() && case.notes.is_empty() {
+        xml.push_str("/>\n");
+        return xml;
+    }
+    xml.push_str(">\n");
+    if let Some(reason) = case.skipped {
+        let _ = writeln!(
+            xml,
+            r#"      <skipped message="{}"/>"#,
+            attr(&format!("the page could not be audited: {reason}"))
+        );
+    }
+    if let Some(first) = case.failures.first() {
+        let body: Vec<String> = case.failures.iter().map(|f| describe(f)).collect();
+        let _ = writeln!(
+            xml,
+            r#"      <failure message="{}" type="{}">{}</failure>"#,
+            attr(&first.message),
+            severity(first.severity),
+            text(&body.join("\n\n"))
+        );
+    }
+    if !case.notes.is_empty() {
+        let body: Vec<String> = case.notes.iter().map(|f| describe(f)).collect();
+        let _ = writeln!(
+            xml,
+            "      <system-out>{}</system-out>",
+            text(&body.join("\n\n"))
+        );
+    }
+    xml.push_str("    </testcase>\n");
+    xml
+}
+
+/// A finding in full, for a failure's body or the system output.
+fn describe(f: &Finding) -> String {
+    let mut s = format!(
+        "{}[{}] {}: {}",
+        severity(f.severity),
+        f.code,
+        f.rule,
+        f.message
+    );
+    for e in &f.evidence {
+        let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+        let tag = e
+            .tag
+            .as_ref()
+            .map(|t| format!(" ({t})"))
+            .unwrap_or_default();
+        let _ = write!(s, "\n  --> {}{line}{tag}  {}", e.source, e.snippet);
+    }
+    let _ = write!(s, "\n  help: {}", f.help);
+    s
+}
+
+fn severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+/// Character data: markup characters escaped, characters XML 1.0 forbids replaced.
+fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An attribute value in double quotes; line breaks kept as character references.
+fn attr(s: &str) -> String {
+    text(s)
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+        .replace('\n', "&#10;")
+        .replace('\r', "&#13;")
+        .replace('\t', "&#9;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(text("a < b && c > d"), "a &lt; b &amp;&amp; c &gt; d");
+        assert_eq!(
+            attr("say \"hi\"\n'x'"),
+            "say &quot;hi&quot;&#10;&apos;x&apos;"
+        );
+        assert_eq!(text("nul\u{0}bell\u{7}"), "nul\u{FFFD}bell\u{FFFD}");
+    }
+}

@@ -1,0 +1,187 @@
+//! How the tool feels on a terminal and in pipes: the progress line (on a terminal only, not in
+//! CI, not with --no-progress or --quiet), --quiet, --verbose, colour and NO_COLOR, shell
+//! completions and the man page.
+//!
+//! Terminal cases run the binary under util-linux `script`, which gives it a pseudo-terminal.
+
+mod common;
+
+use std::process::Command;
+
+use common::{fixtures, heap_audit, Server};
+
+fn folder(name: &str) -> String {
+    fixtures()
+        .join("sites")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Text the progress line always contains, and nothing else prints.
+const PROGRESS: &str = " queued · ";
+
+/// Run the binary on a pseudo-terminal (stdout and stderr both), with `env` set and `CI` and
+/// `NO_COLOR` unset unless given; returns everything it wrote.
+fn on_terminal(args: &[&str], env: &[(&str, &str)]) -> String {
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_heap-audit"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+        .collect();
+    let mut command = Command::new("script");
+    command
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .env_remove("CI")
+        .env_remove("NO_COLOR");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let out = command
+        .output()
+        .expect("util-linux `script` runs the binary on a pseudo-terminal");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_progress_line_shows_on_a_terminal_only() {
+    let args = ["scan", &folder("shop"), "--offline", "--format", "json"];
+    let shown = on_terminal(&args, &[]);
+    assert!(shown.contains(PROGRESS), "{shown}");
+    assert!(
+        shown.contains("\rheap-audit: "),
+        "rewritten in place: {shown:?}"
+    );
+
+    for (why, output) in [
+        ("CI set", on_terminal(&args, &[("CI", "true")])),
+        (
+            "--no-progress",
+            on_terminal(&[&args[..], &["--no-progress"]].concat(), &[]),
+        ),
+        (
+            "--quiet",
+            on_terminal(&[&args[..], &["--quiet"]].concat(), &[]),
+        ),
+    ] {
+        assert!(!output.contains(PROGRESS), "{why}: {output}");
+        assert!(
+            output.contains("\"schema_version\""),
+            "{why}: the report is still there"
+        );
+    }
+
+    // Piped (stderr captured): no progress and no carriage returns at all.
+    let (_, stdout, stderr) = heap_audit(&args);
+    assert!(
+        !stderr.contains(PROGRESS) && !stderr.contains('\r'),
+        "{stderr:?}"
+    );
+    assert!(stdout.contains("\"schema_version\""));
+}
+
+#[test]
+fn no_color_is_honoured_on_a_terminal() {
+    let args = ["scan", &folder("shop"), "--offline", "--fail-on", "never"];
+    let coloured = on_terminal(&args, &[]);
+    assert!(
+        coloured.contains("\x1b["),
+        "auto colours a terminal: {coloured}"
+    );
+    for output in [
+        on_terminal(&args, &[("NO_COLOR", "1")]),
+        on_terminal(&[&args[..], &["--color", "never"]].concat(), &[]),
+    ] {
+        assert!(!output.contains('\x1b'), "{output:?}");
+        assert!(output.contains(PROGRESS), "the progress line is plain text");
+    }
+    let (_, forced, _) = heap_audit(&[&args[..], &["--color", "always"]].concat());
+    assert!(forced.contains("\x1b["), "always colours even a pipe");
+}
+
+#[test]
+fn quiet_prints_the_report_only() {
+    let args = ["scan", &folder("clean"), "/no/such/folder", "--offline"];
+    let (code, stdout, stderr) = heap_audit(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("warning: /no/such/folder"), "{stderr}");
+    let (code, quiet_stdout, quiet_stderr) = heap_audit(&[&args[..], &["--quiet"]].concat());
+    assert_eq!(code, 0);
+    assert_eq!(quiet_stderr, "", "no warnings with --quiet");
+    assert_eq!(quiet_stdout, stdout, "the same report");
+
+    // When nothing could be audited, the reason is still given.
+    let (code, _, stderr) = heap_audit(&["scan", "/no/such/folder", "--quiet"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("/no/such/folder"), "{stderr}");
+}
+
+#[test]
+fn verbose_lists_each_page_fetched_or_failed() {
+    let site = Server::site("clean");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let down = format!(
+        "http://127.0.0.1:{}/",
+        listener.local_addr().expect("addr").port()
+    );
+    drop(listener);
+    let mut args = vec![
+        "scan".to_owned(),
+        site.url("/"),
+        down.clone(),
+        "--verbose".into(),
+    ];
+    args.extend(site.remaps());
+    args.extend(["--format".into(), "json".into()]);
+    let (_, stdout, stderr) = heap_audit(&args);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON report");
+    let pages = report["pages"].as_array().expect("pages");
+    assert!(pages.len() >= 3, "{stdout}");
+    for page in pages {
+        let url = page["url"].as_str().expect("url");
+        if url == down {
+            assert!(stderr.contains(&format!("failed {down}: ")), "{stderr}");
+        } else {
+            assert!(
+                stderr.contains(&format!("fetched 200 {url}\n")),
+                "{url}: {stderr}"
+            );
+        }
+    }
+    let (_, _, plain) = heap_audit(&args[..args.len() - 3]);
+    assert!(!plain.contains("fetched"), "only with --verbose: {plain}");
+}
+
+#[test]
+fn completions_and_man_pages_come_from_the_cli() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let (code, script, stderr) = heap_audit(&["completions", shell]);
+        assert_eq!(code, 0, "{shell}: {stderr}");
+        for word in ["scan", "explain", "targets-from", "fail-on"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let (code, _, stderr) = heap_audit(&["completions", "tcsh"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("tcsh"), "{stderr}");
+
+    let (code, page, _) = heap_audit(&["man"]);
+    assert_eq!(code, 0);
+    assert!(page.contains(".TH heap-audit 1"), "{page}");
+    for sub in ["scan", "rules", "explain", "completions"] {
+        assert!(page.contains(sub), "the man page lists {sub}");
+    }
+    let (code, page, _) = heap_audit(&["man", "scan"]);
+    assert_eq!(code, 0);
+    assert!(page.contains(".TH heap-audit-scan 1"), "{page}");
+    for option in [
+        r"\-\-targets\-from",
+        r"\-\-shard",
+        r"\-\-quiet",
+        r"\-\-max\-pages",
+    ] {
+        assert!(page.contains(option), "heap-audit-scan(1) lacks {option}");
+    }
+    let (code, _, stderr) = heap_audit(&["man", "nope"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("'nope'"), "{stderr}");
+}

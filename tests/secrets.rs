@@ -1,0 +1,247 @@
+//! Secrets stay secret: values given with `--header` (auth tokens, cookies) reach the site but
+//! never appear in any report format, in any file written with `--report`, on standard error
+//! (warnings, `--verbose` lines, error messages), whatever the pages and faults.
+//!
+//! The list of formats comes from the CLI definition itself, so a new format is covered the day
+//! it is added.
+
+mod common;
+
+use clap::CommandFactory;
+use common::{heap_audit, Server};
+use heap_audit::cli::Cli;
+
+const TOKEN: &str = "hdr-SECRET-7f3a91c4";
+const COOKIE: &str = "ck-SECRET-55e2b0d8";
+
+/// The values `scan --format` accepts, and whether `scan` has a given long flag.
+fn scan_command() -> clap::Command {
+    Cli::command()
+        .find_subcommand("scan")
+        .cloned()
+        .expect("a scan subcommand")
+}
+
+fn formats() -> Vec<String> {
+    scan_command()
+        .get_arguments()
+        .find(|a| a.get_long() == Some("format"))
+        .expect("a --format option")
+        .get_possible_values()
+        .iter()
+        .map(|v| v.get_name().to_owned())
+        .collect()
+}
+
+fn has_flag(long: &str) -> bool {
+    scan_command()
+        .get_arguments()
+        .any(|a| a.get_long() == Some(long))
+}
+
+fn assert_clean(what: &str, text: &str) {
+    for secret in [TOKEN, COOKIE] {
+        assert!(
+            !text.contains(secret),
+            "{what} shows a secret header value:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn header_values_never_appear_in_any_output() {
+    let server = Server::site("shop");
+    let formats = formats();
+    assert!(formats.len() >= 4, "formats: {formats:?}");
+    let dir = std::env::temp_dir().join(format!("heap-audit-secrets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    for format in &formats {
+        let mut args: Vec<String> = vec![
+            "scan".into(),
+            server.url("/"),
+            // Faults, so error messages are part of what is checked.
+            server.url("/__status/500"),
+            server.url("/__redirect-loop/a"),
+            "--format".into(),
+            format.clone(),
+            "--fail-on".into(),
+            "never".into(),
+            "--header".into(),
+            format!("X-Test-Auth: Bearer {TOKEN}"),
+            "--header".into(),
+            format!("Cookie: session={COOKIE}"),
+        ];
+        args.extend(server.remaps());
+        if has_flag("verbose") {
+            args.push("--verbose".into());
+        }
+        let mut files = Vec::new();
+        if has_flag("report") {
+            for other in &formats {
+                let path = dir.join(format!("{format}-report.{other}"));
+                args.push("--report".into());
+                args.push(format!("{other}={}", path.display()));
+                files.push(path);
+            }
+        }
+        let (code, stdout, stderr) = heap_audit(&args);
+        assert_eq!(code, 0, "--format {format}: {stderr}");
+        assert!(!stdout.trim().is_empty(), "--format {format} wrote nothing");
+        assert_clean(&format!("--format {format} (stdout)"), &stdout);
+        assert_clean(&format!("--format {format} (stderr)"), &stderr);
+        for file in files {
+            let text = std::fs::read_to_string(&file)
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            assert_clean(&file.display().to_string(), &text);
+        }
+    }
+    // The headers were sent: the secrets were there to leak.
+    assert!(server.requests_for("[auth]") > 0);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_malformed_header_is_refused_without_echoing_it() {
+    // A header typed without its colon is mostly the secret itself.
+    let (code, stdout, stderr) = heap_audit(&[
+        "scan",
+        "http://127.0.0.1:9/",
+        "--header",
+        &format!("Authorization Bearer {TOKEN}"),
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--header"), "{stderr}");
+    assert_clean("the usage error", &format!("{stdout}{stderr}"));
+}
+
+/// Run heap-audit with an extra environment variable.
+fn heap_audit_env(args: &[String], var: (&str, &str)) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env(var.0, var.1)
+        .output()
+        .expect("run heap-audit");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn headers_from_the_config_file_and_the_environment_stay_secret() {
+    let server = Server::site("shop");
+    let dir = std::env::temp_dir().join(format!("heap-audit-secrets-env-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("heap-audit.toml");
+    std::fs::write(
+        &config,
+        "header = [\"X-Test-Auth: Bearer ${HEAP_AUDIT_SECRET_TOKEN}\"]\nfail_on = \"never\"\n",
+    )
+    .unwrap();
+    let var = ("HEAP_AUDIT_SECRET_TOKEN", TOKEN);
+    for format in formats() {
+        let mut args: Vec<String> = vec![
+            "scan".into(),
+            server.url("/"),
+            server.url("/__status/500"),
+            "--config".into(),
+            config.display().to_string(),
+            "--format".into(),
+            format.clone(),
+            "--verbose".into(),
+        ];
+        args.extend(server.remaps());
+        let (code, stdout, stderr) = heap_audit_env(&args, var);
+        assert_eq!(code, 0, "--format {format}: {stderr}");
+        assert_clean(
+            &format!("config header, --format {format} (stdout)"),
+            &stdout,
+        );
+        assert_clean(
+            &format!("config header, --format {format} (stderr)"),
+            &stderr,
+        );
+    }
+    assert!(server.requests_for("[auth]") > 0, "the header was not sent");
+
+    // A batch: one JSONL line per site, the same header.
+    let list = dir.join("targets.txt");
+    std::fs::write(
+        &list,
+        format!("{}\n{}\n", server.url("/"), "http://127.0.0.1:9/"),
+    )
+    .unwrap();
+    let mut args: Vec<String> = vec![
+        "scan".into(),
+        "--targets-from".into(),
+        list.display().to_string(),
+        "--config".into(),
+        config.display().to_string(),
+        "--format".into(),
+        "jsonl".into(),
+    ];
+    args.extend(server.remaps());
+    let (code, stdout, stderr) = heap_audit_env(&args, var);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert_clean("batch (stdout)", &stdout);
+    assert_clean("batch (stderr)", &stderr);
+
+    // A header that is malformed once substituted: refused, the value not shown.
+    std::fs::write(&config, "header = [\"${HEAP_AUDIT_SECRET_TOKEN}\"]\n").unwrap();
+    let args: Vec<String> = vec![
+        "scan".into(),
+        server.url("/"),
+        "--config".into(),
+        config.display().to_string(),
+    ];
+    let (code, stdout, stderr) = heap_audit_env(&args, var);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("header"), "{stderr}");
+    assert_clean(
+        "a malformed header from the environment",
+        &format!("{stdout}{stderr}"),
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn init_sends_headers_but_never_writes_or_echoes_them() {
+    let server = Server::site("shop");
+    let dir = std::env::temp_dir().join(format!("heap-audit-secrets-init-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("heap-audit.toml");
+    let mut args: Vec<String> = vec![
+        "init".into(),
+        server.url("/"),
+        "--output".into(),
+        out.display().to_string(),
+        "--header".into(),
+        format!("X-Test-Auth: Bearer {TOKEN}"),
+    ];
+    args.extend(server.remaps());
+    let (code, stdout, stderr) = heap_audit(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        written.contains("heap_app_id = \"2682025610\""),
+        "init found the shop's id (its Segment settings' Heap destination): {written}"
+    );
+    assert_clean("init's file", &written);
+    assert_clean("init's output", &format!("{stdout}{stderr}"));
+    assert!(server.requests_for("[auth]") > 0, "the header was not sent");
+
+    let (code, stdout, stderr) = heap_audit(&[
+        "init",
+        "http://127.0.0.1:9/",
+        "--header",
+        &format!("Authorization Bearer {TOKEN}"),
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--header"), "{stderr}");
+    assert_clean("init's usage error", &format!("{stdout}{stderr}"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,121 @@
+//! Bad usage exits 2 with one message that names the bad value, before anything is fetched: a
+//! target that cannot be one, a remap that does not compile, a bad number, a bad config value.
+
+mod common;
+
+use common::{fixtures, heap_audit, Server};
+
+/// Run `heap-audit ARGS` and check the usage error: exit 2, no report, no panic, and a message
+/// holding every piece of `names`.
+fn refused(args: &[&str], names: &[&str]) -> String {
+    let (code, stdout, stderr) = heap_audit(args);
+    assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+    assert!(
+        stdout.is_empty(),
+        "{args:?}: a report was written: {stdout}"
+    );
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    for name in names {
+        assert!(stderr.contains(name), "{args:?}: '{name}' not in: {stderr}");
+    }
+    stderr
+}
+
+#[test]
+fn targets_that_cannot_be_targets_are_named() {
+    for (target, why) in [
+        ("ftp://files.example.com/site/", "unsupported scheme 'ftp'"),
+        ("FILE:///var/www/dist", "unsupported scheme 'FILE'"),
+        ("mailto:web@example.com", "unsupported scheme 'mailto'"),
+        ("http://", "not a valid URL"),
+        ("https://exa mple.com/", "not a valid URL"),
+        ("https://example.com:99999/", "not a valid URL"),
+    ] {
+        refused(&["scan", target], &[target, why]);
+    }
+}
+
+#[test]
+fn a_bad_target_stops_the_run_before_any_request() {
+    // The good target comes first: nothing of it may be fetched when another target is invalid.
+    let server = Server::site("shop");
+    let good = server.url("/");
+    refused(&["scan", &good, "ftp://shop.example.com/"], &["ftp://"]);
+    assert_eq!(server.requests_for("/"), 0);
+}
+
+#[test]
+fn a_missing_folder_is_named_in_the_message_and_the_report() {
+    // Not bad usage but nothing to audit: exit 2, and the report says why, with the target.
+    let (code, report, stderr) = common::scan_json(&["dist-that-is-not-there"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("dist-that-is-not-there: cannot read"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("https://"), "no hint for a path: {stderr}");
+    assert_eq!(report["problems"][0]["url"], "dist-that-is-not-there");
+    assert_eq!(report["problems"][0]["kind"], "io");
+    // A bare host name is more likely a site: the message says how to audit it.
+    let (code, _, stderr) = heap_audit(&["scan", "www.example.com"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("(a site is audited by URL: https://www.example.com/)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_option_values_are_named() {
+    let shop = fixtures().join("sites/shop");
+    let shop = shop.to_str().unwrap();
+    for (option, value, names) in [
+        ("--remap", "([x http://mirror/", vec!["([x", "regex"]),
+        ("--remap", "just-a-pattern", vec!["just-a-pattern"]),
+        ("--rate", "0", vec!["'0'", "--rate"]),
+        ("--rate", "fast", vec!["'fast'"]),
+        ("--max-time", "soon", vec!["'soon'", "--max-time"]),
+        ("--max-pages", "0", vec!["'0'", "--max-pages"]),
+        ("--timeout", "-1", vec!["-1"]),
+        ("--report", "xml=out.xml", vec!["'xml'", "junit"]),
+        ("--select", "no-such-rule", vec!["'no-such-rule'"]),
+        ("--fail-on", "sometimes", vec!["'sometimes'"]),
+        ("--include", "(unclosed", vec!["(unclosed"]),
+    ] {
+        refused(&["scan", shop, option, value], &names);
+    }
+    refused(
+        &["scan", "--targets-from", "-", "--shard", "4/4"],
+        &["'4/4'", "below COUNT"],
+    );
+}
+
+#[test]
+fn bad_config_values_name_the_file_line_and_key() {
+    let dir = std::env::temp_dir().join(format!("heap-audit-usage-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("heap-audit.toml");
+    let shop = fixtures().join("sites/shop");
+    let shop = shop.to_str().unwrap();
+    for (text, names) in [
+        (
+            "fail_on = \"error\"\nmax_pages = \"lots\"\n",
+            vec![":2:", "max_pages", "lots"],
+        ),
+        (
+            "remap = [\"([x http://mirror/\"]\n",
+            vec![":1:", "remap", "([x"],
+        ),
+        ("\n\nmax_pagez = 5\n", vec![":3:", "max_pagez", "max_pages"]),
+        ("[rules]\nHA001 = \"loud\"\n", vec![":2:", "HA001", "loud"]),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let mut expected = vec![file.to_str().unwrap()];
+        expected.extend(names);
+        refused(
+            &["scan", shop, "--config", file.to_str().unwrap()],
+            &expected,
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
