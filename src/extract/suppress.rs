@@ -18,7 +18,8 @@ pub const MARKER: &str = "heap-audit-ignore";
 pub fn parse(text: &str) -> Vec<Suppression> {
     let mut out = Vec::new();
     let (mut line, mut counted) = (1u32, 0usize);
-    for (at, _) in text.match_indices(MARKER) {
+    // memmem, not `str::match_indices`: this runs over every page, and the marker is rare.
+    for at in memchr::memmem::find_iter(text.as_bytes(), MARKER) {
         // The marker must open a comment: `<!--`, then only white space.
         let Some(open) = text[..at].trim_end().strip_suffix("<!--").map(str::len) else {
             continue;
@@ -55,7 +56,7 @@ pub fn parse(text: &str) -> Vec<Suppression> {
 }
 
 fn count_lines(text: &str) -> u32 {
-    u32::try_from(text.bytes().filter(|b| *b == b'\n').count()).unwrap_or(u32::MAX)
+    u32::try_from(memchr::memchr_iter(b'\n', text.as_bytes()).count()).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
