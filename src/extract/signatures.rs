@@ -52,6 +52,76 @@ pub struct Pattern {
     pub field: Option<String>,
     /// For `[[call]]`: what an id read from the call's first argument must look like.
     pub id: Option<Regex>,
+    /// A literal every match contains, for a pattern that does not begin with one: a text without
+    /// it is skipped with one memmem pass instead of a regex scan (see [`required_literal`]).
+    pub required: Option<memchr::memmem::Finder<'static>>,
+}
+
+impl Pattern {
+    /// Whether `hay` can hold a match: `false` means it holds none.
+    pub fn may_match(&self, hay: &str) -> bool {
+        self.required
+            .as_ref()
+            .is_none_or(|f| f.find(hay.as_bytes()).is_some())
+    }
+
+    /// `regex.find_iter`, without scanning a text that cannot match.
+    pub fn find_iter<'h>(&'h self, hay: &'h str) -> impl Iterator<Item = regex::Match<'h>> + 'h {
+        self.may_match(hay)
+            .then(|| self.regex.find_iter(hay))
+            .into_iter()
+            .flatten()
+    }
+
+    /// `regex.captures_iter`, without scanning a text that cannot match.
+    pub fn captures_iter<'h>(
+        &'h self,
+        hay: &'h str,
+    ) -> impl Iterator<Item = regex::Captures<'h>> + 'h {
+        self.may_match(hay)
+            .then(|| self.regex.captures_iter(hay))
+            .into_iter()
+            .flatten()
+    }
+
+    /// `regex.captures`, without scanning a text that cannot match.
+    pub fn captures<'h>(&self, hay: &'h str) -> Option<regex::Captures<'h>> {
+        self.may_match(hay)
+            .then(|| self.regex.captures(hay))
+            .flatten()
+    }
+}
+
+/// A literal that every match of `pattern` contains, when the pattern does not begin with a
+/// literal (the regex engine uses a leading literal itself; an inner one it often cannot, and then
+/// runs its automaton over the whole text): the longest literal among the parts of the pattern's
+/// top-level sequence. Three bytes at least; `None` when there is no such part.
+fn required_literal(pattern: &str) -> Option<memchr::memmem::Finder<'static>> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn sequence(hir: &Hir) -> Option<&[Hir]> {
+        match hir.kind() {
+            HirKind::Concat(parts) => Some(parts),
+            HirKind::Capture(group) => sequence(&group.sub),
+            _ => None,
+        }
+    }
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let parts = sequence(&hir)?;
+    let first = parts
+        .iter()
+        .find(|p| !matches!(p.kind(), HirKind::Look(_)))?;
+    if matches!(first.kind(), HirKind::Literal(_)) {
+        return None;
+    }
+    parts
+        .iter()
+        .filter_map(|p| match p.kind() {
+            HirKind::Literal(literal) => Some(&literal.0),
+            _ => None,
+        })
+        .max_by_key(|literal| literal.len())
+        .filter(|literal| literal.len() >= 3)
+        .map(|literal| memchr::memmem::Finder::new(&literal[..]).into_owned())
 }
 
 /// All signatures of one vendor.
@@ -179,6 +249,7 @@ fn compile(file: &str, text: &str) -> Result<VendorSignatures, SignatureError> {
                     None => None,
                 };
                 Ok(Pattern {
+                    required: required_literal(&p.pattern),
                     name: p.name,
                     regex,
                     sdk: p.sdk,
@@ -213,6 +284,74 @@ mod tests {
         assert!(!sigs.heap.anchor.is_empty() && !sigs.heap.call.is_empty());
         assert!(sigs.segment.hosts.iter().any(|h| h == "cdn.segment.com"));
         assert!(sigs.gtm.follow.is_some());
+    }
+
+    fn literal(pattern: &str) -> Option<String> {
+        required_literal(pattern).map(|f| String::from_utf8_lossy(f.needle()).into_owned())
+    }
+
+    #[test]
+    fn required_literals() {
+        // An inner literal of the top-level sequence, the longest one.
+        assert_eq!(
+            literal(r"(?P<host>[a-z.]+)\\?/analytics\.js\\?/v1\\?/").as_deref(),
+            Some("/analytics.js")
+        );
+        assert_eq!(
+            literal(r"[A-Za-z0-9_$\]]\.load\s*\(").as_deref(),
+            Some(".load")
+        );
+        // A leading literal is the regex engine's own prefilter (also after `\b`).
+        assert_eq!(literal(r"heap\.load\("), None);
+        assert_eq!(literal(r"\banalytics\.(page|track)\s*\("), None);
+        // Nothing outside the top-level sequence: alternatives, optional or repeated parts.
+        assert_eq!(literal(r"[a-z]+(?:foo|bar)baz"), Some("baz".into()));
+        assert_eq!(literal(r"[a-z]+(?:foobar)?x"), None);
+        assert_eq!(literal(r"x|[a-z]+foobar"), None);
+        // Case-insensitive text is not a literal.
+        assert_eq!(literal(r"[a-z]+(?i:foobar)"), None);
+    }
+
+    /// Every match of every built-in signature, on every fixture, contains its required literal:
+    /// the prefilter never hides a match.
+    #[test]
+    fn required_literals_never_hide_a_match() {
+        let sigs = Signatures::builtin().expect("built-in signatures are valid");
+        let mut texts = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from("fixtures")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if let Ok(text) = std::fs::read_to_string(&path) {
+                    texts.push(text);
+                }
+            }
+        }
+        assert!(texts.len() > 50, "fixtures found: {}", texts.len());
+        let mut checked = 0;
+        for v in [
+            &sigs.heap,
+            &sigs.segment,
+            &sigs.gtm,
+            &sigs.tealium,
+            &sigs.adobe_launch,
+        ] {
+            for p in [&v.src, &v.iframe, &v.anchor, &v.capture, &v.call, &v.api]
+                .into_iter()
+                .flatten()
+                .filter(|p| p.required.is_some())
+            {
+                for text in &texts {
+                    for m in p.regex.find_iter(text) {
+                        assert!(p.may_match(m.as_str()), "{}: {:?}", p.name, m.as_str());
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 0);
     }
 
     #[test]
