@@ -13,7 +13,10 @@
 # 5. prints pages/s, CPU seconds and peak RSS for each, the ratios, and the parse comparison.
 #
 # Tools: Debian `apt-get install -y wget2 nginx time python3`; crates
-# `cargo install --locked spider_cli hyperlink` (their binaries on PATH; ~/.cargo/bin is added).
+# `cargo install --locked spider_cli@1.46.5 hyperlink` (their binaries on PATH; ~/.cargo/bin is
+# added). spider_cli 2.x (2.53.9 tried) is measured too if it is the one installed, but its `crawl`
+# ends early: without -o it returns before crawling, and with -o it stops when its page channel
+# lags (a few hundred to a few thousand of 10,000 pages); the script flags a short crawl.
 # Nothing is installed unless BENCH_INSTALL=1. BENCH_KEEP=1 keeps the temporary folder.
 # Extra heap-audit flags for both of its runs: HEAP_AUDIT_ARGS (e.g. "--concurrency 4").
 # Nothing leaves the machine: heap-audit runs with --offline and every crawl stays on 127.0.0.1.
@@ -33,7 +36,7 @@ missing_deb=()
 for t in python3 nginx wget2; do command -v "$t" >/dev/null || missing_deb+=("$t"); done
 [[ -x /usr/bin/time ]] || missing_deb+=(time)
 missing_crates=()
-command -v spider >/dev/null || missing_crates+=(spider_cli)
+command -v spider >/dev/null || missing_crates+=(spider_cli@1.46.5)
 command -v hyperlink >/dev/null || missing_crates+=(hyperlink)
 command -v cargo >/dev/null || { echo "bench: cargo is needed (https://rustup.rs)" >&2; exit 1; }
 if ((${#missing_deb[@]} + ${#missing_crates[@]})); then
@@ -131,6 +134,8 @@ done
 }
 URL="http://127.0.0.1:$PORT/"
 echo "bench: serving $SITE at $URL (nginx $(nginx -v 2>&1 | sed 's/.*\///'))"
+echo "bench: $(nproc) cores, $(uname -m); $(wget2 --version | head -n 1 | cut -d' ' -f1-3);" \
+    "$(spider --version 2>&1 | head -n 1); $(hyperlink --version 2>&1 | head -n 1)"
 
 # ---- timing ------------------------------------------------------------------------------------
 RESULTS="$WORK/results.tsv"
@@ -175,10 +180,12 @@ measure heap-audit "report_pages $WORK/heap-audit.json" \
 measure wget2 log \
     wget2 --recursive --level=0 --spider --no-verbose --no-host-directories \
     --directory-prefix="$WORK/wget2" "$URL"
-# `crawl` without -o returns before crawling; with -o, spider_cli stops reading when its page
-# channel lags and ends the run (2.53.9): the pages it visited are counted, and a short crawl flagged.
-measure spider log \
-    spider --url "$URL" crawl --output-links
+# spider_cli 1.x takes --domain; 2.x takes --url, and crawls only with --output-links (see above).
+if spider --help 2>&1 | grep -q -- "--domain"; then
+    measure spider log spider --domain "$URL" crawl
+else
+    measure spider log spider --url "$URL" crawl --output-links
+fi
 # shellcheck disable=SC2086
 measure heap-audit-folder "report_pages $WORK/heap-audit-folder.json" \
     "$HEAP_AUDIT" scan "$SITE" --offline --max-pages "$MAX" --format json \
