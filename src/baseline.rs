@@ -64,23 +64,18 @@ pub struct Entry {
 /// Why a baseline file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
-    #[error("baseline {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("baseline {path}: not a heap-audit baseline: {source}")]
+    // The causes are in the messages, not `source()`: `{:#}` would print them twice.
+    #[error("baseline {path}: {error}")]
+    Read { path: String, error: std::io::Error },
+    #[error("baseline {path}: not a heap-audit baseline: {error}")]
     Parse {
         path: String,
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     #[error("baseline {path}: version {found} is not supported (expected {VERSION})")]
     Version { path: String, found: u32 },
-    #[error("baseline {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("baseline {path}: {error}")]
+    Write { path: String, error: std::io::Error },
 }
 
 /// Write the baseline of a run: what it reports and what the baseline it read recorded, not
@@ -92,10 +87,10 @@ pub fn write(path: &Path, report: &Report, baselined: &[Finding]) -> Result<(), 
         .iter()
         .filter(|f| f.code != unused)
         .chain(baselined);
-    std::fs::write(path, Baseline::record(report, findings).to_json()).map_err(|source| {
+    std::fs::write(path, Baseline::record(report, findings).to_json()).map_err(|error| {
         BaselineError::Write {
             path: path.display().to_string(),
-            source,
+            error,
         }
     })
 }
@@ -141,14 +136,14 @@ impl Baseline {
     /// Read a baseline file.
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| BaselineError::Read {
             path: shown.clone(),
-            source,
+            error,
         })?;
         let mut baseline: Baseline =
-            serde_json::from_str(&text).map_err(|source| BaselineError::Parse {
+            serde_json::from_str(&text).map_err(|error| BaselineError::Parse {
                 path: shown.clone(),
-                source,
+                error,
             })?;
         if baseline.version != VERSION {
             return Err(BaselineError::Version {
@@ -245,6 +240,26 @@ impl Key {
             pages: finding.pages.iter().map(|p| page_key(report, p)).collect(),
         }
     }
+}
+
+/// A finding's identity across runs, for code scanning (SARIF `partialFingerprints`): what the
+/// baseline matches on (rule, install ids, pages as paths) plus where its evidence is (as paths)
+/// and what it quotes, so two findings of one rule on one page stay apart, and a preview deployed
+/// on another host or port keeps its alerts.
+pub fn identity(report: &Report, finding: &Finding) -> String {
+    let key = Key::of(report, finding);
+    let mut text = key.fingerprint;
+    for page in &key.pages {
+        text.push('\0');
+        text.push_str(page);
+    }
+    for e in &finding.evidence {
+        text.push('\0');
+        text.push_str(&page_key(report, &e.source));
+        text.push('\0');
+        text.push_str(&e.snippet);
+    }
+    format!("{:016x}", fnv1a(text.as_bytes()))
 }
 
 /// A page as a path: a URL without its origin, a file relative to the folder audited.

@@ -46,7 +46,7 @@ pub enum Command {
     /// Print the manual page (roff), e.g. `heap-audit man > heap-audit.1`, or a subcommand's
     /// (`heap-audit man scan > heap-audit-scan.1`).
     Man {
-        /// A subcommand (scan, rules, explain, completions).
+        /// A subcommand (scan, init, rules, explain, completions).
         command: Option<String>,
     },
 }
@@ -218,8 +218,8 @@ pub struct ScanArgs {
     pub offline: bool,
 
     /// Bodies larger than this many bytes are cut (and noted in the report).
-    #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES")]
-    pub max_body: usize,
+    #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    pub max_body: u64,
 
     /// Retries of a request answered 429 or 503, after the wait its Retry-After asks (at most
     /// 30 s) or an exponential back-off from 1 s.
@@ -241,7 +241,7 @@ pub struct ScanArgs {
     pub max_per_pattern: usize,
 
     /// Stop after this many seconds and report what was audited by then.
-    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=7 * 24 * 3600))]
     pub max_time: Option<u64>,
 
     /// Run only these rules (names or codes; comma-separated or repeated).
@@ -346,7 +346,7 @@ impl ScanArgs {
                 user_agent: self.user_agent.clone(),
                 headers: self.headers.clone(),
                 header_hosts: Vec::new(),
-                max_body: self.max_body,
+                max_body: usize::try_from(self.max_body).unwrap_or(usize::MAX),
                 max_redirects: 10,
                 remaps: self.remap.clone(),
                 max_retries: self.max_retries,
@@ -407,11 +407,12 @@ impl clap::builder::TypedValueParser for HeaderParser {
     }
 }
 
+/// Requests per second: from one an hour to ten thousand.
 fn parse_rate(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        Ok(rate) if (1.0 / 3600.0..=10_000.0).contains(&rate) => Ok(rate),
         _ => Err(format!(
-            "expected a number of requests per second above 0, got '{s}'"
+            "expected requests per second, from 0.0003 (one an hour) to 10000, got '{s}'"
         )),
     }
 }
@@ -432,6 +433,12 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
     }
     if value.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
         return Err(format!("the value of '{name}' holds a control character"));
+    }
+    // HTTP clients refuse other bytes, and their errors would quote the whole header.
+    if !value.is_ascii() {
+        return Err(format!(
+            "the value of '{name}' is not ASCII (percent- or base64-encode it)"
+        ));
     }
     Ok((name.to_owned(), value.trim().to_owned()))
 }
@@ -477,7 +484,7 @@ mod tests {
     fn rates() {
         assert_eq!(parse_rate("2"), Ok(2.0));
         assert_eq!(parse_rate("0.5"), Ok(0.5));
-        for bad in ["0", "-1", "fast", "inf", "NaN"] {
+        for bad in ["0", "-1", "fast", "inf", "NaN", "1e-300", "1e9"] {
             assert!(parse_rate(bad).is_err_and(|e| e.contains(bad)), "{bad}");
         }
     }
@@ -490,6 +497,8 @@ mod tests {
         );
         assert!(parse_header("nocolon").is_err());
         assert!(parse_header("bad name: x").is_err());
+        let err = parse_header("X-Token: sécret").unwrap_err();
+        assert!(err.contains("X-Token") && !err.contains("sécret"), "{err}");
         let err = parse_header("X-Token: abc\r\nHost: evil").unwrap_err();
         assert!(err.contains("X-Token") && !err.contains("abc"), "{err}");
     }

@@ -122,6 +122,56 @@ impl Settings {
     }
 }
 
+/// The ids of the `scan` arguments that cannot be given with `id` (declared on either side).
+fn conflicts(id: &str) -> Vec<String> {
+    let command = Cli::command();
+    let Some(scan) = command.find_subcommand("scan") else {
+        return Vec::new();
+    };
+    let Some(arg) = scan.get_arguments().find(|a| a.get_id() == id) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = scan
+        .get_arg_conflicts_with(arg)
+        .into_iter()
+        .map(|a| a.get_id().to_string())
+        .collect();
+    for other in scan.get_arguments() {
+        if scan
+            .get_arg_conflicts_with(other)
+            .iter()
+            .any(|a| a.get_id() == id)
+        {
+            ids.push(other.get_id().to_string());
+        }
+    }
+    ids
+}
+
+/// The command line as first parsed, before the file is read. `scan` may lack its targets when
+/// the file gives `targets_from`: that one error is put off until the file is read (the line is
+/// parsed again, whole, then).
+pub fn first_pass(argv: &[OsString]) -> ArgMatches {
+    match Cli::command().try_get_matches_from(argv) {
+        Ok(matches) => matches,
+        Err(e) if e.kind() == ErrorKind::MissingRequiredArgument => {
+            let relaxed = Cli::command().mut_subcommand("scan", |scan| {
+                scan.mut_arg("targets", |_| {
+                    Arg::new("targets")
+                        .value_name("TARGET")
+                        .num_args(1..)
+                        .action(ArgAction::Append)
+                        .value_parser(clap::value_parser!(String))
+                })
+            });
+            relaxed
+                .try_get_matches_from(argv)
+                .unwrap_or_else(|_| e.exit())
+        }
+        Err(e) => e.exit(),
+    }
+}
+
 /// Complete the parsed command line with the configuration file, for `scan` (other commands
 /// read no file). `argv` is what `matches` was parsed from.
 pub fn resolve(argv: &[OsString], matches: &ArgMatches) -> Result<Parsed, ConfigError> {
@@ -132,8 +182,10 @@ pub fn resolve(argv: &[OsString], matches: &ArgMatches) -> Result<Parsed, Config
         });
     };
     let Some(file) = File::find(scan.get_one::<PathBuf>("config").map(PathBuf::as_path))? else {
+        // No file: the command line alone must be complete.
+        let matches = Cli::command().try_get_matches_from(argv)?;
         return Ok(Parsed {
-            cli: Cli::from_arg_matches(matches)?,
+            cli: Cli::from_arg_matches(&matches)?,
             settings: Settings::default(),
         });
     };
@@ -245,7 +297,10 @@ impl File {
             path: Some(self.path.clone()),
             ..Settings::default()
         };
-        for (key, value) in table.get_ref() {
+        // In file order, so the first mistake reported is the first one in the file.
+        let mut entries: Vec<_> = table.get_ref().iter().collect();
+        entries.sort_by_key(|(key, _)| key.span().start);
+        for (key, value) in entries {
             let (name, span) = (key.get_ref().as_ref(), key.span());
             match name {
                 "rules" => settings.rules = self.rule_levels(value)?,
@@ -258,9 +313,14 @@ impl File {
                         .ok_or_else(|| self.error(&span, name, unknown_key(name, &options)))?;
                     // Checked even when the command line overrides it: a bad file is an error.
                     let args = self.option(arg, name, value)?;
-                    let given = scan.value_source(arg.get_id().as_str())
-                        == Some(clap::parser::ValueSource::CommandLine);
-                    if !given {
+                    // The command line wins: over the same option, and over an option it
+                    // cannot be combined with (`-q` over `verbose`, targets over `targets_from`).
+                    let given = |id: &str| {
+                        scan.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+                    };
+                    let overridden = given(arg.get_id().as_str())
+                        || conflicts(arg.get_id().as_str()).iter().any(|id| given(id));
+                    if !overridden {
                         tokens.extend(args);
                     }
                 }

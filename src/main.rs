@@ -21,10 +21,12 @@ use heap_audit::{baseline, config, init, report, rules};
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let matches = Cli::command().get_matches_from(&argv);
+    let matches = config::first_pass(&argv);
     // Complete the command line with heap-audit.toml (exit 2 on a bad file).
     let parsed = match config::resolve(&argv, &matches) {
         Ok(parsed) => parsed,
+        // clap's own message and usage, as for any command-line error.
+        Err(config::ConfigError::Cli(e)) => e.exit(),
         Err(e) => {
             eprintln!("heap-audit: error: {e}");
             return ExitCode::from(2);
@@ -49,6 +51,9 @@ fn main() -> ExitCode {
 }
 
 fn run_scan(args: &ScanArgs, file: config::Settings) -> anyhow::Result<ExitCode> {
+    if args.batch.targets_from.is_some() {
+        batch_usage(args)?;
+    }
     let (mut settings, fail_on) = settings(args, file)?;
     if args.batch.targets_from.is_none() {
         // A target that cannot be one is bad usage (exit 2) before anything is fetched; in a
@@ -83,8 +88,21 @@ fn run_single(
     bar: Option<Bar>,
 ) -> anyhow::Result<ExitCode> {
     let audit = audit::site(&args.targets, settings)?;
+    let nothing_audited = !audit.fatal.is_empty() && audit.fatal.len() == args.targets.len();
     if let Some(path) = &args.write_baseline {
-        baseline::write(path, &audit.report, &audit.baselined)?;
+        // Only a whole audit may replace a baseline: a partial one would forget what it missed.
+        match (audit.stopped, nothing_audited) {
+            (None, false) => baseline::write(path, &audit.report, &audit.baselined)?,
+            (Some(stop), _) => progress.error(&format!(
+                "{} not written: {}, so the audit is partial",
+                path.display(),
+                stop.reason()
+            )),
+            (None, true) => progress.error(&format!(
+                "{} not written: nothing could be audited",
+                path.display()
+            )),
+        }
     }
     drop(bar); // wiped before the report is printed on the same terminal
     let ran = rules::enabled(&settings.rules, &settings.select, &settings.ignore)?;
@@ -102,7 +120,6 @@ fn run_single(
             rules: &ran,
         },
     )?;
-    let nothing_audited = !audit.fatal.is_empty() && audit.fatal.len() == args.targets.len();
     for message in &audit.fatal {
         if nothing_audited {
             progress.error(message);
@@ -146,6 +163,25 @@ fn settings(args: &ScanArgs, file: config::Settings) -> anyhow::Result<(Settings
     Ok((settings, args.fail_on.unwrap_or(FailOn::Error)))
 }
 
+/// Options a batch cannot honour are refused before anything is read.
+fn batch_usage(args: &ScanArgs) -> anyhow::Result<()> {
+    if !matches!(args.format, Format::Human | Format::Jsonl) {
+        let name = args
+            .format
+            .to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_owned());
+        bail!("--targets-from writes one report per site: use --format jsonl or human, not {name}");
+    }
+    if !args.reports.is_empty() || args.write_baseline.is_some() || args.baseline.is_some() {
+        // A baseline matches pages by path, which every site of a list shares (`/`).
+        bail!(
+            "--report, --baseline and --write-baseline are for one site; with --targets-from, \
+             use --format jsonl"
+        );
+    }
+    Ok(())
+}
+
 /// `--targets-from`: each listed target is its own site; reports are written as sites complete.
 fn run_batch(
     args: &ScanArgs,
@@ -155,16 +191,6 @@ fn run_batch(
     progress: &Progress,
     bar: Option<Bar>,
 ) -> anyhow::Result<ExitCode> {
-    if !matches!(args.format, Format::Human | Format::Jsonl) {
-        let name = args
-            .format
-            .to_possible_value()
-            .map_or_else(String::new, |v| v.get_name().to_owned());
-        bail!("--targets-from writes one report per site: use --format jsonl or human, not {name}");
-    }
-    if !args.reports.is_empty() || args.write_baseline.is_some() {
-        bail!("--report and --write-baseline are for one site; with --targets-from, use --format jsonl");
-    }
     let targets = if list == Path::new("-") {
         batch::read_targets(io::stdin().lock()).context("reading targets from standard input")?
     } else {

@@ -105,6 +105,24 @@ fn baseline_round_trip_reports_only_new_findings_and_stale_entries() {
     assert!(findings(&report).is_empty(), "{:?}", rules_of(&report));
     assert_eq!(report["summary"]["suppressed"], recorded);
     assert_eq!(report["summary"]["findings"], 0);
+    // The formats people read say so too, so "0 findings" is not mistaken for a clean site.
+    for (format, says) in [
+        (
+            "human",
+            format!("{recorded} findings not shown: the baseline records them"),
+        ),
+        (
+            "markdown",
+            format!("**no findings** ({recorded} suppressed)"),
+        ),
+    ] {
+        let mut args = vec!["scan".to_owned(), site.to_string_lossy().into_owned()];
+        args.extend(common::file_remaps());
+        args.extend(["--baseline", &baseline_arg, "--format", format].map(String::from));
+        let (code, stdout, stderr) = heap_audit(&args);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.contains(&says), "--format {format}: {stdout}");
+    }
 
     // 3. Fix one problem (the email trait), add another (a CSP that blocks Heap on the pricing
     //    page; it also moves every line below it).

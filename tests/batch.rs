@@ -198,6 +198,26 @@ fn no_site_audited_exits_2() {
 }
 
 #[test]
+fn options_for_one_site_are_refused_in_a_batch() {
+    let list = list_file("one-site-options", &[site_folder("shop")]);
+    for extra in [
+        vec!["--format", "sarif"],
+        vec!["--report", "json=batch.json"],
+        vec!["--baseline", "heap-audit-baseline.json"],
+        vec!["--write-baseline", "heap-audit-baseline.json"],
+    ] {
+        let extra: Vec<String> = extra.into_iter().map(String::from).collect();
+        let (code, stdout, stderr) = run(&scan_args(list.to_str().unwrap(), &extra));
+        assert_eq!(code, 2, "{extra:?}: {stderr}");
+        assert!(stdout.is_empty(), "{extra:?}: {stdout}");
+        assert!(
+            stderr.contains(&extra[0]) || stderr.contains("sarif"),
+            "{extra:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn targets_from_standard_input() {
     let text = format!(
         "# two build folders\n{}\n\n   {}   \n",

@@ -412,3 +412,68 @@ fn init_writes_a_starter_file_that_loads_back() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_first_mistake_in_the_file_is_the_one_reported() {
+    // Keys in reverse alphabetical order: the report follows the file, not the key names.
+    let dir = std::env::temp_dir().join(format!("heap-audit-config-order-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("heap-audit.toml");
+    std::fs::write(&file, "timeout = \"slow\"\nmax_pages = \"many\"\n").unwrap();
+    let shop = common::fixtures().join("sites/shop");
+    let (code, _, stderr) = common::heap_audit(&[
+        "scan",
+        shop.to_str().unwrap(),
+        "--config",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(":1: timeout"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_file_can_hold_the_targets_and_the_command_line_still_wins() {
+    let dir =
+        std::env::temp_dir().join(format!("heap-audit-config-targets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let list = dir.join("sites.txt");
+    let clean = common::fixtures().join("sites/clean");
+    let shop = common::fixtures().join("sites/shop");
+    std::fs::write(&list, format!("{}\n", clean.display())).unwrap();
+    let file = dir.join("heap-audit.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "targets_from = {:?}\nformat = \"jsonl\"\nverbose = true\noffline = true\nfail_on = \"never\"\n",
+            list.display().to_string()
+        ),
+    )
+    .unwrap();
+    let config = file.to_str().unwrap();
+
+    // No target on the command line: the file's list is audited, as a batch.
+    let (code, stdout, stderr) = common::heap_audit(&["scan", "--config", config]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(report["targets"][0], clean.to_str().unwrap());
+    assert!(
+        stderr.contains("fetched") || stderr.contains(".html"),
+        "--verbose: {stderr}"
+    );
+
+    // A target on the command line replaces the file's list; -q replaces its `verbose`.
+    let (code, stdout, stderr) =
+        common::heap_audit(&["scan", shop.to_str().unwrap(), "--config", config, "-q"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.is_empty(), "-q: {stderr}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(report["targets"][0], shop.to_str().unwrap());
+
+    // Neither a target nor a list: clap's own usage error.
+    std::fs::write(&file, "offline = true\n").unwrap();
+    let (code, _, stderr) = common::heap_audit(&["scan", "--config", config]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("<TARGET>"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -80,6 +80,11 @@ fn every_fault_is_survived_and_reported_and_every_healthy_page_audited() {
         problem(&report, "corrupt-body", "/bad-gzip.html").is_some(),
         "{problems}"
     );
+    let brotli = problem(&report, "corrupt-body", "/brotli.html").expect(&problems);
+    assert!(
+        brotli["message"].as_str().unwrap().contains("'br'"),
+        "{brotli}"
+    );
     assert!(
         problem(&report, "incomplete-body", "/reset.html").is_some(),
         "{problems}"
@@ -386,4 +391,87 @@ fn robots_crawl_delay_is_honoured() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn ctrl_c_on_the_start_page_exits_130_and_keeps_the_baseline() {
+    // The start page stalls: the interruption lands before any page is audited.
+    let site = FaultSite::start();
+    let dir = std::env::temp_dir().join(format!("heap-audit-stall-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let baseline = dir.join("baseline.json");
+    let recorded = r#"{"version":1,"findings":[]}"#;
+    std::fs::write(&baseline, recorded).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+        .args([
+            "scan",
+            &site.url("/stall.html"),
+            "--offline",
+            // The stalled request in flight ends at its --timeout (reads block; see the README).
+            "--timeout",
+            "4",
+        ])
+        .arg("--write-baseline")
+        .arg(&baseline)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run heap-audit");
+    let waited = Instant::now();
+    while site.requests_for("/stall.html") == 0 {
+        assert!(waited.elapsed() < Duration::from_secs(20), "no request");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert!(kill.is_ok_and(|s| s.success()));
+    let (code, stderr) = wait_at_most(child, Duration::from_secs(10));
+    assert_eq!(code, 130, "{stderr}");
+    assert!(stderr.contains("not written"), "{stderr}");
+    // A partial audit does not replace the baseline.
+    assert_eq!(std::fs::read_to_string(&baseline).unwrap(), recorded);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_batch_out_of_time_reports_the_sites_it_never_reached() {
+    let first = FaultSite::start();
+    let second = FaultSite::start();
+    let dir = std::env::temp_dir().join(format!("heap-audit-batch-time-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let list = dir.join("targets.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "{}\n{}\n",
+            first.url("/stall.html"),
+            second.url("/stall.html")
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+        .args(["scan", "--targets-from"])
+        .arg(&list)
+        .args(["--offline", "--max-time", "2", "--timeout", "10"])
+        .args(["--sites-at-once", "1", "--format", "jsonl"])
+        .output()
+        .expect("run heap-audit");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Neither site was audited: the first was cut, the second never started.
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "one line per site, reached or not");
+    let never = lines
+        .iter()
+        .find(|r| r["targets"][0] == second.url("/stall.html").as_str())
+        .expect("the second site's line");
+    assert!(never["pages"].as_array().unwrap().is_empty(), "{never}");
+    assert_eq!(never["problems"][0]["kind"], "interrupted", "{never}");
+    assert_eq!(second.requests_for("/stall.html"), 0);
+    let _ = std::fs::remove_dir_all(&dir);
 }

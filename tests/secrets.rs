@@ -113,6 +113,17 @@ fn a_malformed_header_is_refused_without_echoing_it() {
     assert_eq!(code, 2);
     assert!(stderr.contains("--header"), "{stderr}");
     assert_clean("the usage error", &format!("{stdout}{stderr}"));
+
+    // A value the HTTP client would refuse (and quote in its error): refused up front.
+    let (code, stdout, stderr) = heap_audit(&[
+        "scan",
+        "http://127.0.0.1:9/",
+        "--header",
+        &format!("X-Test-Auth: {TOKEN}-caf\u{e9}"),
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not ASCII"), "{stderr}");
+    assert_clean("the non-ASCII header error", &format!("{stdout}{stderr}"));
 }
 
 /// Run heap-audit with an extra environment variable.
@@ -189,6 +200,26 @@ fn headers_from_the_config_file_and_the_environment_stay_secret() {
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
     assert_clean("batch (stdout)", &stdout);
     assert_clean("batch (stderr)", &stderr);
+
+    // A variable holding a byte the HTTP client would refuse: refused, the value not shown.
+    std::fs::write(
+        &config,
+        "header = [\"X-Test-Auth: ${HEAP_AUDIT_SECRET_TOKEN}\"]\n",
+    )
+    .unwrap();
+    let args: Vec<String> = vec![
+        "scan".into(),
+        server.url("/"),
+        "--config".into(),
+        config.display().to_string(),
+    ];
+    let accented = format!("{TOKEN}\u{20ac}");
+    let (code, stdout, stderr) = heap_audit_env(&args, ("HEAP_AUDIT_SECRET_TOKEN", &accented));
+    assert_eq!(code, 2, "{stderr}");
+    assert_clean(
+        "a non-ASCII header from the environment",
+        &format!("{stdout}{stderr}"),
+    );
 
     // A header that is malformed once substituted: refused, the value not shown.
     std::fs::write(&config, "header = [\"${HEAP_AUDIT_SECRET_TOKEN}\"]\n").unwrap();

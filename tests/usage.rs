@@ -75,6 +75,18 @@ fn bad_option_values_are_named() {
         ("--rate", "0", vec!["'0'", "--rate"]),
         ("--rate", "fast", vec!["'fast'"]),
         ("--max-time", "soon", vec!["'soon'", "--max-time"]),
+        // Values that would overflow a deadline, an interval or a read cap.
+        (
+            "--max-time",
+            "18446744073709551615",
+            vec!["18446744073709551615"],
+        ),
+        ("--rate", "1e-300", vec!["'1e-300'"]),
+        (
+            "--max-body",
+            "18446744073709551615",
+            vec!["18446744073709551615"],
+        ),
         ("--max-pages", "0", vec!["'0'", "--max-pages"]),
         ("--timeout", "-1", vec!["-1"]),
         ("--report", "xml=out.xml", vec!["'xml'", "junit"]),

@@ -114,7 +114,18 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         s.pages_with_errors,
         plural(s.problems, "problem", "problems"),
         plural(s.findings, "finding", "findings"),
-    )
+    )?;
+    if s.suppressed > 0 {
+        writeln!(
+            out,
+            "{}",
+            p.dim(&format!(
+                "{} not shown: the baseline records them or the page suppresses them inline",
+                plural(s.suppressed, "finding", "findings")
+            ))
+        )?;
+    }
+    Ok(())
 }
 
 /// The recommended install path in words: `via Segment`, `natively (Heap's own snippet)`.

@@ -85,7 +85,7 @@ fn summary_line(report: &Report) -> String {
         (n > 0).then(|| format!("{n} {}", if n == 1 { one } else { many }))
     })
     .collect();
-    let findings = if by_severity.is_empty() {
+    let mut findings = if by_severity.is_empty() {
         "**no findings**".to_owned()
     } else {
         format!(
@@ -94,6 +94,9 @@ fn summary_line(report: &Report) -> String {
             by_severity.join(", ")
         )
     };
+    if s.suppressed > 0 {
+        findings.push_str(&format!(" ({} suppressed)", s.suppressed));
+    }
     let ids = if s.heap_app_ids.is_empty() {
         "none".to_owned()
     } else {

@@ -11,6 +11,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
+use crate::baseline;
 use crate::model::{Evidence, Finding, Report, Severity};
 use crate::rules::{Rule, RULES};
 
@@ -19,7 +20,7 @@ const SRCROOT: &str = "%SRCROOT%";
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let rules: Vec<Value> = RULES.iter().map(|r| rule(*r)).collect();
-    let results: Vec<Value> = report.findings.iter().map(result).collect();
+    let results: Vec<Value> = report.findings.iter().map(|f| result(report, f)).collect();
     let notifications: Vec<Value> = report
         .problems
         .iter()
@@ -78,7 +79,7 @@ fn what_it_does(doc: &str) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-fn result(f: &Finding) -> Value {
+fn result(report: &Report, f: &Finding) -> Value {
     let primary = primary(f);
     let related: Vec<Value> = f
         .evidence
@@ -103,7 +104,7 @@ fn result(f: &Finding) -> Value {
         "level": level(f.severity),
         "message": { "text": format!("{}\nhelp: {}", f.message, f.help) },
         "locations": [location],
-        "partialFingerprints": { "heapAuditFinding/v1": fingerprint(f) },
+        "partialFingerprints": { "heapAuditFinding/v1": baseline::identity(report, f) },
         "properties": { "pages": f.pages },
     });
     if !related.is_empty() {
@@ -169,25 +170,6 @@ fn encode_path(path: &str) -> String {
         }
     }
     out
-}
-
-/// A stable identity for a finding: its rule, pages and evidence (not its wording), hashed with
-/// 64-bit FNV-1a so it stays the same across Rust versions.
-fn fingerprint(f: &Finding) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |s: &str| {
-        for b in s.bytes().chain([0]) {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
-    feed(&f.code);
-    f.pages.iter().for_each(|p| feed(p));
-    for e in &f.evidence {
-        feed(&e.source);
-        feed(&e.snippet);
-    }
-    format!("{hash:016x}")
 }
 
 fn level(severity: Severity) -> &'static str {

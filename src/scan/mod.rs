@@ -115,7 +115,8 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
         if let Some(stop) = opts.cancel.stopped() {
             let _ = ctx.stop.set(stop);
             let message = format!("not audited: {}", stop.reason());
-            ctx.problem(target, ProblemKind::Interrupted, message);
+            ctx.problem(target, ProblemKind::Interrupted, message.clone());
+            fatal.push(format!("{target}: {message}"));
             continue;
         }
         let kind = Target::of(target);
@@ -137,7 +138,8 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
             fatal.push(message);
         }
     }
-    let stopped = ctx.stop.get().copied();
+    // A stop the crawl did not see itself (a start page cut by Ctrl-C) still counts.
+    let stopped = ctx.stop.get().copied().or_else(|| opts.cancel.stopped());
     let mut problems = ctx.problems.into_inner().unwrap_or_else(|e| e.into_inner());
     problems.sort_by(|a, b| (&a.url, a.kind).cmp(&(&b.url, b.kind)));
     problems.dedup_by(|a, b| a.url == b.url && a.kind == b.kind);

@@ -336,6 +336,21 @@ impl Fetcher {
             .into_iter()
             .map(str::to_owned)
             .collect();
+        // ureq decodes the gzip we ask for; anything else would be read as garbage.
+        let encoding = response
+            .header("content-encoding")
+            .map(|e| e.trim().to_ascii_lowercase())
+            .filter(|e| !matches!(e.as_str(), "" | "identity" | "gzip" | "x-gzip"));
+        if let Some(encoding) = encoding {
+            return Err(FetchError {
+                kind: ProblemKind::CorruptBody,
+                message: format!(
+                    "the body is encoded with '{encoding}' (Content-Encoding), which heap-audit \
+                     did not ask for and does not decode"
+                ),
+                status: Some(status),
+            });
+        }
         let (body, truncated) =
             read_capped(response.into_reader(), self.config.max_body, &self.cancel)
                 .map_err(|e| self.blame(body_error(e)))?;
@@ -401,6 +416,11 @@ fn request_error(failure: ureq::Error, retries: u32) -> FetchError {
                 status: Some(status),
             }
         }
+        // The message of a refused header quotes it, value and all: never pass it on.
+        ureq::Error::Transport(t) if t.kind() == ureq::ErrorKind::BadHeader => error(
+            ProblemKind::Unreachable,
+            "a request header was refused by the HTTP client (the header is not shown)".into(),
+        ),
         ureq::Error::Transport(t) => {
             let text = t.to_string();
             let kind = if text.contains("timed out") || text.contains("timeout") {
@@ -469,7 +489,7 @@ fn read_capped(
     cap: usize,
     cancel: &Cancel,
 ) -> Result<(Vec<u8>, bool), BodyError> {
-    let mut reader = reader.take(cap as u64 + 1);
+    let mut reader = reader.take((cap as u64).saturating_add(1));
     let mut body = Vec::new();
     let mut chunk = [0u8; 16 * 1024];
     loop {

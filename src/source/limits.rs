@@ -46,7 +46,8 @@ impl Cancel {
     /// The same flag, with a deadline `budget` from now.
     pub fn with_budget(self, budget: Option<Duration>) -> Cancel {
         Cancel {
-            deadline: budget.map(|b| Instant::now() + b),
+            // A budget too far out to represent is no deadline at all.
+            deadline: budget.and_then(|b| Instant::now().checked_add(b)),
             ..self
         }
     }
@@ -139,7 +140,8 @@ impl Politeness {
     pub fn new(rate: Option<f64>, max_connections: usize) -> Politeness {
         let interval = rate
             .filter(|r| r.is_finite() && *r > 0.0)
-            .map_or(Duration::ZERO, |r| Duration::from_secs_f64(1.0 / r));
+            .and_then(|r| Duration::try_from_secs_f64(1.0 / r).ok())
+            .unwrap_or(Duration::ZERO);
         Politeness {
             max_connections: max_connections.max(1),
             interval,
@@ -218,7 +220,8 @@ fn http_date(s: &str) -> Option<SystemTime> {
     ];
     let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
     let day: i64 = day.parse().ok().filter(|d| (1..=31).contains(d))?;
-    let year: i64 = year.parse().ok().filter(|y| *y >= 1970)?;
+    // Four digits, as the format says (and no arithmetic overflow on a hostile header).
+    let year: i64 = year.parse().ok().filter(|y| (1970..=9999).contains(y))?;
     let mut hms = time.split(':').map(|p| p.parse::<i64>().ok());
     let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
     if hms.next().is_some() || h > 23 || m > 59 || sec > 60 {
@@ -270,6 +273,8 @@ mod tests {
             "Sun, 06 Nov 1994 08:49:37 CET",
             "Sun, 06 Foo 1994 08:49:37 GMT",
             "Sun, 06 Nov 1994 25:49:37 GMT",
+            "Sun, 06 Nov 99999999999999 08:49:37 GMT",
+            "Sun, 06 Nov 10000 08:49:37 GMT",
         ] {
             assert_eq!(retry_after(bad, now), None, "{bad}");
         }

@@ -16,6 +16,8 @@
 //!   deadline stops it)
 //! - `/down.html`       → 503 with `Retry-After: 1`, always
 //! - `/bad-gzip.html`   → `Content-Encoding: gzip` on bytes that are not gzip
+//! - `/brotli.html`     → `Content-Encoding: br`, never asked for (heap-audit sends
+//!   `Accept-Encoding: gzip`)
 //! - `/reset.html`      → `Content-Length: 20000`, 1 KB sent, then the connection is closed
 //! - `/binary.html`     → NUL-laden bytes labelled text/html
 //! - `/huge.html`       → 3 MB of HTML, the Heap snippet at the very end
@@ -257,6 +259,15 @@ fn respond(stream: &mut TcpStream, target: &str, seen_before: usize, state: &Sta
             &[HTML, ("Content-Encoding", "gzip")],
             page("Not gzip", &[]).as_bytes(),
         ),
+        "/brotli.html" => reply(
+            stream,
+            "200 OK",
+            &[HTML, ("Content-Encoding", "br")],
+            // Brotli-looking bytes: a window header, then noise.
+            &[
+                0x1b, 0x4f, 0x01, 0x00, 0xa4, 0x8c, 0x95, 0x66, 0x0c, 0x3f, 0xe1, 0x20,
+            ],
+        ),
         "/reset.html" => {
             let body = page("Reset", &[]);
             reply(
@@ -352,6 +363,7 @@ pub const ROUTES: &[&str] = &[
     "/trickle.html",
     "/down.html",
     "/bad-gzip.html",
+    "/brotli.html",
     "/reset.html",
     "/binary.html",
     "/huge.html",
