@@ -52,17 +52,18 @@ pub struct Pattern {
     pub field: Option<String>,
     /// For `[[call]]`: what an id read from the call's first argument must look like.
     pub id: Option<Regex>,
-    /// A literal every match contains, for a pattern that does not begin with one: a text without
-    /// it is skipped with one memmem pass instead of a regex scan (see [`required_literal`]).
-    pub required: Option<memchr::memmem::Finder<'static>>,
+    /// Literals every match contains, for a pattern that does not begin with one: a text without
+    /// one of them is skipped with memmem passes instead of a regex scan (see
+    /// [`required_literals`]).
+    pub required: Vec<memchr::memmem::Finder<'static>>,
 }
 
 impl Pattern {
     /// Whether `hay` can hold a match: `false` means it holds none.
     pub fn may_match(&self, hay: &str) -> bool {
         self.required
-            .as_ref()
-            .is_none_or(|f| f.find(hay.as_bytes()).is_some())
+            .iter()
+            .all(|f| f.find(hay.as_bytes()).is_some())
     }
 
     /// `regex.find_iter`, without scanning a text that cannot match.
@@ -92,11 +93,11 @@ impl Pattern {
     }
 }
 
-/// A literal that every match of `pattern` contains, when the pattern does not begin with a
+/// Literals that every match of `pattern` contains, when the pattern does not begin with a
 /// literal (the regex engine uses a leading literal itself; an inner one it often cannot, and then
-/// runs its automaton over the whole text): the longest literal among the parts of the pattern's
-/// top-level sequence. Three bytes at least; `None` when there is no such part.
-fn required_literal(pattern: &str) -> Option<memchr::memmem::Finder<'static>> {
+/// runs its automaton over the whole text): the literal parts of the pattern's top-level
+/// sequence of three bytes or more, longest first. Empty when there are none.
+fn required_literals(pattern: &str) -> Vec<memchr::memmem::Finder<'static>> {
     use regex_syntax::hir::{Hir, HirKind};
     fn sequence(hir: &Hir) -> Option<&[Hir]> {
         match hir.kind() {
@@ -105,23 +106,29 @@ fn required_literal(pattern: &str) -> Option<memchr::memmem::Finder<'static>> {
             _ => None,
         }
     }
-    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
-    let parts = sequence(&hir)?;
-    let first = parts
-        .iter()
-        .find(|p| !matches!(p.kind(), HirKind::Look(_)))?;
-    if matches!(first.kind(), HirKind::Literal(_)) {
-        return None;
+    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else {
+        return Vec::new();
+    };
+    let Some(parts) = sequence(&hir) else {
+        return Vec::new();
+    };
+    let first = parts.iter().find(|p| !matches!(p.kind(), HirKind::Look(_)));
+    if first.is_none_or(|p| matches!(p.kind(), HirKind::Literal(_))) {
+        return Vec::new();
     }
-    parts
+    let mut literals: Vec<&[u8]> = parts
         .iter()
         .filter_map(|p| match p.kind() {
-            HirKind::Literal(literal) => Some(&literal.0),
+            HirKind::Literal(literal) => Some(&literal.0[..]),
             _ => None,
         })
-        .max_by_key(|literal| literal.len())
         .filter(|literal| literal.len() >= 3)
-        .map(|literal| memchr::memmem::Finder::new(&literal[..]).into_owned())
+        .collect();
+    literals.sort_by_key(|literal| std::cmp::Reverse(literal.len()));
+    literals
+        .into_iter()
+        .map(|literal| memchr::memmem::Finder::new(literal).into_owned())
+        .collect()
 }
 
 /// All signatures of one vendor.
@@ -249,7 +256,7 @@ fn compile(file: &str, text: &str) -> Result<VendorSignatures, SignatureError> {
                     None => None,
                 };
                 Ok(Pattern {
-                    required: required_literal(&p.pattern),
+                    required: required_literals(&p.pattern),
                     name: p.name,
                     regex,
                     sdk: p.sdk,
@@ -286,33 +293,37 @@ mod tests {
         assert!(sigs.gtm.follow.is_some());
     }
 
-    fn literal(pattern: &str) -> Option<String> {
-        required_literal(pattern).map(|f| String::from_utf8_lossy(f.needle()).into_owned())
+    fn literals(pattern: &str) -> Vec<String> {
+        required_literals(pattern)
+            .iter()
+            .map(|f| String::from_utf8_lossy(f.needle()).into_owned())
+            .collect()
     }
 
     #[test]
-    fn required_literals() {
-        // An inner literal of the top-level sequence, the longest one.
+    fn required_literals_are_the_sequence_literals() {
+        // The literal parts of the top-level sequence, longest first.
         assert_eq!(
-            literal(r"(?P<host>[a-z.]+)\\?/analytics\.js\\?/v1\\?/").as_deref(),
-            Some("/analytics.js")
+            literals(r"(?P<host>[a-z.]+)\\?/analytics\.js\\?/v1\\?/"),
+            ["/analytics.js", "/v1"]
         );
+        assert_eq!(literals(r"[A-Za-z0-9_$\]]\.load\s*\("), [".load"]);
         assert_eq!(
-            literal(r"[A-Za-z0-9_$\]]\.load\s*\(").as_deref(),
-            Some(".load")
+            literals(r"(?P<value>[A-Za-z_$][\w$]*)\.load\s*=\s*function"),
+            ["function", ".load"]
         );
         // A leading literal is the regex engine's own prefilter (also after `\b`).
-        assert_eq!(literal(r"heap\.load\("), None);
-        assert_eq!(literal(r"\banalytics\.(page|track)\s*\("), None);
+        assert!(literals(r"heap\.load\(").is_empty());
+        assert!(literals(r"\banalytics\.(page|track)\s*\(").is_empty());
         // Nothing outside the top-level sequence: alternatives, optional or repeated parts.
-        assert_eq!(literal(r"[a-z]+(?:foo|bar)baz"), Some("baz".into()));
-        assert_eq!(literal(r"[a-z]+(?:foobar)?x"), None);
-        assert_eq!(literal(r"x|[a-z]+foobar"), None);
+        assert_eq!(literals(r"[a-z]+(?:foo|bar)baz"), ["baz"]);
+        assert!(literals(r"[a-z]+(?:foobar)?x").is_empty());
+        assert!(literals(r"x|[a-z]+foobar").is_empty());
         // Case-insensitive text is not a literal.
-        assert_eq!(literal(r"[a-z]+(?i:foobar)"), None);
+        assert!(literals(r"[a-z]+(?i:foobar)").is_empty());
     }
 
-    /// Every match of every built-in signature, on every fixture, contains its required literal:
+    /// Every match of every built-in signature, on every fixture, contains its required literals:
     /// the prefilter never hides a match.
     #[test]
     fn required_literals_never_hide_a_match() {
@@ -341,7 +352,7 @@ mod tests {
             for p in [&v.src, &v.iframe, &v.anchor, &v.capture, &v.call, &v.api]
                 .into_iter()
                 .flatten()
-                .filter(|p| p.required.is_some())
+                .filter(|p| !p.required.is_empty())
             {
                 for text in &texts {
                     for m in p.regex.find_iter(text) {
