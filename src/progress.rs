@@ -122,7 +122,7 @@ impl Progress {
         let mut err = io::stderr().lock();
         let _ = write!(err, "{}", wipe(*drawn));
         *drawn = 0;
-        let _ = writeln!(err, "{text}");
+        let _ = writeln!(err, "{}", crate::report::printable(text));
     }
 
     /// Run `write` (which prints to standard output) with the progress line wiped first, so the

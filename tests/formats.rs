@@ -463,3 +463,49 @@ fn github_annotations_of_a_crawled_site_name_no_file() {
         );
     }
 }
+
+#[test]
+fn text_from_a_page_cannot_drive_the_terminal() {
+    // An escape sequence in a page (here in a suppression comment, which an unused-suppression
+    // finding quotes) is shown as U+FFFD by the formats read on a terminal or in a CI log.
+    let dir = std::env::temp_dir().join(format!("heap-audit-escape-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = std::fs::read_to_string(root().join("fixtures/sites/clean/index.html")).unwrap();
+    let page = page.replacen(
+        "</head>",
+        "<!-- heap-audit-ignore: HA001\u{1b}]0;pwned\u{7}\u{1b}[2J -- reason -->\n</head>",
+        1,
+    );
+    assert!(page.contains('\u{1b}'));
+    std::fs::write(dir.join("index.html"), page).unwrap();
+    for format in ["human", "markdown", "github"] {
+        let (code, stdout, stderr) = heap_audit(&[
+            "scan",
+            dir.to_str().unwrap(),
+            "--offline",
+            "--format",
+            format,
+            "--color",
+            "never",
+            "--fail-on",
+            "never",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.contains("HA001"), "--format {format}: {stdout}");
+        assert!(stdout.contains('\u{FFFD}'), "--format {format}: {stdout}");
+        for control in ['\u{1b}', '\u{7}'] {
+            assert!(!stdout.contains(control), "--format {format}: {stdout:?}");
+            assert!(!stderr.contains(control), "--format {format}: {stderr:?}");
+        }
+    }
+    // JSON keeps the text as it was, escaped by JSON itself.
+    let (_, stdout, _) = heap_audit(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--offline",
+        "--format",
+        "json",
+    ]);
+    assert!(stdout.contains("\\u001b"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -597,3 +597,31 @@ fn the_user_agent_picks_the_robots_group() {
     assert_eq!(site.requests_for("/blog/"), 0);
     assert_eq!(site.requests_for("/private/admin.html"), 1);
 }
+
+#[test]
+fn links_disallowed_by_robots_are_listed_up_to_a_cap_then_counted() {
+    // A shop whose every product links to its cart: robots.txt disallows the cart.
+    let dir = std::env::temp_dir().join(format!("heap-audit-robots-cap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = std::fs::read_to_string(common::fixtures().join("sites/clean/index.html")).unwrap();
+    let links: String = (1..=60)
+        .map(|n| format!("<a href=\"/cart/add?item={n}\">Add item {n}</a>\n"))
+        .collect();
+    std::fs::write(
+        dir.join("index.html"),
+        page.replacen("</body>", &format!("{links}</body>"), 1),
+    )
+    .unwrap();
+    std::fs::write(dir.join("robots.txt"), "User-agent: *\nDisallow: /cart/\n").unwrap();
+    let site = Server::root(dir.clone());
+    let (_, report, stderr) = scan_json(&[site.url("/"), "--offline".into()]);
+    assert_eq!(site.requests_for("/cart/"), 0, "{stderr}");
+    let skipped = problems_of_kind(&report, "robots-disallowed");
+    assert_eq!(skipped.len(), 51, "{skipped:?}");
+    let summary = skipped
+        .iter()
+        .find(|p| p["message"].as_str().unwrap().contains("10 more links"))
+        .expect("a count of the links not listed");
+    assert_eq!(summary["url"], site.url("/").as_str());
+    let _ = std::fs::remove_dir_all(&dir);
+}

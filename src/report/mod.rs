@@ -4,6 +4,7 @@
 //! [`write_outputs`] writes one run's reports: the `--format` one to standard output (or `-o`),
 //! every `--report FORMAT=PATH` to its file, and the job summary on GitHub Actions.
 
+use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
@@ -43,14 +44,56 @@ pub fn render(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        Format::Human => human::render(report, options.color, out),
+        Format::Human => human::render(&printable_report(report), options.color, out),
         Format::Json => json::render(report, out),
         Format::Jsonl => jsonl::render(report, out),
         Format::Sarif => sarif::render(report, out),
-        Format::Github => github::render(report, out),
+        Format::Github => github::render(&printable_report(report), out),
         Format::Junit => junit::render(report, options, out),
-        Format::Markdown => markdown::render(report, out),
+        Format::Markdown => markdown::render(&printable_report(report), out),
     }
+}
+
+/// Text from the audited sites with its control characters (an escape sequence in a page, a file
+/// name, a header) shown as `\u{FFFD}`, so it cannot drive the terminal or a CI log. Line breaks and
+/// tabs stay.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if text.chars().any(unsafe_char) {
+        Cow::Owned(
+            text.chars()
+                .map(|c| if unsafe_char(c) { '\u{FFFD}' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// The report with every string [`printable`], for the formats read on a terminal or in a log
+/// (JSON, SARIF and JUnit escape control characters themselves).
+fn printable_report(report: &Report) -> Cow<'_, Report> {
+    fn clean(value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(s) => match printable(s) {
+                Cow::Owned(p) => {
+                    *s = p;
+                    true
+                }
+                Cow::Borrowed(_) => false,
+            },
+            serde_json::Value::Array(items) => items.iter_mut().fold(false, |c, v| clean(v) | c),
+            serde_json::Value::Object(map) => map.values_mut().fold(false, |c, v| clean(v) | c),
+            _ => false,
+        }
+    }
+    let Ok(mut value) = serde_json::to_value(report) else {
+        return Cow::Borrowed(report);
+    };
+    if !clean(&mut value) {
+        return Cow::Borrowed(report);
+    }
+    serde_json::from_value(value).map_or(Cow::Borrowed(report), Cow::Owned)
 }
 
 /// Where and how one run's reports go.
@@ -127,7 +170,7 @@ fn append_job_summary(report: &Report, path: &Path) -> anyhow::Result<()> {
         .open(path)
         .with_context(context)?;
     let mut out = io::BufWriter::new(file);
-    markdown::render(report, &mut out)
+    markdown::render(&printable_report(report), &mut out)
         .and_then(|()| out.flush())
         .with_context(context)
 }

@@ -19,6 +19,7 @@ impl Ctx<'_> {
         let mut seen = std::collections::HashSet::from([start.to_string()]);
         seen.insert(site::normalize(&start).to_string());
         let mut traps = Traps::default();
+        let mut disallowed = 0usize;
         traps.admit(&start, self.opts.max_per_pattern);
         let mut level = vec![start.clone()];
         let mut audited = 0;
@@ -57,11 +58,14 @@ impl Ctx<'_> {
                         .as_ref()
                         .is_some_and(|r| !r.allows(&path_and_query(&link)))
                     {
-                        self.problem(
-                            link.as_str(),
-                            ProblemKind::RobotsDisallowed,
-                            "skipped: disallowed by robots.txt (use --ignore-robots to audit it)",
-                        );
+                        disallowed += 1;
+                        if disallowed <= MAX_DISALLOWED_LISTED {
+                            self.problem(
+                                link.as_str(),
+                                ProblemKind::RobotsDisallowed,
+                                "skipped: disallowed by robots.txt (use --ignore-robots to audit it)",
+                            );
+                        }
                         continue;
                     }
                     match traps.admit(&link, self.opts.max_per_pattern) {
@@ -122,6 +126,11 @@ impl Ctx<'_> {
             level = next;
             depth += 1;
         }
+        if disallowed > MAX_DISALLOWED_LISTED {
+            let more = disallowed - MAX_DISALLOWED_LISTED;
+            let message = format!("{more} more links disallowed by robots.txt were skipped (the first {MAX_DISALLOWED_LISTED} are listed)");
+            self.problem(target, ProblemKind::RobotsDisallowed, message);
+        }
         Ok(())
     }
 
@@ -131,8 +140,9 @@ impl Ctx<'_> {
         if depth == 0 {
             self.fetcher.get(url.as_str())
         } else {
+            let site = site.clone();
             self.fetcher
-                .get_within(url.as_str(), &|next| site.contains(next))
+                .get_within(url.as_str(), move |next: &Url| site.contains(next))
         }
     }
 
@@ -162,9 +172,15 @@ impl Ctx<'_> {
         if !robots.allows(&path_and_query(start)) {
             self.problem(start.as_str(), ProblemKind::RobotsDisallowed, "the start URL is disallowed by robots.txt; audited anyway because it was asked for");
         }
-        if let (Some(delay), Some(host)) = (robots.crawl_delay(), host_and_port(start)) {
-            self.fetcher
-                .set_crawl_delay(&host, delay.min(MAX_CRAWL_DELAY));
+        if let Some(delay) = robots.crawl_delay() {
+            // The start host, and the host robots.txt was served from when it redirected there
+            // (apex → www): that is where the pages will be too.
+            let landed = Url::parse(&response.final_url).ok();
+            let hosts = [Some(start), landed.as_ref()];
+            for host in hosts.into_iter().flatten().filter_map(host_and_port) {
+                self.fetcher
+                    .set_crawl_delay(&host, delay.min(MAX_CRAWL_DELAY));
+            }
         }
         Some(robots)
     }
@@ -252,6 +268,10 @@ const ASSET_EXTENSIONS: &[&str] = &[
 
 /// The longest robots.txt `Crawl-delay` honoured: a site asking for more is crawled at this pace.
 const MAX_CRAWL_DELAY: Duration = Duration::from_secs(10);
+
+/// Links skipped for robots.txt listed one by one; the rest are counted (a site can disallow a
+/// link on every page: `/cart?add=N`).
+const MAX_DISALLOWED_LISTED: usize = 50;
 
 /// `host` or `host:port`, as the fetcher keys hosts.
 fn host_and_port(url: &Url) -> Option<String> {

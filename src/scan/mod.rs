@@ -95,7 +95,8 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .filter_map(|u| {
             let host = u.host_str()?;
-            Some(u.port().map_or(host.to_owned(), |p| format!("{host}:{p}")))
+            let host = u.port().map_or(host.to_owned(), |p| format!("{host}:{p}"));
+            Some(format!("{}://{host}", u.scheme()))
         })
         .collect();
     let ctx = Ctx {

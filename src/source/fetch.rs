@@ -10,6 +10,8 @@
 
 use std::collections::HashSet;
 use std::io::Read;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use regex::Regex;
@@ -136,7 +138,13 @@ pub struct FetchError {
 
 pub type Fetched = Result<Response, FetchError>;
 
+/// Fetches URLs for a run: remaps, redirects, retries, politeness, body limits. Cheap to share:
+/// the state is behind an `Arc`, so a fetch can run on a thread of its own (see [`Fetcher::get`]).
 pub struct Fetcher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     agent: ureq::Agent,
     config: FetchConfig,
     politeness: Politeness,
@@ -157,10 +165,12 @@ impl Fetcher {
             .build();
         let politeness = Politeness::new(config.rate, config.max_host_connections);
         Fetcher {
-            agent,
-            config,
-            politeness,
-            cancel,
+            inner: Arc::new(Inner {
+                agent,
+                config,
+                politeness,
+                cancel,
+            }),
         }
     }
 
@@ -168,21 +178,74 @@ impl Fetcher {
     /// shared between pages (script files, containers, settings) is memoised by the caller on
     /// what it extracted, so a run holds one body at a time per worker.
     pub fn get(&self, url: &str) -> Fetched {
-        self.fetch(url, &|_| true)
+        self.detached(url, |_| true)
     }
 
     /// Fetch a page, following redirects only while `stay` accepts their target: a redirect
     /// elsewhere (off the site's origin) is an [`ProblemKind::OffSiteRedirect`] error naming it.
-    pub fn get_within(&self, url: &str, stay: &dyn Fn(&url::Url) -> bool) -> Fetched {
-        self.fetch(url, stay)
+    pub fn get_within(
+        &self,
+        url: &str,
+        stay: impl Fn(&url::Url) -> bool + Send + 'static,
+    ) -> Fetched {
+        self.detached(url, stay)
     }
 
     /// Space requests to `host` (as in a URL: `example.com`, `127.0.0.1:8080`) by at least
     /// `delay`: robots.txt's `Crawl-delay`.
     pub fn set_crawl_delay(&self, host: &str, delay: Duration) {
-        self.politeness.set_delay(host, delay);
+        self.inner.politeness.set_delay(host, delay);
     }
 
+    /// Run a network fetch on a thread of its own and wait for it, or for the run to stop: a
+    /// read that blocks on a stalled server cannot hold Ctrl-C back. The caller gets an
+    /// `interrupted` error at once; the abandoned thread ends at its own `--timeout`, or with the
+    /// process. Local files are read here (they do not stall).
+    fn detached(&self, url: &str, stay: impl Fn(&url::Url) -> bool + Send + 'static) -> Fetched {
+        if let Some(stop) = self.inner.cancel.stopped() {
+            return Err(stopped(stop));
+        }
+        let remote = remap(&self.inner.config.remaps, url).starts_with("http");
+        if !remote {
+            return self.inner.fetch(url, &stay);
+        }
+        let (send, receive) = mpsc::sync_channel(1);
+        let inner = Arc::clone(&self.inner);
+        let owned = url.to_owned();
+        let spawned = std::thread::Builder::new()
+            .name("heap-audit-fetch".into())
+            .spawn(move || {
+                let _ = send.send(inner.fetch(&owned, &stay));
+            });
+        if let Err(e) = spawned {
+            return Err(error(
+                ProblemKind::Unreachable,
+                format!("no thread for the request: {e}"),
+            ));
+        }
+        loop {
+            match receive.recv_timeout(STOP_CHECK) {
+                Ok(fetched) => return fetched,
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Some(stop) = self.inner.cancel.stopped() {
+                        return Err(stopped(stop));
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(error(
+                        ProblemKind::Unreachable,
+                        "the request ended without an answer".into(),
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// How often a caller waiting on a request looks at the stop flag.
+const STOP_CHECK: Duration = Duration::from_millis(50);
+
+impl Inner {
     fn fetch(&self, original: &str, stay: &dyn Fn(&url::Url) -> bool) -> Fetched {
         let mut url = remap(&self.config.remaps, original);
         let mut redirects = Vec::new();
@@ -388,10 +451,15 @@ impl Fetcher {
     }
 }
 
-/// Whether a URL is on a target site: same host give or take a leading `www.`, same explicit
-/// port (so http → https and apex → www keep the headers; another host or port does not).
+/// Whether a URL is on a target site (`scheme://host[:port]`): same host give or take a leading
+/// `www.`, same explicit port (so http → https and apex → www keep the headers; another host or
+/// port does not), and never plain `http` for an `https` target (a header must not leave TLS).
 fn same_site(target: &str, url: &url::Url) -> bool {
     let strip = |h: &str| h.strip_prefix("www.").unwrap_or(h).to_ascii_lowercase();
+    let (scheme, target) = target.split_once("://").unwrap_or(("http", target));
+    if scheme.eq_ignore_ascii_case("https") && url.scheme() != "https" {
+        return false;
+    }
     let (target_host, target_port) = target
         .rsplit_once(':')
         .filter(|(_, p)| p.parse::<u16>().is_ok())
@@ -560,18 +628,43 @@ mod tests {
     #[test]
     fn headers_go_to_the_target_sites_give_or_take_www() {
         let url = |u: &str| url::Url::parse(u).unwrap();
-        assert!(same_site("www.example.com", &url("https://example.com/a")));
-        assert!(same_site("example.com", &url("http://www.example.com/")));
+        assert!(same_site(
+            "https://www.example.com",
+            &url("https://example.com/a")
+        ));
+        assert!(same_site(
+            "http://example.com",
+            &url("http://www.example.com/")
+        ));
+        assert!(same_site(
+            "http://example.com",
+            &url("https://example.com/")
+        ));
         assert!(!same_site(
-            "example.com",
+            "https://example.com",
             &url("https://login.example.com/")
         ));
-        assert!(same_site("127.0.0.1:8080", &url("http://127.0.0.1:8080/x")));
+        assert!(same_site(
+            "http://127.0.0.1:8080",
+            &url("http://127.0.0.1:8080/x")
+        ));
         assert!(!same_site(
-            "127.0.0.1:8080",
+            "http://127.0.0.1:8080",
             &url("http://127.0.0.1:9090/x")
         ));
-        assert!(!same_site("example.com", &url("https://example.com:8443/")));
+        assert!(!same_site(
+            "https://example.com",
+            &url("https://example.com:8443/")
+        ));
+        // An https site's headers never go out in the clear, not even to its own host.
+        assert!(!same_site(
+            "https://example.com",
+            &url("http://example.com/")
+        ));
+        assert!(!same_site(
+            "https://www.example.com",
+            &url("http://example.com/js/app.js")
+        ));
     }
 
     #[test]
