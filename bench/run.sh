@@ -181,7 +181,8 @@ measure wget2 log \
     wget2 --recursive --level=0 --spider --no-verbose --no-host-directories \
     --directory-prefix="$WORK/wget2" "$URL"
 # spider_cli 1.x takes --domain; 2.x takes --url, and crawls only with --output-links (see above).
-if spider --help 2>&1 | grep -q -- "--domain"; then
+spider_help="$(spider --help 2>&1 || true)"
+if [[ "$spider_help" == *--domain* ]]; then
     measure spider log spider --domain "$URL" crawl
 else
     measure spider log spider --url "$URL" crawl --output-links
