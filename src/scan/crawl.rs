@@ -416,3 +416,68 @@ fn parallel<T: Sync, R: Send>(
         stop.into_inner().unwrap_or_else(|e| e.into_inner()),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_are_taken_in_input_order_whatever_finishes_first() {
+        let items: Vec<u64> = (0..200).collect();
+        let mut taken = Vec::new();
+        let stop = parallel_in_order(
+            &items,
+            8,
+            &Cancel::new(),
+            |&i| {
+                // Early items take longest, so later ones finish first.
+                std::thread::sleep(std::time::Duration::from_micros(200 - i));
+                i * 2
+            },
+            |r| taken.push(r),
+        );
+        assert_eq!(stop, None);
+        assert_eq!(taken, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_stop_takes_the_items_done_and_no_more() {
+        let items: Vec<usize> = (0..1000).collect();
+        let cancel = Cancel::new();
+        let mut taken = Vec::new();
+        let stop = parallel_in_order(
+            &items,
+            4,
+            &cancel,
+            |&i| {
+                if i == 100 {
+                    cancel.interrupt();
+                }
+                i
+            },
+            |r| taken.push(r),
+        );
+        assert_eq!(stop, Some(Stop::Interrupted));
+        // Every item started was finished and taken, in order, with no gap.
+        assert!(taken.len() > 100 && taken.len() < 1000, "{}", taken.len());
+        assert_eq!(taken, (0..taken.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_panicking_item_is_raised_on_the_calling_thread() {
+        let items: Vec<usize> = (0..50).collect();
+        let outcome = std::panic::catch_unwind(|| {
+            parallel_in_order(
+                &items,
+                4,
+                &Cancel::new(),
+                |&i| {
+                    assert!(i != 7, "item 7");
+                    i
+                },
+                |_| {},
+            )
+        });
+        assert!(outcome.is_err());
+    }
+}
