@@ -81,19 +81,39 @@ fn charset_param(content_type: &str) -> Option<String> {
 }
 
 /// `<meta charset=...>` or `<meta http-equiv=Content-Type content="...; charset=...">` in the head.
+///
+/// Works on the bytes, ASCII case-insensitively: everything it looks for is ASCII, so no copy of
+/// the head is needed (this runs on every page).
 fn meta_charset(head: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
-    let at = text.find("charset=")?;
-    let before = &text[..at];
-    if before.rfind("<meta")? < before.rfind('>').unwrap_or(0) {
+    let at = find_ascii_ci(head, b"charset=")?;
+    let before = &head[..at];
+    let meta = rfind_ascii_ci(before, b"<meta")?;
+    if meta < memchr::memrchr(b'>', before).unwrap_or(0) {
         return None;
     }
-    let value: String = text[at + 8..]
-        .trim_start_matches(['"', '\''])
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+    let value = &head[at + 8..];
+    let start = value
+        .iter()
+        .position(|b| !matches!(b, b'"' | b'\''))
+        .unwrap_or(value.len());
+    let value: String = value[start..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.'))
+        .map(|b| char::from(b.to_ascii_lowercase()))
         .collect();
     (!value.is_empty()).then_some(value)
+}
+
+/// First ASCII case-insensitive occurrence of a lower-case needle.
+fn find_ascii_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Last ASCII case-insensitive occurrence of a lower-case needle.
+fn rfind_ascii_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len())
+        .rposition(|w| w.eq_ignore_ascii_case(needle))
 }
 
 #[cfg(test)]

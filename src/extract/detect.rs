@@ -155,7 +155,7 @@ fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut 
     };
     let cdn_hosts: Vec<(usize, String)> = sigs
         .captures("cdn")
-        .flat_map(|p| p.regex.captures_iter(code))
+        .flat_map(|p| p.captures_iter(code))
         .filter_map(|c| Some((c.get(0)?.start(), group(&c, "value")?)))
         .collect();
     let mut unresolved: Option<(usize, usize, &Pattern, Map<String, Value>)> = None;
@@ -163,7 +163,7 @@ fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut 
     let mut found: Vec<(Install, (usize, usize))> = Vec::new();
     for p in &sigs.call {
         let valid = |id: &String| p.id.as_ref().is_none_or(|re| re.is_match(id));
-        for m in p.regex.find_iter(code) {
+        for m in p.find_iter(code) {
             let args = jsobj::call_args(code, m.end() - 1);
             let options = args
                 .values
@@ -325,7 +325,7 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
     let anchors: Vec<regex::Captures> = sigs
         .anchor
         .iter()
-        .flat_map(|p| p.regex.captures_iter(code))
+        .flat_map(|p| p.captures_iter(code))
         .collect();
     let Some(first) = anchors
         .iter()
@@ -341,7 +341,7 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
     // The objects the snippet defines `load` on; `analytics` is Segment's global in any case.
     let mut receivers: Vec<String> = sigs
         .captures("receiver")
-        .flat_map(|p| p.regex.captures_iter(code))
+        .flat_map(|p| p.captures_iter(code))
         .filter(|c| {
             c.get(0)
                 .is_some_and(|m| loads_analytics_js(&code[m.end()..]))
@@ -352,7 +352,7 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
     // Write keys with their load options, in order of appearance.
     let mut keys: Vec<KeyAt> = Vec::new();
     for p in sigs.call.iter().filter(|p| p.name == "segment-load") {
-        for m in p.regex.find_iter(code) {
+        for m in p.find_iter(code) {
             let dot = m.start() + 1;
             if !receivers.iter().any(|r| r == receiver_before(code, dot)) {
                 continue;
@@ -382,7 +382,7 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
         }
     }
     for p in sigs.captures("write_key") {
-        for c in p.regex.captures_iter(code) {
+        for c in p.captures_iter(code) {
             let (Some(m), Some(key)) = (c.get(0), group(&c, "value")) else {
                 continue;
             };
@@ -441,7 +441,7 @@ fn analytics_next_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, 
         .iter()
         .filter(|p| p.name == "segment-analytics-next" || p.name == "segment-load")
     {
-        for m in p.regex.find_iter(code) {
+        for m in p.find_iter(code) {
             let args = jsobj::call_args(code, m.end() - 1);
             let Some(settings) = args.values.first().and_then(Arg::as_object) else {
                 continue;
@@ -515,7 +515,7 @@ fn classify_segment(sigs: &VendorSignatures, host: &str, install: Install, scan:
 fn segment_calls(sigs: &VendorSignatures, code: &str, origin: &Origin) -> Vec<SegmentCall> {
     let mut calls = Vec::new();
     for p in &sigs.api {
-        for c in p.regex.captures_iter(code) {
+        for c in p.captures_iter(code) {
             let (Some(m), Some(method)) = (c.get(0), group(&c, "method")) else {
                 continue;
             };
@@ -554,7 +554,7 @@ fn gtm_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut V
     let Some(anchor) = sigs
         .anchor
         .iter()
-        .find_map(|p| p.regex.captures(code).map(|c| (c, p)))
+        .find_map(|p| p.captures(code).map(|c| (c, p)))
     else {
         return;
     };
@@ -563,10 +563,7 @@ fn gtm_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut V
     let host = group(&caps, "host");
     let options = gtm_options(sigs, code, host);
     let mut ids: Vec<String> = Vec::new();
-    for c in sigs
-        .captures("id")
-        .flat_map(|p| p.regex.captures_iter(code))
-    {
+    for c in sigs.captures("id").flat_map(|p| p.captures_iter(code)) {
         if let Some(id) = group(&c, "value").filter(|id| !ids.contains(id)) {
             ids.push(id);
         }
@@ -604,7 +601,7 @@ fn gtm_options(sigs: &VendorSignatures, text: &str, host: Option<String>) -> Map
 
 fn library_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut Vec<Install>) {
     for p in &sigs.anchor {
-        for c in p.regex.captures_iter(code) {
+        for c in p.captures_iter(code) {
             let Some(m) = c.get(0) else { continue };
             let id = group(&c, "id");
             if out.iter().any(|i| i.vendor == sigs.vendor && i.id == id) {
@@ -632,7 +629,7 @@ fn group(c: &regex::Captures, name: &str) -> Option<String> {
 
 fn first_capture(sigs: &VendorSignatures, field: &str, text: &str) -> Option<String> {
     sigs.captures(field)
-        .find_map(|p| p.regex.captures(text).and_then(|c| group(&c, "value")))
+        .find_map(|p| p.captures(text).and_then(|c| group(&c, "value")))
 }
 
 /// `//host/path` and `http://host/path` as `https://host/path`.

@@ -7,6 +7,8 @@
 //! findings can name a line, which tree builders such as `scraper` throw away. It never fails:
 //! broken markup degrades to fewer facts, not to an error.
 
+use std::borrow::Cow;
+
 use crate::model::Privacy;
 
 /// How a `<script>` element's content is treated by a browser.
@@ -66,6 +68,9 @@ pub fn parse(html: &str) -> Document {
     // Scripts inside <template> are inert until the template is cloned by code.
     let mut template_depth = 0usize;
     let mut i = 0;
+    // One attribute buffer for the whole document: a start tag costs no allocation unless a name
+    // has upper case or a value has a character reference.
+    let mut attrs = Vec::new();
     while let Some(rel) = memchr(b'<', &bytes[i..]) {
         let lt = i + rel;
         let rest = &bytes[lt..];
@@ -79,7 +84,7 @@ pub fn parse(html: &str) -> Document {
         }
         if rest.starts_with(b"</") {
             let (name, end) = tag_name(bytes, lt + 2);
-            match name.as_str() {
+            match &*name {
                 "noscript" => noscript_depth = noscript_depth.saturating_sub(1),
                 "template" => template_depth = template_depth.saturating_sub(1),
                 _ => {}
@@ -91,10 +96,10 @@ pub fn parse(html: &str) -> Document {
             i = lt + 1;
             continue;
         }
-        let tag = parse_start_tag(html, lt + 1);
+        let tag = parse_start_tag(html, lt + 1, &mut attrs);
         i = tag.end;
         note_privacy(&tag, &mut doc.privacy);
-        match tag.name.as_str() {
+        match &*tag.name {
             "script" => {
                 let close = find_ci(bytes, b"</script", i).unwrap_or(bytes.len());
                 doc.scripts.push(Script {
@@ -144,7 +149,7 @@ pub fn parse(html: &str) -> Document {
                 doc.iframes.push((src.to_owned(), lt, noscript_depth > 0));
             }
         }
-        if RAW_TEXT.contains(&tag.name.as_str()) && !tag.self_closing {
+        if RAW_TEXT.contains(&&*tag.name) && !tag.self_closing {
             let mut end_tag = b"</".to_vec();
             end_tag.extend_from_slice(tag.name.as_bytes());
             let close = find_ci(bytes, &end_tag, i).unwrap_or(bytes.len());
@@ -164,12 +169,7 @@ pub struct Lines {
 impl Lines {
     pub fn new(text: &str) -> Lines {
         let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         Lines { starts }
     }
 
@@ -203,8 +203,8 @@ fn script_kind(ty: Option<&str>) -> ScriptKind {
 }
 
 fn note_privacy(tag: &StartTag, privacy: &mut Privacy) {
-    for (name, value) in &tag.attrs {
-        match name.as_str() {
+    for (name, value) in tag.attrs.iter() {
+        match &**name {
             "data-heap-redact-text" => privacy.redact_text += 1,
             "data-heap-redact-attributes" => privacy.redact_attributes += 1,
             "heap-ignore" => privacy.heap_ignore += 1,
@@ -216,28 +216,37 @@ fn note_privacy(tag: &StartTag, privacy: &mut Privacy) {
     }
 }
 
-struct StartTag {
-    name: String,
-    attrs: Vec<(String, String)>,
+/// Attribute names (lower-cased) and values (entity-decoded), borrowed from the document where
+/// they need no change.
+type Attrs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
+struct StartTag<'a, 'b> {
+    name: Cow<'a, str>,
+    attrs: &'b Attrs<'a>,
     self_closing: bool,
     /// Byte offset just past the closing `>`.
     end: usize,
 }
 
-impl StartTag {
+impl StartTag<'_, '_> {
     fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| &**v)
     }
 }
 
-/// Parse a start tag whose name begins at `start` (just after `<`).
-fn parse_start_tag(html: &str, start: usize) -> StartTag {
+/// Parse a start tag whose name begins at `start` (just after `<`), its attributes into `attrs`
+/// (cleared first).
+fn parse_start_tag<'a, 'b>(
+    html: &'a str,
+    start: usize,
+    attrs: &'b mut Attrs<'a>,
+) -> StartTag<'a, 'b> {
     let bytes = html.as_bytes();
     let (name, mut i) = tag_name(bytes, start);
-    let mut attrs = Vec::new();
+    attrs.clear();
     let mut self_closing = false;
     loop {
         while i < bytes.len() && (bytes[i].is_ascii_whitespace() || bytes[i] == b'/') {
@@ -263,25 +272,22 @@ fn parse_start_tag(html: &str, start: usize) -> StartTag {
         if i == name_start {
             i += 1;
         }
-        let attr_name = html[name_start..i].to_ascii_lowercase();
+        let attr_name = lowercase(&html[name_start..i]);
         let mut j = i;
         while j < bytes.len() && bytes[j].is_ascii_whitespace() {
             j += 1;
         }
-        let mut value = String::new();
+        let mut value = Cow::Borrowed("");
         if j < bytes.len() && bytes[j] == b'=' {
             j += 1;
             while j < bytes.len() && bytes[j].is_ascii_whitespace() {
                 j += 1;
             }
             let (raw, next) = attr_value(html, j);
-            value = decode_entities(raw);
+            value = decode_entities_cow(raw);
             i = next;
         }
-        if !attrs
-            .iter()
-            .any(|(n, _): &(String, String)| *n == attr_name)
-        {
+        if !attrs.iter().any(|(n, _)| *n == attr_name) {
             attrs.push((attr_name, value));
         }
     }
@@ -310,15 +316,25 @@ fn attr_value(html: &str, start: usize) -> (&str, usize) {
     }
 }
 
-fn tag_name(bytes: &[u8], start: usize) -> (String, usize) {
+fn tag_name(bytes: &[u8], start: usize) -> (Cow<'_, str>, usize) {
     let mut end = start;
     while end < bytes.len()
         && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'-' | b':' | b'_'))
     {
         end += 1;
     }
-    let name = String::from_utf8_lossy(&bytes[start..end]).to_ascii_lowercase();
+    // Only ASCII bytes were taken, so this is always valid UTF-8.
+    let name = std::str::from_utf8(&bytes[start..end]).map_or(Cow::Borrowed(""), lowercase);
     (name, end)
+}
+
+/// ASCII lower case, borrowed when there is nothing to change.
+fn lowercase(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 /// Past the `>` of an end tag that starts at `at` (or the end of input).
@@ -330,33 +346,48 @@ fn skip_end_tag(bytes: &[u8], at: usize) -> usize {
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == needle)
+    memchr::memchr(needle, hay)
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if from > hay.len() {
         return None;
     }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
+    memchr::memmem::find(&hay[from..], needle).map(|p| p + from)
 }
 
+/// First case-insensitive match of an end tag (`</name`) at or after `from`.
 fn find_ci(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if from > hay.len() {
         return None;
     }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
+    let Some((&first, rest)) = needle
+        .split_first()
+        .filter(|(f, _)| !f.is_ascii_alphabetic())
+    else {
+        return hay[from..]
+            .windows(needle.len())
+            .position(|w| w.eq_ignore_ascii_case(needle))
+            .map(|p| p + from);
+    };
+    // The first byte has no case: jump between its occurrences, compare the rest in place.
+    memchr::memchr_iter(first, &hay[from..])
         .map(|p| p + from)
+        .find(|&at| {
+            hay.get(at + 1..at + 1 + rest.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+        })
 }
 
 /// Decode the character references that matter in URLs and attribute values.
 pub fn decode_entities(s: &str) -> String {
+    decode_entities_cow(s).into_owned()
+}
+
+/// [`decode_entities`], borrowing the input when it has no `&`.
+fn decode_entities_cow(s: &str) -> Cow<'_, str> {
     if !s.contains('&') {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
@@ -391,7 +422,7 @@ pub fn decode_entities(s: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
 fn numeric_entity(entity: &str) -> Option<char> {

@@ -52,6 +52,83 @@ pub struct Pattern {
     pub field: Option<String>,
     /// For `[[call]]`: what an id read from the call's first argument must look like.
     pub id: Option<Regex>,
+    /// Literals every match contains, for a pattern that does not begin with one: a text without
+    /// one of them is skipped with memmem passes instead of a regex scan (see
+    /// [`required_literals`]).
+    pub required: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl Pattern {
+    /// Whether `hay` can hold a match: `false` means it holds none.
+    pub fn may_match(&self, hay: &str) -> bool {
+        self.required
+            .iter()
+            .all(|f| f.find(hay.as_bytes()).is_some())
+    }
+
+    /// `regex.find_iter`, without scanning a text that cannot match.
+    pub fn find_iter<'h>(&'h self, hay: &'h str) -> impl Iterator<Item = regex::Match<'h>> + 'h {
+        self.may_match(hay)
+            .then(|| self.regex.find_iter(hay))
+            .into_iter()
+            .flatten()
+    }
+
+    /// `regex.captures_iter`, without scanning a text that cannot match.
+    pub fn captures_iter<'h>(
+        &'h self,
+        hay: &'h str,
+    ) -> impl Iterator<Item = regex::Captures<'h>> + 'h {
+        self.may_match(hay)
+            .then(|| self.regex.captures_iter(hay))
+            .into_iter()
+            .flatten()
+    }
+
+    /// `regex.captures`, without scanning a text that cannot match.
+    pub fn captures<'h>(&self, hay: &'h str) -> Option<regex::Captures<'h>> {
+        self.may_match(hay)
+            .then(|| self.regex.captures(hay))
+            .flatten()
+    }
+}
+
+/// Literals that every match of `pattern` contains, when the pattern does not begin with a
+/// literal (the regex engine uses a leading literal itself; an inner one it often cannot, and then
+/// runs its automaton over the whole text): the literal parts of the pattern's top-level
+/// sequence of three bytes or more, longest first. Empty when there are none.
+fn required_literals(pattern: &str) -> Vec<memchr::memmem::Finder<'static>> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn sequence(hir: &Hir) -> Option<&[Hir]> {
+        match hir.kind() {
+            HirKind::Concat(parts) => Some(parts),
+            HirKind::Capture(group) => sequence(&group.sub),
+            _ => None,
+        }
+    }
+    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else {
+        return Vec::new();
+    };
+    let Some(parts) = sequence(&hir) else {
+        return Vec::new();
+    };
+    let first = parts.iter().find(|p| !matches!(p.kind(), HirKind::Look(_)));
+    if first.is_none_or(|p| matches!(p.kind(), HirKind::Literal(_))) {
+        return Vec::new();
+    }
+    let mut literals: Vec<&[u8]> = parts
+        .iter()
+        .filter_map(|p| match p.kind() {
+            HirKind::Literal(literal) => Some(&literal.0[..]),
+            _ => None,
+        })
+        .filter(|literal| literal.len() >= 3)
+        .collect();
+    literals.sort_by_key(|literal| std::cmp::Reverse(literal.len()));
+    literals
+        .into_iter()
+        .map(|literal| memchr::memmem::Finder::new(literal).into_owned())
+        .collect()
 }
 
 /// All signatures of one vendor.
@@ -179,6 +256,7 @@ fn compile(file: &str, text: &str) -> Result<VendorSignatures, SignatureError> {
                     None => None,
                 };
                 Ok(Pattern {
+                    required: required_literals(&p.pattern),
                     name: p.name,
                     regex,
                     sdk: p.sdk,
@@ -213,6 +291,78 @@ mod tests {
         assert!(!sigs.heap.anchor.is_empty() && !sigs.heap.call.is_empty());
         assert!(sigs.segment.hosts.iter().any(|h| h == "cdn.segment.com"));
         assert!(sigs.gtm.follow.is_some());
+    }
+
+    fn literals(pattern: &str) -> Vec<String> {
+        required_literals(pattern)
+            .iter()
+            .map(|f| String::from_utf8_lossy(f.needle()).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn required_literals_are_the_sequence_literals() {
+        // The literal parts of the top-level sequence, longest first.
+        assert_eq!(
+            literals(r"(?P<host>[a-z.]+)\\?/analytics\.js\\?/v1\\?/"),
+            ["/analytics.js", "/v1"]
+        );
+        assert_eq!(literals(r"[A-Za-z0-9_$\]]\.load\s*\("), [".load"]);
+        assert_eq!(
+            literals(r"(?P<value>[A-Za-z_$][\w$]*)\.load\s*=\s*function"),
+            ["function", ".load"]
+        );
+        // A leading literal is the regex engine's own prefilter (also after `\b`).
+        assert!(literals(r"heap\.load\(").is_empty());
+        assert!(literals(r"\banalytics\.(page|track)\s*\(").is_empty());
+        // Nothing outside the top-level sequence: alternatives, optional or repeated parts.
+        assert_eq!(literals(r"[a-z]+(?:foo|bar)baz"), ["baz"]);
+        assert!(literals(r"[a-z]+(?:foobar)?x").is_empty());
+        assert!(literals(r"x|[a-z]+foobar").is_empty());
+        // Case-insensitive text is not a literal.
+        assert!(literals(r"[a-z]+(?i:foobar)").is_empty());
+    }
+
+    /// Every match of every built-in signature, on every fixture, contains its required literals:
+    /// the prefilter never hides a match.
+    #[test]
+    fn required_literals_never_hide_a_match() {
+        let sigs = Signatures::builtin().expect("built-in signatures are valid");
+        let mut texts = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from("fixtures")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if let Ok(text) = std::fs::read_to_string(&path) {
+                    texts.push(text);
+                }
+            }
+        }
+        assert!(texts.len() > 50, "fixtures found: {}", texts.len());
+        let mut checked = 0;
+        for v in [
+            &sigs.heap,
+            &sigs.segment,
+            &sigs.gtm,
+            &sigs.tealium,
+            &sigs.adobe_launch,
+        ] {
+            for p in [&v.src, &v.iframe, &v.anchor, &v.capture, &v.call, &v.api]
+                .into_iter()
+                .flatten()
+                .filter(|p| !p.required.is_empty())
+            {
+                for text in &texts {
+                    for m in p.regex.find_iter(text) {
+                        assert!(p.may_match(m.as_str()), "{}: {:?}", p.name, m.as_str());
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 0);
     }
 
     #[test]

@@ -28,13 +28,15 @@ const MAX_PER_PAGE: usize = 200;
 /// Every suppression comment in a page's text, in order.
 pub fn parse(text: &str) -> Vec<Suppression> {
     let mut out = Vec::new();
-    if !text.contains(MARKER) {
+    let marker = memchr::memmem::Finder::new(MARKER);
+    if marker.find(text.as_bytes()).is_none() {
         return out;
     }
     let scripts = script_spans(text);
     let mut script = scripts.iter().peekable();
     let (mut line, mut counted) = (1u32, 0usize);
-    for (at, _) in text.match_indices(MARKER) {
+    // memmem, not `str::match_indices`: this runs over every page, and the marker is rare.
+    for at in marker.find_iter(text.as_bytes()) {
         if out.len() == MAX_PER_PAGE {
             break;
         }
@@ -105,7 +107,7 @@ fn script_spans(text: &str) -> Vec<(usize, usize)> {
 }
 
 fn count_lines(text: &str) -> u32 {
-    u32::try_from(text.bytes().filter(|b| *b == b'\n').count()).unwrap_or(u32::MAX)
+    u32::try_from(memchr::memchr_iter(b'\n', text.as_bytes()).count()).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -32,42 +32,26 @@ impl Ctx<'_> {
             level.truncate(self.opts.max_pages - audited);
             audited += level.len();
             self.queued(level.len());
-            let (mut results, stop) =
-                parallel(&level, self.opts.concurrency, &self.opts.cancel, |url| {
-                    self.audited(self.audit(&site, url, depth))
-                });
-            if let (0, Some(first)) = (depth, results.first()) {
-                if let Some(error) = &first.page.error {
-                    let message = format!("{target}: the start page could not be audited: {error}");
-                    pages.extend(results.into_iter().map(|r| r.page));
-                    return Err(message);
-                }
-                // A start URL that redirects (http → https, apex → www) defines the site. The start
-                // page is audited again as part of it, so its own scripts count as first-party.
-                let landed = first
-                    .page
-                    .redirects
-                    .last()
-                    .and_then(|u| Url::parse(u).ok())
-                    .map(|u| Site::web(&u));
-                if let Some(landed) = landed.filter(|l| *l != site) {
-                    site = landed;
-                    results[0] = self.audit(&site, &start, depth);
-                }
-            }
+            let follow = self.opts.max_depth.is_none_or(|max| depth < max);
+            // Workers keep only the links the crawl could follow (normalised, on the site, not an
+            // asset, not excluded): pure checks, so this is the same as checking them here.
+            let audit = |site: &Site, url: &Url| {
+                let mut result = self.audit(site, url, depth, follow);
+                result.links = std::mem::take(&mut result.links)
+                    .into_iter()
+                    .map(|link| site::normalize(&link))
+                    .filter(|link| site.contains(link) && self.wanted(link))
+                    .collect();
+                result
+            };
             let mut next = Vec::new();
-            for result in results {
+            // Pages are taken in level order, so the report and the next level are the same
+            // whatever the number of workers; a page's links are dropped once taken.
+            let mut take = |result: Audited| {
                 // A page is done here: audited (or failed, with its error on the page).
                 pages.push(result.page);
-                if self.opts.max_depth.is_some_and(|max| depth >= max) {
-                    continue;
-                }
                 for link in result.links {
-                    let link = site::normalize(&link);
-                    if !site.contains(&link)
-                        || !seen.insert(link.to_string())
-                        || !self.wanted(&link)
-                    {
+                    if !seen.insert(link.to_string()) {
                         continue;
                     }
                     if robots
@@ -97,7 +81,44 @@ impl Ctx<'_> {
                     // A page is queued here.
                     next.push(link);
                 }
-            }
+            };
+            let stop = if depth > 0 {
+                parallel_in_order(
+                    &level,
+                    self.opts.concurrency,
+                    &self.opts.cancel,
+                    |url| self.audited(audit(&site, url)),
+                    take,
+                )
+            } else {
+                let (mut results, stop) =
+                    parallel(&level, self.opts.concurrency, &self.opts.cancel, |url| {
+                        self.audited(audit(&site, url))
+                    });
+                if let Some(first) = results.first() {
+                    if let Some(error) = &first.page.error {
+                        let message =
+                            format!("{target}: the start page could not be audited: {error}");
+                        pages.extend(results.into_iter().map(|r| r.page));
+                        return Err(message);
+                    }
+                    // A start URL that redirects (http → https, apex → www) defines the site. The
+                    // start page is audited again as part of it, so its own scripts count as
+                    // first-party.
+                    let landed = first
+                        .page
+                        .redirects
+                        .last()
+                        .and_then(|u| Url::parse(u).ok())
+                        .map(|u| Site::web(&u));
+                    if let Some(landed) = landed.filter(|l| *l != site) {
+                        site = landed;
+                        results[0] = audit(&site, &start);
+                    }
+                }
+                results.into_iter().for_each(&mut take);
+                stop
+            };
             if let Some(stop) = stop {
                 self.stopped(target, stop, pages.len());
                 break;
@@ -220,10 +241,11 @@ impl Ctx<'_> {
             .take(self.opts.max_pages)
             .collect();
         self.queued(urls.len());
+        // A folder's pages are all listed: their links are not needed.
         let (results, stop) = parallel(&urls, self.opts.concurrency, &self.opts.cancel, |url| {
-            self.audited(self.audit(&site, url, 0))
+            self.audited(self.audit(&site, url, 0, false)).page
         });
-        pages.extend(results.into_iter().map(|r| r.page));
+        pages.extend(results);
         if let Some(stop) = stop {
             self.stopped(target, stop, pages.len());
         }
@@ -288,6 +310,76 @@ impl Traps {
     }
 }
 
+/// What the workers of [`parallel_in_order`] share with the taker.
+struct InOrder<R> {
+    /// Each item's result once done (a panic is handed over too, and raised by the taker).
+    slots: Vec<Option<std::thread::Result<R>>>,
+    /// Workers still running.
+    live: usize,
+}
+
+/// Run `f` over `items` on up to `workers` threads, handing each result to `take` on the calling
+/// thread in input order, as soon as it and every result before it are ready (so `take` runs while
+/// the workers go on, and only the results not yet taken are held). Once `cancel` says stop, no
+/// new item is started: `take` gets the results of the items done, and the reason is returned.
+fn parallel_in_order<T: Sync, R: Send>(
+    items: &[T],
+    workers: usize,
+    cancel: &Cancel,
+    f: impl Fn(&T) -> R + Sync,
+    mut take: impl FnMut(R),
+) -> Option<Stop> {
+    let next = AtomicUsize::new(0);
+    let workers = workers.clamp(1, items.len().max(1));
+    let state = Mutex::new(InOrder {
+        slots: (0..items.len()).map(|_| None).collect(),
+        live: workers,
+    });
+    let ready = Condvar::new();
+    let stop: Mutex<Option<Stop>> = Mutex::new(None);
+    let lock = || state.lock().unwrap_or_else(|e| e.into_inner());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    if let Some(why) = cancel.stopped() {
+                        *stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item)));
+                    lock().slots[i] = Some(r);
+                    ready.notify_one();
+                }
+                lock().live -= 1;
+                ready.notify_one();
+            });
+        }
+        // Every item started is finished, so the items done are always the first ones: once no
+        // worker runs, a missing result means the run was stopped there.
+        for i in 0..items.len() {
+            let mut guard = lock();
+            let r = loop {
+                if let Some(r) = guard.slots[i].take() {
+                    break Some(r);
+                }
+                if guard.live == 0 {
+                    break None;
+                }
+                guard = ready.wait(guard).unwrap_or_else(|e| e.into_inner());
+            };
+            drop(guard);
+            match r {
+                Some(Ok(r)) => take(r),
+                Some(Err(panic)) => std::panic::resume_unwind(panic),
+                None => break,
+            }
+        }
+    });
+    stop.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Run `f` over `items` on up to `workers` threads, keeping the input order. Once `cancel` says
 /// stop, no new item is started: the results are those of the items done, and why it stopped.
 fn parallel<T: Sync, R: Send>(
@@ -323,4 +415,69 @@ fn parallel<T: Sync, R: Send>(
         results,
         stop.into_inner().unwrap_or_else(|e| e.into_inner()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_are_taken_in_input_order_whatever_finishes_first() {
+        let items: Vec<u64> = (0..200).collect();
+        let mut taken = Vec::new();
+        let stop = parallel_in_order(
+            &items,
+            8,
+            &Cancel::new(),
+            |&i| {
+                // Early items take longest, so later ones finish first.
+                std::thread::sleep(std::time::Duration::from_micros(200 - i));
+                i * 2
+            },
+            |r| taken.push(r),
+        );
+        assert_eq!(stop, None);
+        assert_eq!(taken, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_stop_takes_the_items_done_and_no_more() {
+        let items: Vec<usize> = (0..1000).collect();
+        let cancel = Cancel::new();
+        let mut taken = Vec::new();
+        let stop = parallel_in_order(
+            &items,
+            4,
+            &cancel,
+            |&i| {
+                if i == 100 {
+                    cancel.interrupt();
+                }
+                i
+            },
+            |r| taken.push(r),
+        );
+        assert_eq!(stop, Some(Stop::Interrupted));
+        // Every item started was finished and taken, in order, with no gap.
+        assert!(taken.len() > 100 && taken.len() < 1000, "{}", taken.len());
+        assert_eq!(taken, (0..taken.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_panicking_item_is_raised_on_the_calling_thread() {
+        let items: Vec<usize> = (0..50).collect();
+        let outcome = std::panic::catch_unwind(|| {
+            parallel_in_order(
+                &items,
+                4,
+                &Cancel::new(),
+                |&i| {
+                    assert!(i != 7, "item 7");
+                    i
+                },
+                |_| {},
+            )
+        });
+        assert!(outcome.is_err());
+    }
 }

@@ -4,8 +4,8 @@
 use super::*;
 
 impl Ctx<'_> {
-    /// Audit one page.
-    pub(super) fn audit(&self, site: &Site, url: &Url, depth: u32) -> Audited {
+    /// Audit one page; its links are resolved only when `links` is set (a crawl follows them).
+    pub(super) fn audit(&self, site: &Site, url: &Url, depth: u32, links: bool) -> Audited {
         let display = site.display(url);
         let mut page = Page::new(display.clone(), site.name().to_owned(), depth);
         let fetched = self.fetch_page(site, url, depth);
@@ -140,12 +140,15 @@ impl Ctx<'_> {
             page.segment_calls = scan.calls;
         }
         page.installs = scan.installs;
-        let links = doc
-            .links
-            .iter()
-            .filter_map(|href| site.resolve(&base, href))
-            .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
-            .collect();
+        let links = if links {
+            doc.links
+                .iter()
+                .filter_map(|href| site.resolve(&base, href))
+                .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
+                .collect()
+        } else {
+            Vec::new()
+        };
         Audited { page, links }
     }
 
