@@ -51,7 +51,8 @@ impl Ctx<'_> {
                 // A page is done here: audited (or failed, with its error on the page).
                 pages.push(result.page);
                 for link in result.links {
-                    if !seen.insert(link.to_string()) {
+                    // Most links were seen before: look them up without allocating a key.
+                    if seen.contains(link.as_str()) || !seen.insert(link.to_string()) {
                         continue;
                     }
                     if robots
