@@ -61,10 +61,6 @@ pub enum FailOn {
 }
 
 impl FailOn {
-    pub fn parse(s: &str) -> Option<FailOn> {
-        <FailOn as ValueEnum>::from_str(s, true).ok()
-    }
-
     /// Whether a finding of this severity fails the run.
     pub fn fails(self, severity: Severity) -> bool {
         match self {
@@ -459,8 +455,6 @@ mod tests {
         assert!(FailOn::Warning.fails(Severity::Warning) && !FailOn::Warning.fails(Severity::Info));
         assert!(FailOn::Info.fails(Severity::Info));
         assert!(!FailOn::Never.fails(Severity::Error));
-        assert_eq!(FailOn::parse("WARNING"), Some(FailOn::Warning));
-        assert_eq!(FailOn::parse("fatal"), None);
     }
 
     #[test]

@@ -192,17 +192,6 @@ pub fn resolve(argv: &[OsString], matches: &ArgMatches) -> Result<Parsed, Config
     file.complete(argv, scan)
 }
 
-/// Check a configuration file: what `scan --config PATH` would say about it.
-pub fn check(path: &Path) -> Result<Settings, ConfigError> {
-    let argv: Vec<OsString> = ["heap-audit", "scan", "--config"]
-        .map(OsString::from)
-        .into_iter()
-        .chain([path.as_os_str().to_owned(), ".".into()])
-        .collect();
-    let matches = Cli::command().try_get_matches_from(&argv)?;
-    Ok(resolve(&argv, &matches)?.settings)
-}
-
 /// Check a configuration text as if it were `heap-audit.toml` (for tests and fuzzing: no file).
 pub fn parse(text: &str) -> Result<Settings, ConfigError> {
     let argv: Vec<OsString> = ["heap-audit", "scan", "."].map(OsString::from).to_vec();
@@ -672,8 +661,18 @@ mod tests {
 
     #[test]
     fn a_missing_explicit_file_is_an_error() {
+        let argv: Vec<OsString> = [
+            "heap-audit",
+            "scan",
+            "--config",
+            "/no/such/heap-audit.toml",
+            ".",
+        ]
+        .map(OsString::from)
+        .to_vec();
+        let matches = Cli::command().try_get_matches_from(&argv).unwrap();
         assert!(matches!(
-            check(Path::new("/no/such/heap-audit.toml")),
+            resolve(&argv, &matches),
             Err(ConfigError::Read { .. })
         ));
     }

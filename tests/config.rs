@@ -458,8 +458,8 @@ fn the_file_can_hold_the_targets_and_the_command_line_still_wins() {
     let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(report["targets"][0], clean.to_str().unwrap());
     assert!(
-        stderr.contains("fetched") || stderr.contains(".html"),
-        "--verbose: {stderr}"
+        stderr.contains(&format!("fetched {}", clean.join("index.html").display())),
+        "the file's verbose = true: {stderr}"
     );
 
     // A target on the command line replaces the file's list; -q replaces its `verbose`.
