@@ -1,6 +1,11 @@
 //! Test helpers: a real HTTP server on 127.0.0.1 serving a fixture site plus the GTM and Segment
 //! routes, and a runner for the real `heap-audit` binary.
 //!
+//! The server is ours, on std alone, with persistent connections as real servers keep them.
+//! tiny_http was used before, but its task pool can leave a new connection waiting while its
+//! threads each hold an idle kept-alive one, so requests timed out once heap-audit reused
+//! connections.
+//!
 //! Routes, besides the site's own files (a folder serves its `index.html`):
 //! - `/gtm.js?id=GTM-X`               → `fixtures/gtm/GTM-X.js`
 //! - `/v1/projects/KEY/settings`      → `fixtures/segment/KEY.json`
@@ -16,9 +21,11 @@
 
 pub mod faults;
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,7 +40,9 @@ pub struct Server {
     /// Requests served, by path and query.
     pub log: Arc<std::sync::Mutex<Vec<String>>>,
     pub hits: Arc<AtomicUsize>,
-    server: Arc<tiny_http::Server>,
+    /// Connections accepted.
+    pub connections: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
 }
 
 impl Server {
@@ -42,34 +51,41 @@ impl Server {
         Server::root(fixtures().join("sites").join(site))
     }
 
+    /// Serve `root` on a free loopback port: an HTTP/1.1 server with persistent connections, a
+    /// thread per connection (as nginx keeps them open, so heap-audit's reuse of connections is
+    /// exercised), each answering its requests in turn.
     pub fn root(root: PathBuf) -> Server {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1"));
-        let port = server.server_addr().to_ip().expect("ip address").port();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = listener.local_addr().expect("local address").port();
         let log = Arc::new(std::sync::Mutex::new(Vec::new()));
         let hits = Arc::new(AtomicUsize::new(0));
-        let (s, l, h) = (Arc::clone(&server), Arc::clone(&log), Arc::clone(&hits));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let accepted = Arc::clone(&connections);
+        let shared = Shared {
+            root,
+            log: Arc::clone(&log),
+            hits: Arc::clone(&hits),
+        };
+        let stopped = Arc::clone(&stop);
         std::thread::spawn(move || {
-            for request in s.incoming_requests() {
-                let root = root.clone();
-                let auth = request
-                    .headers()
-                    .iter()
-                    .any(|h| h.field.equiv("X-Test-Auth"));
-                let entry = if auth {
-                    format!("{} [auth]", request.url())
-                } else {
-                    request.url().to_owned()
-                };
-                l.lock().unwrap().push(entry);
-                h.fetch_add(1, Ordering::SeqCst);
-                std::thread::spawn(move || respond(&root, request));
+            let shared = Arc::new(shared);
+            for stream in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                accepted.fetch_add(1, Ordering::SeqCst);
+                let shared = Arc::clone(&shared);
+                std::thread::spawn(move || serve(stream, &shared));
             }
         });
         Server {
             port,
             log,
             hits,
-            server,
+            connections,
+            stop,
         }
     }
 
@@ -105,24 +121,143 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.server.unblock();
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
 }
 
-fn header(name: &str, value: &str) -> tiny_http::Header {
-    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
+/// What a server's connections share.
+struct Shared {
+    root: PathBuf,
+    log: Arc<std::sync::Mutex<Vec<String>>>,
+    hits: Arc<AtomicUsize>,
 }
 
-fn respond(root: &Path, request: tiny_http::Request) {
-    let url = request.url().to_owned();
-    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
-    let fixtures = fixtures();
-    let response = |status: u16, ty: &str, body: Vec<u8>| {
-        tiny_http::Response::from_data(body)
-            .with_status_code(status)
-            .with_header(header("Content-Type", ty))
+/// A response: status, headers and the whole body (sent with its `Content-Length`).
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn new(status: u16, content_type: &str, body: Vec<u8>) -> Reply {
+        Reply {
+            status,
+            headers: vec![("Content-Type".to_owned(), content_type.to_owned())],
+            body,
+        }
+    }
+
+    fn with_header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+}
+
+/// Answer the requests of one connection in turn, until the client closes it, asks to close it,
+/// or stays idle for 30 s.
+fn serve(stream: TcpStream, shared: &Shared) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let Ok(read_half) = stream.try_clone() else {
+        return;
     };
-    let reply = if path == "/gtm.js" {
+    let mut reader = BufReader::new(read_half);
+    let mut writer = stream;
+    loop {
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(n) if n > 0 => {}
+            _ => return,
+        }
+        let mut parts = line.split_whitespace();
+        let (Some(_method), Some(target), version) = (parts.next(), parts.next(), parts.next())
+        else {
+            return;
+        };
+        let target = target.to_owned();
+        let mut close = version != Some("HTTP/1.1");
+        let (mut auth, mut length) = (false, 0usize);
+        loop {
+            let mut header = String::new();
+            match reader.read_line(&mut header) {
+                Ok(n) if n > 0 => {}
+                _ => return,
+            }
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            let Some((name, value)) = header.split_once(':') else {
+                return;
+            };
+            let value = value.trim();
+            if name.eq_ignore_ascii_case("x-test-auth") {
+                auth = true;
+            } else if name.eq_ignore_ascii_case("connection") {
+                close |= value.eq_ignore_ascii_case("close");
+            } else if name.eq_ignore_ascii_case("content-length") {
+                length = value.parse().unwrap_or(0);
+            }
+        }
+        // heap-audit sends no request bodies; skip one if a client does.
+        if std::io::copy(&mut (&mut reader).take(length as u64), &mut std::io::sink()).is_err() {
+            return;
+        }
+        let entry = if auth {
+            format!("{target} [auth]")
+        } else {
+            target.clone()
+        };
+        shared.log.lock().unwrap().push(entry);
+        shared.hits.fetch_add(1, Ordering::SeqCst);
+        let reply = respond(&shared.root, &target);
+        let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
+        for (name, value) in &reply.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
+        if close {
+            head.push_str("Connection: close\r\n");
+        }
+        head.push_str("\r\n");
+        let sent = writer
+            .write_all(head.as_bytes())
+            .and_then(|()| writer.write_all(&reply.body))
+            .and_then(|()| writer.flush());
+        if sent.is_err() || close {
+            return;
+        }
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        410 => "Gone",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Unknown",
+    }
+}
+
+fn respond(root: &Path, url: &str) -> Reply {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let fixtures = fixtures();
+    let response = Reply::new;
+    if path == "/gtm.js" {
         let id = query
             .split('&')
             .find_map(|kv| kv.strip_prefix("id="))
@@ -152,11 +287,11 @@ fn respond(root: &Path, request: tiny_http::Request) {
         } else {
             "/__redirect-loop/a"
         };
-        response(302, "text/html", Vec::new()).with_header(header("Location", to))
+        response(302, "text/html", Vec::new()).with_header("Location", to)
     } else if let Some(to) = path.strip_prefix("/__redirect-to/") {
         // `/__redirect-to/http%3A%2F%2F127.0.0.1%3A1234%2F` → 302 to that URL.
         let to = to.replace("%3A", ":").replace("%2F", "/");
-        response(302, "text/html", Vec::new()).with_header(header("Location", &to))
+        response(302, "text/html", Vec::new()).with_header("Location", &to)
     } else if path == "/__binary" {
         response(200, "text/html", (0u8..=255).cycle().take(4096).collect())
     } else if path == "/__huge" {
@@ -176,7 +311,7 @@ fn respond(root: &Path, request: tiny_http::Request) {
             b"<!doctype html><title>slow</title>".to_vec(),
         )
     } else if let Some((to, status)) = redirect_for(root, path) {
-        response(status, "text/html", Vec::new()).with_header(header("Location", &to))
+        response(status, "text/html", Vec::new()).with_header("Location", &to)
     } else {
         let mut file = root.join(path.trim_start_matches('/'));
         if file.is_dir() {
@@ -184,21 +319,20 @@ fn respond(root: &Path, request: tiny_http::Request) {
         }
         let mut reply = file_or_404(&file, content_type(&file));
         for (name, value) in headers_for(root, path) {
-            reply = reply.with_header(header(&name, &value));
+            reply = reply.with_header(&name, &value);
         }
         reply
-    };
-    let _ = request.respond(reply);
+    }
 }
 
-fn file_or_404(path: &Path, ty: &str) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
+fn file_or_404(path: &Path, ty: &str) -> Reply {
     match std::fs::read(path) {
-        Ok(body) => tiny_http::Response::from_data(body).with_header(header("Content-Type", ty)),
-        Err(_) => {
-            tiny_http::Response::from_data(b"<!doctype html><title>Not found</title>".to_vec())
-                .with_status_code(404)
-                .with_header(header("Content-Type", "text/html"))
-        }
+        Ok(body) => Reply::new(200, ty, body),
+        Err(_) => Reply::new(
+            404,
+            "text/html",
+            b"<!doctype html><title>Not found</title>".to_vec(),
+        ),
     }
 }
 
