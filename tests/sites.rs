@@ -154,6 +154,61 @@ fn each_url_is_fetched_once_and_links_are_normalised() {
 }
 
 #[test]
+fn connections_to_a_host_are_reused() {
+    // A catalogue of 40 product pages (under the default --max-per-pattern), each linking to its
+    // neighbours.
+    let dir = std::env::temp_dir().join(format!("heap-audit-keepalive-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let product = |n: usize| {
+        let links: String = (1..=5)
+            .map(|k| {
+                format!(
+                    "<li><a href=\"/p/{}.html\">Product {}</a></li>",
+                    (n + k) % 40,
+                    (n + k) % 40
+                )
+            })
+            .collect();
+        format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Product {n}</title>\
+             <script>window.dataLayer=window.dataLayer||[];</script></head><body>\
+             <nav><a href=\"/\">Home</a></nav><main><h1>Product {n}</h1><p>In stock.</p>\
+             <ul class=\"related\">{links}</ul></main></body></html>"
+        )
+    };
+    std::fs::create_dir_all(dir.join("p")).unwrap();
+    for n in 0..40 {
+        std::fs::write(dir.join(format!("p/{n}.html")), product(n)).unwrap();
+    }
+    let index: String = (0..40)
+        .map(|n| format!("<a href=\"/p/{n}.html\">Product {n}</a>"))
+        .collect();
+    std::fs::write(
+        dir.join("index.html"),
+        format!(
+            "<!doctype html><html><head><title>Catalogue</title></head><body>{index}</body></html>"
+        ),
+    )
+    .unwrap();
+    let site = Server::root(dir.clone());
+    let (code, report, stderr) =
+        scan_json(&[site.url("/").as_str(), "--concurrency", "4", "--offline"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["pages"].as_array().unwrap().len(), 41);
+    let requests = site.hits.load(std::sync::atomic::Ordering::SeqCst);
+    let connections = site.connections.load(std::sync::atomic::Ordering::SeqCst);
+    // Four workers keep at most four connections open (one more for robots.txt, fetched first);
+    // a fresh connection per request would make as many as there are requests.
+    assert!(requests > 41, "{requests} requests");
+    assert!(
+        connections <= 5,
+        "{connections} connections for {requests} requests"
+    );
+}
+
+#[test]
 fn robots_txt_is_honoured_unless_told_otherwise() {
     let (site, _vendor, _, report, _) = crawl("shop", &["--offline"]);
     assert_eq!(site.requests_for("/private/"), 0);

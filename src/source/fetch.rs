@@ -163,11 +163,14 @@ impl Fetcher {
     pub fn new(config: FetchConfig, cancel: Cancel, workers: usize) -> Fetcher {
         // `timeout` is ureq's overall deadline (connect, headers and the whole body: a server that
         // trickles its body cannot hold a worker past it), but the connect timeout is separate
-        // (30 s by default in ureq 2), so it is set too.
+        // (30 s by default in ureq 2), so it is set too. Each worker keeps its connection open for
+        // its next request (ureq keeps one idle connection per host by default, so the other
+        // workers would open a new one for every page).
         let agent = ureq::AgentBuilder::new()
             .timeout(config.timeout)
             .timeout_connect(config.timeout)
             .redirects(0)
+            .max_idle_connections_per_host(workers.max(1))
             .user_agent(&config.user_agent)
             .build();
         let politeness = Politeness::new(config.rate, config.max_host_connections);
