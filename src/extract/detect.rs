@@ -69,6 +69,9 @@ pub fn scan_code(sigs: &Signatures, code: &str, origin: &Origin) -> Scan {
 /// Scan a `<script src>` URL (absolute, as written after resolution).
 pub fn scan_src(sigs: &Signatures, url: &str, origin: &Origin) -> Scan {
     let mut scan = Scan::default();
+    if !sigs.any_src.is_match(url) {
+        return scan;
+    }
     let evidence = |p: &Pattern| Evidence {
         source: origin.source.to_owned(),
         line: origin.lines.map(|l| l.line(origin.offset)),

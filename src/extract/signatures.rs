@@ -164,6 +164,9 @@ pub struct Signatures {
     pub gtm: VendorSignatures,
     pub tealium: VendorSignatures,
     pub adobe_launch: VendorSignatures,
+    /// Every vendor's `src` patterns in one set: a script URL that matches none (most of a
+    /// site's own files) is passed over in one scan instead of one per pattern.
+    pub any_src: regex::RegexSet,
 }
 
 impl Signatures {
@@ -190,12 +193,27 @@ impl Signatures {
                     vendor: vendor.as_str(),
                 })
         };
+        let (heap, segment, gtm) = (
+            take(Vendor::Heap)?,
+            take(Vendor::Segment)?,
+            take(Vendor::Gtm)?,
+        );
+        let (tealium, adobe_launch) = (take(Vendor::Tealium)?, take(Vendor::AdobeLaunch)?);
+        let src = [&heap, &segment, &gtm, &tealium, &adobe_launch]
+            .into_iter()
+            .flat_map(|v| v.src.iter().map(|p| p.regex.as_str()));
+        let any_src = regex::RegexSet::new(src).map_err(|source| SignatureError::Regex {
+            file: "rules/".into(),
+            name: "src (all vendors)".into(),
+            source,
+        })?;
         Ok(Signatures {
-            heap: take(Vendor::Heap)?,
-            segment: take(Vendor::Segment)?,
-            gtm: take(Vendor::Gtm)?,
-            tealium: take(Vendor::Tealium)?,
-            adobe_launch: take(Vendor::AdobeLaunch)?,
+            heap,
+            segment,
+            gtm,
+            tealium,
+            adobe_launch,
+            any_src,
         })
     }
 }

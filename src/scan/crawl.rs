@@ -17,7 +17,7 @@ impl Ctx<'_> {
         let mut site = Site::web(&start);
         let robots = self.robots(&start);
         let mut seen = std::collections::HashSet::from([start.to_string()]);
-        seen.insert(site::normalize(&start).to_string());
+        seen.insert(site::normalize(start.clone()).to_string());
         let mut traps = Traps::default();
         let mut disallowed = 0usize;
         traps.admit(&start, self.opts.max_per_pattern);
@@ -39,7 +39,7 @@ impl Ctx<'_> {
                 let mut result = self.audit(site, url, depth, follow);
                 result.links = std::mem::take(&mut result.links)
                     .into_iter()
-                    .map(|link| site::normalize(&link))
+                    .map(site::normalize)
                     .filter(|link| site.contains(link) && self.wanted(link))
                     .collect();
                 result
@@ -191,7 +191,7 @@ impl Ctx<'_> {
         let asset = Path::new(url.path())
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| ASSET_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+            .is_some_and(|e| ASSET_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)));
         !asset
             && (self.opts.include.is_empty() || self.opts.include.iter().any(|r| r.is_match(s)))
             && !self.opts.exclude.iter().any(|r| r.is_match(s))

@@ -445,9 +445,16 @@ impl Inner {
                 status: Some(status),
             });
         }
-        let (body, truncated) =
-            read_capped(response.into_reader(), self.config.max_body, &self.cancel)
-                .map_err(|e| self.blame(body_error(e)))?;
+        let length = response
+            .header("content-length")
+            .and_then(|n| n.trim().parse().ok());
+        let (body, truncated) = read_capped(
+            response.into_reader(),
+            self.config.max_body,
+            length,
+            &self.cancel,
+        )
+        .map_err(|e| self.blame(body_error(e)))?;
         Ok(Response {
             final_url,
             status: Some(status),
@@ -465,8 +472,9 @@ impl Inner {
             .map_err(|()| error(ProblemKind::Io, format!("not a local path: {url}")))?;
         let file = std::fs::File::open(&path)
             .map_err(|e| error(ProblemKind::Io, format!("{}: {e}", path.display())))?;
-        let (body, truncated) =
-            read_capped(file, self.config.max_body, &self.cancel).map_err(|e| match e {
+        let length = file.metadata().ok().map(|m| m.len());
+        let (body, truncated) = read_capped(file, self.config.max_body, length, &self.cancel)
+            .map_err(|e| match e {
                 BodyError::Io(e, _) => error(ProblemKind::Io, format!("{}: {e}", path.display())),
                 BodyError::Stopped(stop) => stopped(stop),
             })?;
@@ -586,19 +594,24 @@ fn body_error(e: BodyError) -> FetchError {
 fn read_capped(
     reader: impl Read,
     cap: usize,
+    size_hint: Option<u64>,
     cancel: &Cancel,
 ) -> Result<(Vec<u8>, bool), BodyError> {
-    let mut reader = reader.take((cap as u64).saturating_add(1));
-    let mut body = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
+    /// How much is read between two looks at the stop flag.
+    const STEP: u64 = 64 * 1024;
+    let limit = (cap as u64).saturating_add(1);
+    let mut reader = reader.take(limit);
+    // A declared length sizes the buffer once (bounded by the cap, whatever the server claims).
+    let expected = size_hint.map_or(0, |n| n.min(limit)) as usize;
+    let mut body = Vec::with_capacity(expected);
     loop {
         if let Some(stop) = cancel.stopped() {
             return Err(BodyError::Stopped(stop));
         }
-        match reader.read(&mut chunk) {
+        // Straight into the buffer's spare room: no copy through a chunk.
+        match (&mut reader).take(STEP).read_to_end(&mut body) {
             Ok(0) => break,
-            Ok(n) => body.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Ok(_) => {}
             Err(e) => return Err(BodyError::Io(e, body.len())),
         }
     }
@@ -708,17 +721,29 @@ mod tests {
     #[test]
     fn body_cap() {
         let cancel = Cancel::new();
-        let Ok((body, cut)) = read_capped(&b"0123456789"[..], 4, &cancel) else {
+        let Ok((body, cut)) = read_capped(&b"0123456789"[..], 4, None, &cancel) else {
             panic!("reading a slice fails")
         };
         assert_eq!((body.as_slice(), cut), (&b"0123"[..], true));
-        let Ok((_, cut)) = read_capped(&b"0123"[..], 4, &cancel) else {
+        let Ok((_, cut)) = read_capped(&b"0123"[..], 4, Some(4), &cancel) else {
             panic!("reading a slice fails")
         };
         assert!(!cut);
+        // Bodies longer than a read step, whatever length the server declared.
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        for hint in [None, Some(10), Some(200_000), Some(u64::MAX)] {
+            let Ok((body, cut)) = read_capped(&big[..], 300_000, hint, &cancel) else {
+                panic!("reading a slice fails")
+            };
+            assert!(body == big && !cut, "hint {hint:?}");
+            let Ok((body, cut)) = read_capped(&big[..], 150_000, hint, &cancel) else {
+                panic!("reading a slice fails")
+            };
+            assert!(body == big[..150_000] && cut, "hint {hint:?}");
+        }
         cancel.interrupt();
         assert!(matches!(
-            read_capped(&b"0123"[..], 4, &cancel),
+            read_capped(&b"0123"[..], 4, Some(4), &cancel),
             Err(BodyError::Stopped(Stop::Interrupted))
         ));
     }

@@ -44,6 +44,13 @@ impl Site {
     /// Whether a URL is part of this site (same origin, or inside the folder).
     pub fn contains(&self, url: &Url) -> bool {
         match self {
+            // A URL without user info serialises its origin first (`https://host[:port]`, the
+            // default port left out): comparing that text needs no allocation. With user info,
+            // the origin is worked out.
+            Site::Web { origin } if url.username().is_empty() && url.password().is_none() => url
+                .as_str()
+                .strip_prefix(origin.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#'])),
             Site::Web { origin } => url.origin().ascii_serialization() == *origin,
             Site::Dir { root, .. } => {
                 url.scheme() == "file" && url.as_str().starts_with(root.as_str())
@@ -110,29 +117,36 @@ const NOISE_PARAMS: &[&str] = &[
 /// `fbclid`, `gclid`, `jsessionid`, ...), a `;jsessionid=` path parameter dropped, the remaining
 /// query parameters sorted (so `?b=2&a=1` and `?a=1&b=2` are one page). Parameter order rarely
 /// matters to a server, and an audit needs one copy of each page, not each spelling of its URL.
-pub fn normalize(url: &Url) -> Url {
-    let mut url = url.clone();
-    url.set_fragment(None);
+pub fn normalize(mut url: Url) -> Url {
+    if url.fragment().is_some() {
+        url.set_fragment(None);
+    }
     if !matches!(url.scheme(), "http" | "https") {
         return url;
     }
+    // Most paths have no `;`: the lower-cased copy is made only for those that do.
     let path = url.path();
-    if let Some(at) = path.to_ascii_lowercase().find(";jsessionid=") {
-        let path = path[..at].to_owned();
-        url.set_path(&path);
+    if path.contains(';') {
+        if let Some(at) = path.to_ascii_lowercase().find(";jsessionid=") {
+            let path = path[..at].to_owned();
+            url.set_path(&path);
+        }
     }
     if let Some(query) = url.query() {
         let mut params: Vec<&str> = query
             .split('&')
             .filter(|p| !p.is_empty())
             .filter(|p| {
-                let key = p.split('=').next().unwrap_or("").to_ascii_lowercase();
-                !key.starts_with("utm_") && !NOISE_PARAMS.contains(&key.as_str())
+                let key = p.split('=').next().unwrap_or("");
+                !key.get(..4).is_some_and(|k| k.eq_ignore_ascii_case("utm_"))
+                    && !NOISE_PARAMS.iter().any(|n| n.eq_ignore_ascii_case(key))
             })
             .collect();
         params.sort_unstable();
-        let query = params.join("&");
-        url.set_query((!query.is_empty()).then_some(query.as_str()));
+        let normal = params.join("&");
+        if normal != query {
+            url.set_query((!normal.is_empty()).then_some(normal.as_str()));
+        }
     }
     url
 }
@@ -247,11 +261,31 @@ mod tests {
         assert!(site.contains(&link));
         assert!(!site.contains(&Url::parse("http://shop.example.com/").unwrap()));
         assert!(!site.contains(&Url::parse("https://blog.example.com/").unwrap()));
+        for same in [
+            "https://shop.example.com",
+            "https://shop.example.com:443/x",
+            "https://SHOP.example.com?q",
+            "https://user:secret@shop.example.com/account",
+        ] {
+            assert!(site.contains(&Url::parse(same).unwrap()), "{same}");
+        }
+        for other in [
+            "https://shop.example.com:8443/",
+            "https://shop.example.com.evil.example/",
+            "https://user@shop.example.com.evil.example/",
+            "https://shop.example.co/",
+        ] {
+            assert!(!site.contains(&Url::parse(other).unwrap()), "{other}");
+        }
+        let local = Site::web(&Url::parse("http://127.0.0.1:8080/").unwrap());
+        assert!(local.contains(&Url::parse("http://127.0.0.1:8080/a.html").unwrap()));
+        assert!(!local.contains(&Url::parse("http://127.0.0.1:80/a.html").unwrap()));
+        assert!(!local.contains(&Url::parse("http://127.0.0.1:8081/").unwrap()));
     }
 
     #[test]
     fn normalize_drops_tracking_and_sorts_the_query() {
-        let n = |u: &str| normalize(&Url::parse(u).unwrap()).to_string();
+        let n = |u: &str| normalize(Url::parse(u).unwrap()).to_string();
         assert_eq!(
             n("https://a.example/p?b=2&a=1#x"),
             n("https://a.example/p?a=1&b=2")
