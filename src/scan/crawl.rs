@@ -3,16 +3,16 @@
 
 use super::*;
 
-impl Ctx<'_> {
+impl Ctx {
     /// Breadth-first crawl of one site from a start URL.
-    pub(super) fn crawl(&self, target: &str, all: &mut Vec<Page>) -> Result<(), String> {
+    pub(super) fn crawl(self: &Arc<Self>, target: &str, all: &mut Vec<Page>) -> Result<(), String> {
         let mut pages = Vec::new();
         let result = self.crawl_site(target, &mut pages);
         all.extend(inventory::fold_redirects(pages));
         result
     }
 
-    fn crawl_site(&self, target: &str, pages: &mut Vec<Page>) -> Result<(), String> {
+    fn crawl_site(self: &Arc<Self>, target: &str, pages: &mut Vec<Page>) -> Result<(), String> {
         let start = Url::parse(target).map_err(|e| format!("{target}: not a valid URL: {e}"))?;
         let mut site = Site::web(&start);
         let robots = self.robots(&start);
@@ -33,17 +33,6 @@ impl Ctx<'_> {
             audited += level.len();
             self.queued(level.len());
             let follow = self.opts.max_depth.is_none_or(|max| depth < max);
-            // Workers keep only the links the crawl could follow (normalised, on the site, not an
-            // asset, not excluded): pure checks, so this is the same as checking them here.
-            let audit = |site: &Site, url: &Url| {
-                let mut result = self.audit(site, url, depth, follow);
-                result.links = std::mem::take(&mut result.links)
-                    .into_iter()
-                    .map(site::normalize)
-                    .filter(|link| site.contains(link) && self.wanted(link))
-                    .collect();
-                result
-            };
             let mut next = Vec::new();
             // Pages are taken in level order, so the report and the next level are the same
             // whatever the number of workers; a page's links are dropped once taken.
@@ -83,19 +72,12 @@ impl Ctx<'_> {
                     next.push(link);
                 }
             };
+            let level_now = std::mem::take(&mut level);
             let stop = if depth > 0 {
-                parallel_in_order(
-                    &level,
-                    self.opts.concurrency,
-                    &self.opts.cancel,
-                    |url| self.audited(audit(&site, url)),
-                    take,
-                )
+                self.audit_level(&site, level_now, depth, follow, take)
             } else {
-                let (mut results, stop) =
-                    parallel(&level, self.opts.concurrency, &self.opts.cancel, |url| {
-                        self.audited(audit(&site, url))
-                    });
+                let mut results = Vec::new();
+                let mut stop = self.audit_level(&site, level_now, 0, follow, |r| results.push(r));
                 if let Some(first) = results.first() {
                     if let Some(error) = &first.page.error {
                         let message =
@@ -114,7 +96,12 @@ impl Ctx<'_> {
                         .map(|u| Site::web(&u));
                     if let Some(landed) = landed.filter(|l| *l != site) {
                         site = landed;
-                        results[0] = audit(&site, &start);
+                        results.clear();
+                        self.queued(1);
+                        let again = self.audit_level(&site, vec![start.clone()], 0, follow, |r| {
+                            results.push(r)
+                        });
+                        stop = stop.or(again);
                     }
                 }
                 results.into_iter().for_each(&mut take);
@@ -133,6 +120,42 @@ impl Ctx<'_> {
             self.problem(target, ProblemKind::RobotsDisallowed, message);
         }
         Ok(())
+    }
+
+    /// Audit one level of the crawl on the workers, handing each page to `take` in level order.
+    /// Workers run on threads that a stop leaves behind if they do not finish within a moment (a
+    /// read stalled on a dead server must not hold Ctrl-C back), so they own what they use; a
+    /// page cut short that way is taken with an `interrupted` error.
+    fn audit_level(
+        self: &Arc<Self>,
+        site: &Site,
+        level: Vec<Url>,
+        depth: u32,
+        follow: bool,
+        take: impl FnMut(Audited),
+    ) -> Option<Stop> {
+        let work = {
+            let (ctx, site) = (Arc::clone(self), site.clone());
+            move |url: &Url| {
+                // Only the links the crawl could follow are kept (normalised, on the site, not an
+                // asset, not excluded): pure checks, so this is the same as checking them later.
+                let mut result = ctx.audit(&site, url, depth, follow);
+                result.links = std::mem::take(&mut result.links)
+                    .into_iter()
+                    .map(site::normalize)
+                    .filter(|link| site.contains(link) && ctx.wanted(link))
+                    .collect();
+                ctx.audited(result)
+            }
+        };
+        parallel_in_order(
+            level,
+            self.opts.concurrency,
+            &self.opts.cancel,
+            work,
+            take,
+            |url, stop| self.unread(site, url, depth, &FetchError::stopped(stop)),
+        )
     }
 
     /// Fetch a page to audit. Past the start URL (whose redirects define the site), redirects off
@@ -162,7 +185,8 @@ impl Ctx<'_> {
             return None;
         }
         let url = start.join("/robots.txt").ok()?;
-        let fetched = self.fetcher.get(url.as_str());
+        // Fetched on the thread that writes the report: it must not wait for a stalled read.
+        let fetched = self.fetcher.get_detached(url.as_str());
         let response = fetched.as_ref().ok()?;
         let Body::Text { text, .. } =
             decode::decode(&response.body, response.content_type.as_deref())
@@ -198,7 +222,11 @@ impl Ctx<'_> {
     }
 
     /// Every HTML file of a local folder, or one local file.
-    pub(super) fn walk(&self, target: &str, pages: &mut Vec<Page>) -> Result<(), String> {
+    pub(super) fn walk(
+        self: &Arc<Self>,
+        target: &str,
+        pages: &mut Vec<Page>,
+    ) -> Result<(), String> {
         let path = Path::new(target);
         let meta = std::fs::metadata(path).map_err(|e| {
             // `www.example.com` is more likely a site than a missing folder.
@@ -243,10 +271,18 @@ impl Ctx<'_> {
             .collect();
         self.queued(urls.len());
         // A folder's pages are all listed: their links are not needed.
-        let (results, stop) = parallel(&urls, self.opts.concurrency, &self.opts.cancel, |url| {
-            self.audited(self.audit(&site, url, 0, false)).page
-        });
-        pages.extend(results);
+        let work = {
+            let (ctx, site) = (Arc::clone(self), site.clone());
+            move |url: &Url| ctx.audited(ctx.audit(&site, url, 0, false)).page
+        };
+        let stop = parallel_in_order(
+            urls,
+            self.opts.concurrency,
+            &self.opts.cancel,
+            work,
+            |page| pages.push(page),
+            |url, stop| self.unread(&site, url, 0, &FetchError::stopped(stop)).page,
+        );
         if let Some(stop) = stop {
             self.stopped(target, stop, pages.len());
         }
@@ -311,123 +347,161 @@ impl Traps {
     }
 }
 
+/// How long a stop waits for the items in progress before leaving them behind.
+const STOP_GRACE: Duration = Duration::from_millis(50);
+
 /// What the workers of [`parallel_in_order`] share with the taker.
+struct Shared<T, R> {
+    items: Vec<T>,
+    next: AtomicUsize,
+    state: Mutex<InOrder<R>>,
+    ready: Condvar,
+}
+
+/// Results not yet taken, and how many workers still run.
 struct InOrder<R> {
     /// Each item's result once done (a panic is handed over too, and raised by the taker).
     slots: Vec<Option<std::thread::Result<R>>>,
-    /// Workers still running.
     live: usize,
+}
+
+impl<T, R> Shared<T, R> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, InOrder<R>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Run `f` over `items` on up to `workers` threads, handing each result to `take` on the calling
 /// thread in input order, as soon as it and every result before it are ready (so `take` runs while
-/// the workers go on, and only the results not yet taken are held). Once `cancel` says stop, no
-/// new item is started: `take` gets the results of the items done, and the reason is returned.
-fn parallel_in_order<T: Sync, R: Send>(
-    items: &[T],
+/// the workers go on, and only the results not yet taken are held).
+///
+/// Once `cancel` says stop, no new item is started, and the reason is returned. The items in
+/// progress get [`STOP_GRACE`] to finish; those still running then (a read stalled on a dead
+/// server) are taken as `abandon(item, stop)` and their threads are left behind, to end on their
+/// own or with the process: the caller is never held by a blocked worker.
+fn parallel_in_order<T, R>(
+    items: Vec<T>,
     workers: usize,
     cancel: &Cancel,
-    f: impl Fn(&T) -> R + Sync,
+    f: impl Fn(&T) -> R + Send + Sync + 'static,
     mut take: impl FnMut(R),
-) -> Option<Stop> {
-    let next = AtomicUsize::new(0);
-    let workers = workers.clamp(1, items.len().max(1));
-    let state = Mutex::new(InOrder {
-        slots: (0..items.len()).map(|_| None).collect(),
-        live: workers,
+    mut abandon: impl FnMut(&T, Stop) -> R,
+) -> Option<Stop>
+where
+    T: Send + Sync + 'static,
+    R: Send + 'static,
+{
+    let n = items.len();
+    let workers = workers.clamp(1, n.max(1));
+    let shared = Arc::new(Shared {
+        items,
+        next: AtomicUsize::new(0),
+        state: Mutex::new(InOrder {
+            slots: (0..n).map(|_| None).collect(),
+            live: workers,
+        }),
+        ready: Condvar::new(),
     });
-    let ready = Condvar::new();
-    let stop: Mutex<Option<Stop>> = Mutex::new(None);
-    let lock = || state.lock().unwrap_or_else(|e| e.into_inner());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    if let Some(why) = cancel.stopped() {
-                        *stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+    let f = Arc::new(f);
+    let mut threads = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let (mine, f, cancel) = (Arc::clone(&shared), Arc::clone(&f), cancel.clone());
+        let spawned = std::thread::Builder::new()
+            .name("heap-audit-worker".into())
+            .spawn(move || {
+                while cancel.stopped().is_none() {
+                    let i = mine.next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = mine.items.get(i) else {
                         break;
-                    }
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
+                    };
                     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item)));
-                    lock().slots[i] = Some(r);
-                    ready.notify_one();
+                    mine.lock().slots[i] = Some(r);
+                    mine.ready.notify_all();
                 }
-                lock().live -= 1;
-                ready.notify_one();
+                mine.lock().live -= 1;
+                mine.ready.notify_all();
             });
+        match spawned {
+            Ok(thread) => threads.push(thread),
+            // A thread that cannot be started leaves the others to do its share.
+            Err(_) => shared.lock().live -= 1,
         }
-        // Every item started is finished, so the items done are always the first ones: once no
-        // worker runs, a missing result means the run was stopped there.
-        for i in 0..items.len() {
-            let mut guard = lock();
-            let r = loop {
-                if let Some(r) = guard.slots[i].take() {
-                    break Some(r);
-                }
-                if guard.live == 0 {
-                    break None;
-                }
-                guard = ready.wait(guard).unwrap_or_else(|e| e.into_inner());
-            };
-            drop(guard);
-            match r {
-                Some(Ok(r)) => take(r),
-                Some(Err(panic)) => std::panic::resume_unwind(panic),
-                None => break,
+    }
+    if threads.is_empty() {
+        // Not one thread: do the work here.
+        for item in &shared.items {
+            if cancel.stopped().is_some() {
+                break;
             }
+            take(f(item));
         }
-    });
-    stop.into_inner().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Run `f` over `items` on up to `workers` threads, keeping the input order. Once `cancel` says
-/// stop, no new item is started: the results are those of the items done, and why it stopped.
-fn parallel<T: Sync, R: Send>(
-    items: &[T],
-    workers: usize,
-    cancel: &Cancel,
-    f: impl Fn(&T) -> R + Sync,
-) -> (Vec<R>, Option<Stop>) {
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-    let stop: Mutex<Option<Stop>> = Mutex::new(None);
-    std::thread::scope(|scope| {
-        for _ in 0..workers.clamp(1, items.len().max(1)) {
-            scope.spawn(|| loop {
-                if let Some(why) = cancel.stopped() {
-                    *stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
-                    break;
+        return cancel.stopped();
+    }
+    // Every item started is finished (or abandoned), so the items done are always the first
+    // ones: once no worker runs, a missing result means the run was stopped there.
+    let mut stopped_at = None;
+    for i in 0..n {
+        let mut guard = shared.lock();
+        let r = loop {
+            if let Some(r) = guard.slots[i].take() {
+                break Some(r);
+            }
+            if guard.live == 0 {
+                break None;
+            }
+            if let Some(stop) = cancel.stopped() {
+                let since = *stopped_at.get_or_insert_with(std::time::Instant::now);
+                if since.elapsed() >= STOP_GRACE {
+                    // Leave the workers behind: take what is done, in order, and the rest of
+                    // what was started as abandoned.
+                    let started = shared.next.load(Ordering::Relaxed).min(n);
+                    let mut done: Vec<_> = (i..started).map(|j| guard.slots[j].take()).collect();
+                    drop(guard);
+                    for (j, r) in (i..started).zip(done.drain(..)) {
+                        match r {
+                            Some(Ok(r)) => take(r),
+                            Some(Err(panic)) => std::panic::resume_unwind(panic),
+                            None => take(abandon(&shared.items[j], stop)),
+                        }
+                    }
+                    return Some(stop);
                 }
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i) else { break };
-                let r = f(item);
-                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-            });
+            }
+            guard = shared
+                .ready
+                .wait_timeout(guard, STOP_GRACE)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        };
+        drop(guard);
+        match r {
+            Some(Ok(r)) => take(r),
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => break,
         }
-    });
-    let results = results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .flatten()
-        .collect();
-    (
-        results,
-        stop.into_inner().unwrap_or_else(|e| e.into_inner()),
-    )
+    }
+    // Every worker has ended, or is about to (nothing is left to start).
+    for thread in threads {
+        let _ = thread.join();
+    }
+    cancel.stopped()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// An item is never abandoned in these tests unless they say so.
+    fn never<T: std::fmt::Debug, R>(item: &T, stop: Stop) -> R {
+        panic!("{item:?} abandoned ({stop:?})")
+    }
+
     #[test]
     fn results_are_taken_in_input_order_whatever_finishes_first() {
         let items: Vec<u64> = (0..200).collect();
         let mut taken = Vec::new();
         let stop = parallel_in_order(
-            &items,
+            items.clone(),
             8,
             &Cancel::new(),
             |&i| {
@@ -436,6 +510,7 @@ mod tests {
                 i * 2
             },
             |r| taken.push(r),
+            never,
         );
         assert_eq!(stop, None);
         assert_eq!(taken, items.iter().map(|i| i * 2).collect::<Vec<_>>());
@@ -446,17 +521,19 @@ mod tests {
         let items: Vec<usize> = (0..1000).collect();
         let cancel = Cancel::new();
         let mut taken = Vec::new();
+        let interrupt = cancel.clone();
         let stop = parallel_in_order(
-            &items,
+            items,
             4,
             &cancel,
-            |&i| {
+            move |&i| {
                 if i == 100 {
-                    cancel.interrupt();
+                    interrupt.interrupt();
                 }
                 i
             },
             |r| taken.push(r),
+            never,
         );
         assert_eq!(stop, Some(Stop::Interrupted));
         // Every item started was finished and taken, in order, with no gap.
@@ -465,11 +542,49 @@ mod tests {
     }
 
     #[test]
+    fn a_stop_leaves_a_blocked_item_behind_and_takes_it_as_abandoned() {
+        let items: Vec<usize> = (0..100).collect();
+        let cancel = Cancel::new();
+        let interrupt = cancel.clone();
+        let mut taken = Vec::new();
+        let started = std::time::Instant::now();
+        let stop = parallel_in_order(
+            items,
+            4,
+            &cancel,
+            move |&i| {
+                if i == 10 {
+                    // A read on a server that never answers.
+                    interrupt.interrupt();
+                    std::thread::sleep(Duration::from_secs(30));
+                }
+                format!("done {i}")
+            },
+            |r| taken.push(r),
+            |&i, stop| format!("abandoned {i} ({})", stop.reason()),
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(stop, Some(Stop::Interrupted));
+        // The items before the blocked one are done; it is abandoned; nothing after it is lost
+        // that was done, and nothing is taken twice.
+        assert_eq!(
+            taken[..10],
+            (0..10).map(|i| format!("done {i}")).collect::<Vec<_>>()
+        );
+        assert!(taken[10].starts_with("abandoned 10"), "{taken:?}");
+        assert!(taken.len() < 100, "{}", taken.len());
+    }
+
+    #[test]
     fn a_panicking_item_is_raised_on_the_calling_thread() {
         let items: Vec<usize> = (0..50).collect();
         let outcome = std::panic::catch_unwind(|| {
             parallel_in_order(
-                &items,
+                items,
                 4,
                 &Cancel::new(),
                 |&i| {
@@ -477,6 +592,7 @@ mod tests {
                     i
                 },
                 |_| {},
+                never,
             )
         });
         assert!(outcome.is_err());

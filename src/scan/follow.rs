@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl Ctx<'_> {
+impl Ctx {
     /// Scan every active tag manager's container or library, add what it loads, and record on
     /// the tag manager install whether it could be read (`library`: fetched, offline, error).
     pub(super) fn follow_tag_managers(&self, scan: &mut Scan) {

@@ -29,7 +29,7 @@ use crate::model::{
     Csp, Install, Page, Problem, ProblemKind, Report, Tool, Unverified, Vendor, Via, SCHEMA_VERSION,
 };
 use crate::progress::Progress;
-use crate::source::fetch::{FetchConfig, Fetched, Fetcher};
+use crate::source::fetch::{FetchConfig, FetchError, Fetched, Fetcher};
 pub use crate::source::limits::{Cancel, Stop};
 use crate::source::robots::Robots;
 use crate::source::site::{self, Site};
@@ -99,9 +99,9 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
             Some(format!("{}://{host}", u.scheme()))
         })
         .collect();
-    let ctx = Ctx {
+    let ctx = Arc::new(Ctx {
         sigs,
-        opts,
+        opts: opts.clone(),
         fetcher: Fetcher::new(fetch, opts.cancel.clone(), opts.concurrency),
         problems: Mutex::default(),
         unverified: Mutex::default(),
@@ -109,7 +109,7 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
         followed: Memo::default(),
         settings: Memo::default(),
         stop: std::sync::OnceLock::new(),
-    };
+    });
     let mut pages = Vec::new();
     let mut fatal = Vec::new();
     for target in targets {
@@ -141,13 +141,12 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
     }
     // A stop the crawl did not see itself (a start page cut by Ctrl-C) still counts.
     let stopped = ctx.stop.get().copied().or_else(|| opts.cancel.stopped());
-    let mut problems = ctx.problems.into_inner().unwrap_or_else(|e| e.into_inner());
+    // Workers a stop left behind may still hold the context: what they add now is not reported.
+    let mut problems = std::mem::take(&mut *ctx.problems.lock().unwrap_or_else(|e| e.into_inner()));
     problems.sort_by(|a, b| (&a.url, a.kind).cmp(&(&b.url, b.kind)));
     problems.dedup_by(|a, b| a.url == b.url && a.kind == b.kind);
-    let mut unverified = ctx
-        .unverified
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner());
+    let mut unverified =
+        std::mem::take(&mut *ctx.unverified.lock().unwrap_or_else(|e| e.into_inner()));
     unverified.sort_by(|a, b| (&a.kind, &a.url).cmp(&(&b.kind, &b.url)));
     unverified.dedup();
     let summary = inventory::summarize(&pages, &problems, 0);
@@ -172,9 +171,10 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
     })
 }
 
-struct Ctx<'a> {
-    sigs: &'a Signatures,
-    opts: &'a ScanOptions,
+/// What a run's workers share (behind an `Arc`: a worker that a stop leaves behind keeps it).
+struct Ctx {
+    sigs: &'static Signatures,
+    opts: ScanOptions,
     fetcher: Fetcher,
     problems: Mutex<Vec<Problem>>,
     unverified: Mutex<Vec<Unverified>>,
@@ -194,7 +194,7 @@ struct Audited {
     links: Vec<Url>,
 }
 
-impl Ctx<'_> {
+impl Ctx {
     fn problem(&self, url: &str, kind: ProblemKind, message: impl Into<String>) {
         let problem = Problem {
             url: url.to_owned(),

@@ -3,24 +3,16 @@
 
 use super::*;
 
-impl Ctx<'_> {
+impl Ctx {
     /// Audit one page; its links are resolved only when `links` is set (a crawl follows them).
     pub(super) fn audit(&self, site: &Site, url: &Url, depth: u32, links: bool) -> Audited {
-        let display = site.display(url);
-        let mut page = Page::new(display.clone(), site.name().to_owned(), depth);
         let fetched = self.fetch_page(site, url, depth);
         let response = match &fetched {
             Ok(response) => response,
-            Err(e) => {
-                page.status = e.status;
-                page.error = Some(e.message.clone());
-                self.problem(&display, e.kind, e.message.clone());
-                return Audited {
-                    page,
-                    links: Vec::new(),
-                };
-            }
+            Err(e) => return self.unread(site, url, depth, e),
         };
+        let display = site.display(url);
+        let mut page = Page::new(display.clone(), site.name().to_owned(), depth);
         page.status = response.status;
         page.redirects = response.redirects.clone();
         let ct = response.content_type.as_deref();
@@ -150,6 +142,19 @@ impl Ctx<'_> {
             Vec::new()
         };
         Audited { page, links }
+    }
+
+    /// A page that could not be read: listed with its error, which is a problem too.
+    pub(super) fn unread(&self, site: &Site, url: &Url, depth: u32, e: &FetchError) -> Audited {
+        let display = site.display(url);
+        let mut page = Page::new(display.clone(), site.name().to_owned(), depth);
+        page.status = e.status;
+        page.error = Some(e.message.clone());
+        self.problem(&display, e.kind, e.message.clone());
+        Audited {
+            page,
+            links: Vec::new(),
+        }
     }
 
     fn first_party_script(&self, site: &Site, url: &Url) -> std::sync::Arc<Scan> {

@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::io::Read;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use regex::Regex;
@@ -136,19 +136,25 @@ pub struct FetchError {
     pub status: Option<u16>,
 }
 
-pub type Fetched = Result<Response, FetchError>;
-
-/// Fetches URLs for a run: remaps, redirects, retries, politeness, body limits. Cheap to share:
-/// the state is behind an `Arc`, so a fetch can run on a thread of its own (see [`Fetcher::get`]).
-pub struct Fetcher {
-    inner: Arc<Inner>,
-    /// Long-lived threads that run network fetches (see [`Fetcher::get`]); created with the
-    /// fetcher, ended when it is dropped.
-    pool: mpsc::Sender<Job>,
+impl FetchError {
+    /// A read given up, or never started, because the run stops.
+    pub fn stopped(stop: Stop) -> FetchError {
+        stopped(stop)
+    }
 }
 
-/// A fetch handed to the pool.
-type Job = Box<dyn FnOnce() + Send>;
+pub type Fetched = Result<Response, FetchError>;
+
+/// Fetches URLs for a run: remaps, redirects, retries, politeness, body limits. The state is
+/// behind an `Arc`, so a fetch can run on a thread of its own (see [`Fetcher::get_detached`]).
+///
+/// [`Fetcher::get`] blocks its thread until the answer, a failure or `--timeout`: a read stalled
+/// on a dead server holds it that long. The scan calls it on worker threads that a stop leaves
+/// behind (see `scan::crawl`), so Ctrl-C is not held back; a thread that must answer a stop at
+/// once (the one that writes the report) uses [`Fetcher::get_detached`].
+pub struct Fetcher {
+    inner: Arc<Inner>,
+}
 
 struct Inner {
     agent: ureq::Agent,
@@ -158,8 +164,8 @@ struct Inner {
 }
 
 impl Fetcher {
-    /// A fetcher whose waits and reads stop when `cancel` says so, running at most `workers`
-    /// network fetches at once (the scan's concurrency).
+    /// A fetcher whose waits and reads stop when `cancel` says so, for up to `workers`
+    /// concurrent fetches (the scan's concurrency).
     pub fn new(config: FetchConfig, cancel: Cancel, workers: usize) -> Fetcher {
         // `timeout` is ureq's overall deadline (connect, headers and the whole body: a server that
         // trickles its body cannot hold a worker past it), but the connect timeout is separate
@@ -174,24 +180,6 @@ impl Fetcher {
             .user_agent(&config.user_agent)
             .build();
         let politeness = Politeness::new(config.rate, config.max_host_connections);
-        let (send, receive) = mpsc::channel::<Job>();
-        let receive = Arc::new(Mutex::new(receive));
-        for _ in 0..workers.max(1) {
-            let receive = Arc::clone(&receive);
-            // A thread that cannot be started leaves the others to do its share.
-            let _ = std::thread::Builder::new()
-                .name("heap-audit-fetch".into())
-                .spawn(move || loop {
-                    let job = match receive.lock() {
-                        Ok(queue) => queue.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return, // the fetcher is gone
-                    }
-                });
-        }
         Fetcher {
             inner: Arc::new(Inner {
                 agent,
@@ -199,60 +187,47 @@ impl Fetcher {
                 politeness,
                 cancel,
             }),
-            pool: send,
         }
     }
 
-    /// Fetch a URL (as written on the page, before remapping). Bodies are not kept: what is
-    /// shared between pages (script files, containers, settings) is memoised by the caller on
-    /// what it extracted, so a run holds one body at a time per worker.
+    /// Fetch a URL (as written on the page, before remapping), on this thread. Bodies are not
+    /// kept: what is shared between pages (script files, containers, settings) is memoised by
+    /// the caller on what it extracted, so a run holds one body at a time per worker.
     pub fn get(&self, url: &str) -> Fetched {
-        self.detached(url, |_| true)
+        self.get_within(url, |_| true)
     }
 
     /// Fetch a page, following redirects only while `stay` accepts their target: a redirect
     /// elsewhere (off the site's origin) is an [`ProblemKind::OffSiteRedirect`] error naming it.
-    pub fn get_within(
-        &self,
-        url: &str,
-        stay: impl Fn(&url::Url) -> bool + Send + Sync + 'static,
-    ) -> Fetched {
-        self.detached(url, stay)
-    }
-
-    /// Space requests to `host` (as in a URL: `example.com`, `127.0.0.1:8080`) by at least
-    /// `delay`: robots.txt's `Crawl-delay`.
-    pub fn set_crawl_delay(&self, host: &str, delay: Duration) {
-        self.inner.politeness.set_delay(host, delay);
-    }
-
-    /// Run a network fetch on a pool thread and wait for it, or for the run to stop: a read that
-    /// blocks on a stalled server cannot hold Ctrl-C back. The caller gets an `interrupted` error
-    /// at once; the abandoned fetch ends at its own `--timeout`, or with the process. Local files
-    /// are read here (they do not stall).
-    fn detached(
-        &self,
-        url: &str,
-        stay: impl Fn(&url::Url) -> bool + Send + Sync + 'static,
-    ) -> Fetched {
+    pub fn get_within(&self, url: &str, stay: impl Fn(&url::Url) -> bool) -> Fetched {
         if let Some(stop) = self.inner.cancel.stopped() {
             return Err(stopped(stop));
         }
-        let remote = remap(&self.inner.config.remaps, url).starts_with("http");
-        if !remote {
-            return self.inner.fetch(url, &stay);
+        self.inner.fetch(url, &stay)
+    }
+
+    /// Fetch a URL on a thread of its own and wait for it, or for the run to stop: the caller
+    /// gets an `interrupted` error within [`STOP_CHECK`] of a stop, and the abandoned fetch ends
+    /// at its own `--timeout`, or with the process. For the few fetches made on the thread that
+    /// writes the report (robots.txt); local files are read here (they do not stall).
+    pub fn get_detached(&self, url: &str) -> Fetched {
+        if let Some(stop) = self.inner.cancel.stopped() {
+            return Err(stopped(stop));
+        }
+        if !remap(&self.inner.config.remaps, url).starts_with("http") {
+            return self.inner.fetch(url, &|_| true);
         }
         let (send, receive) = mpsc::sync_channel(1);
         let inner = Arc::clone(&self.inner);
         let owned = url.to_owned();
-        let stay = Arc::new(stay);
-        let kept = Arc::clone(&stay);
-        let job: Job = Box::new(move || {
-            let _ = send.send(inner.fetch(&owned, &*kept));
-        });
-        if self.pool.send(job).is_err() {
-            // No pool thread is left (none could be started): fetch here.
-            return self.inner.fetch(url, &*stay);
+        let spawned = std::thread::Builder::new()
+            .name("heap-audit-fetch".into())
+            .spawn(move || {
+                let _ = send.send(inner.fetch(&owned, &|_| true));
+            });
+        if spawned.is_err() {
+            // No thread could be started: fetch here.
+            return self.inner.fetch(url, &|_| true);
         }
         loop {
             match receive.recv_timeout(STOP_CHECK) {
@@ -271,10 +246,16 @@ impl Fetcher {
             }
         }
     }
+
+    /// Space requests to `host` (as in a URL: `example.com`, `127.0.0.1:8080`) by at least
+    /// `delay`: robots.txt's `Crawl-delay`.
+    pub fn set_crawl_delay(&self, host: &str, delay: Duration) {
+        self.inner.politeness.set_delay(host, delay);
+    }
 }
 
-/// How often a caller waiting on a request looks at the stop flag.
-const STOP_CHECK: Duration = Duration::from_millis(50);
+/// How often a thread waiting on a detached request looks at the stop flag.
+pub const STOP_CHECK: Duration = Duration::from_millis(50);
 
 impl Inner {
     fn fetch(&self, original: &str, stay: &dyn Fn(&url::Url) -> bool) -> Fetched {
