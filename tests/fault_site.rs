@@ -284,6 +284,89 @@ fn ctrl_c_stops_the_run_and_still_writes_what_was_audited() {
 }
 
 #[test]
+fn ctrl_c_leaves_stalled_pages_behind_and_keeps_the_pages_done_after_them() {
+    // The home page links every route: /slow.html, /stall.html and /trickle.html hold their
+    // workers (--timeout 60), and the pages after them in crawl order are done meanwhile.
+    let site = FaultSite::start();
+    let out = std::env::temp_dir().join(format!(
+        "heap-audit-stalled-{}-{}.json",
+        std::process::id(),
+        site.port
+    ));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+        .args(["scan", &site.url("/"), "--offline", "--format", "json"])
+        .args([
+            "--timeout",
+            "60",
+            "--max-retries",
+            "0",
+            "--fail-on",
+            "never",
+            "-o",
+        ])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run heap-audit");
+    let waited = Instant::now();
+    // The last route is claimed after every other one.
+    while site.requests_for("/chain/") == 0 || site.requests_for("/stall.html") == 0 {
+        assert!(waited.elapsed() < Duration::from_secs(30), "no request");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert!(kill.is_ok_and(|s| s.success()));
+    let interrupted = Instant::now();
+    let (code, stderr) = wait_at_most(child, Duration::from_secs(20));
+    assert!(
+        interrupted.elapsed() < Duration::from_secs(3),
+        "Ctrl-C waited for the stalled reads: {:?}",
+        interrupted.elapsed()
+    );
+    assert_eq!(code, 130, "{stderr}");
+    let text = std::fs::read_to_string(&out).expect("the report was written");
+    let _ = std::fs::remove_file(&out);
+    let report: Value = serde_json::from_str(&text).expect("the report is JSON");
+    let urls: Vec<&str> = report["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["url"].as_str().unwrap())
+        .collect();
+    let mut unique = urls.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), urls.len(), "a page listed twice: {urls:?}");
+    // Each stalled page is listed once, cut by the interruption.
+    for stalled in ["/slow.html", "/stall.html", "/trickle.html"] {
+        let page = page(&report, stalled);
+        let error = page["error"].as_str().unwrap_or("");
+        assert!(error.contains("interrupted"), "{stalled}: {page}");
+    }
+    // Pages after them in crawl order, done while they stalled, are kept with what they gave.
+    assert_eq!(heap_ids(page(&report, "/ok.html")), [HEAP_ID]);
+    assert!(problem(&report, "binary", "/binary.html").is_some());
+    let binary = page(&report, "/binary.html")["error"]
+        .as_str()
+        .unwrap_or("");
+    assert!(binary.contains("binary"), "{binary}");
+    assert!(problem(&report, "redirect-loop", "/loop/a").is_some());
+    assert!(
+        page(&report, "/huge.html")["error"].is_null(),
+        "{}",
+        page(&report, "/huge.html")
+    );
+    assert_eq!(
+        report["summary"]["pages"],
+        report["pages"].as_array().unwrap().len()
+    );
+}
+
+#[test]
 fn max_time_ends_the_run_with_the_report_of_what_was_audited() {
     let site = FaultSite::start();
     let started = Instant::now();

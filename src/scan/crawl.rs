@@ -96,12 +96,17 @@ impl Ctx {
                         .map(|u| Site::web(&u));
                     if let Some(landed) = landed.filter(|l| *l != site) {
                         site = landed;
-                        results.clear();
-                        self.queued(1);
-                        let again = self.audit_level(&site, vec![start.clone()], 0, follow, |r| {
-                            results.push(r)
-                        });
-                        stop = stop.or(again);
+                        // After a stop, the first audit is kept (the run is reported as cut).
+                        if stop.is_none() {
+                            self.queued(1);
+                            let mut again = Vec::new();
+                            stop = self.audit_level(&site, vec![start.clone()], 0, follow, |r| {
+                                again.push(r)
+                            });
+                            if !again.is_empty() {
+                                results = again;
+                            }
+                        }
                     }
                 }
                 results.into_iter().for_each(&mut take);
@@ -347,19 +352,24 @@ impl Traps {
     }
 }
 
-/// How long a stop waits for the items in progress before leaving them behind.
-const STOP_GRACE: Duration = Duration::from_millis(50);
+/// How long a stop waits for the items in progress before leaving them behind, and how often the
+/// waiting taker looks at the stop flag: together, at most 50 ms.
+const STOP_GRACE: Duration = Duration::from_millis(40);
+const STOP_POLL: Duration = Duration::from_millis(10);
 
 /// What the workers of [`parallel_in_order`] share with the taker.
 struct Shared<T, R> {
     items: Vec<T>,
-    next: AtomicUsize,
     state: Mutex<InOrder<R>>,
     ready: Condvar,
 }
 
-/// Results not yet taken, and how many workers still run.
+/// Items handed out, results not yet taken, and how many workers still run.
 struct InOrder<R> {
+    /// The next item to start.
+    next: usize,
+    /// Set when the taker leaves the workers behind: no item starts after it.
+    closed: bool,
     /// Each item's result once done (a panic is handed over too, and raised by the taker).
     slots: Vec<Option<std::thread::Result<R>>>,
     live: usize,
@@ -378,7 +388,8 @@ impl<T, R> Shared<T, R> {
 /// Once `cancel` says stop, no new item is started, and the reason is returned. The items in
 /// progress get [`STOP_GRACE`] to finish; those still running then (a read stalled on a dead
 /// server) are taken as `abandon(item, stop)` and their threads are left behind, to end on their
-/// own or with the process: the caller is never held by a blocked worker.
+/// own or with the process: the caller is not held by a blocked worker. (Only if not one thread
+/// can be started does the caller run the items itself, and then a stalled read holds it.)
 fn parallel_in_order<T, R>(
     items: Vec<T>,
     workers: usize,
@@ -395,8 +406,9 @@ where
     let workers = workers.clamp(1, n.max(1));
     let shared = Arc::new(Shared {
         items,
-        next: AtomicUsize::new(0),
         state: Mutex::new(InOrder {
+            next: 0,
+            closed: false,
             slots: (0..n).map(|_| None).collect(),
             live: workers,
         }),
@@ -409,8 +421,16 @@ where
         let spawned = std::thread::Builder::new()
             .name("heap-audit-worker".into())
             .spawn(move || {
-                while cancel.stopped().is_none() {
-                    let i = mine.next.fetch_add(1, Ordering::Relaxed);
+                loop {
+                    // Claimed under the lock, so the taker knows every item started.
+                    let i = {
+                        let mut state = mine.lock();
+                        if state.closed || cancel.stopped().is_some() {
+                            break;
+                        }
+                        state.next += 1;
+                        state.next - 1
+                    };
                     let Some(item) = mine.items.get(i) else {
                         break;
                     };
@@ -454,7 +474,8 @@ where
                 if since.elapsed() >= STOP_GRACE {
                     // Leave the workers behind: take what is done, in order, and the rest of
                     // what was started as abandoned.
-                    let started = shared.next.load(Ordering::Relaxed).min(n);
+                    guard.closed = true;
+                    let started = guard.next.min(n);
                     let mut done: Vec<_> = (i..started).map(|j| guard.slots[j].take()).collect();
                     drop(guard);
                     for (j, r) in (i..started).zip(done.drain(..)) {
@@ -469,7 +490,7 @@ where
             }
             guard = shared
                 .ready
-                .wait_timeout(guard, STOP_GRACE)
+                .wait_timeout(guard, STOP_POLL)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         };
@@ -575,8 +596,15 @@ mod tests {
             taken[..10],
             (0..10).map(|i| format!("done {i}")).collect::<Vec<_>>()
         );
-        assert!(taken[10].starts_with("abandoned 10"), "{taken:?}");
+        assert_eq!(taken[10], "abandoned 10 (the run was interrupted (Ctrl-C))");
         assert!(taken.len() < 100, "{}", taken.len());
+        // Each item started is taken once, in order: done, or abandoned if still running.
+        for (k, r) in taken.iter().enumerate() {
+            assert!(
+                *r == format!("done {k}") || r.starts_with(&format!("abandoned {k} ")),
+                "{k}: {r}"
+            );
+        }
     }
 
     #[test]

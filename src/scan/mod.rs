@@ -11,7 +11,7 @@ mod memo;
 mod page;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -109,6 +109,7 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
         followed: Memo::default(),
         settings: Memo::default(),
         stop: std::sync::OnceLock::new(),
+        closed: AtomicBool::new(false),
     });
     let mut pages = Vec::new();
     let mut fatal = Vec::new();
@@ -141,7 +142,8 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
     }
     // A stop the crawl did not see itself (a start page cut by Ctrl-C) still counts.
     let stopped = ctx.stop.get().copied().or_else(|| opts.cancel.stopped());
-    // Workers a stop left behind may still hold the context: what they add now is not reported.
+    // Workers a stop left behind may still hold the context: what they would add now is dropped.
+    ctx.closed.store(true, Ordering::SeqCst);
     let mut problems = std::mem::take(&mut *ctx.problems.lock().unwrap_or_else(|e| e.into_inner()));
     problems.sort_by(|a, b| (&a.url, a.kind).cmp(&(&b.url, b.kind)));
     problems.dedup_by(|a, b| a.url == b.url && a.kind == b.kind);
@@ -186,6 +188,9 @@ struct Ctx {
     settings: Memo<Option<Settings>>,
     /// Set when the run stopped before every target was fully audited.
     stop: std::sync::OnceLock<Stop>,
+    /// Set once the report is assembled: a worker left behind by a stop adds nothing after it
+    /// (no problem, no progress line).
+    closed: AtomicBool,
 }
 
 /// What auditing one page yields.
@@ -196,6 +201,9 @@ struct Audited {
 
 impl Ctx {
     fn problem(&self, url: &str, kind: ProblemKind, message: impl Into<String>) {
+        if self.closed.load(Ordering::SeqCst) {
+            return;
+        }
         let problem = Problem {
             url: url.to_owned(),
             kind,
@@ -208,6 +216,9 @@ impl Ctx {
     }
 
     fn unverified(&self, kind: &str, url: &str, reason: impl Into<String>) {
+        if self.closed.load(Ordering::SeqCst) {
+            return;
+        }
         let entry = Unverified {
             kind: kind.to_owned(),
             url: url.to_owned(),
@@ -228,6 +239,9 @@ impl Ctx {
 
     /// Count a page as audited.
     fn audited(&self, audited: Audited) -> Audited {
+        if self.closed.load(Ordering::SeqCst) {
+            return audited;
+        }
         if let Some(progress) = &self.opts.progress {
             progress.page_done(&audited.page);
         }
