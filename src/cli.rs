@@ -342,6 +342,7 @@ impl ScanArgs {
                 user_agent: self.user_agent.clone(),
                 headers: self.headers.clone(),
                 header_hosts: Vec::new(),
+                credentials: Vec::new(),
                 max_body: usize::try_from(self.max_body).unwrap_or(usize::MAX),
                 max_redirects: 10,
                 remaps: self.remap.clone(),

@@ -17,6 +17,7 @@ use heap_audit::cli::{Cli, Command, FailOn, Format, ScanArgs};
 use heap_audit::progress::{self, Bar, Progress};
 use heap_audit::report::{Outputs, RenderOptions};
 use heap_audit::scan::{Cancel, Stop, Target};
+use heap_audit::source::site;
 use heap_audit::{baseline, config, init, report, rules};
 
 fn main() -> ExitCode {
@@ -55,10 +56,11 @@ fn run_scan(args: &ScanArgs, file: config::Settings) -> anyhow::Result<ExitCode>
         batch_usage(args)?;
     }
     let (mut settings, fail_on) = settings(args, file)?;
+    let targets = take_credentials(&args.targets, &mut settings);
     if args.batch.targets_from.is_none() {
         // A target that cannot be one is bad usage (exit 2) before anything is fetched; in a
         // batch it is that site's error and the others go on.
-        for target in &args.targets {
+        for target in &targets {
             Target::of(target).map_err(anyhow::Error::msg)?;
         }
     }
@@ -74,21 +76,36 @@ fn run_scan(args: &ScanArgs, file: config::Settings) -> anyhow::Result<ExitCode>
     )
     .then(|| Bar::start(Arc::clone(&progress)));
     match &args.batch.targets_from {
-        Some(list) => run_batch(args, list, &settings, fail_on, &progress, bar),
-        None => run_single(args, &settings, fail_on, &progress, bar),
+        Some(list) => run_batch(args, list, settings, fail_on, &progress, bar),
+        None => run_single(args, &targets, &settings, fail_on, &progress, bar),
     }
+}
+
+/// Take the user info out of target URLs (`https://user:password@staging.example.com/`): the
+/// targets are shown without it, and the credentials are sent to their own site only, in a
+/// header (never shown).
+fn take_credentials(targets: &[String], settings: &mut Settings) -> Vec<String> {
+    targets
+        .iter()
+        .map(|target| {
+            let (target, credentials) = site::split_credentials(target);
+            settings.scan.fetch.credentials.extend(credentials);
+            target
+        })
+        .collect()
 }
 
 /// The targets on the command line, audited together as one site.
 fn run_single(
     args: &ScanArgs,
+    targets: &[String],
     settings: &Settings,
     fail_on: FailOn,
     progress: &Progress,
     bar: Option<Bar>,
 ) -> anyhow::Result<ExitCode> {
-    let audit = audit::site(&args.targets, settings)?;
-    let nothing_audited = !audit.fatal.is_empty() && audit.fatal.len() == args.targets.len();
+    let audit = audit::site(targets, settings)?;
+    let nothing_audited = !audit.fatal.is_empty() && audit.fatal.len() == targets.len();
     if let Some(path) = &args.write_baseline {
         // Only a whole audit may replace a baseline: a partial one would forget what it missed.
         match (audit.stopped, nothing_audited) {
@@ -186,7 +203,7 @@ fn batch_usage(args: &ScanArgs) -> anyhow::Result<()> {
 fn run_batch(
     args: &ScanArgs,
     list: &Path,
-    settings: &Settings,
+    mut settings: Settings,
     fail_on: FailOn,
     progress: &Progress,
     bar: Option<Bar>,
@@ -199,6 +216,7 @@ fn run_batch(
             .with_context(|| format!("{}", list.display()))?
     };
     let listed = targets.len();
+    let targets = take_credentials(&targets, &mut settings);
     let targets: Vec<String> = match args.batch.shard {
         Some(shard) => targets.into_iter().filter(|t| shard.contains(t)).collect(),
         None => targets,
@@ -229,7 +247,7 @@ fn run_batch(
     let mut rows: Vec<(usize, Row)> = Vec::new();
     batch::run(
         &targets,
-        settings,
+        &settings,
         usize::from(args.batch.sites_at_once),
         |site| {
             progress.suspend(|| -> io::Result<()> {

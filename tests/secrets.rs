@@ -40,39 +40,31 @@ fn has_flag(long: &str) -> bool {
 }
 
 fn assert_clean(what: &str, text: &str) {
-    for secret in [TOKEN, COOKIE] {
-        assert!(
-            !text.contains(secret),
-            "{what} shows a secret header value:\n{text}"
-        );
+    assert_hides(&[TOKEN, COOKIE], what, text);
+}
+
+fn assert_hides(secrets: &[&str], what: &str, text: &str) {
+    for secret in secrets {
+        assert!(!text.contains(secret), "{what} shows a secret:\n{text}");
     }
 }
 
-#[test]
-fn header_values_never_appear_in_any_output() {
-    let server = Server::site("shop");
+/// Run `scan` with `args` in every format (each run also writing every format with `--report`,
+/// and `--verbose`) and check that no output shows any of `secrets`.
+fn every_output_hides(secrets: &[&str], args: &[String]) {
     let formats = formats();
     assert!(formats.len() >= 4, "formats: {formats:?}");
-    let dir = std::env::temp_dir().join(format!("heap-audit-secrets-{}", std::process::id()));
+    // Tests run at once: each its own folder.
+    let dir = std::env::temp_dir().join(format!(
+        "heap-audit-secrets-{}-{}",
+        std::process::id(),
+        secrets[0]
+    ));
     std::fs::create_dir_all(&dir).unwrap();
-
     for format in &formats {
-        let mut args: Vec<String> = vec![
-            "scan".into(),
-            server.url("/"),
-            // Faults, so error messages are part of what is checked.
-            server.url("/__status/500"),
-            server.url("/__redirect-loop/a"),
-            "--format".into(),
-            format.clone(),
-            "--fail-on".into(),
-            "never".into(),
-            "--header".into(),
-            format!("X-Test-Auth: Bearer {TOKEN}"),
-            "--header".into(),
-            format!("Cookie: session={COOKIE}"),
-        ];
-        args.extend(server.remaps());
+        let mut args: Vec<String> = [&["scan".to_owned()], args].concat();
+        args.extend(["--format".into(), format.clone()]);
+        args.extend(["--fail-on".into(), "never".into()]);
         if has_flag("verbose") {
             args.push("--verbose".into());
         }
@@ -88,17 +80,69 @@ fn header_values_never_appear_in_any_output() {
         let (code, stdout, stderr) = heap_audit(&args);
         assert_eq!(code, 0, "--format {format}: {stderr}");
         assert!(!stdout.trim().is_empty(), "--format {format} wrote nothing");
-        assert_clean(&format!("--format {format} (stdout)"), &stdout);
-        assert_clean(&format!("--format {format} (stderr)"), &stderr);
+        assert_hides(secrets, &format!("--format {format} (stdout)"), &stdout);
+        assert_hides(secrets, &format!("--format {format} (stderr)"), &stderr);
         for file in files {
             let text = std::fs::read_to_string(&file)
                 .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-            assert_clean(&file.display().to_string(), &text);
+            assert_hides(secrets, &file.display().to_string(), &text);
         }
     }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn header_values_never_appear_in_any_output() {
+    let server = Server::site("shop");
+    let mut args: Vec<String> = vec![
+        server.url("/"),
+        // Faults, so error messages are part of what is checked.
+        server.url("/__status/500"),
+        server.url("/__redirect-loop/a"),
+        "--header".into(),
+        format!("X-Test-Auth: Bearer {TOKEN}"),
+        "--header".into(),
+        format!("Cookie: session={COOKIE}"),
+    ];
+    args.extend(server.remaps());
+    every_output_hides(&[TOKEN, COOKIE], &args);
     // The headers were sent: the secrets were there to leak.
     assert!(server.requests_for("[auth]") > 0);
-    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn credentials_in_target_urls_are_sent_but_never_shown() {
+    // A staging site behind basic auth, written the way browsers and curl take it.
+    const PASSWORD: &str = "url-SECRET-91d3e2a7";
+    let server = Server::site("shop");
+    let with_credentials =
+        |path: &str| format!("http://qa-bot:{PASSWORD}@127.0.0.1:{}{path}", server.port);
+    let mut args = vec![
+        with_credentials("/"),
+        with_credentials("/__status/500"),
+        with_credentials("/__redirect-loop/a"),
+    ];
+    // GTM and Segment are another site (another port): they must not get the credentials.
+    let vendor = Server::site("shop");
+    args.extend(vendor.remaps());
+    every_output_hides(&[PASSWORD, "qa-bot"], &args);
+    // Sent as Basic auth (base64 of qa-bot:PASSWORD) to every page of the site, and nowhere else.
+    let basic = "[basic cWEtYm90OnVybC1TRUNSRVQtOTFkM2UyYTc=]";
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("/pricing.html") && l.ends_with(basic)),
+        "{log:?}"
+    );
+    let elsewhere = vendor.log.lock().unwrap().clone();
+    assert!(vendor.requests_for("gtm.js") > 0, "{elsewhere:?}");
+    assert!(
+        !elsewhere.iter().any(|l| l.contains("[basic")),
+        "{elsewhere:?}"
+    );
+    // The report names the targets without the user info.
+    let (_, report, _) = common::scan_json(&args);
+    assert_eq!(report["targets"][0], server.url("/").as_str());
 }
 
 #[test]
@@ -275,4 +319,34 @@ fn init_sends_headers_but_never_writes_or_echoes_them() {
     assert!(stderr.contains("--header"), "{stderr}");
     assert_clean("init's usage error", &format!("{stdout}{stderr}"));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn credentials_in_a_batch_list_are_sent_but_never_shown() {
+    const PASSWORD: &str = "list-SECRET-0c5b7e19";
+    let server = Server::site("shop");
+    let dir = std::env::temp_dir().join(format!("heap-audit-secret-list-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let list = dir.join("sites.txt");
+    let target = format!("http://support:{PASSWORD}@127.0.0.1:{}/", server.port);
+    std::fs::write(&list, format!("# staging, behind basic auth\n{target}\n")).unwrap();
+    let args = [
+        "scan",
+        "--targets-from",
+        list.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        "--offline",
+        "--verbose",
+        "--fail-on",
+        "never",
+    ];
+    let (code, stdout, stderr) = heap_audit(&args);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(code, 0, "{stderr}");
+    assert_hides(&[PASSWORD], "the batch's report", &stdout);
+    assert_hides(&[PASSWORD], "the batch's stderr", &stderr);
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
+    assert_eq!(report["targets"][0], server.url("/").as_str());
+    assert!(server.requests_for("[basic ") > 0);
 }

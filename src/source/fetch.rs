@@ -18,6 +18,7 @@ use regex::Regex;
 
 use crate::model::ProblemKind;
 use crate::source::limits::{self, Cancel, Politeness, Slot, Stop};
+use crate::source::site::Credentials;
 
 /// The longest wait before a retry, whatever `Retry-After` asks for.
 pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
@@ -81,6 +82,9 @@ pub struct FetchConfig {
     /// apex → www redirects keep them, and an SSO or third-party host never sees them).
     pub headers: Vec<(String, String)>,
     pub header_hosts: Vec<String>,
+    /// `Authorization` headers for the sites whose target URL carried user info
+    /// (`https://user:password@host/`), each sent to its own site only, like `headers`.
+    pub credentials: Vec<Credentials>,
     /// Bodies above this many bytes are cut.
     pub max_body: usize,
     pub max_redirects: usize,
@@ -100,6 +104,7 @@ impl Default for FetchConfig {
             user_agent: concat!("heap-audit/", env!("CARGO_PKG_VERSION")).to_owned(),
             headers: Vec::new(),
             header_hosts: Vec::new(),
+            credentials: Vec::new(),
             max_body: 10 * 1024 * 1024,
             max_redirects: 10,
             remaps: Vec::new(),
@@ -384,6 +389,11 @@ impl Inner {
         let mut request = self.agent.request_url("GET", url);
         if let Some(left) = self.cancel.remaining() {
             request = request.timeout(left.min(self.config.timeout));
+        }
+        for credentials in &self.config.credentials {
+            if same_site(&credentials.site, url) {
+                request = request.set("Authorization", &credentials.authorization);
+            }
         }
         if self
             .config

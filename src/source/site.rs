@@ -91,6 +91,51 @@ impl Site {
     }
 }
 
+/// Credentials written in a target URL (`https://user:password@staging.example.com/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The site they are for, as `scheme://host[:port]`: they are sent there only.
+    pub site: String,
+    /// The `Authorization` header value (`Basic …`), as a browser would send it.
+    pub authorization: String,
+}
+
+/// Take the user info out of a target URL. The target without it is the one shown everywhere
+/// (reports, progress lines, errors); the credentials go in an `Authorization` header sent to that
+/// site only, and headers are never shown. A target that is not a URL is returned as it is; one
+/// that does not parse has its user info cut out of the text (its error must not show it either).
+pub fn split_credentials(target: &str) -> (String, Option<Credentials>) {
+    let Some((scheme, rest)) = target.split_once("://") else {
+        return (target.to_owned(), None);
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let Some(at) = authority.rfind('@') else {
+        return (target.to_owned(), None);
+    };
+    let cut = || format!("{scheme}://{}", &rest[at + 1..]);
+    let mut url = match Url::parse(target) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => url,
+        _ => return (cut(), None),
+    };
+    let user = percent_decode(url.username());
+    let password = url.password().map(percent_decode).unwrap_or_default();
+    if url.set_username("").is_err() || url.set_password(None).is_err() {
+        return (cut(), None);
+    }
+    let host = url.host_str().unwrap_or_default();
+    let site = match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    };
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let credentials = Credentials {
+        site,
+        authorization: format!("Basic {encoded}"),
+    };
+    (url.to_string(), Some(credentials))
+}
+
 /// Query parameters that only track a visit or a session: the same page with or without them is
 /// the same page, so they are dropped before crawling (`utm_*` too).
 const NOISE_PARAMS: &[&str] = &[
@@ -281,6 +326,38 @@ mod tests {
         assert!(local.contains(&Url::parse("http://127.0.0.1:8080/a.html").unwrap()));
         assert!(!local.contains(&Url::parse("http://127.0.0.1:80/a.html").unwrap()));
         assert!(!local.contains(&Url::parse("http://127.0.0.1:8081/").unwrap()));
+    }
+
+    #[test]
+    fn credentials_are_taken_out_of_target_urls() {
+        let (target, credentials) =
+            split_credentials("https://alice:s%40cret@staging.example.com:8443/shop?x=1");
+        assert_eq!(target, "https://staging.example.com:8443/shop?x=1");
+        let credentials = credentials.unwrap();
+        assert_eq!(credentials.site, "https://staging.example.com:8443");
+        // base64("alice:s@cret")
+        assert_eq!(credentials.authorization, "Basic YWxpY2U6c0BjcmV0");
+        let (target, credentials) = split_credentials("http://bob@preview.example.com");
+        assert_eq!(target, "http://preview.example.com/");
+        assert_eq!(credentials.unwrap().authorization, "Basic Ym9iOg==");
+        // Nothing to take: the target is unchanged.
+        for plain in [
+            "https://example.com/a@b",
+            "https://example.com/?mail=a@b.example",
+            "./build",
+            "user@host",
+        ] {
+            assert_eq!(split_credentials(plain), (plain.to_owned(), None));
+        }
+        // Not a URL that parses, or not http(s): the user info is cut from the text all the same.
+        assert_eq!(
+            split_credentials("https://alice:pw@host:99999/"),
+            ("https://host:99999/".to_owned(), None)
+        );
+        assert_eq!(
+            split_credentials("ftp://alice:pw@files.example.com/x"),
+            ("ftp://files.example.com/x".to_owned(), None)
+        );
     }
 
     #[test]

@@ -177,7 +177,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
         };
         let target = target.to_owned();
         let mut close = version != Some("HTTP/1.1");
-        let (mut auth, mut length) = (false, 0usize);
+        let (mut auth, mut basic, mut length) = (false, None, 0usize);
         loop {
             let mut header = String::new();
             match reader.read_line(&mut header) {
@@ -194,6 +194,8 @@ fn serve(stream: TcpStream, shared: &Shared) {
             let value = value.trim();
             if name.eq_ignore_ascii_case("x-test-auth") {
                 auth = true;
+            } else if name.eq_ignore_ascii_case("authorization") {
+                basic = value.strip_prefix("Basic ").map(str::to_owned);
             } else if name.eq_ignore_ascii_case("connection") {
                 close |= value.eq_ignore_ascii_case("close");
             } else if name.eq_ignore_ascii_case("content-length") {
@@ -204,11 +206,13 @@ fn serve(stream: TcpStream, shared: &Shared) {
         if std::io::copy(&mut (&mut reader).take(length as u64), &mut std::io::sink()).is_err() {
             return;
         }
-        let entry = if auth {
-            format!("{target} [auth]")
-        } else {
-            target.clone()
-        };
+        let mut entry = target.clone();
+        if auth {
+            entry.push_str(" [auth]");
+        }
+        if let Some(basic) = basic {
+            entry.push_str(&format!(" [basic {basic}]"));
+        }
         shared.log.lock().unwrap().push(entry);
         shared.hits.fetch_add(1, Ordering::SeqCst);
         let reply = respond(&shared.root, &target);
