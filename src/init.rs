@@ -18,11 +18,16 @@ use crate::scan;
 
 /// Run `init`: scan the target (if any), write the file.
 pub fn run(args: &InitArgs) -> anyhow::Result<()> {
-    let found = match &args.target {
-        Some(target) => Some(scan_target(args, target)?),
+    // Credentials in the URL are used for the scan, never written to the file.
+    let target = args
+        .target
+        .as_deref()
+        .map(crate::source::site::split_credentials);
+    let found = match &target {
+        Some((target, credentials)) => Some(scan_target(args, target, credentials.clone())?),
         None => None,
     };
-    let text = starter(args.target.as_deref(), found.as_ref());
+    let text = starter(target.as_ref().map(|(t, _)| t.as_str()), found.as_ref());
     if args.output == Path::new("-") {
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes())?;
@@ -39,7 +44,11 @@ pub fn run(args: &InitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn scan_target(args: &InitArgs, target: &str) -> anyhow::Result<Report> {
+fn scan_target(
+    args: &InitArgs,
+    target: &str,
+    credentials: Option<crate::source::site::Credentials>,
+) -> anyhow::Result<Report> {
     // The scan's own defaults, from the command-line definition.
     let Command::Scan(mut scan_args) = Cli::try_parse_from(["heap-audit", "scan", target])?.command
     else {
@@ -48,7 +57,9 @@ fn scan_target(args: &InitArgs, target: &str) -> anyhow::Result<Report> {
     scan_args.offline = args.offline;
     scan_args.remap = args.remap.clone();
     scan_args.headers = args.headers.clone();
-    let outcome = scan::run(&[target.to_owned()], &scan_args.scan_options())
+    let mut options = scan_args.scan_options();
+    options.fetch.credentials.extend(credentials);
+    let outcome = scan::run(&[target.to_owned()], &options)
         .map_err(|e| anyhow!("built-in signatures are invalid: {e}"))?;
     if let Some(message) = outcome.fatal.first() {
         bail!("{message}");

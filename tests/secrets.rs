@@ -309,6 +309,31 @@ fn init_sends_headers_but_never_writes_or_echoes_them() {
     assert_clean("init's output", &format!("{stdout}{stderr}"));
     assert!(server.requests_for("[auth]") > 0, "the header was not sent");
 
+    // Credentials in the URL: used for the scan, not written, not echoed.
+    const PASSWORD: &str = "init-SECRET-3e8d21f0";
+    let mut args: Vec<String> = vec![
+        "init".into(),
+        format!("http://ops:{PASSWORD}@127.0.0.1:{}/", server.port),
+        "--output".into(),
+        out.display().to_string(),
+        "--force".into(),
+    ];
+    args.extend(server.remaps());
+    let (code, stdout, stderr) = heap_audit(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        written.contains("heap_app_id = \"2682025610\""),
+        "{written}"
+    );
+    assert!(written.contains(&server.url("/")), "{written}");
+    assert_hides(&[PASSWORD, "ops:"], "init's file", &written);
+    assert_hides(&[PASSWORD], "init's output", &format!("{stdout}{stderr}"));
+    assert!(
+        server.requests_for("[basic ") > 0,
+        "the credentials were not sent"
+    );
+
     let (code, stdout, stderr) = heap_audit(&[
         "init",
         "http://127.0.0.1:9/",
