@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::faults::{FaultSite, HEAP_ID};
-use common::{page, problems_of_kind, scan_json};
+use common::{page, page_urls, problems_of_kind, scan_json};
 use serde_json::Value;
 
 fn problem<'a>(report: &'a Value, kind: &str, url_suffix: &str) -> Option<&'a Value> {
@@ -331,12 +331,7 @@ fn ctrl_c_leaves_stalled_pages_behind_and_keeps_the_pages_done_after_them() {
     let text = std::fs::read_to_string(&out).expect("the report was written");
     let _ = std::fs::remove_file(&out);
     let report: Value = serde_json::from_str(&text).expect("the report is JSON");
-    let urls: Vec<&str> = report["pages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["url"].as_str().unwrap())
-        .collect();
+    let urls = page_urls(&report);
     let mut unique = urls.clone();
     unique.sort_unstable();
     unique.dedup();

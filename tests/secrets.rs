@@ -283,6 +283,19 @@ fn headers_from_the_config_file_and_the_environment_stay_secret() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Run `init` with `args` (writing to `out`): the file it wrote, which must hold the shop's id
+/// (its Segment settings' Heap destination), and what it printed.
+fn run_init(args: &[String], out: &std::path::Path) -> (String, String) {
+    let (code, stdout, stderr) = heap_audit(args);
+    assert_eq!(code, 0, "{stderr}");
+    let written = std::fs::read_to_string(out).unwrap();
+    assert!(
+        written.contains("heap_app_id = \"2682025610\""),
+        "init found the shop's id: {written}"
+    );
+    (written, format!("{stdout}{stderr}"))
+}
+
 #[test]
 fn init_sends_headers_but_never_writes_or_echoes_them() {
     let server = Server::site("shop");
@@ -298,15 +311,9 @@ fn init_sends_headers_but_never_writes_or_echoes_them() {
         format!("X-Test-Auth: Bearer {TOKEN}"),
     ];
     args.extend(server.remaps());
-    let (code, stdout, stderr) = heap_audit(&args);
-    assert_eq!(code, 0, "{stderr}");
-    let written = std::fs::read_to_string(&out).unwrap();
-    assert!(
-        written.contains("heap_app_id = \"2682025610\""),
-        "init found the shop's id (its Segment settings' Heap destination): {written}"
-    );
+    let (written, printed) = run_init(&args, &out);
     assert_clean("init's file", &written);
-    assert_clean("init's output", &format!("{stdout}{stderr}"));
+    assert_clean("init's output", &printed);
     assert!(server.requests_for("[auth]") > 0, "the header was not sent");
 
     // Credentials in the URL: used for the scan, not written, not echoed.
@@ -319,16 +326,10 @@ fn init_sends_headers_but_never_writes_or_echoes_them() {
         "--force".into(),
     ];
     args.extend(server.remaps());
-    let (code, stdout, stderr) = heap_audit(&args);
-    assert_eq!(code, 0, "{stderr}");
-    let written = std::fs::read_to_string(&out).unwrap();
-    assert!(
-        written.contains("heap_app_id = \"2682025610\""),
-        "{written}"
-    );
+    let (written, printed) = run_init(&args, &out);
     assert!(written.contains(&server.url("/")), "{written}");
     assert_hides(&[PASSWORD, "ops:"], "init's file", &written);
-    assert_hides(&[PASSWORD], "init's output", &format!("{stdout}{stderr}"));
+    assert_hides(&[PASSWORD], "init's output", &printed);
     assert!(
         server.requests_for("[basic ") > 0,
         "the credentials were not sent"

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{heap_audit, installs, page, problems_of_kind, scan_json, Server};
+use common::{heap_audit, installs, page, page_urls, problems_of_kind, scan_json, Server};
 use serde_json::Value;
 
 fn vendor_server() -> Server {
@@ -141,12 +141,7 @@ fn each_url_is_fetched_once_and_links_are_normalised() {
     assert_eq!(site.requests_for("/blog/spring-collection.html"), 1);
     // Off-site links and documents are not crawled.
     assert_eq!(site.requests_for("terms.pdf"), 0);
-    let urls: Vec<&str> = report["pages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["url"].as_str().unwrap())
-        .collect();
+    let urls = page_urls(&report);
     assert!(
         urls.iter().all(|u| u.starts_with(&site.url("/"))),
         "{urls:?}"
@@ -498,12 +493,7 @@ fn include_exclude_and_depth() {
         "--include".into(),
         "pricing".into(),
     ]);
-    let urls: Vec<&str> = report["pages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["url"].as_str().unwrap())
-        .collect();
+    let urls = page_urls(&report);
     assert_eq!(
         urls.len(),
         2,

@@ -416,6 +416,14 @@ pub fn page<'a>(report: &'a Value, suffix: &str) -> &'a Value {
         })
 }
 
+/// The URL of every page of a report, in report order.
+pub fn page_urls(report: &Value) -> Vec<&str> {
+    report["pages"]
+        .as_array()
+        .map(|pages| pages.iter().filter_map(|p| p["url"].as_str()).collect())
+        .unwrap_or_default()
+}
+
 /// `(vendor, id, via, active)` of a page's installs, sorted.
 pub fn installs(page: &Value) -> Vec<(String, String, String, bool)> {
     let mut out: Vec<_> = page["installs"]
