@@ -23,7 +23,6 @@ use crate::model::{Report, Severity};
 /// The targets of a list: one per line, surrounding blanks trimmed, blank lines and `#` comments
 /// skipped, duplicates (after [`normalise`]) dropped.
 pub fn read_targets(input: impl BufRead) -> io::Result<Vec<String>> {
-    let mut seen = std::collections::HashSet::new();
     let mut targets = Vec::new();
     for line in input.lines() {
         let line = line?;
@@ -31,11 +30,16 @@ pub fn read_targets(input: impl BufRead) -> io::Result<Vec<String>> {
         if target.is_empty() || target.starts_with('#') {
             continue;
         }
-        if seen.insert(normalise(target)) {
-            targets.push(target.to_owned());
-        }
+        targets.push(target.to_owned());
     }
-    Ok(targets)
+    Ok(dedup(targets))
+}
+
+/// The targets without their duplicates (after [`normalise`]), the first of each kept.
+pub fn dedup(mut targets: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    targets.retain(|target| seen.insert(normalise(target)));
+    targets
 }
 
 /// The form of a target that sharding and de-duplication compare: a URL as the `url` crate writes

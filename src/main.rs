@@ -216,7 +216,8 @@ fn run_batch(
             .with_context(|| format!("{}", list.display()))?
     };
     let listed = targets.len();
-    let targets = take_credentials(&targets, &mut settings);
+    // Without their user info, two lines may name the same site.
+    let targets = batch::dedup(take_credentials(&targets, &mut settings));
     let targets: Vec<String> = match args.batch.shard {
         Some(shard) => targets.into_iter().filter(|t| shard.contains(t)).collect(),
         None => targets,

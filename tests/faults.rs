@@ -152,3 +152,24 @@ fn one_bad_target_does_not_stop_the_others() {
     assert_eq!(report["pages"].as_array().unwrap().len(), 3);
     assert!(stderr.contains("/no/such/folder"));
 }
+
+#[test]
+fn a_redirect_to_a_local_file_is_not_followed() {
+    // A page of the site redirects to file:///etc/hostname: heap-audit must not read it.
+    let site = Server::site("faults");
+    let target = site.url("/__redirect-to/file%3A%2F%2F%2Fetc%2Fhostname");
+    let (code, report, stderr) = scan_json(&[target.as_str(), "--offline"]);
+    assert_eq!(code, 2, "the start page could not be audited: {stderr}");
+    let redirect = problems_of_kind(&report, "off-site-redirect");
+    assert_eq!(redirect.len(), 1, "{}", report["problems"]);
+    let message = redirect[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("file:///etc/hostname") && message.contains("not followed"),
+        "{message}"
+    );
+    assert!(
+        page(&report, "/__redirect-to/file%3A%2F%2F%2Fetc%2Fhostname")["installs"]
+            .as_array()
+            .is_none_or(|i| i.is_empty())
+    );
+}

@@ -117,13 +117,19 @@ fn credentials_in_target_urls_are_sent_but_never_shown() {
     let server = Server::site("shop");
     let with_credentials =
         |path: &str| format!("http://qa-bot:{PASSWORD}@127.0.0.1:{}{path}", server.port);
+    // GTM and Segment are another site (another port): they must not get the credentials, nor
+    // must a site the target redirects to.
+    let vendor = Server::site("shop");
+    let elsewhere = vendor
+        .url("/pricing.html")
+        .replace(':', "%3A")
+        .replace('/', "%2F");
     let mut args = vec![
         with_credentials("/"),
         with_credentials("/__status/500"),
         with_credentials("/__redirect-loop/a"),
+        with_credentials(&format!("/__redirect-to/{elsewhere}")),
     ];
-    // GTM and Segment are another site (another port): they must not get the credentials.
-    let vendor = Server::site("shop");
     args.extend(vendor.remaps());
     every_output_hides(&[PASSWORD, "qa-bot"], &args);
     // Sent as Basic auth (base64 of qa-bot:PASSWORD) to every page of the site, and nowhere else.
@@ -136,6 +142,7 @@ fn credentials_in_target_urls_are_sent_but_never_shown() {
     );
     let elsewhere = vendor.log.lock().unwrap().clone();
     assert!(vendor.requests_for("gtm.js") > 0, "{elsewhere:?}");
+    assert!(vendor.requests_for("/pricing.html") > 0, "{elsewhere:?}");
     assert!(
         !elsewhere.iter().any(|l| l.contains("[basic")),
         "{elsewhere:?}"
@@ -355,7 +362,12 @@ fn credentials_in_a_batch_list_are_sent_but_never_shown() {
     std::fs::create_dir_all(&dir).unwrap();
     let list = dir.join("sites.txt");
     let target = format!("http://support:{PASSWORD}@127.0.0.1:{}/", server.port);
-    std::fs::write(&list, format!("# staging, behind basic auth\n{target}\n")).unwrap();
+    // The same site twice, with and without the credentials: audited once.
+    let list_text = format!(
+        "# staging, behind basic auth\n{target}\n{}\n",
+        server.url("/")
+    );
+    std::fs::write(&list, list_text).unwrap();
     let args = [
         "scan",
         "--targets-from",

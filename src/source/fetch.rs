@@ -310,6 +310,18 @@ impl Inner {
                         format!("more than {} redirects", self.config.max_redirects),
                     ));
                 }
+                if !matches!(next.scheme(), "http" | "https") {
+                    // A web server must not make heap-audit read a local file (`file:`) or speak
+                    // another protocol.
+                    return Err(FetchError {
+                        kind: ProblemKind::OffSiteRedirect,
+                        message: format!(
+                            "HTTP {status}: redirects to a {} URL ({next}): not followed",
+                            next.scheme()
+                        ),
+                        status: Some(status),
+                    });
+                }
                 if !stay(&next) {
                     return Err(FetchError {
                         kind: ProblemKind::OffSiteRedirect,
@@ -592,8 +604,10 @@ fn read_capped(
     const STEP: u64 = 64 * 1024;
     let limit = (cap as u64).saturating_add(1);
     let mut reader = reader.take(limit);
-    // A declared length sizes the buffer once (bounded by the cap, whatever the server claims).
-    let expected = size_hint.map_or(0, |n| n.min(limit)) as usize;
+    // A declared length sizes the buffer once, up to a few MB (whatever a server claims, a larger
+    // body grows the buffer as it arrives).
+    const MOST_RESERVED: u64 = 4 * 1024 * 1024;
+    let expected = size_hint.map_or(0, |n| n.min(limit).min(MOST_RESERVED)) as usize;
     let mut body = Vec::with_capacity(expected);
     loop {
         if let Some(stop) = cancel.stopped() {

@@ -102,25 +102,53 @@ pub struct Credentials {
 
 /// Take the user info out of a target URL. The target without it is the one shown everywhere
 /// (reports, progress lines, errors); the credentials go in an `Authorization` header sent to that
-/// site only, and headers are never shown. A target that is not a URL is returned as it is; one
-/// that does not parse has its user info cut out of the text (its error must not show it either).
+/// site only, and headers are never shown. A target without user info is returned as it is.
+///
+/// A password with a character a URL reserves (`#`, `/`, `?`, `@`) should be percent-encoded;
+/// when it is not, the URL as written does not parse (`p#ss` ends the host at `#`), and the user
+/// info is taken up to the last `@` before the host instead. If that does not give a URL either,
+/// the user info is replaced by `***`, so that the error naming the target does not show it.
 pub fn split_credentials(target: &str) -> (String, Option<Credentials>) {
-    let Some((scheme, rest)) = target.split_once("://") else {
-        return (target.to_owned(), None);
-    };
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let Some(at) = authority.rfind('@') else {
-        return (target.to_owned(), None);
-    };
-    let cut = || format!("{scheme}://{}", &rest[at + 1..]);
-    let mut url = match Url::parse(target) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => url,
-        _ => return (cut(), None),
-    };
+    match Url::parse(target) {
+        Ok(url) if url.username().is_empty() && url.password().is_none() => {
+            (target.to_owned(), None)
+        }
+        Ok(url) => take_user_info(url),
+        Err(_) => {
+            // `scheme:` or `scheme://`, then user info up to the last `@`, then the rest.
+            let Some((scheme, rest)) = target.split_once(':') else {
+                return (target.to_owned(), None);
+            };
+            let rest = rest.trim_start_matches('/');
+            let Some((user_info, host_on)) = rest.rsplit_once('@') else {
+                return (target.to_owned(), None);
+            };
+            let escaped: String = user_info
+                .chars()
+                .map(|c| match c {
+                    '#' | '/' | '?' | '@' | '\\' | ' ' => format!("%{:02X}", c as u32),
+                    c => c.to_string(),
+                })
+                .collect();
+            match Url::parse(&format!("{scheme}://{escaped}@{host_on}")) {
+                Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+                    take_user_info(url)
+                }
+                _ => (format!("{scheme}://***@{host_on}"), None),
+            }
+        }
+    }
+}
+
+/// The URL without its user info, and the user info as credentials for an `http(s)` URL.
+fn take_user_info(mut url: Url) -> (String, Option<Credentials>) {
     let user = percent_decode(url.username());
     let password = url.password().map(percent_decode).unwrap_or_default();
     if url.set_username("").is_err() || url.set_password(None).is_err() {
-        return (cut(), None);
+        return ("***".to_owned(), None);
+    }
+    if !matches!(url.scheme(), "http" | "https") {
+        return (url.to_string(), None);
     }
     let host = url.host_str().unwrap_or_default();
     let site = match url.port() {
@@ -189,7 +217,7 @@ pub fn normalize(mut url: Url) -> Url {
             .collect();
         params.sort_unstable();
         let normal = params.join("&");
-        if normal != query {
+        if normal != query || normal.is_empty() {
             url.set_query((!normal.is_empty()).then_some(normal.as_str()));
         }
     }
@@ -349,14 +377,42 @@ mod tests {
         ] {
             assert_eq!(split_credentials(plain), (plain.to_owned(), None));
         }
-        // Not a URL that parses, or not http(s): the user info is cut from the text all the same.
-        assert_eq!(
-            split_credentials("https://alice:pw@host:99999/"),
-            ("https://host:99999/".to_owned(), None)
-        );
+        // Other schemes: the user info is cut all the same (Target::of refuses them, naming the
+        // target).
         assert_eq!(
             split_credentials("ftp://alice:pw@files.example.com/x"),
             ("ftp://files.example.com/x".to_owned(), None)
+        );
+        // Forms the URL parser accepts without `//`.
+        for loose in [
+            "https:alice:pw@host.example/",
+            "https:/alice:pw@host.example/",
+        ] {
+            let (target, credentials) = split_credentials(loose);
+            assert_eq!(target, "https://host.example/", "{loose}");
+            assert_eq!(credentials.unwrap().authorization, "Basic YWxpY2U6cHc=");
+        }
+        // A password with reserved characters, not encoded: read up to the last `@`.
+        for (written, password) in [
+            ("https://alice:p#ss@host.example/shop", "p#ss"),
+            ("https://alice:p/ss?x@host.example/shop", "p/ss?x"),
+            ("https://alice:p@ss@host.example/shop", "p@ss"),
+        ] {
+            let (target, credentials) = split_credentials(written);
+            assert_eq!(target, "https://host.example/shop", "{written}");
+            let expected = format!("alice:{password}");
+            use base64::Engine as _;
+            let expected = base64::engine::general_purpose::STANDARD.encode(expected);
+            assert_eq!(
+                credentials.unwrap().authorization,
+                format!("Basic {expected}"),
+                "{written}"
+            );
+        }
+        // Still not a URL: the user info is masked, so an error naming the target hides it.
+        assert_eq!(
+            split_credentials("https://alice:pw@host:99999/"),
+            ("https://***@host:99999/".to_owned(), None)
         );
     }
 
@@ -380,6 +436,10 @@ mod tests {
             "https://a.example/cart?x=1"
         );
         assert_eq!(n("file:///srv/a.html?b&a"), "file:///srv/a.html?b&a");
+        // An empty query is no query.
+        assert_eq!(n("https://a.example/p?"), "https://a.example/p");
+        assert_eq!(n("https://a.example/p?#x"), "https://a.example/p");
+        assert_eq!(n("https://a.example/p?&"), "https://a.example/p");
     }
 
     #[test]
