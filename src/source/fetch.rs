@@ -260,7 +260,7 @@ impl Fetcher {
 }
 
 /// How often a thread waiting on a detached request looks at the stop flag.
-pub const STOP_CHECK: Duration = Duration::from_millis(50);
+const STOP_CHECK: Duration = Duration::from_millis(50);
 
 impl Inner {
     fn fetch(&self, original: &str, stay: &dyn Fn(&url::Url) -> bool) -> Fetched {
