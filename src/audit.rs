@@ -3,7 +3,7 @@
 
 use crate::extract::signatures::SignatureError;
 use crate::model::{Finding, Report};
-use crate::rules::{self, UnknownRule};
+use crate::rules::{self, Rule as _, UnknownRule};
 use crate::scan::{self, ScanOptions, Stop};
 use crate::{advise, inventory};
 
@@ -29,6 +29,19 @@ pub struct Audit {
     pub baselined: Vec<Finding>,
     /// Why the audit stopped before its end (Ctrl-C, `--max-time`), if it did.
     pub stopped: Option<Stop>,
+}
+
+impl Audit {
+    /// The findings a baseline written now records: what the report shows and what the baseline
+    /// it read recorded, not what pages suppress inline, nor the unused suppressions themselves.
+    pub fn to_record(&self) -> impl Iterator<Item = &Finding> {
+        let unused = rules::UnusedSuppression.code();
+        self.report
+            .findings
+            .iter()
+            .filter(move |f| f.code != unused)
+            .chain(&self.baselined)
+    }
 }
 
 /// Why an audit could not run at all (as opposed to a site that could not be reached).

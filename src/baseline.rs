@@ -17,7 +17,6 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Finding, Report};
-use crate::rules::{Rule as _, UnusedSuppression};
 
 /// The baseline file layout version.
 pub const VERSION: u32 = 1;
@@ -78,15 +77,13 @@ pub enum BaselineError {
     Write { path: String, error: std::io::Error },
 }
 
-/// Write the baseline of a run: what it reports and what the baseline it read recorded, not
-/// what pages suppress inline, nor the unused suppressions themselves.
-pub fn write(path: &Path, report: &Report, baselined: &[Finding]) -> Result<(), BaselineError> {
-    let unused = UnusedSuppression.code();
-    let findings = report
-        .findings
-        .iter()
-        .filter(|f| f.code != unused)
-        .chain(baselined);
+/// Write a baseline that records `findings` of this report (`audit::Audit::to_record` says which
+/// findings of a run belong in it).
+pub fn write<'a>(
+    path: &Path,
+    report: &Report,
+    findings: impl IntoIterator<Item = &'a Finding>,
+) -> Result<(), BaselineError> {
     std::fs::write(path, Baseline::record(report, findings).to_json()).map_err(|error| {
         BaselineError::Write {
             path: path.display().to_string(),

@@ -133,8 +133,8 @@ pub fn run(
     let (at_once, per_site) = plan(targets.len(), sites_at_once, settings.scan.concurrency);
     let mut site_settings = settings.clone();
     site_settings.scan.concurrency = per_site;
-    if let Some(progress) = &settings.scan.progress {
-        progress.sites(targets.len());
+    if let Some(observer) = &settings.scan.observer {
+        observer.sites(targets.len());
     }
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
@@ -164,8 +164,8 @@ pub fn run(
             if result.is_err() {
                 continue; // draining: the workers stop after their current site
             }
-            if let Some(progress) = &settings.scan.progress {
-                progress.site_done();
+            if let Some(observer) = &settings.scan.observer {
+                observer.site_done();
             }
             result = match site {
                 Ok(site) => done(site).map_err(BatchError::Output),

@@ -3,14 +3,18 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use regex::Regex;
 
 use crate::batch::Shard;
-use crate::model::Severity;
+use crate::options::{Choice, ColorChoice, FailOn, Format, ReportFile};
 use crate::progress::Verbosity;
 use crate::scan::{Cancel, ScanOptions};
 use crate::source::fetch::{FetchConfig, Remap};
+
+/// The configuration file looked for in the current directory when `--config` is not given.
+pub const DEFAULT_FILE: &str = "heap-audit.toml";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -51,86 +55,26 @@ pub enum Command {
     },
 }
 
-/// The lowest severity that makes `scan` exit with status 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Error,
-    Warning,
-    Info,
-    Never,
-}
+// The output choices are the core's own types (`options.rs`); clap learns their names here.
+macro_rules! value_enum {
+    ($($t:ty),*) => {$(
+        impl ValueEnum for $t {
+            fn value_variants<'a>() -> &'a [Self] {
+                <$t as Choice>::ALL
+            }
 
-impl FailOn {
-    /// Whether a finding of this severity fails the run.
-    pub fn fails(self, severity: Severity) -> bool {
-        match self {
-            FailOn::Error => severity >= Severity::Error,
-            FailOn::Warning => severity >= Severity::Warning,
-            FailOn::Info => true,
-            FailOn::Never => false,
+            fn to_possible_value(&self) -> Option<PossibleValue> {
+                let value = PossibleValue::new(self.name());
+                Some(match self.help() {
+                    "" => value,
+                    help => value.help(help),
+                })
+            }
         }
-    }
+    )*};
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Per-page listing for people, coloured on a terminal.
-    Human,
-    /// The versioned JSON report (see the README).
-    Json,
-    /// SARIF 2.1.0, for code scanning.
-    Sarif,
-    /// GitHub Actions annotations (::error file=…,line=…::…), plus the Markdown report as the
-    /// job summary when GITHUB_STEP_SUMMARY is set.
-    Github,
-    /// JUnit XML: one test case per page and rule, failures at the --fail-on level.
-    Junit,
-    /// A compact Markdown report for a pull request comment or a support ticket.
-    Markdown,
-    /// One compact JSON report per line: one per site of a batch, written as each completes.
-    Jsonl,
-}
-
-/// `--report FORMAT=PATH`: one more report, written to a file in the same run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportFile {
-    pub format: Format,
-    pub path: PathBuf,
-}
-
-impl std::str::FromStr for ReportFile {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<ReportFile, String> {
-        let (format, path) = s.split_once('=').ok_or_else(|| {
-            format!("expected FORMAT=PATH (e.g. sarif=heap-audit.sarif), got '{s}'")
-        })?;
-        let format = <Format as ValueEnum>::from_str(format.trim(), true).map_err(|_| {
-            let names: Vec<String> = Format::value_variants()
-                .iter()
-                .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_owned()))
-                .collect();
-            format!(
-                "unknown format '{format}' in '{s}': expected one of {}",
-                names.join(", ")
-            )
-        })?;
-        if path.is_empty() {
-            return Err(format!("no file name after '=' in '{s}'"));
-        }
-        Ok(ReportFile {
-            format,
-            path: PathBuf::from(path),
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Color {
-    Auto,
-    Always,
-    Never,
-}
+value_enum!(Format, FailOn, ColorChoice);
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -152,8 +96,8 @@ pub struct ScanArgs {
     pub reports: Vec<ReportFile>,
 
     /// When to use colour in the human format (NO_COLOR is honoured in `auto`).
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 
     /// Do not show the progress line (it is shown only when stderr is a terminal and CI is not
     /// set).
@@ -285,7 +229,7 @@ pub struct InitArgs {
     pub target: Option<String>,
 
     /// Where to write the file ('-' for standard output).
-    #[arg(long, short = 'o', value_name = "FILE", default_value = crate::config::DEFAULT_FILE)]
+    #[arg(long, short = 'o', value_name = "FILE", default_value = DEFAULT_FILE)]
     pub output: PathBuf,
 
     /// Overwrite the file if it exists.
@@ -350,7 +294,7 @@ impl ScanArgs {
                 rate: self.rate,
                 max_host_connections: usize::from(self.max_host_connections),
             },
-            progress: None,
+            observer: None,
         }
     }
 
@@ -360,18 +304,6 @@ impl ScanArgs {
             (true, _) => Verbosity::Quiet,
             (false, true) => Verbosity::Verbose,
             (false, false) => Verbosity::Normal,
-        }
-    }
-}
-
-impl Color {
-    /// Whether to colour output going to a stream that is (or is not) a terminal: `auto` colours
-    /// a terminal unless `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
-    pub fn enabled(self, is_terminal: bool) -> bool {
-        match self {
-            Color::Always => true,
-            Color::Never => false,
-            Color::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         }
     }
 }
@@ -448,31 +380,6 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn fail_levels() {
-        assert!(FailOn::Error.fails(Severity::Error) && !FailOn::Error.fails(Severity::Warning));
-        assert!(FailOn::Warning.fails(Severity::Warning) && !FailOn::Warning.fails(Severity::Info));
-        assert!(FailOn::Info.fails(Severity::Info));
-        assert!(!FailOn::Never.fails(Severity::Error));
-    }
-
-    #[test]
-    fn report_files() {
-        let r: ReportFile = "SARIF=out/a.sarif".parse().unwrap();
-        assert_eq!(
-            (r.format, r.path),
-            (Format::Sarif, PathBuf::from("out/a.sarif"))
-        );
-        let missing = "sarif".parse::<ReportFile>().unwrap_err();
-        assert!(missing.contains("'sarif'"), "{missing}");
-        let unknown = "xml=a.xml".parse::<ReportFile>().unwrap_err();
-        assert!(
-            unknown.contains("'xml'") && unknown.contains("junit"),
-            "{unknown}"
-        );
-        assert!("json=".parse::<ReportFile>().is_err());
     }
 
     #[test]

@@ -40,8 +40,7 @@ use crate::cli::{Cli, ScanArgs};
 use crate::model::Severity;
 use crate::rules::{self, Environment, RuleLevel};
 
-/// The file looked for in the current directory when `--config` is not given.
-pub const DEFAULT_FILE: &str = "heap-audit.toml";
+pub use crate::cli::DEFAULT_FILE;
 
 /// Options whose values get `${VAR}` substituted from the environment, so secrets stay out of
 /// the file. Their values are never shown in an error.

@@ -9,11 +9,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context as _};
-use clap::{CommandFactory, ValueEnum};
+use clap::CommandFactory;
 
 use heap_audit::audit::{self, Settings};
 use heap_audit::batch::{self, Row};
-use heap_audit::cli::{Cli, Command, FailOn, Format, ScanArgs};
+use heap_audit::cli::{Cli, Command, ScanArgs};
+use heap_audit::observer::Observer;
+use heap_audit::options::{Choice, FailOn, Format};
 use heap_audit::progress::{self, Bar, Progress};
 use heap_audit::report::{Outputs, RenderOptions};
 use heap_audit::scan::{Cancel, Stop, Target};
@@ -66,7 +68,7 @@ fn run_scan(args: &ScanArgs, file: config::Settings) -> anyhow::Result<ExitCode>
     }
     interrupt_on_ctrl_c(&settings.scan.cancel);
     let progress = Arc::new(Progress::new(args.verbosity()));
-    settings.scan.progress = Some(Arc::clone(&progress));
+    settings.scan.observer = Some(Arc::clone(&progress) as Arc<dyn Observer>);
     let ci = std::env::var_os("CI");
     let bar = progress::bar_wanted(
         io::stderr().is_terminal(),
@@ -109,7 +111,7 @@ fn run_single(
     if let Some(path) = &args.write_baseline {
         // Only a whole audit may replace a baseline: a partial one would forget what it missed.
         match (audit.stopped, nothing_audited) {
-            (None, false) => baseline::write(path, &audit.report, &audit.baselined)?,
+            (None, false) => baseline::write(path, &audit.report, audit.to_record())?,
             (Some(stop), _) => progress.error(&format!(
                 "{} not written: {}, so the audit is partial",
                 path.display(),
@@ -129,7 +131,7 @@ fn run_single(
             format: args.format,
             output: args.output.as_deref(),
             reports: &args.reports,
-            color: args.color,
+            color: color_for(args, io::stdout().is_terminal()),
         },
         &RenderOptions {
             color: false,
@@ -183,11 +185,10 @@ fn settings(args: &ScanArgs, file: config::Settings) -> anyhow::Result<(Settings
 /// Options a batch cannot honour are refused before anything is read.
 fn batch_usage(args: &ScanArgs) -> anyhow::Result<()> {
     if !matches!(args.format, Format::Human | Format::Jsonl) {
-        let name = args
-            .format
-            .to_possible_value()
-            .map_or_else(String::new, |v| v.get_name().to_owned());
-        bail!("--targets-from writes one report per site: use --format jsonl or human, not {name}");
+        bail!(
+            "--targets-from writes one report per site: use --format jsonl or human, not {}",
+            args.format.name()
+        );
     }
     if !args.reports.is_empty() || args.write_baseline.is_some() || args.baseline.is_some() {
         // A baseline matches pages by path, which every site of a list shares (`/`).
@@ -312,17 +313,22 @@ fn open_output(args: &ScanArgs) -> anyhow::Result<(Box<dyn Write>, bool)> {
         Some(path) => {
             let file =
                 std::fs::File::create(path).with_context(|| format!("{}", path.display()))?;
-            (
-                Box::new(io::BufWriter::new(file)),
-                args.color.enabled(false),
-            )
+            (Box::new(io::BufWriter::new(file)), color_for(args, false))
         }
-        None => {
-            let stdout = io::stdout();
-            let color = args.color.enabled(stdout.is_terminal());
-            (Box::new(io::BufWriter::new(stdout.lock())), color)
-        }
+        None => (
+            Box::new(io::BufWriter::new(io::stdout().lock())),
+            color_for(args, io::stdout().is_terminal()),
+        ),
     })
+}
+
+/// Whether to colour the report (going to a terminal or not): decided once, here, and handed to
+/// `colored` as well, so that its own guess (from `CLICOLOR` and whether standard output is a
+/// terminal) never overrides `--color`.
+fn color_for(args: &ScanArgs, is_terminal: bool) -> bool {
+    let color = args.color.enabled(is_terminal);
+    colored::control::set_override(color);
+    color
 }
 
 /// Exit status after Ctrl-C (128 + SIGINT, as shells report it): the report is written but the

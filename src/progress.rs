@@ -1,21 +1,22 @@
 //! Everything heap-audit says on standard error while it works: warnings (silenced by `--quiet`),
-//! one line per page audited (`--verbose`), and a single self-rewriting progress line on a terminal.
+//! one line per page audited (`--verbose`), and a single progress line on a terminal.
 //!
-//! The scan reports to a shared [`Progress`] through atomic counters; a [`Bar`] thread redraws
-//! the line ten times a second. The line is plain text rewritten with a carriage return and
-//! padding, no colour and no terminal escapes, so `NO_COLOR` and dumb terminals are respected by
-//! construction. It is shown only when standard error is a terminal and `CI` is not set (see
-//! [`bar_wanted`]); piped or in CI nothing of it is written.
+//! This is the command line's [`Observer`]: the scan reports to a shared [`Progress`] through
+//! atomic counters, and while a [`Bar`] lives, indicatif redraws the line from them ten times a
+//! second. The line has no colour (indicatif only moves the cursor to rewrite it), and it is shown
+//! only when standard error is a terminal and `CI` is not set (see [`bar_wanted`]); piped or in CI
+//! nothing of it is written.
 
 use std::ffi::OsStr;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
 use crate::model::Page;
+use crate::observer::Observer;
 
 /// How much heap-audit says on standard error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,29 +38,18 @@ pub struct Progress {
     errors: AtomicUsize,
     sites_done: AtomicUsize,
     sites_total: AtomicUsize,
-    /// Width of the progress line on screen (0: none). Held while writing, so lines never mix.
-    drawn: Mutex<usize>,
+    /// The progress line while a [`Bar`] is shown. Held while writing, so lines never mix.
+    bar: Mutex<Option<ProgressBar>>,
 }
 
-impl Progress {
-    pub fn new(verbosity: Verbosity) -> Progress {
-        Progress {
-            verbosity,
-            ..Progress::default()
-        }
-    }
-
-    pub fn verbosity(&self) -> Verbosity {
-        self.verbosity
-    }
-
-    /// `n` more pages are waiting to be audited.
-    pub fn queued(&self, n: usize) {
+impl Observer for Progress {
+    fn queued(&self, n: usize) {
         self.queued.fetch_add(n, Ordering::Relaxed);
+        self.redraw();
     }
 
-    /// A page was audited (fetched and read, or failed): counted, and listed with `--verbose`.
-    pub fn page_done(&self, page: &Page) {
+    /// Counted, and listed with `--verbose`.
+    fn page_done(&self, page: &Page) {
         self.pages.fetch_add(1, Ordering::Relaxed);
         // Saturating: a page audited without being queued must not wrap the counter.
         let _ = self
@@ -75,16 +65,30 @@ impl Progress {
                 None => self.line(&format!("fetched{status} {}", page.url)),
             }
         }
+        self.redraw();
     }
 
-    /// A batch of `total` sites starts.
-    pub fn sites(&self, total: usize) {
+    fn sites(&self, total: usize) {
         self.sites_total.store(total, Ordering::Relaxed);
+        self.redraw();
     }
 
-    /// One site of a batch is finished.
-    pub fn site_done(&self) {
+    fn site_done(&self) {
         self.sites_done.fetch_add(1, Ordering::Relaxed);
+        self.redraw();
+    }
+}
+
+impl Progress {
+    pub fn new(verbosity: Verbosity) -> Progress {
+        Progress {
+            verbosity,
+            ..Progress::default()
+        }
+    }
+
+    pub fn verbosity(&self) -> Verbosity {
+        self.verbosity
     }
 
     /// A warning: printed unless `--quiet`.
@@ -115,46 +119,32 @@ impl Progress {
         format!("heap-audit: {}", parts.join(" · "))
     }
 
-    /// Write a whole line to standard error, first wiping the progress line if one is shown (the
-    /// bar redraws it on its next tick).
-    fn line(&self, text: &str) {
-        let mut drawn = self.drawn.lock().unwrap_or_else(|e| e.into_inner());
-        let mut err = io::stderr().lock();
-        let _ = write!(err, "{}", wipe(*drawn));
-        *drawn = 0;
-        let _ = writeln!(err, "{}", crate::report::printable(text));
+    fn bar(&self) -> MutexGuard<'_, Option<ProgressBar>> {
+        self.bar.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Run `write` (which prints to standard output) with the progress line wiped first, so the
-    /// two never share a line on a terminal; the bar redraws it on its next tick.
-    pub fn suspend<T>(&self, write: impl FnOnce() -> T) -> T {
-        let mut drawn = self.drawn.lock().unwrap_or_else(|e| e.into_inner());
-        if *drawn > 0 {
-            let mut err = io::stderr().lock();
-            let _ = write!(err, "{}", wipe(*drawn));
-            let _ = err.flush();
-            *drawn = 0;
+    /// Give the progress line its new text (indicatif draws it at most ten times a second).
+    fn redraw(&self) {
+        if let Some(bar) = self.bar().as_ref() {
+            bar.set_message(self.status());
         }
-        write()
     }
 
-    fn draw(&self) {
-        let text = self.status();
-        let width = text.chars().count();
-        let mut drawn = self.drawn.lock().unwrap_or_else(|e| e.into_inner());
-        let pad = " ".repeat(drawn.saturating_sub(width));
-        let mut err = io::stderr().lock();
-        let _ = write!(err, "\r{text}{pad}");
-        let _ = err.flush();
-        *drawn = width;
+    /// Write a whole line to standard error, above the progress line if one is shown.
+    fn line(&self, text: &str) {
+        let text = crate::report::printable(text);
+        self.suspend(|| {
+            let _ = writeln!(io::stderr().lock(), "{text}");
+        });
     }
 
-    fn clear(&self) {
-        let mut drawn = self.drawn.lock().unwrap_or_else(|e| e.into_inner());
-        let mut err = io::stderr().lock();
-        let _ = write!(err, "{}", wipe(*drawn));
-        let _ = err.flush();
-        *drawn = 0;
+    /// Run `write` (which prints to standard output or error) with the progress line wiped
+    /// first, so the two never share a line on a terminal; the line comes back after it.
+    pub fn suspend<T>(&self, write: impl FnOnce() -> T) -> T {
+        match self.bar().as_ref() {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
     }
 }
 
@@ -163,15 +153,6 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
-    }
-}
-
-/// Characters that blank a progress line of `width` columns and return to its start.
-fn wipe(width: usize) -> String {
-    if width == 0 {
-        String::new()
-    } else {
-        format!("\r{}\r", " ".repeat(width))
     }
 }
 
@@ -187,40 +168,30 @@ pub fn bar_wanted(
     stderr_is_terminal && !in_ci && !no_progress && !quiet
 }
 
-/// The progress line, redrawn by a background thread until dropped (which wipes it).
+/// The progress line, shown on standard error until dropped (which wipes it).
 pub struct Bar {
     progress: Arc<Progress>,
-    stop: Option<mpsc::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl Bar {
-    /// Start redrawing `progress` every 100 ms.
+    /// Show `progress` as a line that indicatif redraws ten times a second.
     pub fn start(progress: Arc<Progress>) -> Bar {
-        let (stop, stopped) = mpsc::channel::<()>();
-        let shown = Arc::clone(&progress);
-        let thread = std::thread::spawn(move || loop {
-            shown.draw();
-            match stopped.recv_timeout(Duration::from_millis(100)) {
-                Err(RecvTimeoutError::Timeout) => continue,
-                Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-            }
-        });
-        Bar {
-            progress,
-            stop: Some(stop),
-            thread: Some(thread),
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
+        if let Ok(style) = ProgressStyle::with_template("{msg}") {
+            bar.set_style(style);
         }
+        bar.set_message(progress.status());
+        bar.enable_steady_tick(Duration::from_millis(100));
+        *progress.bar() = Some(bar);
+        Bar { progress }
     }
 }
 
 impl Drop for Bar {
     fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        if let Some(bar) = self.progress.bar().take() {
+            bar.finish_and_clear();
         }
-        self.progress.clear();
     }
 }
 

@@ -3,40 +3,44 @@
 
 use std::io::{self, Write};
 
+use colored::{ColoredString, Colorize};
+
 use crate::model::{Evidence, Install, Mode, Page, Report, Severity, Vendor, Via};
 
-/// ANSI styling that is a no-op when colour is off.
+/// Terminal styling through `colored`, a no-op when colour is off. With colour on, `colored`'s
+/// global control still applies: the CLI sets it from `--color` (a library caller may leave it to
+/// `colored`'s own reading of `NO_COLOR`, `CLICOLOR` and the terminal).
 #[derive(Clone, Copy)]
 pub struct Paint(pub bool);
 
 impl Paint {
-    fn wrap(self, code: &str, text: &str) -> String {
+    fn paint(self, text: &str, style: fn(&str) -> ColoredString) -> String {
         if self.0 {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            style(text).to_string()
         } else {
             text.to_owned()
         }
     }
     pub fn bold(self, t: &str) -> String {
-        self.wrap("1", t)
+        self.paint(t, |t| t.bold())
     }
     pub fn dim(self, t: &str) -> String {
-        self.wrap("2", t)
+        self.paint(t, |t| t.dimmed())
     }
     pub fn red(self, t: &str) -> String {
-        self.wrap("31", t)
+        self.paint(t, |t| t.red())
     }
     pub fn yellow(self, t: &str) -> String {
-        self.wrap("33", t)
+        self.paint(t, |t| t.yellow())
     }
     pub fn green(self, t: &str) -> String {
-        self.wrap("32", t)
+        self.paint(t, |t| t.green())
     }
     pub fn cyan(self, t: &str) -> String {
-        self.wrap("36", t)
+        self.paint(t, |t| t.cyan())
     }
     pub fn magenta(self, t: &str) -> String {
-        self.wrap("35", t)
+        self.paint(t, |t| t.magenta())
     }
 }
 

@@ -6,12 +6,11 @@
 
 use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::cli::{Color, FailOn, ReportFile};
 use crate::model::Report;
 use crate::rules::Rule;
 
@@ -23,7 +22,7 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 
-pub use crate::cli::Format;
+pub use crate::options::{ColorChoice, FailOn, Format, ReportFile};
 
 /// What renderers need besides the report itself.
 #[derive(Clone, Copy)]
@@ -104,8 +103,9 @@ pub struct Outputs<'a> {
     pub output: Option<&'a Path>,
     /// `--report FORMAT=PATH`, each written to its file.
     pub reports: &'a [ReportFile],
-    /// `--color`, for standard output only.
-    pub color: Color,
+    /// Whether to colour standard output (decided by the caller, e.g. with
+    /// [`ColorChoice::enabled`]; files are never coloured).
+    pub color: bool,
 }
 
 /// Write every report of the run. Files never get colour. When a `github` report is written and
@@ -125,9 +125,8 @@ pub fn write_outputs(
     match outputs.output {
         Some(path) => write_file(report, outputs.format, path, &plain)?,
         None => {
-            let stdout = io::stdout();
-            let color = outputs.color.enabled(stdout.is_terminal());
-            let mut out = io::BufWriter::new(stdout.lock());
+            let color = outputs.color;
+            let mut out = io::BufWriter::new(io::stdout().lock());
             render(
                 report,
                 outputs.format,

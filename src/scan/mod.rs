@@ -28,7 +28,7 @@ use crate::inventory;
 use crate::model::{
     Csp, Install, Page, Problem, ProblemKind, Report, Tool, Unverified, Vendor, Via, SCHEMA_VERSION,
 };
-use crate::progress::Progress;
+use crate::observer::Observer;
 use crate::source::fetch::{FetchConfig, FetchError, Fetched, Fetcher};
 pub use crate::source::limits::{Cancel, Stop};
 use crate::source::robots::Robots;
@@ -53,8 +53,9 @@ pub struct ScanOptions {
     /// When to stop early (Ctrl-C, `--max-time`): the pages audited so far are reported.
     pub cancel: Cancel,
     pub fetch: FetchConfig,
-    /// Where to count pages queued and audited (the progress line, `--verbose`); `None`: nowhere.
-    pub progress: Option<Arc<Progress>>,
+    /// Who is told of pages queued and audited (the CLI's progress line and `--verbose`);
+    /// `None`: nobody.
+    pub observer: Option<Arc<dyn Observer>>,
 }
 
 impl Default for ScanOptions {
@@ -70,7 +71,7 @@ impl Default for ScanOptions {
             max_per_pattern: 50,
             cancel: Cancel::new(),
             fetch: FetchConfig::default(),
-            progress: None,
+            observer: None,
         }
     }
 }
@@ -232,8 +233,8 @@ impl Ctx {
 
     /// Count `n` pages as waiting to be audited.
     fn queued(&self, n: usize) {
-        if let Some(progress) = &self.opts.progress {
-            progress.queued(n);
+        if let Some(observer) = &self.opts.observer {
+            observer.queued(n);
         }
     }
 
@@ -242,8 +243,8 @@ impl Ctx {
         if self.closed.load(Ordering::SeqCst) {
             return audited;
         }
-        if let Some(progress) = &self.opts.progress {
-            progress.page_done(&audited.page);
+        if let Some(observer) = &self.opts.observer {
+            observer.page_done(&audited.page);
         }
         audited
     }
