@@ -106,6 +106,18 @@ impl Robots {
         }
     }
 
+    /// Every path disallowed but `/robots.txt`: what a crawler must assume when robots.txt is
+    /// unreachable because of a server error (RFC 9309 §2.3.1.4).
+    pub fn disallow_all() -> Robots {
+        Robots {
+            rules: vec![Rule {
+                allow: false,
+                pattern: "/".to_owned(),
+            }],
+            crawl_delay: None,
+        }
+    }
+
     /// The `Crawl-delay` asked of us, if any (uncapped: the crawler caps it).
     pub fn crawl_delay(&self) -> Option<Duration> {
         self.crawl_delay
@@ -380,6 +392,17 @@ mod tests {
         // And it still makes the group ours.
         let r = robots("User-agent: heap-audit\nDisallow:\n\nUser-agent: *\nDisallow: /\n");
         assert!(r.allows("/page"));
+    }
+
+    #[test]
+    fn disallow_all_is_disallow_root() {
+        let all = Robots::disallow_all();
+        assert_eq!(all, robots("User-agent: *\nDisallow: /\n"));
+        assert!(!all.allows("/"));
+        assert!(!all.allows("/page?x=1"));
+        assert!(all.allows("/robots.txt"));
+        assert_eq!(all.crawl_delay(), None);
+        assert!(Robots::default().allows("/page"));
     }
 
     #[test]
