@@ -644,6 +644,41 @@ fn the_user_agent_picks_the_robots_group() {
 }
 
 #[test]
+fn a_robots_txt_server_error_disallows_all_but_the_start_url() {
+    // RFC 9309 §2.3.1.4: robots.txt unreachable (a 5xx, here after a redirect) means complete
+    // disallow. A 404 (the other fixture sites) allows everything.
+    let dir = std::env::temp_dir().join(format!("heap-audit-robots-5xx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(common::fixtures().join("sites/clean")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    std::fs::write(dir.join("_redirects"), "/robots.txt /__status/500 302\n").unwrap();
+    let site = Server::root(dir.clone());
+    let (_, report, stderr) = scan_json(&[site.url("/"), "--offline".into()]);
+    assert_eq!(site.requests_for("/robots.txt"), 1, "{stderr}");
+    assert_eq!(site.requests_for("/about.html"), 0, "{stderr}");
+    assert_eq!(report["pages"].as_array().unwrap().len(), 1, "{report}");
+    let problems = problems_of_kind(&report, "robots-disallowed");
+    let unread = problems
+        .iter()
+        .find(|p| p["url"].as_str().unwrap().ends_with("/robots.txt"))
+        .expect("a problem naming robots.txt");
+    let message = unread["message"].as_str().unwrap();
+    assert!(message.contains("HTTP 500"), "{message}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["url"].as_str().unwrap().ends_with("/about.html")),
+        "{problems:?}"
+    );
+
+    let (_, _, stderr) = scan_json(&[site.url("/"), "--offline".into(), "--ignore-robots".into()]);
+    assert_eq!(site.requests_for("/about.html"), 1, "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn links_disallowed_by_robots_are_listed_up_to_a_cap_then_counted() {
     // A shop whose every product links to its cart: robots.txt disallows the cart.
     let dir = std::env::temp_dir().join(format!("heap-audit-robots-cap-{}", std::process::id()));

@@ -191,8 +191,22 @@ impl Ctx {
         }
         let url = start.join("/robots.txt").ok()?;
         // Fetched on the thread that writes the report: it must not wait for a stalled read.
+        // Redirects are followed, across hosts too, up to the fetcher's limit (RFC 9309 §2.3.1.2).
         let fetched = self.fetcher.get_detached(url.as_str());
-        let response = fetched.as_ref().ok()?;
+        let response = match &fetched {
+            Ok(response) => response,
+            // A server error leaves the rules unknown: RFC 9309 §2.3.1.4 has the crawler assume
+            // that everything is disallowed. The start URL is audited all the same.
+            Err(e) if e.status.is_some_and(|s| (500..600).contains(&s)) => {
+                let message = format!("{}: robots.txt could not be read, so every page but the start URL is skipped, as RFC 9309 asks on a server error (use --ignore-robots to crawl anyway)", e.message);
+                self.problem(url.as_str(), ProblemKind::RobotsDisallowed, message);
+                return Some(Robots::disallow_all());
+            }
+            // 4xx ("unavailable", RFC 9309 §2.3.1.3) allows everything; so do the other failures
+            // (no answer at all, too many redirects): a site that does not answer fails its
+            // start page anyway.
+            Err(_) => return None,
+        };
         let Body::Text { text, .. } =
             decode::decode(&response.body, response.content_type.as_deref())
         else {
