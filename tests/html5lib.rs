@@ -44,7 +44,8 @@
 //!   the end tag was cut off, not left out). The tree does not record "already started", so the
 //!   oracle, like the scanner, counts such a script as one that runs.
 //! * Text is compared after the input stream preprocessing a browser does and the scanner does not
-//!   (CR LF and CR to LF, NUL to U+FFFD) has been applied to the scanner's side.
+//!   (CR LF and CR to LF, NUL to U+FFFD) has been applied to the scanner's side; CR from a
+//!   character reference (`&#13;`) is lowered to LF on both sides.
 //!
 //! With scripting disabled (`#script-off` cases) nothing runs, so only the `(src, text)` list of
 //! script elements is compared, the scanner's `in_noscript` scripts included.
@@ -65,7 +66,26 @@ use scraper::{Html, HtmlTreeSink, Node};
 const MARK: &str = "<script>MARK</script>";
 
 /// Known disagreements: (file, case index, variant) and why it cannot change what runs.
-const ALLOWED: &[(&str, usize, &str, &str)] = &[];
+const ALLOWED: &[(&str, usize, &str, &str)] = &[
+    // After a `<col>` in template contents the template is in "in column group" mode, which drops
+    // a `<script>` start tag; the scanner lists it as `Data` (template contents). Neither runs.
+    ("template.dat", 38, "+mark", TEMPLATE_COL),
+    ("template.dat", 70, "+mark", TEMPLATE_COL),
+    ("template.dat", 71, "+mark", TEMPLATE_COL),
+    ("template.dat", 73, "+mark", TEMPLATE_COL),
+    ("template.dat", 74, "+mark", TEMPLATE_COL),
+    ("template.dat", 75, "+mark", TEMPLATE_COL),
+    ("template.dat", 89, "+mark", TEMPLATE_COL),
+    // Scripting off: `<noscript><iframe></noscript>X<script>`: the iframe's raw text swallows the
+    // rest; the scanner reads noscript content only up to `</noscript>`, as a browser with
+    // scripting does. With scripting off nothing runs; with it on both agree.
+    ("tests16.dat", 88, "script-off+mark", NOSCRIPT_OFF),
+    ("tests16.dat", 185, "script-off+mark", NOSCRIPT_OFF),
+];
+
+const TEMPLATE_COL: &str =
+    "script dropped in a template's column group; template scripts never run";
+const NOSCRIPT_OFF: &str = "raw text past </noscript> with scripting off; nothing runs then";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Seen {
@@ -213,6 +233,14 @@ pub fn compare(input: &str, scripting: bool) -> Option<String> {
         };
         (strip(oracle(input, false)), strip(scanner(input, true)))
     };
+    let want: Vec<Seen> = want
+        .into_iter()
+        .map(|s| Seen {
+            src: s.src.as_deref().map(normalise),
+            code: normalise(&s.code),
+            ..s
+        })
+        .collect();
     (want != got).then(|| format!("html5ever: {want:?}\n  scanner:  {got:?}"))
 }
 

@@ -116,8 +116,9 @@ const VOID: &[&str] = &[
 
 /// Start tags in body after which a `<frameset>` is ignored (the spec's "frameset-ok" flag).
 const FRAMESET_NOT_OK: &[&str] = &[
-    "pre", "listing", "li", "dd", "dt", "button", "applet", "marquee", "object", "table", "area",
-    "br", "embed", "img", "image", "keygen", "wbr", "hr", "textarea", "xmp", "iframe", "select",
+    "body", "pre", "listing", "li", "dd", "dt", "button", "applet", "marquee", "object", "table",
+    "area", "br", "embed", "img", "image", "keygen", "wbr", "hr", "textarea", "xmp", "iframe",
+    "select",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -311,34 +312,42 @@ impl<'a> Scanner<'a> {
     }
 
     fn end_tag(&mut self, name: &str) {
-        if self.foreign.is_empty() {
-            if name == "template" {
-                self.template_depth = self.template_depth.saturating_sub(1);
+        if self.in_foreign() {
+            if matches!(name, "p" | "br") {
+                self.break_out();
+                return self.end_tag(name);
             }
-            if name == "br" {
-                self.frameset_ok = false;
+            // SVG/MathML content: the nearest open element of that name, looking down to the
+            // first HTML element.
+            for at in (0..self.foreign.len()).rev() {
+                if self.foreign[at].ns == Ns::Html {
+                    break;
+                }
+                if self.foreign[at].name == name {
+                    while self.foreign.len() > at {
+                        self.pop();
+                    }
+                    return;
+                }
             }
-            return;
         }
-        if self.in_foreign() && matches!(name, "p" | "br") {
-            self.break_out();
-            if self.foreign.is_empty() {
-                self.end_tag(name);
-            }
-            return;
-        }
-        // The nearest open element of that name, looking no further down than HTML content.
-        let found = self.foreign.iter().rposition(|f| f.name == name);
-        match found {
+        // HTML rules.
+        let open = self
+            .foreign
+            .iter()
+            .rposition(|f| f.ns == Ns::Html && f.name == name);
+        match open {
             Some(at) => {
                 while self.foreign.len() > at {
                     self.pop();
                 }
             }
             None if name == "template" && self.template_depth > 0 => {
+                // The template is below the SVG/MathML content: all of it closes.
                 self.template_depth -= 1;
                 self.foreign.clear();
             }
+            None if name == "br" => self.frameset_ok = false,
             None => {}
         }
     }
@@ -454,9 +463,6 @@ impl<'a> Scanner<'a> {
                     self.frameset_ok,
                 ) = saved;
                 return self.after_end_tag(bytes, close);
-            }
-            "template" if !self.foreign.is_empty() => {
-                self.template_depth += 1;
             }
             "template" => self.template_depth += 1,
             "a" | "area" => self.doc.links.extend(tag.attr("href").map(str::to_owned)),
@@ -986,5 +992,80 @@ mod tests {
             decode_entities("a&amp;b&#38;c&#x26;d&unknown;e&"),
             "a&b&c&d&unknown;e&"
         );
+        // Named references beyond the handful that used to be known.
+        assert_eq!(
+            decode_entities("https&colon;&sol;&sol;cdn.heapanalytics.com&sol;js&NewLine;"),
+            "https://cdn.heapanalytics.com/js\n"
+        );
+        // Numeric: decimal, hex, no semicolon, C1 remapped as windows-1252, out of range.
+        assert_eq!(
+            decode_entities("&#47;&#x2F;&#X2f&#128;&#0;&#x110000;"),
+            "///\u{20ac}\u{fffd}\u{fffd}"
+        );
+        // Legacy references without `;`: decoded, unless an alphanumeric or `=` follows (in an
+        // attribute value).
+        assert_eq!(decode_entities("/a?x=1&amp y=2"), "/a?x=1& y=2");
+        assert_eq!(
+            decode_entities("/a?x=1&copy=2&ampx&lt"),
+            "/a?x=1&copy=2&ampx<"
+        );
+        assert_eq!(
+            decode_entities("&notin; &notit; &not;"),
+            "\u{2209} &notit; \u{ac}"
+        );
+        let doc = parse("<script src=\"/heap.js?a=1&amp;b=2&ampc=3&lt=4&copy;\"></script>");
+        assert_eq!(
+            doc.scripts[0].src.as_deref(),
+            Some("/heap.js?a=1&b=2&ampc=3&lt=4\u{a9}")
+        );
+    }
+
+    #[test]
+    fn tokenizer_corners_decide_what_is_code() {
+        let codes = |html: &str| -> Vec<(String, ScriptKind, bool)> {
+            parse(html)
+                .scripts
+                .into_iter()
+                .map(|s| (s.code, s.kind, s.in_noscript))
+                .collect()
+        };
+        let code = |c: &str| vec![(c.to_owned(), ScriptKind::Code, false)];
+        // Abrupt comment closers.
+        assert_eq!(codes("<!--><script>a</script>"), code("a"));
+        assert_eq!(codes("<!---><script>a</script>"), code("a"));
+        assert_eq!(codes("<!-- x --!><script>a</script>"), code("a"));
+        // `</script` must be followed by whitespace, `/` or `>`.
+        assert_eq!(codes("<script>a</scripty>b</script>"), code("a</scripty>b"));
+        // Double-escaped script data: the inner `</script>` does not close.
+        assert_eq!(
+            codes("<script><!--<script>x</script>--></script>"),
+            code("<!--<script>x</script>-->")
+        );
+        // End tags keep quoted attributes whole.
+        assert_eq!(codes("<title>t</title a='>'><script>a</script>"), code("a"));
+        // Everything after <plaintext> is text.
+        assert!(codes("<plaintext><script>a</script>").is_empty());
+        // A frameset in effect ignores what follows; after text it is itself ignored.
+        assert!(codes("<frameset><script>a</script>").is_empty());
+        assert_eq!(codes("x<frameset><script>a</script>"), code("a"));
+        // SVG: title/style are not raw text; MathML scripts never run.
+        assert_eq!(
+            codes("<svg><title><script>a</script></title></svg>"),
+            code("a")
+        );
+        assert_eq!(
+            codes("<svg><style><script>a</script></style></svg>").len(),
+            1
+        );
+        assert!(codes("<math><script>a</script></math>").is_empty());
+        assert_eq!(codes("<svg><script>a&amp;b</script></svg>"), code("a&b"));
+        // Noscript content is raw text for a browser with scripting: `</noscript>` inside a
+        // "comment" ends it.
+        assert_eq!(
+            codes("<noscript><!-- </noscript> --><script>a</script>"),
+            code("a")
+        );
+        // A tag cut off by the end of input is dropped.
+        assert!(codes("<script src=/heap.js").is_empty());
     }
 }
