@@ -108,6 +108,15 @@ const BREAKOUT: &[&str] = &[
     "var",
 ];
 
+/// HTML elements that commonly hold inline SVG or MathML: their end tag in that content is taken
+/// to close an open element around it (the scanner keeps no stack of HTML elements).
+const CONTAINERS: &[&str] = &[
+    "a", "article", "aside", "b", "button", "center", "dd", "details", "div", "dl", "dt", "em",
+    "figure", "font", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "i", "label",
+    "li", "main", "nav", "object", "ol", "picture", "section", "small", "span", "strong",
+    "summary", "table", "tbody", "td", "th", "tr", "ul",
+];
+
 /// HTML elements that have no end tag.
 const VOID: &[&str] = &[
     "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "img", "input",
@@ -315,7 +324,10 @@ impl<'a> Scanner<'a> {
         if self.in_foreign() {
             if matches!(name, "p" | "br") {
                 self.break_out();
-                return self.end_tag(name);
+                if name == "br" {
+                    self.frameset_ok = false;
+                }
+                return;
             }
             // SVG/MathML content: the nearest open element of that name, looking down to the
             // first HTML element.
@@ -348,6 +360,19 @@ impl<'a> Scanner<'a> {
                 self.foreign.clear();
             }
             None if name == "br" => self.frameset_ok = false,
+            // Most likely an HTML element open around the SVG/MathML content (`<div><svg></div>`),
+            // which the HTML rules close, SVG/MathML included, unless an integration point (a
+            // scope boundary) is in the way. The scanner keeps no HTML stack: it assumes it.
+            None if CONTAINERS.contains(&name)
+                && !self
+                    .foreign
+                    .iter()
+                    .any(|f| f.html_integration() || f.text_integration()) =>
+            {
+                while !self.foreign.is_empty() {
+                    self.pop();
+                }
+            }
             None => {}
         }
     }
@@ -500,7 +525,11 @@ impl<'a> Scanner<'a> {
         if RAW_TEXT.contains(&name) {
             let close = raw_text_end(bytes, name.as_bytes(), i);
             i = self.after_end_tag(bytes, close);
-        } else if !self.foreign.is_empty() && !VOID.contains(&name) {
+        } else if !self.foreign.is_empty()
+            && !VOID.contains(&name)
+            // Ignored in body (or merged into the open element): nothing is opened.
+            && !matches!(name, "html" | "head" | "body" | "frameset" | "frame")
+        {
             self.foreign.push(Frame {
                 ns: Ns::Html,
                 name: name.to_owned(),
@@ -971,6 +1000,8 @@ mod tests {
             "<a\u{0}>",
             "<script src=x/>",
             "<p ====>",
+            "<svg><desc></p><math><mi></br>",
+            "<svg><script>a<![CDATA[b",
         ] {
             let _ = parse(html);
         }
@@ -1065,6 +1096,9 @@ mod tests {
             codes("<noscript><!-- </noscript> --><script>a</script>"),
             code("a")
         );
+        // An unclosed SVG ends with the HTML element around it: the script after it is HTML.
+        let doc = parse("<div><svg><path></div><script src=/heap.js></script>");
+        assert_eq!(doc.scripts[0].src.as_deref(), Some("/heap.js"));
         // A tag cut off by the end of input is dropped.
         assert!(codes("<script src=/heap.js").is_empty());
     }
