@@ -55,80 +55,449 @@ pub struct Document {
     pub privacy: Privacy,
 }
 
-/// Elements whose content is raw text up to their end tag.
+/// Elements whose content is RCDATA or raw text up to their end tag (in HTML content).
 const RAW_TEXT: &[&str] = &[
     "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes",
 ];
 
+/// Start tags that break out of SVG/MathML content back into HTML.
+const BREAKOUT: &[&str] = &[
+    "b",
+    "big",
+    "blockquote",
+    "body",
+    "br",
+    "center",
+    "code",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "embed",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "hr",
+    "i",
+    "img",
+    "li",
+    "listing",
+    "menu",
+    "meta",
+    "nobr",
+    "ol",
+    "p",
+    "pre",
+    "ruby",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "strike",
+    "sub",
+    "sup",
+    "table",
+    "tt",
+    "u",
+    "ul",
+    "var",
+];
+
+/// HTML elements that commonly hold inline SVG or MathML: their end tag in that content is taken
+/// to close an open element around it (the scanner keeps no stack of HTML elements).
+const CONTAINERS: &[&str] = &[
+    "a", "article", "aside", "b", "button", "center", "dd", "details", "div", "dl", "dt", "em",
+    "figure", "font", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "i", "label",
+    "li", "main", "nav", "object", "ol", "picture", "section", "small", "span", "strong",
+    "summary", "table", "tbody", "td", "th", "tr", "ul",
+];
+
+/// HTML elements that have no end tag.
+const VOID: &[&str] = &[
+    "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "img", "input",
+    "keygen", "link", "meta", "param", "source", "track", "wbr",
+];
+
+/// Start tags in body after which a `<frameset>` is ignored (the spec's "frameset-ok" flag).
+const FRAMESET_NOT_OK: &[&str] = &[
+    "body", "pre", "listing", "li", "dd", "dt", "button", "applet", "marquee", "object", "table",
+    "area", "br", "embed", "img", "image", "keygen", "wbr", "hr", "textarea", "xmp", "iframe",
+    "select",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ns {
+    Html,
+    Svg,
+    Math,
+}
+
+/// An element open inside SVG or MathML content (or an HTML element inside an integration point
+/// there), so that end tags and break-out tags find their way back to HTML.
+#[derive(Debug)]
+struct Frame {
+    ns: Ns,
+    name: String,
+    /// A MathML `annotation-xml` whose encoding makes it an HTML integration point.
+    html_annotation: bool,
+    /// Index in `Document::scripts` of an SVG script collecting its text.
+    script: Option<usize>,
+}
+
+impl Frame {
+    fn html_integration(&self) -> bool {
+        match self.ns {
+            Ns::Svg => matches!(&*self.name, "foreignobject" | "desc" | "title"),
+            Ns::Math => self.html_annotation,
+            Ns::Html => false,
+        }
+    }
+
+    fn text_integration(&self) -> bool {
+        self.ns == Ns::Math && matches!(&*self.name, "mi" | "mo" | "mn" | "ms" | "mtext")
+    }
+}
+
+struct Scanner<'a> {
+    html: &'a str,
+    doc: Document,
+    in_noscript: bool,
+    /// Scripts inside <template> are inert until the template is cloned by code.
+    template_depth: usize,
+    /// Open elements since the last entry into SVG/MathML content; empty in plain HTML.
+    foreign: Vec<Frame>,
+    /// False once something makes a later `<frameset>` be ignored.
+    frameset_ok: bool,
+    /// Everything after this point is text or ignored (`<plaintext>`, a `<frameset>` in effect).
+    done: bool,
+    /// One attribute buffer for the whole document: a start tag costs no allocation unless a name
+    /// has upper case or a value has a character reference.
+    attrs: Attrs<'a>,
+}
+
 /// Scan a whole document.
 pub fn parse(html: &str) -> Document {
-    let mut doc = Document::default();
-    let bytes = html.as_bytes();
-    let mut noscript_depth = 0usize;
-    // Scripts inside <template> are inert until the template is cloned by code.
-    let mut template_depth = 0usize;
-    let mut i = 0;
-    // One attribute buffer for the whole document: a start tag costs no allocation unless a name
-    // has upper case or a value has a character reference.
-    let mut attrs = Vec::new();
-    while let Some(rel) = memchr(b'<', &bytes[i..]) {
-        let lt = i + rel;
-        let rest = &bytes[lt..];
-        if rest.starts_with(b"<!--") {
-            i = find(bytes, b"-->", lt + 4).map_or(bytes.len(), |e| e + 3);
-            continue;
-        }
-        if rest.starts_with(b"<!") || rest.starts_with(b"<?") {
-            i = memchr(b'>', &bytes[lt..]).map_or(bytes.len(), |e| lt + e + 1);
-            continue;
-        }
-        if rest.starts_with(b"</") {
-            let (name, end) = tag_name(bytes, lt + 2);
-            match &*name {
-                "noscript" => noscript_depth = noscript_depth.saturating_sub(1),
-                "template" => template_depth = template_depth.saturating_sub(1),
-                _ => {}
+    let mut scanner = Scanner {
+        html,
+        doc: Document::default(),
+        in_noscript: false,
+        template_depth: 0,
+        foreign: Vec::new(),
+        frameset_ok: true,
+        done: false,
+        attrs: Vec::new(),
+    };
+    scanner.run(0, html.len());
+    scanner.doc
+}
+
+impl<'a> Scanner<'a> {
+    /// Is a start tag seen now processed as HTML (not as SVG/MathML content)?
+    fn html_start(&self, name: &str) -> bool {
+        match self.foreign.last() {
+            None => true,
+            Some(top) => {
+                top.ns == Ns::Html
+                    || top.html_integration()
+                    || (top.text_integration() && !matches!(name, "mglyph" | "malignmark"))
+                    || (top.ns == Ns::Math && top.name == "annotation-xml" && name == "svg")
             }
-            i = memchr(b'>', &bytes[end..]).map_or(bytes.len(), |e| end + e + 1);
-            continue;
         }
-        if !rest.get(1).is_some_and(u8::is_ascii_alphabetic) {
-            i = lt + 1;
-            continue;
+    }
+
+    /// Is the current node an SVG or MathML element (which decides CDATA sections)?
+    fn in_foreign(&self) -> bool {
+        self.foreign.last().is_some_and(|f| f.ns != Ns::Html)
+    }
+
+    /// Pop SVG/MathML elements until the current node is HTML or an integration point.
+    fn break_out(&mut self) {
+        while let Some(top) = self.foreign.last() {
+            if top.ns == Ns::Html || top.html_integration() || top.text_integration() {
+                break;
+            }
+            self.pop();
         }
-        let tag = parse_start_tag(html, lt + 1, &mut attrs);
-        i = tag.end;
-        note_privacy(&tag, &mut doc.privacy);
-        match &*tag.name {
-            "script" => {
-                let close = find_ci(bytes, b"</script", i).unwrap_or(bytes.len());
-                doc.scripts.push(Script {
-                    src: tag.attr("src").map(str::to_owned),
-                    code: html[i..close].to_owned(),
+    }
+
+    fn pop(&mut self) {
+        if let Some(frame) = self.foreign.pop() {
+            if frame.ns == Ns::Html && frame.name == "template" {
+                self.template_depth = self.template_depth.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Text between tags: what it means for `<frameset>` and for an SVG script's text.
+    fn text(&mut self, from: usize, to: usize) {
+        if from >= to {
+            return;
+        }
+        let text = &self.html[from..to];
+        if self.frameset_ok && !text.bytes().all(|b| b.is_ascii_whitespace() || b == 0) {
+            self.frameset_ok = false;
+        }
+        if let Some(index) = self.foreign.last().and_then(|f| f.script) {
+            if let Some(script) = self.doc.scripts.get_mut(index) {
+                script.code.push_str(&htmlize::unescape(text));
+            }
+        }
+    }
+
+    fn run(&mut self, from: usize, to: usize) {
+        let html = self.html;
+        let bytes = &html.as_bytes()[..to];
+        let mut i = from;
+        while !self.done {
+            let Some(rel) = memchr(b'<', &bytes[i..]) else {
+                self.text(i, to);
+                break;
+            };
+            let lt = i + rel;
+            self.text(i, lt);
+            let rest = &bytes[lt..];
+            if rest.starts_with(b"<!--") {
+                i = comment_end(bytes, lt + 4);
+                continue;
+            }
+            if rest.starts_with(b"<![CDATA[") && self.in_foreign() {
+                let end = find(bytes, b"]]>", lt + 9);
+                if let Some(index) = self.foreign.last().and_then(|f| f.script) {
+                    if let Some(script) = self.doc.scripts.get_mut(index) {
+                        script
+                            .code
+                            .push_str(&html[lt + 9..end.unwrap_or(bytes.len())]);
+                    }
+                }
+                i = end.map_or(bytes.len(), |e| e + 3);
+                continue;
+            }
+            if rest.starts_with(b"<!") || rest.starts_with(b"<?") {
+                i = memchr(b'>', &bytes[lt..]).map_or(bytes.len(), |e| lt + e + 1);
+                continue;
+            }
+            if rest.starts_with(b"</") {
+                match rest.get(2) {
+                    None => {
+                        self.text(lt, to);
+                        break;
+                    }
+                    Some(b'>') => i = lt + 3,
+                    Some(b) if b.is_ascii_alphabetic() => {
+                        let mut attrs = std::mem::take(&mut self.attrs);
+                        let tag = parse_tag(html, bytes, lt + 2, &mut attrs);
+                        if !tag.complete {
+                            break;
+                        }
+                        i = tag.end;
+                        self.end_tag(&tag.name);
+                        self.attrs = attrs;
+                    }
+                    Some(_) => {
+                        i = memchr(b'>', &bytes[lt..]).map_or(bytes.len(), |e| lt + e + 1);
+                    }
+                }
+                continue;
+            }
+            if !rest.get(1).is_some_and(u8::is_ascii_alphabetic) {
+                self.text(lt, lt + 1);
+                i = lt + 1;
+                continue;
+            }
+            let mut attrs = std::mem::take(&mut self.attrs);
+            let tag = parse_tag(html, bytes, lt + 1, &mut attrs);
+            if !tag.complete {
+                self.attrs = attrs;
+                break;
+            }
+            i = self.start_tag(&tag, lt, bytes);
+            self.attrs = attrs;
+        }
+    }
+
+    fn end_tag(&mut self, name: &str) {
+        if self.in_foreign() {
+            if matches!(name, "p" | "br") {
+                self.break_out();
+                if name == "br" {
+                    self.frameset_ok = false;
+                }
+                return;
+            }
+            // SVG/MathML content: the nearest open element of that name, looking down to the
+            // first HTML element.
+            for at in (0..self.foreign.len()).rev() {
+                if self.foreign[at].ns == Ns::Html {
+                    break;
+                }
+                if self.foreign[at].name == name {
+                    while self.foreign.len() > at {
+                        self.pop();
+                    }
+                    return;
+                }
+            }
+        }
+        // HTML rules.
+        let open = self
+            .foreign
+            .iter()
+            .rposition(|f| f.ns == Ns::Html && f.name == name);
+        match open {
+            Some(at) => {
+                while self.foreign.len() > at {
+                    self.pop();
+                }
+            }
+            None if name == "template" && self.template_depth > 0 => {
+                // The template is below the SVG/MathML content: all of it closes.
+                self.template_depth -= 1;
+                self.foreign.clear();
+            }
+            None if name == "br" => self.frameset_ok = false,
+            // Most likely an HTML element open around the SVG/MathML content (`<div><svg></div>`),
+            // which the HTML rules close, SVG/MathML included, unless an integration point (a
+            // scope boundary) is in the way. The scanner keeps no HTML stack: it assumes it.
+            None if CONTAINERS.contains(&name)
+                && !self
+                    .foreign
+                    .iter()
+                    .any(|f| f.html_integration() || f.text_integration()) =>
+            {
+                while !self.foreign.is_empty() {
+                    self.pop();
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Handle a start tag (complete, starting at `lt`); returns where scanning goes on.
+    fn start_tag(&mut self, tag: &StartTag<'a, '_>, lt: usize, bytes: &[u8]) -> usize {
+        let name = &*tag.name;
+        let mut i = tag.end;
+        let html_tag = self.html_start(name)
+            || if BREAKOUT.contains(&name)
+                || (name == "font"
+                    && ["color", "face", "size"]
+                        .iter()
+                        .any(|a| tag.attr(a).is_some()))
+            {
+                self.break_out();
+                true
+            } else {
+                false
+            };
+        note_privacy(tag, &mut self.doc.privacy);
+        if !html_tag {
+            // An element of SVG or MathML content.
+            let ns = self.foreign.last().map_or(Ns::Svg, |f| f.ns);
+            let mut script = None;
+            if ns == Ns::Svg && name == "script" {
+                script = Some(self.doc.scripts.len());
+                self.doc.scripts.push(Script {
+                    src: None,
+                    code: String::new(),
                     offset: i,
-                    kind: if template_depth > 0 {
-                        ScriptKind::Data
-                    } else {
-                        script_kind(tag.attr("type"))
-                    },
-                    in_noscript: noscript_depth > 0,
+                    kind: self.kind(tag),
+                    in_noscript: self.in_noscript,
                     nomodule: tag.attr("nomodule").is_some(),
-                    module: tag
-                        .attr("type")
-                        .is_some_and(|t| t.trim().eq_ignore_ascii_case("module")),
+                    module: is_module(tag),
                 });
-                i = skip_end_tag(bytes, close);
             }
-            "noscript" if !tag.self_closing => noscript_depth += 1,
-            "template" if !tag.self_closing => template_depth += 1,
-            "a" | "area" => doc.links.extend(tag.attr("href").map(str::to_owned)),
+            if !tag.self_closing {
+                let html_annotation = ns == Ns::Math
+                    && name == "annotation-xml"
+                    && tag.attr("encoding").is_some_and(|e| {
+                        e.eq_ignore_ascii_case("text/html")
+                            || e.eq_ignore_ascii_case("application/xhtml+xml")
+                    });
+                self.foreign.push(Frame {
+                    ns,
+                    name: name.to_owned(),
+                    html_annotation,
+                    script,
+                });
+            }
+            return i;
+        }
+        if self.frameset_ok
+            && (FRAMESET_NOT_OK.contains(&name)
+                || (name == "input"
+                    && !tag
+                        .attr("type")
+                        .is_some_and(|t| t.eq_ignore_ascii_case("hidden"))))
+        {
+            self.frameset_ok = false;
+        }
+        match name {
+            "svg" | "math" => {
+                if !tag.self_closing {
+                    self.foreign.push(Frame {
+                        ns: if name == "svg" { Ns::Svg } else { Ns::Math },
+                        name: name.to_owned(),
+                        html_annotation: false,
+                        script: None,
+                    });
+                }
+                return i;
+            }
+            "script" => {
+                let close = script_end(bytes, i);
+                self.doc.scripts.push(Script {
+                    src: tag.attr("src").map(str::to_owned),
+                    code: self.html[i..close].to_owned(),
+                    offset: i,
+                    kind: self.kind(tag),
+                    in_noscript: self.in_noscript,
+                    nomodule: tag.attr("nomodule").is_some(),
+                    module: is_module(tag),
+                });
+                return self.after_end_tag(bytes, close);
+            }
+            "plaintext" => {
+                self.done = true;
+                return bytes.len();
+            }
+            "frameset" if self.frameset_ok && self.template_depth == 0 && !self.in_noscript => {
+                self.done = true;
+                return bytes.len();
+            }
+            "noscript" => {
+                // With scripting on, its content is raw text; what it holds is what a browser
+                // without JavaScript would see.
+                let close = raw_text_end(bytes, b"noscript", i);
+                let saved = (
+                    std::mem::take(&mut self.foreign),
+                    self.in_noscript,
+                    self.template_depth,
+                    self.frameset_ok,
+                );
+                self.in_noscript = true;
+                self.run(i, close);
+                self.done = false;
+                (
+                    self.foreign,
+                    self.in_noscript,
+                    self.template_depth,
+                    self.frameset_ok,
+                ) = saved;
+                return self.after_end_tag(bytes, close);
+            }
+            "template" => self.template_depth += 1,
+            "a" | "area" => self.doc.links.extend(tag.attr("href").map(str::to_owned)),
             "link" => {
                 let alternate = tag.attr("rel").is_some_and(|r| {
                     r.split_ascii_whitespace()
                         .any(|r| r.eq_ignore_ascii_case("alternate"))
                 });
                 if alternate {
-                    doc.links.extend(tag.attr("href").map(str::to_owned));
+                    self.doc.links.extend(tag.attr("href").map(str::to_owned));
                 }
             }
             "meta" => {
@@ -136,27 +505,178 @@ pub fn parse(html: &str) -> Document {
                     .attr("http-equiv")
                     .is_some_and(|h| h.eq_ignore_ascii_case("content-security-policy"));
                 if csp {
-                    doc.meta_csp.extend(tag.attr("content").map(str::to_owned));
+                    self.doc
+                        .meta_csp
+                        .extend(tag.attr("content").map(str::to_owned));
                 }
             }
-            "base" if doc.base_href.is_none() => {
-                doc.base_href = tag.attr("href").map(str::to_owned)
+            "base" if self.doc.base_href.is_none() => {
+                self.doc.base_href = tag.attr("href").map(str::to_owned)
             }
             _ => {}
         }
-        if tag.name == "iframe" {
+        if name == "iframe" {
             if let Some(src) = tag.attr("src") {
-                doc.iframes.push((src.to_owned(), lt, noscript_depth > 0));
+                self.doc
+                    .iframes
+                    .push((src.to_owned(), lt, self.in_noscript));
             }
         }
-        if RAW_TEXT.contains(&&*tag.name) && !tag.self_closing {
-            let mut end_tag = b"</".to_vec();
-            end_tag.extend_from_slice(tag.name.as_bytes());
-            let close = find_ci(bytes, &end_tag, i).unwrap_or(bytes.len());
-            i = skip_end_tag(bytes, close);
+        if RAW_TEXT.contains(&name) {
+            let close = raw_text_end(bytes, name.as_bytes(), i);
+            i = self.after_end_tag(bytes, close);
+        } else if !self.foreign.is_empty()
+            && !VOID.contains(&name)
+            // Ignored in body (or merged into the open element): nothing is opened.
+            && !matches!(name, "html" | "head" | "body" | "frameset" | "frame")
+        {
+            self.foreign.push(Frame {
+                ns: Ns::Html,
+                name: name.to_owned(),
+                html_annotation: false,
+                script: None,
+            });
+        }
+        i
+    }
+
+    fn kind(&self, tag: &StartTag) -> ScriptKind {
+        if self.template_depth > 0 {
+            return ScriptKind::Data;
+        }
+        match (tag.attr("type"), tag.attr("language")) {
+            (Some(ty), _) => script_kind(Some(ty)),
+            (None, Some(lang)) if !lang.is_empty() => script_kind(Some(&format!("text/{lang}"))),
+            _ => ScriptKind::Code,
         }
     }
-    doc
+
+    /// Past the end tag that starts at `close` (`</name`), or the end of input when there is
+    /// none or it is cut off.
+    fn after_end_tag(&mut self, bytes: &[u8], close: usize) -> usize {
+        if close >= bytes.len() {
+            return bytes.len();
+        }
+        let mut attrs = std::mem::take(&mut self.attrs);
+        let tag = parse_tag(self.html, bytes, close + 2, &mut attrs);
+        let end = if tag.complete { tag.end } else { bytes.len() };
+        self.attrs = attrs;
+        end
+    }
+}
+
+fn is_module(tag: &StartTag) -> bool {
+    tag.attr("type")
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("module"))
+}
+
+/// Past the end of a comment whose text starts at `from` (just after `<!--`): `-->`, `--!>`, and
+/// the abrupt `<!-->` and `<!--->`.
+fn comment_end(bytes: &[u8], from: usize) -> usize {
+    match bytes.get(from..) {
+        Some([b'>', ..]) => return from + 1,
+        Some([b'-', b'>', ..]) => return from + 2,
+        _ => {}
+    }
+    let mut at = from;
+    while let Some(dashes) = find(bytes, b"--", at) {
+        match bytes.get(dashes + 2..) {
+            Some([b'>', ..]) => return dashes + 3,
+            Some([b'!', b'>', ..]) => return dashes + 4,
+            _ => at = dashes + 1,
+        }
+    }
+    bytes.len()
+}
+
+/// Is there an end tag `</name` at `at`, followed by what ends a tag name?
+fn end_tag_at(bytes: &[u8], at: usize, name: &[u8]) -> bool {
+    bytes.get(at..at + 2) == Some(b"</")
+        && bytes
+            .get(at + 2..at + 2 + name.len())
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        && bytes
+            .get(at + 2 + name.len())
+            .is_some_and(|&b| b.is_ascii_whitespace() || b == b'/' || b == b'>')
+}
+
+/// Where the RCDATA or raw text content starting at `from` ends: its end tag, or the end of input.
+fn raw_text_end(bytes: &[u8], name: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(lt) = find(bytes, b"</", at) {
+        if end_tag_at(bytes, lt, name) {
+            return lt;
+        }
+        at = lt + 2;
+    }
+    bytes.len()
+}
+
+/// Where script data starting at `from` ends (its `</script` or the end of input), following the
+/// tokenizer through escaped (`<!--`) and double-escaped (`<!--<script>`) text.
+fn script_end(bytes: &[u8], from: usize) -> usize {
+    #[derive(PartialEq)]
+    enum State {
+        Data,
+        Escaped,
+        DoubleEscaped,
+    }
+    let mut state = State::Data;
+    // Where the text of the current escaped state starts: a `-->` needs its dashes after it.
+    let mut since = from;
+    let mut at = from;
+    loop {
+        let found = if state == State::Data {
+            memchr(b'<', &bytes[at..])
+        } else {
+            memchr::memchr2(b'<', b'>', &bytes[at..])
+        };
+        let Some(rel) = found else {
+            return bytes.len();
+        };
+        let p = at + rel;
+        at = p + 1;
+        if bytes[p] == b'>' {
+            if p >= since + 2 && bytes[p - 2..p] == *b"--" {
+                state = State::Data;
+            }
+            continue;
+        }
+        match state {
+            State::Data => {
+                if end_tag_at(bytes, p, b"script") {
+                    return p;
+                }
+                if bytes[p..].starts_with(b"<!--") {
+                    state = State::Escaped;
+                    since = p + 2;
+                    at = p + 4;
+                }
+            }
+            State::Escaped => {
+                if end_tag_at(bytes, p, b"script") {
+                    return p;
+                }
+                let name = bytes.get(p + 1..p + 7);
+                if name.is_some_and(|n| n.eq_ignore_ascii_case(b"script"))
+                    && bytes
+                        .get(p + 7)
+                        .is_some_and(|&b| b.is_ascii_whitespace() || b == b'/' || b == b'>')
+                {
+                    state = State::DoubleEscaped;
+                    at = p + 8;
+                    since = at;
+                }
+            }
+            State::DoubleEscaped => {
+                if end_tag_at(bytes, p, b"script") {
+                    state = State::Escaped;
+                    at = p + 9;
+                    since = at;
+                }
+            }
+        }
+    }
 }
 
 /// Line starts of a text, built once, so that naming the line of any offset is a binary search
@@ -226,6 +746,8 @@ struct StartTag<'a, 'b> {
     self_closing: bool,
     /// Byte offset just past the closing `>`.
     end: usize,
+    /// False when the input ends inside the tag: a browser then drops the tag.
+    complete: bool,
 }
 
 impl StartTag<'_, '_> {
@@ -237,17 +759,18 @@ impl StartTag<'_, '_> {
     }
 }
 
-/// Parse a start tag whose name begins at `start` (just after `<`), its attributes into `attrs`
-/// (cleared first).
-fn parse_start_tag<'a, 'b>(
+/// Parse a tag whose name begins at `start` (just after `<` or `</`), its attributes into `attrs`
+/// (cleared first). `bytes` is `html` or a prefix of it: the tag ends with it at the latest.
+fn parse_tag<'a, 'b>(
     html: &'a str,
+    bytes: &[u8],
     start: usize,
     attrs: &'b mut Attrs<'a>,
 ) -> StartTag<'a, 'b> {
-    let bytes = html.as_bytes();
-    let (name, mut i) = tag_name(bytes, start);
+    let (name, mut i) = tag_name(html, bytes, start);
     attrs.clear();
     let mut self_closing = false;
+    let mut complete = false;
     loop {
         while i < bytes.len() && (bytes[i].is_ascii_whitespace() || bytes[i] == b'/') {
             self_closing = bytes[i] == b'/';
@@ -258,21 +781,22 @@ fn parse_start_tag<'a, 'b>(
         }
         if bytes[i] == b'>' {
             i += 1;
+            complete = true;
             break;
         }
         self_closing = false;
         let name_start = i;
+        // The first character belongs to the name whatever it is (even `=`).
+        i += 1;
         while i < bytes.len()
             && !matches!(bytes[i], b'=' | b'>' | b'/')
             && !bytes[i].is_ascii_whitespace()
         {
             i += 1;
         }
-        // Always advance, even on a stray `=`: the loop must make progress on any input.
-        if i == name_start {
-            i += 1;
-        }
-        let attr_name = lowercase(&html[name_start..i]);
+        let name_end = char_boundary(html, i);
+        let attr_name = lowercase(&html[name_start..name_end]);
+        i = name_end;
         let mut j = i;
         while j < bytes.len() && bytes[j].is_ascii_whitespace() {
             j += 1;
@@ -283,7 +807,7 @@ fn parse_start_tag<'a, 'b>(
             while j < bytes.len() && bytes[j].is_ascii_whitespace() {
                 j += 1;
             }
-            let (raw, next) = attr_value(html, j);
+            let (raw, next) = attr_value(html, bytes, j);
             value = decode_entities_cow(raw);
             i = next;
         }
@@ -296,15 +820,26 @@ fn parse_start_tag<'a, 'b>(
         attrs,
         self_closing,
         end: i.min(bytes.len()),
+        complete,
     }
 }
 
-fn attr_value(html: &str, start: usize) -> (&str, usize) {
-    let bytes = html.as_bytes();
+/// `at`, or the next char boundary after it (a multi-byte character stays whole).
+fn char_boundary(html: &str, mut at: usize) -> usize {
+    while at < html.len() && !html.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
+
+fn attr_value<'a>(html: &'a str, bytes: &[u8], start: usize) -> (&'a str, usize) {
     match bytes.get(start) {
         Some(&q @ (b'"' | b'\'')) => {
             let end = memchr(q, &bytes[start + 1..]).map_or(bytes.len(), |e| start + 1 + e);
-            (&html[start + 1..end], (end + 1).min(bytes.len()))
+            (
+                &html[start + 1..end],
+                (end + 1).min(bytes.len().max(end + 1)),
+            )
         }
         _ => {
             let mut end = start;
@@ -316,16 +851,16 @@ fn attr_value(html: &str, start: usize) -> (&str, usize) {
     }
 }
 
-fn tag_name(bytes: &[u8], start: usize) -> (Cow<'_, str>, usize) {
+/// A tag name runs to whitespace, `/` or `>`; ASCII upper case is lowered.
+fn tag_name<'a>(html: &'a str, bytes: &[u8], start: usize) -> (Cow<'a, str>, usize) {
     let mut end = start;
     while end < bytes.len()
-        && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'-' | b':' | b'_'))
+        && !bytes[end].is_ascii_whitespace()
+        && !matches!(bytes[end], b'/' | b'>')
     {
         end += 1;
     }
-    // Only ASCII bytes were taken, so this is always valid UTF-8.
-    let name = std::str::from_utf8(&bytes[start..end]).map_or(Cow::Borrowed(""), lowercase);
-    (name, end)
+    (lowercase(&html[start..end]), end)
 }
 
 /// ASCII lower case, borrowed when there is nothing to change.
@@ -335,14 +870,6 @@ fn lowercase(s: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(s)
     }
-}
-
-/// Past the `>` of an end tag that starts at `at` (or the end of input).
-fn skip_end_tag(bytes: &[u8], at: usize) -> usize {
-    if at >= bytes.len() {
-        return bytes.len();
-    }
-    memchr(b'>', &bytes[at..]).map_or(bytes.len(), |e| at + e + 1)
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
@@ -356,82 +883,18 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     memchr::memmem::find(&hay[from..], needle).map(|p| p + from)
 }
 
-/// First case-insensitive match of an end tag (`</name`) at or after `from`.
-fn find_ci(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if from > hay.len() {
-        return None;
-    }
-    let Some((&first, rest)) = needle
-        .split_first()
-        .filter(|(f, _)| !f.is_ascii_alphabetic())
-    else {
-        return hay[from..]
-            .windows(needle.len())
-            .position(|w| w.eq_ignore_ascii_case(needle))
-            .map(|p| p + from);
-    };
-    // The first byte has no case: jump between its occurrences, compare the rest in place.
-    memchr::memchr_iter(first, &hay[from..])
-        .map(|p| p + from)
-        .find(|&at| {
-            hay.get(at + 1..at + 1 + rest.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(rest))
-        })
-}
-
-/// Decode the character references that matter in URLs and attribute values.
+/// Decode the character references of an attribute value, by the HTML rules for attributes
+/// (all 2,231 named references, legacy ones without `;` unless an alphanumeric or `=` follows).
 pub fn decode_entities(s: &str) -> String {
     decode_entities_cow(s).into_owned()
 }
 
-/// [`decode_entities`], borrowing the input when it has no `&`.
+/// [`decode_entities`], borrowing the input when there is nothing to decode.
 fn decode_entities_cow(s: &str) -> Cow<'_, str> {
     if !s.contains('&') {
         return Cow::Borrowed(s);
     }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let end = rest[1..]
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
-            .map(|e| e + 1);
-        let (entity, after) = match end {
-            Some(e) => (&rest[1..e], &rest[e..]),
-            None => (&rest[1..], ""),
-        };
-        let decoded = match entity {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            "nbsp" => Some('\u{a0}'),
-            _ => numeric_entity(entity),
-        };
-        match decoded {
-            Some(c) => {
-                out.push(c);
-                rest = after.strip_prefix(';').unwrap_or(after);
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    Cow::Owned(out)
-}
-
-fn numeric_entity(entity: &str) -> Option<char> {
-    let num = entity.strip_prefix('#')?;
-    let code = match num.strip_prefix(['x', 'X']) {
-        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-        None => num.parse().ok()?,
-    };
-    char::from_u32(code)
+    htmlize::unescape_attribute(s)
 }
 
 #[cfg(test)]
@@ -537,6 +1000,8 @@ mod tests {
             "<a\u{0}>",
             "<script src=x/>",
             "<p ====>",
+            "<svg><desc></p><math><mi></br>",
+            "<svg><script>a<![CDATA[b",
         ] {
             let _ = parse(html);
         }
@@ -558,5 +1023,83 @@ mod tests {
             decode_entities("a&amp;b&#38;c&#x26;d&unknown;e&"),
             "a&b&c&d&unknown;e&"
         );
+        // Named references beyond the handful that used to be known.
+        assert_eq!(
+            decode_entities("https&colon;&sol;&sol;cdn.heapanalytics.com&sol;js&NewLine;"),
+            "https://cdn.heapanalytics.com/js\n"
+        );
+        // Numeric: decimal, hex, no semicolon, C1 remapped as windows-1252, out of range.
+        assert_eq!(
+            decode_entities("&#47;&#x2F;&#X2f&#128;&#0;&#x110000;"),
+            "///\u{20ac}\u{fffd}\u{fffd}"
+        );
+        // Legacy references without `;`: decoded, unless an alphanumeric or `=` follows (in an
+        // attribute value).
+        assert_eq!(decode_entities("/a?x=1&amp y=2"), "/a?x=1& y=2");
+        assert_eq!(
+            decode_entities("/a?x=1&copy=2&ampx&lt"),
+            "/a?x=1&copy=2&ampx<"
+        );
+        assert_eq!(
+            decode_entities("&notin; &notit; &not;"),
+            "\u{2209} &notit; \u{ac}"
+        );
+        let doc = parse("<script src=\"/heap.js?a=1&amp;b=2&ampc=3&lt=4&copy;\"></script>");
+        assert_eq!(
+            doc.scripts[0].src.as_deref(),
+            Some("/heap.js?a=1&b=2&ampc=3&lt=4\u{a9}")
+        );
+    }
+
+    #[test]
+    fn tokenizer_corners_decide_what_is_code() {
+        let codes = |html: &str| -> Vec<(String, ScriptKind, bool)> {
+            parse(html)
+                .scripts
+                .into_iter()
+                .map(|s| (s.code, s.kind, s.in_noscript))
+                .collect()
+        };
+        let code = |c: &str| vec![(c.to_owned(), ScriptKind::Code, false)];
+        // Abrupt comment closers.
+        assert_eq!(codes("<!--><script>a</script>"), code("a"));
+        assert_eq!(codes("<!---><script>a</script>"), code("a"));
+        assert_eq!(codes("<!-- x --!><script>a</script>"), code("a"));
+        // `</script` must be followed by whitespace, `/` or `>`.
+        assert_eq!(codes("<script>a</scripty>b</script>"), code("a</scripty>b"));
+        // Double-escaped script data: the inner `</script>` does not close.
+        assert_eq!(
+            codes("<script><!--<script>x</script>--></script>"),
+            code("<!--<script>x</script>-->")
+        );
+        // End tags keep quoted attributes whole.
+        assert_eq!(codes("<title>t</title a='>'><script>a</script>"), code("a"));
+        // Everything after <plaintext> is text.
+        assert!(codes("<plaintext><script>a</script>").is_empty());
+        // A frameset in effect ignores what follows; after text it is itself ignored.
+        assert!(codes("<frameset><script>a</script>").is_empty());
+        assert_eq!(codes("x<frameset><script>a</script>"), code("a"));
+        // SVG: title/style are not raw text; MathML scripts never run.
+        assert_eq!(
+            codes("<svg><title><script>a</script></title></svg>"),
+            code("a")
+        );
+        assert_eq!(
+            codes("<svg><style><script>a</script></style></svg>").len(),
+            1
+        );
+        assert!(codes("<math><script>a</script></math>").is_empty());
+        assert_eq!(codes("<svg><script>a&amp;b</script></svg>"), code("a&b"));
+        // Noscript content is raw text for a browser with scripting: `</noscript>` inside a
+        // "comment" ends it.
+        assert_eq!(
+            codes("<noscript><!-- </noscript> --><script>a</script>"),
+            code("a")
+        );
+        // An unclosed SVG ends with the HTML element around it: the script after it is HTML.
+        let doc = parse("<div><svg><path></div><script src=/heap.js></script>");
+        assert_eq!(doc.scripts[0].src.as_deref(), Some("/heap.js"));
+        // A tag cut off by the end of input is dropped.
+        assert!(codes("<script src=/heap.js").is_empty());
     }
 }
