@@ -181,8 +181,58 @@ pub struct Install {
     /// only the settings of `id` are read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alternative_ids: Vec<String>,
+    /// The arms of the either/or that chooses between `id` and `alternative_ids`, each with its
+    /// condition as written (`location.hostname === 'www.example.com'`, `else`), when the code
+    /// says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub branches: Vec<Branch>,
+    /// Where the id comes from when it is not in the code (`id` is then `null`): the expression
+    /// that supplies it at build or run time, as written (`process.env.NEXT_PUBLIC_HEAP_ID`,
+    /// `import.meta.env.VITE_HEAP_APP_ID`, a function's parameter `appId`, a GTM variable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_from: Option<String>,
+    /// The id is a documentation placeholder (`YOUR_APP_ID`, `YOUR_WRITE_KEY`): the install was
+    /// pasted and never finished (`id` is `null`; nothing is fetched with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    /// The loader runs only after something happens (consent, an event, a feature flag), so it is
+    /// not an unconditional load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<Gate>,
+    /// The page's own no-op guard around the loader (`if (!window.heap) { … }`): a second copy
+    /// inside such a guard does nothing once the first has run. The snippets' built-in guards
+    /// (`window.heap=window.heap||[]`, Segment's `analytics.invoked`) are not recorded here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<String>,
     /// Where the loader was found.
     pub evidence: Evidence,
+}
+
+/// One arm of an either/or that chooses an id.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct Branch {
+    /// The id this arm uses (`null` when it could not be read).
+    pub id: Option<String>,
+    /// The arm's condition as written, or `else` / `default`.
+    pub condition: String,
+}
+
+/// What a gated loader waits for.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct Gate {
+    /// `consent`: released by a consent manager (a blocked `type="text/plain"` script or a
+    /// consent callback); `runtime`: an event listener, a callback, a feature flag.
+    #[schemars(extend("enum" = ["consent", "runtime"]))]
+    pub kind: String,
+    /// The consent manager, when one is recognised: `cookiebot`, `onetrust`, `usercentrics`,
+    /// `klaro`, `iubenda`, `segment-consent-manager`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<String>,
+    /// The consent category, purpose or service as written (`statistics`, `C0002`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// The condition or attribute that gates it, as written.
+    pub condition: String,
 }
 
 impl Install {
@@ -207,6 +257,11 @@ impl Install {
             library: None,
             destination_kind: None,
             alternative_ids: Vec::new(),
+            branches: Vec::new(),
+            id_from: None,
+            placeholder: None,
+            gate: None,
+            guard: None,
             evidence,
         }
     }

@@ -80,8 +80,14 @@ fn the_readme_is_a_short_front_door() {
         lines <= 320,
         "README.md has {lines} lines: keep it near 300 and move reference material to docs/"
     );
-    for command in ["cargo run --release -- scan fixtures/sites/shop", "cargo test"] {
-        assert!(readme.contains(command), "the set-up command `{command}` is gone");
+    for command in [
+        "cargo run --release -- scan fixtures/sites/shop",
+        "cargo test",
+    ] {
+        assert!(
+            readme.contains(command),
+            "the set-up command `{command}` is gone"
+        );
     }
 }
 

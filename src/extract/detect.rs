@@ -5,10 +5,11 @@
 
 use serde_json::{Map, Value};
 
-use super::html::Lines;
+use super::html::{self, Lines, ScriptKind};
+use super::js::{self, Js};
 use super::jsobj::{self, Arg};
 use super::signatures::{Pattern, Signatures, VendorSignatures};
-use crate::model::{Evidence, Install, SegmentCall, Vendor, Via};
+use crate::model::{Branch, Evidence, Gate, Install, SegmentCall, Vendor, Via};
 
 /// Where a piece of code or a URL was found, for evidence.
 #[derive(Clone, Copy, Debug)]
@@ -53,16 +54,44 @@ impl Scan {
     }
 }
 
-/// Scan JavaScript code (an inline script, a script file, a tag's code).
+/// Scan JavaScript code (an inline classic script, a script file, a tag's code).
 pub fn scan_code(sigs: &Signatures, code: &str, origin: &Origin) -> Scan {
+    scan_script(sigs, code, js::Kind::Classic, origin)
+}
+
+/// Scan JavaScript code run as `kind`. Code that no signature can match is passed over; the rest
+/// is read as code ([`Js`]): signatures match the code with its comments taken out, and calls
+/// are read from the syntax tree with their constants and conditions.
+pub fn scan_script(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origin) -> Scan {
     let mut scan = Scan::default();
-    heap_in_code(&sigs.heap, code, origin, &mut scan.installs);
-    segment_in_code(&sigs.segment, code, origin, &mut scan);
+    if !sigs.any_code.is_match(code) {
+        return scan;
+    }
+    let js = Js::read(code, kind);
+    let code = js.code();
+    heap_in_code(&sigs.heap, &js, origin, &mut scan.installs);
+    segment_in_code(&sigs.segment, &js, origin, &mut scan);
     gtm_in_code(&sigs.gtm, code, origin, &mut scan.installs);
     for tm in [&sigs.tealium, &sigs.adobe_launch] {
         library_in_code(tm, code, origin, &mut scan.installs);
     }
-    scan.calls = segment_calls(&sigs.segment, code, origin);
+    scan.calls = segment_calls(&sigs.segment, &js, origin);
+    // `document.write("\x3cscript src=…\x3e")`: the scripts the code writes are read as well.
+    for (at, markup) in js.markup() {
+        let origin = Origin {
+            offset: origin.offset + at,
+            ..*origin
+        };
+        for script in html::parse(markup).scripts {
+            if script.kind != ScriptKind::Code {
+                continue;
+            }
+            match &script.src {
+                Some(src) => scan.extend(scan_src(sigs, src, &origin)),
+                None => scan.extend(scan_code(sigs, &script.code, &origin)),
+            }
+        }
+    }
     scan
 }
 
@@ -138,7 +167,8 @@ pub fn scan_iframe(sigs: &Signatures, url: &str, origin: &Origin) -> Vec<Install
     out
 }
 
-fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut Vec<Install>) {
+fn heap_in_code(sigs: &VendorSignatures, js: &Js, origin: &Origin, out: &mut Vec<Install>) {
+    let code = js.code();
     let anchors: Vec<(usize, usize, &Pattern)> = sigs
         .anchor
         .iter()
@@ -161,13 +191,14 @@ fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut 
         .flat_map(|p| p.captures_iter(code))
         .filter_map(|c| Some((c.get(0)?.start(), group(&c, "value")?)))
         .collect();
-    let mut unresolved: Option<(usize, usize, &Pattern, Map<String, Value>)> = None;
+    let mut unresolved: Option<(Install, usize)> = None;
     // Each install found, with the span of its call (to recognise if/else alternatives).
     let mut found: Vec<(Install, (usize, usize))> = Vec::new();
     for p in &sigs.call {
         let valid = |id: &String| p.id.as_ref().is_none_or(|re| re.is_match(id));
         for m in p.find_iter(code) {
-            let args = jsobj::call_args(code, m.end() - 1);
+            let open = m.end() - 1;
+            let args = js.call_args(open);
             let options = args
                 .values
                 .iter()
@@ -175,53 +206,141 @@ fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut 
                 .find_map(Arg::as_object)
                 .cloned()
                 .unwrap_or_default();
-            // `heap.load(isProd ? "2682025610" : "181194367")`: every literal is a candidate id.
-            let mut ids: Vec<String> = match args.values.first() {
-                Some(Arg::Expr(expr)) => match resolve_ident(code, expr) {
-                    Some(id) => vec![id],
-                    None => string_literals(expr),
-                },
-                Some(literal) => literal.as_text().into_iter().collect(),
-                None => Vec::new(),
-            };
-            ids.retain(|id| valid(id));
-            if ids.is_empty() {
-                unresolved.get_or_insert((m.start(), args.end - m.start(), p, options));
-                continue;
-            }
-            let alternatives = ids.split_off(1);
-            let mut install = Install::new(
-                Vendor::Heap,
-                ids.pop(),
-                Via::Native,
-                origin.evidence(code, m.start(), args.end - m.start(), &p.name),
-            );
+            let evidence = origin.evidence(code, m.start(), args.end - m.start(), &p.name);
+            let mut install = Install::new(Vendor::Heap, None, Via::Native, evidence);
             install.sdk = sdk_near(m.start());
             install.cdn = heap_cdn(&cdn_hosts, m.start(), &args);
             install.options = options;
-            install.alternative_ids = alternatives;
+            in_context(js, open, &mut install);
+            let mut ids = read_id(js, args.values.first(), &mut install);
+            ids.retain(|(id, _)| valid(id));
+            if ids.is_empty() {
+                unresolved.get_or_insert((install, m.start()));
+                continue;
+            }
+            set_ids(&mut install, ids);
             found.push((install, (m.start(), args.end)));
         }
     }
     if found.is_empty() {
-        // A loader whose id we cannot read (a variable we cannot resolve, an unresolved GTM
-        // macro). An anchor without any load call (code reading `heap.appid`) is no loader.
-        let Some((at, len, p, options)) = unresolved else {
-            return;
-        };
-        let mut install = Install::new(
-            Vendor::Heap,
-            None,
-            Via::Native,
-            origin.evidence(code, at, len, &p.name),
-        );
-        install.sdk = sdk_near(at);
-        install.options = options;
-        out.push(install);
+        // A loader whose id we cannot read (an id supplied from outside the code, a placeholder,
+        // an unresolved GTM macro). An anchor without any load call (code reading `heap.appid`)
+        // is no loader.
+        if let Some((mut install, _)) = unresolved {
+            // A wrapper whose configuration in the same code names the id (gatsby-plugin-heap).
+            if let Some(id) = first_capture(sigs, "app_id", code) {
+                install.id = Some(id);
+                install.id_from = None;
+            }
+            out.push(install);
+        }
         return;
     }
     let anchor_starts: Vec<usize> = anchors.iter().map(|a| a.0).collect();
-    out.extend(merge_alternatives(code, &anchor_starts, found));
+    out.extend(merge_alternatives(js, &anchor_starts, found));
+}
+
+/// The ids a loader's first argument holds, each with the condition that picks it (empty when
+/// there is one): a literal, a constant, or the arms of a `?:`. An argument the code does not
+/// hold is recorded as `id_from` (or `placeholder`) on the install.
+fn read_id(js: &Js, arg: Option<&Arg>, install: &mut Install) -> Vec<(String, String)> {
+    let ids = match arg {
+        Some(Arg::Choice(choices)) => choices
+            .iter()
+            .filter_map(|(v, condition)| Some((text_of(v)?, condition.clone())))
+            .collect(),
+        Some(Arg::Expr(expr)) if !js.parsed() => {
+            // Code that did not parse: a constant declared in the same code, or every literal of
+            // the expression (`isProd ? "2682025610" : "181194367"`).
+            match resolve_ident(js.code(), expr) {
+                Some(id) => vec![(id, String::new())],
+                None => string_literals(expr)
+                    .into_iter()
+                    .map(|id| (id, String::new()))
+                    .collect(),
+            }
+        }
+        Some(Arg::Expr(expr)) => {
+            install.id_from = Some(expr.clone());
+            Vec::new()
+        }
+        Some(literal) => literal
+            .as_text()
+            .into_iter()
+            .map(|id| (id, String::new()))
+            .collect(),
+        None => Vec::new(),
+    };
+    if let [(only, _)] = ids.as_slice() {
+        if is_placeholder(only) {
+            install.placeholder = Some(only.clone());
+            return Vec::new();
+        }
+    }
+    ids
+}
+
+/// Put ids read by [`read_id`] on an install: the first as `id`, the others as alternatives, and
+/// the conditions that choose them as branches.
+fn set_ids(install: &mut Install, mut ids: Vec<(String, String)>) {
+    if let ([(id, _)], [branch]) = (ids.as_slice(), install.branches.as_mut_slice()) {
+        branch.id = Some(id.clone());
+    }
+    if ids.len() > 1 && ids.iter().all(|(_, c)| !c.is_empty()) {
+        install.branches = ids
+            .iter()
+            .map(|(id, condition)| Branch {
+                id: Some(id.clone()),
+                condition: condition.clone(),
+            })
+            .collect();
+    }
+    let rest = ids.split_off(1);
+    install.id = ids.pop().map(|(id, _)| id);
+    install.alternative_ids = rest.into_iter().map(|(id, _)| id).collect();
+}
+
+/// The guard and gate the call whose `(` is at `open` sits in, and the environment test of a
+/// one-armed `if` around it (`if (location.hostname !== "localhost")`), as its one branch.
+fn in_context(js: &Js, open: usize, install: &mut Install) {
+    let context = js.context(open);
+    if let Some((conditional, _, condition)) = &context.arm {
+        if js.arms(*conditional) == 1 && js.one_armed(*conditional) {
+            install.branches = vec![Branch {
+                id: None,
+                condition: condition.clone(),
+            }];
+        }
+    }
+    install.guard = context.guard;
+    install.gate = context.gate.map(|g| Gate {
+        kind: if g.consent { "consent" } else { "runtime" }.to_owned(),
+        manager: g.manager.map(str::to_owned),
+        category: g.category,
+        condition: g.condition,
+    });
+}
+
+/// A literal's text, for a string or a number.
+fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A documentation placeholder where an id or write key belongs: `YOUR_APP_ID`,
+/// `YOUR_WRITE_KEY`, `<WRITE_KEY>`, `WRITE_KEY`, `{{APP_ID}}`.
+fn is_placeholder(id: &str) -> bool {
+    let upper = id.to_ascii_uppercase();
+    let compact: String = upper.chars().filter(char::is_ascii_alphanumeric).collect();
+    upper.contains("YOUR")
+        || matches!(
+            compact.as_str(),
+            "WRITEKEY" | "APPID" | "ENVID" | "SEGMENTWRITEKEY" | "HEAPAPPID" | "XXXXXXXXXX"
+        )
+        || (id.starts_with('<') && id.ends_with('>'))
 }
 
 /// Calls of one loader in the branches of an `if/else`, a `switch` or a ternary (`if (prod)
@@ -229,10 +348,14 @@ fn heap_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, out: &mut 
 /// not two loads. Two calls are branches only when what separates them is a branch separator
 /// (`else`, `:`, `case`, `default`) and no loader is defined in between.
 fn merge_alternatives(
-    code: &str,
+    js: &Js,
     anchors: &[usize],
     mut found: Vec<(Install, (usize, usize))>,
 ) -> Vec<Install> {
+    if js.parsed() {
+        return merge_arms(js, found);
+    }
+    let code = js.code();
     found.sort_by_key(|(_, span)| span.0);
     let mut merged: Vec<(Install, (usize, usize))> = Vec::with_capacity(found.len());
     for (install, span) in found {
@@ -249,6 +372,49 @@ fn merge_alternatives(
         merged.push((install, span));
     }
     merged.into_iter().map(|(install, _)| install).collect()
+}
+
+/// A conditional arm: which conditional, which arm, its condition.
+type Arm = (u32, u32, String);
+
+/// Calls in different arms of one conditional (read from the syntax tree) are one install: the
+/// first arm's id is `id`, the others are alternatives, and each arm's condition is a branch.
+fn merge_arms(js: &Js, mut found: Vec<(Install, (usize, usize))>) -> Vec<Install> {
+    found.sort_by_key(|(_, span)| span.0);
+    let mut merged: Vec<(Install, Option<Arm>)> = Vec::with_capacity(found.len());
+    for (mut install, (start, _)) in found {
+        let open = start + code_paren(js.code(), start);
+        let arm = js.context(open).arm;
+        if let Some((conditional, arm, condition)) = &arm {
+            let into = merged.iter_mut().find(|(i, at)| {
+                at.as_ref()
+                    .is_some_and(|(c, a, _)| c == conditional && a != arm)
+                    && i.id != install.id
+            });
+            if let Some((first, Some((_, _, first_condition)))) = into {
+                if first.branches.is_empty() {
+                    first.branches.push(Branch {
+                        id: first.id.clone(),
+                        condition: first_condition.clone(),
+                    });
+                }
+                first.branches.push(Branch {
+                    id: install.id.clone(),
+                    condition: condition.clone(),
+                });
+                first.alternative_ids.extend(install.id.take());
+                first.alternative_ids.append(&mut install.alternative_ids);
+                continue;
+            }
+        }
+        merged.push((install, arm));
+    }
+    merged.into_iter().map(|(install, _)| install).collect()
+}
+
+/// The offset from a call's start to its `(`.
+fn code_paren(code: &str, start: usize) -> usize {
+    code.get(start..).and_then(|c| c.find('(')).unwrap_or(0)
 }
 
 /// `;} else {`, `) : (`, `; break; case "staging":` and the like: what stands between two
@@ -320,11 +486,12 @@ fn is_write_key(key: &str) -> bool {
         && !upper.contains("WRITEKEY")
 }
 
-/// A write key where it was found: offset, length, key, load options, signature name.
-type KeyAt = (usize, usize, String, Map<String, Value>, String);
+/// A Segment loader with a write key, where it was found: offset, length, the install.
+type KeyAt = (usize, usize, Install);
 
-fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &mut Scan) {
-    analytics_next_in_code(sigs, code, origin, scan);
+fn segment_in_code(sigs: &VendorSignatures, js: &Js, origin: &Origin, scan: &mut Scan) {
+    analytics_next_in_code(sigs, js, origin, scan);
+    let code = js.code();
     let anchors: Vec<regex::Captures> = sigs
         .anchor
         .iter()
@@ -354,34 +521,36 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
     receivers.push("analytics".into());
     // Write keys with their load options, in order of appearance.
     let mut keys: Vec<KeyAt> = Vec::new();
+    // A load call whose key is not in the code (from outside, or a placeholder), if no other.
+    let mut unresolved: Option<Install> = None;
     for p in sigs.call.iter().filter(|p| p.name == "segment-load") {
         for m in p.find_iter(code) {
             let dot = m.start() + 1;
             if !receivers.iter().any(|r| r == receiver_before(code, dot)) {
                 continue;
             }
-            let args = jsobj::call_args(code, m.end() - 1);
-            let Some(key) = args
-                .values
-                .first()
-                .and_then(|a| text_or_resolved(code, a))
-                .filter(|k| is_write_key(k))
-            else {
-                continue;
-            };
+            let open = m.end() - 1;
+            let args = js.call_args(open);
             let options = args
                 .values
                 .get(1)
                 .and_then(Arg::as_object)
                 .cloned()
                 .unwrap_or_default();
-            keys.push((
-                m.start(),
-                args.end - m.start(),
-                key,
-                options,
-                p.name.clone(),
-            ));
+            let evidence = origin.evidence(code, m.start(), args.end - m.start(), &p.name);
+            let mut install = Install::new(Vendor::Segment, None, Via::Native, evidence);
+            install.options = options;
+            in_context(js, open, &mut install);
+            let mut ids = read_id(js, args.values.first(), &mut install);
+            ids.retain(|(k, _)| is_write_key(k));
+            if ids.is_empty() {
+                if install.id_from.is_some() || install.placeholder.is_some() {
+                    unresolved.get_or_insert(install);
+                }
+                continue;
+            }
+            set_ids(&mut install, ids);
+            keys.push((m.start(), args.end - m.start(), install));
         }
     }
     for p in sigs.captures("write_key") {
@@ -389,36 +558,32 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
             let (Some(m), Some(key)) = (c.get(0), group(&c, "value")) else {
                 continue;
             };
-            if !keys.iter().any(|k| k.2 == key) {
-                keys.push((m.start(), m.len(), key, Map::new(), p.name.clone()));
+            let known = keys
+                .iter()
+                .any(|k| k.2.id.as_ref() == Some(&key) || k.2.alternative_ids.contains(&key));
+            if !known && is_write_key(&key) {
+                let evidence = origin.evidence(code, m.start(), m.len(), &p.name);
+                let install = Install::new(Vendor::Segment, Some(key), Via::Native, evidence);
+                keys.push((m.start(), m.len(), install));
             }
         }
     }
     keys.sort_by_key(|k| k.0);
     if keys.is_empty() {
-        keys.push((
-            first.start(),
-            first.len(),
-            String::new(),
-            Map::new(),
-            "segment-snippet".into(),
-        ));
+        let install = unresolved.unwrap_or_else(|| {
+            let evidence = origin.evidence(code, first.start(), first.len(), "segment-snippet");
+            Install::new(Vendor::Segment, None, Via::Native, evidence)
+        });
+        keys.push((first.start(), first.len(), install));
     }
     let host = cdn
         .as_deref()
         .and_then(host_of)
         .or(loader_host)
+        .or_else(|| script_host(sigs, code))
         .unwrap_or_else(|| "cdn.segment.com".to_owned());
     let mut found = Vec::with_capacity(keys.len());
-    for (at, len, key, options, name) in keys {
-        let id = (!key.is_empty()).then_some(key);
-        let mut install = Install::new(
-            Vendor::Segment,
-            id,
-            Via::Native,
-            origin.evidence(code, at, len, &name),
-        );
-        install.options = options;
+    for (at, len, mut install) in keys {
         install.cdn = Some(cdn.clone().unwrap_or_else(|| format!("https://{host}")));
         install.snippet_version = snippet_version.clone();
         found.push((install, (at, at + len)));
@@ -429,13 +594,15 @@ fn segment_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &
         .filter_map(|c| c.get(0))
         .map(|m| m.start())
         .collect();
-    for install in merge_alternatives(code, &anchor_starts, found) {
+    for install in merge_alternatives(js, &anchor_starts, found) {
         classify_segment(sigs, &host, install, scan);
     }
 }
 
 /// `AnalyticsBrowser.load({ writeKey, cdnURL, cdnSettings }, options)` from `@segment/analytics-next`.
-fn analytics_next_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, scan: &mut Scan) {
+fn analytics_next_in_code(sigs: &VendorSignatures, js: &Js, origin: &Origin, scan: &mut Scan) {
+    let code = js.code();
+    let mut found: Vec<(String, Install)> = Vec::new();
     // `AnalyticsBrowser.load({...})`, or any `.load({writeKey: ...})` once a bundler has renamed
     // the class (`t.load({writeKey:"..."})`): the object argument with `writeKey` is the tell.
     let mut seen: Vec<usize> = Vec::new();
@@ -445,7 +612,8 @@ fn analytics_next_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, 
         .filter(|p| p.name == "segment-analytics-next" || p.name == "segment-load")
     {
         for m in p.find_iter(code) {
-            let args = jsobj::call_args(code, m.end() - 1);
+            let open = m.end() - 1;
+            let args = js.call_args(open);
             let Some(settings) = args.values.first().and_then(Arg::as_object) else {
                 continue;
             };
@@ -460,23 +628,30 @@ fn analytics_next_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, 
                 rest.strip_prefix(':')
                     .is_some_and(|v| v.trim_start().starts_with(['"', '\'', '`']))
             });
-            let key = settings
-                .get("writeKey")
-                .and_then(|v| v.as_str())
-                .and_then(|v| {
-                    if literal {
-                        Some(v.to_owned())
-                    } else {
-                        resolve_ident(code, v)
-                    }
-                })
-                .filter(|k| is_write_key(k));
+            // The syntax tree resolves a constant; a value it could not resolve stays its source
+            // text, which is where the key comes from.
+            let written = written_value(call, "writeKey");
+            let value = settings.get("writeKey").and_then(|v| v.as_str());
+            let (key, id_from) = match value {
+                Some(v) if literal || (js.parsed() && Some(v) != written.as_deref()) => {
+                    (Some(v.to_owned()), None)
+                }
+                Some(v) if !js.parsed() => (resolve_ident(code, v), None),
+                Some(v) => (None, Some(v.to_owned())),
+                None => (None, None),
+            };
             let mut install = Install::new(
                 Vendor::Segment,
-                key,
+                None,
                 Via::Native,
                 origin.evidence(code, m.start(), args.end - m.start(), &p.name),
             );
+            match key {
+                Some(k) if is_placeholder(&k) => install.placeholder = Some(k),
+                Some(k) if is_write_key(&k) => install.id = Some(k),
+                _ => install.id_from = id_from,
+            }
+            in_context(js, open, &mut install);
             install.options = args
                 .values
                 .get(1)
@@ -497,9 +672,57 @@ fn analytics_next_in_code(sigs: &VendorSignatures, code: &str, origin: &Origin, 
                 install.settings = Some("embedded".into());
             }
             let host = install.cdn.as_deref().and_then(host_of).unwrap_or_default();
+            found.push((host, install));
+        }
+    }
+    // The library's own wrapper forwards a parameter (`AnalyticsBrowser.standalone(writeKey)`
+    // calls `load({writeKey: e})`): in the library's code, or beside the app's real call, such a
+    // call is not an install.
+    let forwards = |i: &Install| {
+        i.id_from.as_deref().is_some_and(|e| {
+            e.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        })
+    };
+    let library = code.contains("standalone");
+    let real = found.iter().filter(|(_, i)| !forwards(i)).count();
+    for (host, install) in found {
+        if !forwards(&install) || (real == 0 && !library) {
             classify_segment(sigs, &host, install, scan);
         }
     }
+}
+
+/// The source text of `key`'s value in an object literal written in `call` (`writeKey: KEY`).
+fn written_value(call: &str, key: &str) -> Option<String> {
+    call.match_indices(key).find_map(|(at, _)| {
+        let rest = &call[at + key.len()..];
+        let value = rest.trim_start().strip_prefix(':')?.trim_start();
+        let end = value.find([',', '}', '\n']).unwrap_or(value.len());
+        Some(
+            value[..end]
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+    })
+}
+
+/// The host a Segment-shaped snippet without Segment's loader URL loads its library from: a
+/// look-alike's host if one is named, else the first host of a script URL in the code, unless
+/// one of them is Segment's.
+fn script_host(sigs: &VendorSignatures, code: &str) -> Option<String> {
+    let hosts: Vec<String> = sigs
+        .captures("script_host")
+        .flat_map(|p| p.captures_iter(code))
+        .filter_map(|c| group(&c, "value"))
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    if hosts.iter().any(|h| sigs.hosts.contains(h)) {
+        return None;
+    }
+    let lookalike = hosts.iter().find(|h| sigs.lookalike_hosts.contains(h));
+    lookalike.or(hosts.first()).cloned()
 }
 
 /// Segment's own host: an install. A known look-alike: nothing. Anything else: a candidate.
@@ -515,14 +738,15 @@ fn classify_segment(sigs: &VendorSignatures, host: &str, install: Install, scan:
     }
 }
 
-fn segment_calls(sigs: &VendorSignatures, code: &str, origin: &Origin) -> Vec<SegmentCall> {
+fn segment_calls(sigs: &VendorSignatures, js: &Js, origin: &Origin) -> Vec<SegmentCall> {
+    let code = js.code();
     let mut calls = Vec::new();
     for p in &sigs.api {
         for c in p.captures_iter(code) {
             let (Some(m), Some(method)) = (c.get(0), group(&c, "method")) else {
                 continue;
             };
-            let args = jsobj::call_args(code, m.end() - 1);
+            let args = js.call_args(m.end() - 1);
             let email_trait = method == "identify"
                 && args
                     .values
@@ -656,14 +880,6 @@ fn receiver_before(code: &str, dot: usize) -> &str {
         .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '$'))
         .map_or(0, |(i, c)| i + c.len_utf8());
     &head[start..]
-}
-
-/// A literal argument's text, or the string literal a plain identifier is assigned in the same code.
-fn text_or_resolved(code: &str, arg: &Arg) -> Option<String> {
-    match arg {
-        Arg::Expr(expr) => resolve_ident(code, expr),
-        literal => literal.as_text(),
-    }
 }
 
 /// The string literal a plain identifier is declared with in the same code (`const NAME =

@@ -38,6 +38,72 @@ pub struct Script {
     pub nomodule: bool,
     /// `type="module"`: a browser runs each module URL once per page, however often it is listed.
     pub module: bool,
+    /// Held back by a consent manager until the visitor consents (`type="text/plain"` with the
+    /// manager's marker): the script runs only then.
+    pub blocked: Option<Blocked>,
+}
+
+/// A script a consent manager holds back: which manager (when its marker is recognised), the
+/// category, purpose or service it waits for, and the attributes that say so, as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Blocked {
+    pub manager: Option<&'static str>,
+    pub category: Option<String>,
+    pub condition: String,
+}
+
+/// The consent marker of a `type="text/plain"` script: Cookiebot's `data-cookieconsent`,
+/// OneTrust's `optanon-category-*` class, Usercentrics' `data-usercentrics`, Klaro's `data-name`
+/// (with `data-type`), iubenda's `_iub_cs_activate` class with `data-iub-purposes`, and the
+/// `data-category` of other managers. Anything else `text/plain` is data to a browser, but a
+/// consent manager may still release it: it is kept as blocked by an unknown manager.
+fn blocked(tag: &StartTag) -> Option<Blocked> {
+    let ty = tag.attr("type")?.trim();
+    if !ty.eq_ignore_ascii_case("text/plain") {
+        return None;
+    }
+    let class = tag.attr("class").unwrap_or("");
+    let with = |manager: &'static str, category: Option<&str>, attribute: String| Blocked {
+        manager: Some(manager),
+        category: category.map(str::to_owned),
+        condition: format!("type=\"text/plain\" {attribute}"),
+    };
+    if let Some(c) = tag.attr("data-cookieconsent") {
+        if c.trim().eq_ignore_ascii_case("ignore") {
+            return None;
+        }
+        return Some(with(
+            "cookiebot",
+            Some(c),
+            format!("data-cookieconsent=\"{c}\""),
+        ));
+    }
+    if let Some(c) = class
+        .split_whitespace()
+        .find_map(|c| c.strip_prefix("optanon-category-"))
+    {
+        return Some(with("onetrust", Some(c), format!("class=\"{class}\"")));
+    }
+    if let Some(service) = tag.attr("data-usercentrics") {
+        let attribute = format!("data-usercentrics=\"{service}\"");
+        return Some(with("usercentrics", Some(service), attribute));
+    }
+    if class.split_whitespace().any(|c| c == "_iub_cs_activate") {
+        let purposes = tag.attr("data-iub-purposes");
+        return Some(with("iubenda", purposes, format!("class=\"{class}\"")));
+    }
+    if let (Some(name), Some(_)) = (tag.attr("data-name"), tag.attr("data-type")) {
+        return Some(with("klaro", Some(name), format!("data-name=\"{name}\"")));
+    }
+    let category = tag
+        .attr("data-category")
+        .or_else(|| tag.attr("data-consent"))
+        .map(str::to_owned);
+    Some(Blocked {
+        manager: None,
+        condition: "type=\"text/plain\"".to_owned(),
+        category,
+    })
 }
 
 /// The facts of one HTML document.
@@ -408,6 +474,7 @@ impl<'a> Scanner<'a> {
                     in_noscript: self.in_noscript,
                     nomodule: tag.attr("nomodule").is_some(),
                     module: is_module(tag),
+                    blocked: blocked(tag),
                 });
             }
             if !tag.self_closing {
@@ -457,6 +524,7 @@ impl<'a> Scanner<'a> {
                     in_noscript: self.in_noscript,
                     nomodule: tag.attr("nomodule").is_some(),
                     module: is_module(tag),
+                    blocked: blocked(tag),
                 });
                 return self.after_end_tag(bytes, close);
             }

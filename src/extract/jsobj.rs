@@ -25,6 +25,9 @@ pub enum Arg {
     Literal(Value),
     /// Anything else, as its source text (`e`, `this.options.appId`, `getKey()`).
     Expr(String),
+    /// One of several literals, each with the condition that picks it (`prod ? "A" : "B"`);
+    /// only the JavaScript reader (`js.rs`) makes these.
+    Choice(Vec<(Value, String)>),
 }
 
 impl Arg {
@@ -34,6 +37,22 @@ impl Arg {
             Arg::Literal(Value::String(s)) => Some(s.clone()),
             Arg::Literal(Value::Number(n)) => Some(n.to_string()),
             _ => None,
+        }
+    }
+
+    /// The argument as a JSON value: a literal as it is, anything else as its source text (a
+    /// choice as its values joined by ` | `).
+    pub fn into_value(self) -> Value {
+        match self {
+            Arg::Literal(v) => v,
+            Arg::Expr(e) => Value::String(e),
+            Arg::Choice(choices) => Value::String(
+                choices
+                    .iter()
+                    .map(|(v, _)| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+            ),
         }
     }
 
@@ -188,10 +207,7 @@ impl Parser<'_> {
             let value = match self.peek()? {
                 b':' => {
                     self.pos += 1;
-                    match self.value(depth + 1) {
-                        Arg::Literal(v) => v,
-                        Arg::Expr(e) => Value::String(e),
-                    }
+                    self.value(depth + 1).into_value()
                 }
                 // Shorthand property `{ writeKey }`: keep the name as its source text.
                 b',' | b'}' => Value::String(key.clone()),
@@ -230,10 +246,7 @@ impl Parser<'_> {
                 b',' => self.pos += 1,
                 _ => {
                     let start = self.pos;
-                    items.push(match self.value(depth + 1) {
-                        Arg::Literal(v) => v,
-                        Arg::Expr(e) => Value::String(e),
-                    });
+                    items.push(self.value(depth + 1).into_value());
                     if self.pos == start {
                         return None;
                     }

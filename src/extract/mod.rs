@@ -4,6 +4,7 @@ pub mod decode;
 pub mod detect;
 pub mod gtm;
 pub mod html;
+pub mod js;
 pub mod jsobj;
 pub mod segment_settings;
 pub mod signatures;

@@ -167,6 +167,9 @@ pub struct Signatures {
     /// Every vendor's `src` patterns in one set: a script URL that matches none (most of a
     /// site's own files) is passed over in one scan instead of one per pattern.
     pub any_src: regex::RegexSet,
+    /// Every vendor's code patterns (anchors, calls, API calls) in one set: code that matches
+    /// none is never parsed.
+    pub any_code: regex::RegexSet,
 }
 
 impl Signatures {
@@ -207,6 +210,15 @@ impl Signatures {
             name: "src (all vendors)".into(),
             source,
         })?;
+        let code = [&heap, &segment, &gtm, &tealium, &adobe_launch]
+            .into_iter()
+            .flat_map(|v| v.anchor.iter().chain(&v.call).chain(&v.api))
+            .map(|p| p.regex.as_str());
+        let any_code = regex::RegexSet::new(code).map_err(|source| SignatureError::Regex {
+            file: "rules/".into(),
+            name: "code (all vendors)".into(),
+            source,
+        })?;
         Ok(Signatures {
             heap,
             segment,
@@ -214,6 +226,7 @@ impl Signatures {
             tealium,
             adobe_launch,
             any_src,
+            any_code,
         })
     }
 }

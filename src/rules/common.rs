@@ -35,6 +35,40 @@ pub fn active(page: &Page, vendor: Vendor) -> Vec<&Install> {
     out
 }
 
+/// The loaders of `vendor` that load it on the page: [`active`], less a copy inside the page's own
+/// guard (`if (!window.heap) {…}`) that runs after another loader has set the global, where it
+/// does nothing. A page's inline and first-party code runs before tag managers and Segment's
+/// destinations (which load asynchronously), so a guarded copy is a no-op after a native loader
+/// earlier in the page, or, when it comes through a tag manager, after any native loader.
+pub fn loaders(page: &Page, vendor: Vendor) -> Vec<&Install> {
+    let installs = active(page, vendor);
+    installs
+        .iter()
+        .enumerate()
+        .filter(|(i, install)| {
+            install.guard.is_none()
+                || !installs.iter().enumerate().any(|(j, other)| {
+                    j != *i
+                        && other.via == Via::Native
+                        && other.gate.is_none()
+                        && (install.via != Via::Native || j < *i)
+                })
+        })
+        .map(|(_, install)| *install)
+        .collect()
+}
+
+/// What a loader waits for, in words (`after consent (cookiebot: statistics)`), if anything.
+pub fn gate_words(install: &Install) -> Option<String> {
+    let gate = install.gate.as_ref()?;
+    Some(match (gate.kind.as_str(), &gate.manager, &gate.category) {
+        ("consent", Some(m), Some(c)) => format!("after consent ({m}: {c})"),
+        ("consent", Some(m), None) => format!("after consent ({m})"),
+        ("consent", None, _) => "after consent".to_owned(),
+        _ => format!("only when {}", gate.condition),
+    })
+}
+
 /// The same Heap destination of the same Segment source: `via: segment`, equal write key (known),
 /// destination name and app id.
 fn same_destination(a: &Install, b: &Install) -> bool {
@@ -411,7 +445,7 @@ pub fn multiple_loaders(
 ) -> Groups {
     let mut groups = Groups::new();
     for page in audited(report) {
-        let loaders = active(page, vendor);
+        let loaders = loaders(page, vendor);
         if loaders.len() < 2 {
             continue;
         }
@@ -422,6 +456,9 @@ pub fn multiple_loaders(
         for install in &loaders {
             group.evidence(evidence_of(install, page));
             group.note(note(install));
+            if let Some(words) = gate_words(install) {
+                group.note(format!("gate:{} loads {words}", describe(install, page)));
+            }
         }
     }
     groups

@@ -4,7 +4,12 @@
 //! Launch) and Segment's Heap destination in device mode.
 //!
 //! Not counted: a Segment Heap destination in cloud mode (Segment's servers send the events,
-//! nothing loads on the page) and one disabled by the page's `analytics.load` options. Two
+//! nothing loads on the page), one disabled by the page's `analytics.load` options, code that
+//! never runs (commented out, a data block), a loader whose ids are alternatives of one either/or
+//! (`isProd ? "A" : "B"`: one loader), and a copy inside the page's own guard
+//! (`if (!window.heap) {…}`) that runs after another loader has set `window.heap`. A loader that
+//! waits for consent or a run-time condition still counts: the message says when the second load
+//! happens (`after consent (cookiebot: statistics)`). Two
 //! snippets count twice even on the same line of a minified page; only the same Segment
 //! destination reached twice (same write key, destination and app id) counts once. One finding is
 //! reported per distinct combination of loaders, listing every page that has it.
@@ -74,11 +79,15 @@ impl Rule for DuplicateHeapLoad {
                 let actions = g.notes.iter().any(|n| n == ACTIONS);
                 // Heap Web (Actions) loads nothing when window.heap exists: Heap is *configured*
                 // to load n times, and what is lost is the destination's own app id and settings.
-                let message = if actions {
+                let mut message = if actions {
                     format!("heap is configured to load {n} times on {pages}: {loaders}; Heap Web (Actions) skips loading because window.heap already exists, so the app id and settings configured for it in Segment are silently ignored")
                 } else {
                     format!("heap loads {n} times on {pages}: {loaders}")
                 };
+                // A gated loader makes the double load conditional: say when it happens.
+                for gate in g.notes.iter().filter_map(|n| n.strip_prefix("gate:")) {
+                    message.push_str(&format!("; {gate}"));
+                }
                 finding(self, self.severity(), message, help(&g.notes, actions), g.pages, g.evidence)
             })
             .collect()
@@ -102,7 +111,9 @@ fn kind_note(install: &Install) -> String {
 
 fn help(notes: &[String], actions: bool) -> String {
     let through_segment = notes.iter().any(|n| n.starts_with("segment:"));
-    let others = notes.iter().any(|n| !n.starts_with("segment:"));
+    let others = notes
+        .iter()
+        .any(|n| !n.starts_with("segment:") && !n.starts_with("gate:"));
     let mut help = if through_segment && others {
         "Heap's guide: do not install the Heap snippet directly AND via Segment; keep one loader: remove the native/tag-manager Heap code and let Segment load Heap, or disable the Heap destination in Segment".to_owned()
     } else {

@@ -2,7 +2,9 @@
 //! Flags a page on which Segment's analytics.js is loaded more than once: two snippets (same or
 //! different write keys), a snippet plus a direct `<script src=".../analytics.min.js">`, or one in
 //! the page and one in a tag manager. Two snippets count twice even on the same line of a minified
-//! page. One finding per distinct combination of loaders, listing every page.
+//! page. One finding per distinct combination of loaders, listing every page. A copy inside the
+//! page's own guard (`if (!window.analytics) {…}`) after another snippet does nothing and is not
+//! counted; a copy that waits for consent counts, and the message says so.
 //!
 //! ## Why is this bad?
 //! The Segment snippet guards against running twice: the second copy prints `Segment snippet
@@ -58,15 +60,19 @@ impl Rule for SegmentLoadedTwice {
             .into_iter()
             .map(|(loaders, g)| {
                 let n = loaders.split(" + ").count();
-                let consequence = if g.notes.len() > 1 {
+                let keys = g.notes.iter().filter(|n| !n.starts_with("gate:")).count();
+                let consequence = if keys > 1 {
                     "only the first one to run loads analytics.js, so the other write key gets no data from these pages"
                 } else {
                     "the second copy only logs \"Segment snippet included twice.\""
                 };
-                let message = format!(
+                let mut message = format!(
                     "segment loads {n} times on {}: {loaders}; {consequence}",
                     count(g.pages.len(), "page")
                 );
+                for gate in g.notes.iter().filter_map(|n| n.strip_prefix("gate:")) {
+                    message.push_str(&format!("; {gate}"));
+                }
                 let help = "load Segment once per page: keep one snippet (in the page <head>) with the right write key and remove the others".to_owned();
                 finding(self, self.severity(), message, help, g.pages, g.evidence)
             })

@@ -22,11 +22,13 @@ use crate::extract::decode::{self, Body};
 use crate::extract::detect::{self, Origin, Scan};
 use crate::extract::gtm;
 use crate::extract::html::{self, Lines, ScriptKind};
+use crate::extract::js;
 use crate::extract::segment_settings::{self, Settings};
 use crate::extract::signatures::{SignatureError, Signatures};
 use crate::inventory;
 use crate::model::{
-    Csp, Install, Page, Problem, ProblemKind, Report, Tool, Unverified, Vendor, Via, SCHEMA_VERSION,
+    Csp, Gate, Install, Page, Problem, ProblemKind, Report, Tool, Unverified, Vendor, Via,
+    SCHEMA_VERSION,
 };
 use crate::observer::Observer;
 use crate::source::fetch::{FetchConfig, FetchError, Fetched, Fetcher};

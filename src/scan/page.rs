@@ -91,6 +91,7 @@ impl Ctx {
                 offset: script.offset,
                 tag: None,
             };
+            let mut found = Scan::default();
             match script.src.as_deref().map(|src| site.resolve(&base, src)) {
                 Some(Some(src)) => {
                     if script.module {
@@ -99,14 +100,37 @@ impl Ctx {
                         }
                         modules_seen.push(src.clone());
                     }
-                    scan.extend(detect::scan_src(self.sigs, src.as_str(), &origin));
+                    found.extend(detect::scan_src(self.sigs, src.as_str(), &origin));
                     if site.contains(&src) {
-                        scan.extend((*self.first_party_script(site, &src)).clone());
+                        found.extend((*self.first_party_script(site, &src)).clone());
                     }
                 }
                 Some(None) => {}
-                None => scan.extend(detect::scan_code(self.sigs, &script.code, &origin)),
+                None => {
+                    let kind = if script.module {
+                        js::Kind::Module
+                    } else {
+                        js::Kind::Classic
+                    };
+                    found.extend(detect::scan_script(self.sigs, &script.code, kind, &origin));
+                }
             }
+            // A script a consent manager holds back: whatever it loads waits for consent.
+            if let Some(blocked) = &script.blocked {
+                for install in found
+                    .installs
+                    .iter_mut()
+                    .chain(&mut found.segment_candidates)
+                {
+                    install.gate.get_or_insert_with(|| Gate {
+                        kind: "consent".into(),
+                        manager: blocked.manager.map(str::to_owned),
+                        category: blocked.category.clone(),
+                        condition: blocked.condition.clone(),
+                    });
+                }
+            }
+            scan.extend(found);
         }
         for (src, offset, _) in &doc.iframes {
             let Some(src) = site.resolve(&base, src) else {

@@ -1,0 +1,1321 @@
+//! JavaScript read as code, not as text: comments taken out, calls found with their arguments
+//! resolved through the file's constants, and the conditions each call sits in told apart.
+//!
+//! [`Js::read`] parses a script with oxc (the fastest maintained JavaScript parser; see
+//! `docs/dependencies.md`). The detector then matches its signatures on [`Js::code`], the text
+//! with every comment blanked out (offsets and line breaks kept), and asks [`Js::call`] for the
+//! call whose `(` a signature matched: its arguments as values, and its [`Context`].
+//!
+//! Code that does not parse (cut off, template syntax inside it) is read by a tokenizer that still
+//! knows comments, strings, template literals and regular expressions: comments are blanked the
+//! same way, and calls fall back to [`jsobj`]'s reading of literal arguments, without contexts.
+//!
+//! What a context is:
+//! - a *guard*: the page's own `if (!window.heap) {…}` around a loader (the snippets' built-in
+//!   guards, `analytics.invoked` and `analytics.initialize`, are part of the snippet, not recorded);
+//! - an *arm*: one branch of an `if`/`else`, a `switch` or a `?:` (its condition as written); calls
+//!   in different arms of one conditional are alternatives, never two loads;
+//! - a *gate*: the call runs only when something happens: consent (a consent manager's callback or
+//!   condition), an event listener for an event that does not always fire, or a condition that is
+//!   neither an environment test nor a guard (a feature flag).
+
+use std::collections::HashMap;
+
+use oxc_allocator::Allocator;
+use oxc_ast::ast::{
+    ArrowFunctionExpression, AssignmentExpression, AssignmentTarget, BindingPattern,
+    CallExpression, ConditionalExpression, Expression, Function, IfStatement, LogicalExpression,
+    LogicalOperator, ObjectPropertyKind, PropertyKey, Statement, SwitchStatement, UnaryOperator,
+    VariableDeclarator,
+};
+use oxc_ast_visit::{walk, Visit};
+use oxc_span::{GetSpan, SourceType, Span};
+use oxc_syntax::scope::ScopeFlags;
+use serde_json::{Map, Number, Value};
+
+use super::jsobj::{self, Arg, Args};
+
+/// Deepest chain of constants followed when resolving a value.
+const MAX_DEPTH: usize = 8;
+
+/// How a script is run: classic scripts know HTML-like comments (`<!--`), modules do not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Classic,
+    Module,
+}
+
+/// A script, read.
+#[derive(Debug)]
+pub struct Js {
+    code: String,
+    parsed: bool,
+    /// Calls by the offset of their `(`.
+    calls: HashMap<usize, Call>,
+    /// How many arms of each conditional hold a call.
+    arms: HashMap<u32, usize>,
+    /// Conditionals that have one arm only (an `if` without `else` on the environment).
+    one_armed: Vec<u32>,
+    /// Markup written from strings: offset of the string, its value.
+    markup: Vec<(usize, String)>,
+}
+
+/// One call expression.
+#[derive(Debug, Clone)]
+struct Call {
+    args: Args,
+    context: Context,
+}
+
+/// Where a call sits.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Context {
+    /// The page's own no-op guard around it, as written.
+    pub guard: Option<String>,
+    /// What it waits for, if anything.
+    pub gate: Option<Gate>,
+    /// The innermost conditional arm it is in: `(conditional, arm, condition)`.
+    pub arm: Option<(u32, u32, String)>,
+}
+
+/// What a gated call waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gate {
+    pub consent: bool,
+    pub manager: Option<&'static str>,
+    pub category: Option<String>,
+    pub condition: String,
+}
+
+impl Js {
+    /// Read `code` (a whole script, a file or a tag's code).
+    pub fn read(code: &str, kind: Kind) -> Js {
+        let allocator = Allocator::default();
+        let source_type = match kind {
+            Kind::Classic => SourceType::cjs(),
+            Kind::Module => SourceType::mjs(),
+        };
+        let mut ret = oxc_parser::Parser::new(&allocator, code, source_type).parse();
+        let failed = |ret: &oxc_parser::ParserReturn| ret.panicked || !ret.diagnostics.is_empty();
+        if failed(&ret) && kind == Kind::Classic {
+            // A file given as a classic script may be a module (`import`, `export`).
+            let module = oxc_parser::Parser::new(&allocator, code, SourceType::mjs()).parse();
+            if !failed(&module) {
+                ret = module;
+            }
+        }
+        if failed(&ret) {
+            return Js {
+                code: blank_comments_by_tokens(code, kind),
+                parsed: false,
+                calls: HashMap::new(),
+                arms: HashMap::new(),
+                one_armed: Vec::new(),
+                markup: Vec::new(),
+            };
+        }
+        let mut blanked = code.as_bytes().to_vec();
+        for comment in &ret.program.comments {
+            blank(
+                &mut blanked,
+                comment.span.start as usize,
+                comment.span.end as usize,
+            );
+        }
+        let code_text = String::from_utf8(blanked).unwrap_or_else(|_| code.to_owned());
+        let mut reader = Reader::new(code);
+        reader.collect_bindings(&ret.program.body);
+        reader.visit_program(&ret.program);
+        Js {
+            code: code_text,
+            parsed: true,
+            calls: reader.calls,
+            arms: reader.arms,
+            one_armed: reader.one_armed,
+            markup: reader.markup,
+        }
+    }
+
+    /// The code with every comment blanked out: same length, same line breaks.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// Whether the code parsed (else only comments were taken out, by the tokenizer).
+    pub fn parsed(&self) -> bool {
+        self.parsed
+    }
+
+    /// The arguments of the call whose `(` is at `open`: read from the syntax tree, with constants
+    /// resolved, when the code parsed; else read as literals by [`jsobj`].
+    pub fn call_args(&self, open: usize) -> Args {
+        match self.calls.get(&open) {
+            Some(call) => call.args.clone(),
+            None => jsobj::call_args(&self.code, open),
+        }
+    }
+
+    /// Where the call whose `(` is at `open` sits (nothing known when the code did not parse).
+    pub fn context(&self, open: usize) -> Context {
+        self.calls
+            .get(&open)
+            .map(|c| c.context.clone())
+            .unwrap_or_default()
+    }
+
+    /// Markup the code writes from string literals (`document.write("\x3cscript …")`), with
+    /// the offset of each string: their `<script>` elements are the page's too.
+    pub fn markup(&self) -> &[(usize, String)] {
+        &self.markup
+    }
+
+    /// Whether a conditional is an `if` without `else` (or `&&`): its one arm is a condition on
+    /// the environment, not a choice between alternatives.
+    pub fn one_armed(&self, conditional: u32) -> bool {
+        self.one_armed.contains(&conditional)
+    }
+
+    /// How many arms of a conditional hold a call that was looked at.
+    pub fn arms(&self, conditional: u32) -> usize {
+        self.arms.get(&conditional).copied().unwrap_or(0)
+    }
+}
+
+/// Replace `bytes[start..end]` by spaces, keeping line breaks.
+fn blank(bytes: &mut [u8], start: usize, end: usize) {
+    for b in bytes.iter_mut().take(end).skip(start) {
+        if *b != b'\n' && *b != b'\r' {
+            *b = b' ';
+        }
+    }
+}
+
+/// Blank comments with a tokenizer that knows strings, template literals (with `${…}` nesting)
+/// and regular expression literals, for code the parser could not read.
+pub fn blank_comments_by_tokens(code: &str, kind: Kind) -> String {
+    let s = code.as_bytes();
+    let mut out = s.to_vec();
+    let mut i = 0;
+    // Template literal nesting: each entry counts the braces open inside one `${`.
+    let mut templates: Vec<usize> = Vec::new();
+    // Whether a `/` here starts a regular expression (after an operator, at the start).
+    let mut regex_allowed = true;
+    let at_line_start = |i: usize| {
+        s[..i]
+            .iter()
+            .rev()
+            .take_while(|&&b| b != b'\n')
+            .all(|b| b.is_ascii_whitespace())
+    };
+    while i < s.len() {
+        let b = s[i];
+        match b {
+            b'/' if s.get(i + 1) == Some(&b'/') => {
+                let end = memchr::memchr(b'\n', &s[i..]).map_or(s.len(), |n| i + n);
+                blank(&mut out, i, end);
+                i = end;
+            }
+            b'/' if s.get(i + 1) == Some(&b'*') => {
+                let end = memchr::memmem::find(&s[i + 2..], b"*/").map_or(s.len(), |n| i + n + 4);
+                blank(&mut out, i, end);
+                i = end;
+            }
+            b'<' if kind == Kind::Classic && s[i..].starts_with(b"<!--") => {
+                let end = memchr::memchr(b'\n', &s[i..]).map_or(s.len(), |n| i + n);
+                blank(&mut out, i, end);
+                i = end;
+            }
+            b'-' if kind == Kind::Classic && s[i..].starts_with(b"-->") && at_line_start(i) => {
+                let end = memchr::memchr(b'\n', &s[i..]).map_or(s.len(), |n| i + n);
+                blank(&mut out, i, end);
+                i = end;
+            }
+            b'"' | b'\'' => {
+                i = skip_string(s, i);
+                regex_allowed = false;
+            }
+            b'`' => {
+                i = skip_template(s, i + 1, &mut templates);
+                regex_allowed = false;
+            }
+            b'}' if templates.last() == Some(&0) => {
+                templates.pop();
+                i = skip_template(s, i + 1, &mut templates);
+                regex_allowed = false;
+            }
+            b'{' | b'}' => {
+                if let Some(depth) = templates.last_mut() {
+                    if b == b'{' {
+                        *depth += 1;
+                    } else {
+                        *depth = depth.saturating_sub(1);
+                    }
+                }
+                regex_allowed = true;
+                i += 1;
+            }
+            b'/' if regex_allowed => {
+                i = skip_regex(s, i);
+                regex_allowed = false;
+            }
+            b')' | b']' => {
+                regex_allowed = false;
+                i += 1;
+            }
+            b if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80 => {
+                let start = i;
+                while i < s.len()
+                    && (s[i].is_ascii_alphanumeric()
+                        || s[i] == b'_'
+                        || s[i] == b'$'
+                        || s[i] >= 0x80)
+                {
+                    i += 1;
+                }
+                // After a keyword that takes an expression, `/` starts a regular expression.
+                regex_allowed = matches!(
+                    &s[start..i],
+                    b"return"
+                        | b"typeof"
+                        | b"case"
+                        | b"do"
+                        | b"else"
+                        | b"in"
+                        | b"of"
+                        | b"new"
+                        | b"delete"
+                        | b"void"
+                        | b"throw"
+                        | b"instanceof"
+                        | b"yield"
+                        | b"await"
+                );
+            }
+            b if b.is_ascii_whitespace() => i += 1,
+            _ => {
+                regex_allowed = true;
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| code.to_owned())
+}
+
+/// Past a `'` or `"` string starting at `i` (or the end of the line, where an unclosed one ends).
+fn skip_string(s: &[u8], i: usize) -> usize {
+    let quote = s[i];
+    let mut j = i + 1;
+    while j < s.len() {
+        match s[j] {
+            b'\\' => j += 2,
+            b'\n' => return j,
+            c if c == quote => return j + 1,
+            _ => j += 1,
+        }
+    }
+    s.len()
+}
+
+/// Past the text of a template literal from `i` (just after `` ` `` or a `}` closing `${`): to
+/// its closing backtick, or into a `${`, which pushes a nesting level.
+fn skip_template(s: &[u8], mut i: usize, templates: &mut Vec<usize>) -> usize {
+    while i < s.len() {
+        match s[i] {
+            b'\\' => i += 2,
+            b'`' => return i + 1,
+            b'$' if s.get(i + 1) == Some(&b'{') => {
+                templates.push(0);
+                return i + 2;
+            }
+            _ => i += 1,
+        }
+    }
+    s.len()
+}
+
+/// Past a regular expression literal at `i` (its classes may hold `/`).
+fn skip_regex(s: &[u8], i: usize) -> usize {
+    let mut j = i + 1;
+    let mut class = false;
+    while j < s.len() {
+        match s[j] {
+            b'\\' => j += 2,
+            b'\n' => return j,
+            b'[' => {
+                class = true;
+                j += 1;
+            }
+            b']' => {
+                class = false;
+                j += 1;
+            }
+            b'/' if !class => {
+                j += 1;
+                while j < s.len() && s[j].is_ascii_alphabetic() {
+                    j += 1;
+                }
+                return j;
+            }
+            _ => j += 1,
+        }
+    }
+    s.len()
+}
+
+/// A value an expression has, as far as the file tells.
+#[derive(Debug, Clone)]
+enum Val {
+    Known(Value),
+    /// One of several values, each with the condition that picks it.
+    Choice(Vec<(Value, String)>),
+    /// Not in this file: the expression as written.
+    Unknown(String),
+}
+
+/// A frame of the context stack while walking the tree.
+#[derive(Debug, Clone)]
+enum Frame {
+    Guard(String),
+    Gate(Gate),
+    Arm(u32, u32, String),
+    /// A function's parameters, with the function's name.
+    Params(Option<String>, Vec<String>),
+}
+
+struct Reader<'s> {
+    src: &'s str,
+    /// Constants of the file: `name` (or `a.b` for `window.a.b = …`) → its value's source span.
+    bindings: HashMap<String, Span>,
+    /// How often each name is declared or assigned in the file.
+    declared: HashMap<String, usize>,
+    /// Functions passed by name to a listener or a consent API (`addEventListener(e, loadHeap)`):
+    /// their bodies run behind that gate.
+    callbacks: HashMap<String, Gate>,
+    /// Strings holding markup (`document.write("<script …>")`, `el.innerHTML = "…"`): offset of
+    /// the string in the code, and its value.
+    markup: Vec<(usize, String)>,
+    /// Functions by name → their parameter names (to resolve `f('123')` into `f`'s body).
+    calls_by_name: HashMap<String, Vec<Span>>,
+    stack: Vec<Frame>,
+    next_conditional: u32,
+    /// An `else if`: the conditional and arm its `if` continues.
+    chain: Option<(u32, u32)>,
+    calls: HashMap<usize, Call>,
+    arms: HashMap<u32, usize>,
+    /// Arms already counted, per conditional.
+    counted: Vec<(u32, u32)>,
+    one_armed: Vec<u32>,
+}
+
+impl<'s> Reader<'s> {
+    fn new(src: &'s str) -> Reader<'s> {
+        Reader {
+            src,
+            bindings: HashMap::new(),
+            declared: HashMap::new(),
+            callbacks: HashMap::new(),
+            markup: Vec::new(),
+            calls_by_name: HashMap::new(),
+            stack: Vec::new(),
+            next_conditional: 0,
+            chain: None,
+            calls: HashMap::new(),
+            arms: HashMap::new(),
+            counted: Vec::new(),
+            one_armed: Vec::new(),
+        }
+    }
+
+    fn text(&self, span: Span) -> &'s str {
+        self.src
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
+    }
+
+    /// Source text with its white space folded, for conditions and `id_from`.
+    fn folded(&self, span: Span) -> String {
+        fold(self.text(span))
+    }
+
+    /// Every constant of the file: declarations and assignments anywhere (scopes are not told
+    /// apart: a snippet and its ids live in one script), and calls by callee name.
+    fn collect_bindings(&mut self, body: &[Statement<'_>]) {
+        struct Collect<'r, 's> {
+            reader: &'r mut Reader<'s>,
+        }
+        impl<'a> Visit<'a> for Collect<'_, '_> {
+            fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+                if let (BindingPattern::BindingIdentifier(id), Some(init)) = (&it.id, &it.init) {
+                    let name = id.name.to_string();
+                    *self.reader.declared.entry(name.clone()).or_default() += 1;
+                    self.reader.bindings.entry(name).or_insert(init.span());
+                }
+                walk::walk_variable_declarator(self, it);
+            }
+            fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
+                let target = match &it.left {
+                    AssignmentTarget::AssignmentTargetIdentifier(id) => Some(id.name.to_string()),
+                    AssignmentTarget::StaticMemberExpression(m) => {
+                        Some(path(self.reader.text(m.span)))
+                    }
+                    _ => None,
+                };
+                if let Some(name) = target {
+                    let name = name.strip_prefix("window.").unwrap_or(&name).to_owned();
+                    *self.reader.declared.entry(name.clone()).or_default() += 1;
+                    self.reader.bindings.entry(name).or_insert(it.right.span());
+                }
+                walk::walk_assignment_expression(self, it);
+            }
+            fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+                if let Expression::Identifier(id) = &it.callee {
+                    self.reader
+                        .calls_by_name
+                        .entry(id.name.to_string())
+                        .or_default()
+                        .push(it.span);
+                }
+                if let Some(Frame::Gate(gate)) = self.reader.callback_frame(it) {
+                    for arg in &it.arguments {
+                        if let Some(Expression::Identifier(id)) = arg.as_expression() {
+                            self.reader
+                                .callbacks
+                                .insert(id.name.to_string(), gate.clone());
+                        }
+                    }
+                }
+                // Markup written as a string: a `<script` inside it is a script of the page.
+                let callee = path(self.reader.text(it.callee.span()));
+                if callee.ends_with("document.write") || callee.ends_with("document.writeln") {
+                    for arg in &it.arguments {
+                        if let Some(Expression::StringLiteral(s)) = arg.as_expression() {
+                            if s.value.contains("<script") {
+                                let at = s.span.start as usize;
+                                self.reader.markup.push((at, s.value.to_string()));
+                            }
+                        }
+                    }
+                }
+                walk::walk_call_expression(self, it);
+            }
+        }
+        let mut collect = Collect { reader: self };
+        for statement in body {
+            collect.visit_statement(statement);
+        }
+    }
+
+    /// A new conditional, or the one an `else if` continues.
+    fn conditional(&mut self) -> (u32, u32) {
+        self.chain.take().unwrap_or_else(|| {
+            self.next_conditional += 1;
+            (self.next_conditional, 0)
+        })
+    }
+
+    /// Visit `node` with `frame` on the context stack.
+    fn within(&mut self, frame: Frame, visit: impl FnOnce(&mut Self)) {
+        self.stack.push(frame);
+        visit(self);
+        self.stack.pop();
+    }
+
+    /// The frame a one-armed condition (`if` without `else`, `&&`) makes, from its test.
+    fn one_armed(&mut self, test: &Expression<'_>) -> Option<Frame> {
+        let text = self.folded(test.span());
+        // A test with a constant value (`"object" !== "undefined"`, what a bundler leaves of
+        // `typeof window !== "undefined"`), or a server-side-rendering check of the browser's
+        // globals, holds in every browser.
+        if is_builtin_guard(&text) || is_browser_check(&text) {
+            return None;
+        }
+        if let Val::Known(value) = self.eval(test, 0) {
+            if truthy(&value) {
+                return None;
+            }
+        }
+        if is_page_guard(&text) {
+            return Some(Frame::Guard(text));
+        }
+        if let Some(gate) = consent_gate(&text) {
+            return Some(Frame::Gate(gate));
+        }
+        if is_environment(&text) {
+            let (conditional, arm) = self.conditional();
+            self.one_armed.push(conditional);
+            return Some(Frame::Arm(conditional, arm, text));
+        }
+        Some(Frame::Gate(Gate {
+            consent: false,
+            manager: None,
+            category: None,
+            condition: text,
+        }))
+    }
+
+    /// The frame a callback passed to `call` makes: a gate for consent APIs and listeners of
+    /// events that do not always fire; nothing for wrappers that always run the callback.
+    fn callback_frame(&self, call: &CallExpression<'_>) -> Option<Frame> {
+        let callee = path(self.text(call.callee.span()));
+        let first = call.arguments.first().map(|a| self.folded(a.span()));
+        let text = match &first {
+            Some(first) => format!("{callee}({first})"),
+            None => callee.clone(),
+        };
+        if let Some(gate) = consent_gate(&text) {
+            return Some(Frame::Gate(gate));
+        }
+        let listener = ["addEventListener", "attachEvent", ".on", ".one", ".bind"]
+            .iter()
+            .any(|m| callee.ends_with(m) || callee == m.trim_start_matches('.'));
+        let event = first.as_deref().map(unquote).unwrap_or_default();
+        let always = [
+            "DOMContentLoaded",
+            "load",
+            "onload",
+            "readystatechange",
+            "onreadystatechange",
+            "turbolinks:load",
+            "turbo:load",
+            "page:load",
+            "pageshow",
+        ];
+        (listener && !event.is_empty() && !always.contains(&event)).then_some(Frame::Gate(Gate {
+            consent: false,
+            manager: None,
+            category: None,
+            condition: text,
+        }))
+    }
+
+    fn record(&mut self, call: &CallExpression<'_>) {
+        let callee_end = call.callee.span().end as usize;
+        let Some(open) = self.src[callee_end.min(self.src.len())..]
+            .find('(')
+            .map(|n| callee_end + n)
+        else {
+            return;
+        };
+        let mut values = Vec::with_capacity(call.arguments.len());
+        for arg in &call.arguments {
+            let value = match arg.as_expression() {
+                Some(expr) => self.eval(expr, 0),
+                None => Val::Unknown(self.folded(arg.span())),
+            };
+            let value = match value {
+                Val::Unknown(text) => self.passed_by_caller(&text).unwrap_or(Val::Unknown(text)),
+                other => other,
+            };
+            values.push(match value {
+                Val::Known(v) => Arg::Literal(v),
+                Val::Choice(choices) => Arg::Choice(choices),
+                Val::Unknown(text) => Arg::Expr(text),
+            });
+        }
+        // `id && heap.load(id)`: a test that the id is set is no gate.
+        let arg_texts: Vec<String> = call
+            .arguments
+            .iter()
+            .map(|a| self.folded(a.span()))
+            .collect();
+        let mut context = Context::default();
+        for frame in &self.stack {
+            match frame {
+                Frame::Gate(gate) if arg_texts.contains(&gate.condition) => {}
+                Frame::Guard(text) => context.guard = Some(text.clone()),
+                // Nested gates all hold: their conditions are joined, outermost first.
+                Frame::Gate(gate) => match &mut context.gate {
+                    Some(outer) => {
+                        outer.consent |= gate.consent;
+                        outer.manager = outer.manager.or(gate.manager);
+                        outer.category = outer.category.take().or_else(|| gate.category.clone());
+                        outer.condition = format!("{} && {}", outer.condition, gate.condition);
+                    }
+                    None => context.gate = Some(gate.clone()),
+                },
+                Frame::Arm(c, a, text) => context.arm = Some((*c, *a, text.clone())),
+                Frame::Params(..) => {}
+            }
+        }
+        if let Some((c, a, _)) = &context.arm {
+            if !self.counted.contains(&(*c, *a)) {
+                self.counted.push((*c, *a));
+                *self.arms.entry(*c).or_default() += 1;
+            }
+        }
+        let args = Args {
+            values,
+            end: call.span.end as usize,
+        };
+        self.calls.insert(open, Call { args, context });
+    }
+
+    /// Whether `name` is a parameter of a function the walk is in.
+    fn shadowed(&self, name: &str) -> bool {
+        self.stack
+            .iter()
+            .any(|f| matches!(f, Frame::Params(_, params) if params.iter().any(|p| p == name)))
+    }
+
+    /// A parameter of the enclosing function, resolved from the one call of that function in
+    /// the file that passes a literal in its place (`initHeap('123')`).
+    fn passed_by_caller(&self, name: &str) -> Option<Val> {
+        let Some(Frame::Params(Some(function), params)) = self
+            .stack
+            .iter()
+            .rev()
+            .find(|f| matches!(f, Frame::Params(..)))
+        else {
+            return None;
+        };
+        let index = params.iter().position(|p| p == name)?;
+        let calls = self.calls_by_name.get(function)?;
+        let mut found = None;
+        for span in calls {
+            let text = self.text(*span);
+            let open = text.find('(')?;
+            let args = jsobj::call_args(text, open);
+            match args.values.get(index) {
+                Some(Arg::Literal(v)) if found.is_none() => found = Some(v.clone()),
+                _ => return None,
+            }
+        }
+        found.map(Val::Known)
+    }
+
+    /// The value of an expression, following the file's constants.
+    fn eval(&self, expr: &Expression<'_>, depth: usize) -> Val {
+        self.eval_in(self.src, expr, depth)
+    }
+
+    /// [`Reader::eval`] of an expression parsed from `src` (the file, or a constant's value).
+    fn eval_in(&self, src: &str, expr: &Expression<'_>, depth: usize) -> Val {
+        let folded = |span: Span| {
+            fold(
+                src.get(span.start as usize..span.end as usize)
+                    .unwrap_or(""),
+            )
+        };
+        let unknown = || Val::Unknown(folded(expr.span()));
+        if depth > MAX_DEPTH {
+            return unknown();
+        }
+        match expr {
+            Expression::StringLiteral(s) => Val::Known(Value::String(s.value.to_string())),
+            Expression::NumericLiteral(n) => Val::Known(number(n.value)),
+            Expression::BooleanLiteral(b) => Val::Known(Value::Bool(b.value)),
+            Expression::NullLiteral(_) => Val::Known(Value::Null),
+            Expression::ParenthesizedExpression(p) => self.eval_in(src, &p.expression, depth),
+            Expression::UnaryExpression(u) if u.operator == UnaryOperator::LogicalNot => {
+                match self.eval_in(src, &u.argument, depth + 1) {
+                    Val::Known(v) => Val::Known(Value::Bool(!truthy(&v))),
+                    _ => unknown(),
+                }
+            }
+            Expression::UnaryExpression(u) if u.operator == UnaryOperator::UnaryNegation => {
+                match self.eval_in(src, &u.argument, depth + 1) {
+                    Val::Known(Value::Number(n)) => {
+                        Val::Known(number(-n.as_f64().unwrap_or_default()))
+                    }
+                    _ => unknown(),
+                }
+            }
+            Expression::TemplateLiteral(t) => {
+                let mut text = String::new();
+                for (i, quasi) in t.quasis.iter().enumerate() {
+                    text.push_str(quasi.value.cooked.as_deref().unwrap_or(&quasi.value.raw));
+                    if let Some(e) = t.expressions.get(i) {
+                        match self.eval_in(src, e, depth + 1) {
+                            Val::Known(v) => text.push_str(&plain(&v)),
+                            _ => return unknown(),
+                        }
+                    }
+                }
+                Val::Known(Value::String(text))
+            }
+            Expression::BinaryExpression(b) if b.operator.as_str() == "+" => {
+                match (
+                    self.eval_in(src, &b.left, depth + 1),
+                    self.eval_in(src, &b.right, depth + 1),
+                ) {
+                    (Val::Known(l), Val::Known(r)) => match (&l, &r) {
+                        (Value::Number(x), Value::Number(y)) => Val::Known(number(
+                            x.as_f64().unwrap_or_default() + y.as_f64().unwrap_or_default(),
+                        )),
+                        _ => Val::Known(Value::String(plain(&l) + &plain(&r))),
+                    },
+                    _ => unknown(),
+                }
+            }
+            Expression::BinaryExpression(b) if b.operator.is_equality() => {
+                match (
+                    self.eval_in(src, &b.left, depth + 1),
+                    self.eval_in(src, &b.right, depth + 1),
+                ) {
+                    (Val::Known(l), Val::Known(r)) => {
+                        let equal = l == r;
+                        let negated = matches!(b.operator.as_str(), "!=" | "!==");
+                        Val::Known(Value::Bool(equal != negated))
+                    }
+                    _ => unknown(),
+                }
+            }
+            Expression::ConditionalExpression(c) => self.choice(src, c, depth),
+            // A parameter of an enclosing function shadows the file's constants; a name of one or
+            // two characters (a minifier's locals, reused in every function) only counts when the
+            // file declares it once.
+            Expression::Identifier(id)
+                if !self.shadowed(id.name.as_str())
+                    && (id.name.len() > 2 || self.declared.get(id.name.as_str()) == Some(&1)) =>
+            {
+                match self.bindings.get(id.name.as_str()) {
+                    Some(span) => self.eval_span(*span, depth + 1).unwrap_or_else(unknown),
+                    None => unknown(),
+                }
+            }
+            Expression::StaticMemberExpression(_) => {
+                let path = path(&folded(expr.span()));
+                let path = path.strip_prefix("window.").unwrap_or(&path);
+                self.member(path, depth).unwrap_or_else(unknown)
+            }
+            Expression::ObjectExpression(o) => {
+                let mut map = Map::new();
+                for property in &o.properties {
+                    let ObjectPropertyKind::ObjectProperty(p) = property else {
+                        continue;
+                    };
+                    let key = match &p.key {
+                        PropertyKey::StaticIdentifier(id) => id.name.to_string(),
+                        PropertyKey::StringLiteral(s) => s.value.to_string(),
+                        PropertyKey::NumericLiteral(n) => plain(&number(n.value)),
+                        _ => continue,
+                    };
+                    let value = match self.eval_in(src, &p.value, depth + 1) {
+                        Val::Known(v) => v,
+                        _ => Value::String(folded(p.value.span())),
+                    };
+                    map.insert(key, value);
+                }
+                Val::Known(Value::Object(map))
+            }
+            Expression::ArrayExpression(a) => {
+                let mut items = Vec::new();
+                for element in &a.elements {
+                    match element
+                        .as_expression()
+                        .map(|e| self.eval_in(src, e, depth + 1))
+                    {
+                        Some(Val::Known(v)) => items.push(v),
+                        _ => items.push(Value::String(folded(element.span()))),
+                    }
+                }
+                Val::Known(Value::Array(items))
+            }
+            _ => unknown(),
+        }
+    }
+
+    /// The value of a constant, whose value is at `span` of the file. Bindings keep spans, not
+    /// nodes (the tree borrows the parser's arena): the value is parsed again on its own (a
+    /// literal, an object or a short expression), its identifiers resolved through the file's
+    /// bindings.
+    fn eval_span(&self, span: Span, depth: usize) -> Option<Val> {
+        let text = self.text(span);
+        if text.len() > 4096 || depth > MAX_DEPTH {
+            return None;
+        }
+        let allocator = Allocator::default();
+        let wrapped = format!("({text})");
+        let ret = oxc_parser::Parser::new(&allocator, &wrapped, SourceType::cjs()).parse();
+        let Some(Statement::ExpressionStatement(statement)) = ret.program.body.first() else {
+            return None;
+        };
+        Some(self.eval_in(&wrapped, &statement.expression, depth))
+    }
+
+    /// `a.b.c` through the bindings: `a.b.c` itself, or `a` (or `a.b`) bound to an object.
+    fn member(&self, path: &str, depth: usize) -> Option<Val> {
+        if let Some(span) = self.bindings.get(path) {
+            return self.eval_span(*span, depth + 1);
+        }
+        let mut parts: Vec<&str> = path.split('.').collect();
+        let mut rest = Vec::new();
+        while parts.len() > 1 {
+            rest.insert(0, parts.pop()?);
+            let head = parts.join(".");
+            if let Some(span) = self.bindings.get(&head) {
+                let Some(Val::Known(mut value)) = self.eval_span(*span, depth + 1) else {
+                    return None;
+                };
+                for key in &rest {
+                    value = value.get(key)?.clone();
+                }
+                return Some(Val::Known(value));
+            }
+        }
+        None
+    }
+
+    fn choice(&self, src: &str, c: &ConditionalExpression<'_>, depth: usize) -> Val {
+        let folded = |span: Span| {
+            fold(
+                src.get(span.start as usize..span.end as usize)
+                    .unwrap_or(""),
+            )
+        };
+        let test = folded(c.test.span());
+        let mut choices = Vec::new();
+        for (branch, condition) in [(&c.consequent, test), (&c.alternate, "else".to_owned())] {
+            match self.eval_in(src, branch, depth + 1) {
+                Val::Known(v) => choices.push((v, condition)),
+                Val::Choice(inner) => choices.extend(inner),
+                Val::Unknown(_) => return Val::Unknown(folded(c.span)),
+            }
+        }
+        Val::Choice(choices)
+    }
+}
+
+impl<'a> Visit<'a> for Reader<'_> {
+    fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        self.record(it);
+        self.visit_expression(&it.callee);
+        let frame = self.callback_frame(it);
+        let visit_args = |reader: &mut Self| {
+            for arg in &it.arguments {
+                reader.visit_argument(arg);
+            }
+        };
+        match frame {
+            Some(frame) => self.within(frame, visit_args),
+            None => visit_args(self),
+        }
+    }
+
+    fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
+        let continued = self.chain.is_some();
+        self.visit_expression(&it.test);
+        if it.alternate.is_none() && !continued {
+            match self.one_armed(&it.test) {
+                Some(frame) => self.within(frame, |r| r.visit_statement(&it.consequent)),
+                None => self.visit_statement(&it.consequent),
+            }
+            return;
+        }
+        let test = self.folded(it.test.span());
+        let (conditional, arm) = self.conditional();
+        self.within(Frame::Arm(conditional, arm, test), |r| {
+            r.visit_statement(&it.consequent)
+        });
+        if let Some(alternate) = &it.alternate {
+            if let Statement::IfStatement(_) = alternate {
+                self.chain = Some((conditional, arm + 1));
+                self.visit_statement(alternate);
+                self.chain = None;
+            } else {
+                self.within(Frame::Arm(conditional, arm + 1, "else".into()), |r| {
+                    r.visit_statement(alternate)
+                });
+            }
+        }
+    }
+
+    fn visit_switch_statement(&mut self, it: &SwitchStatement<'a>) {
+        self.visit_expression(&it.discriminant);
+        let discriminant = self.folded(it.discriminant.span());
+        let (conditional, _) = self.conditional();
+        for (arm, case) in it.cases.iter().enumerate() {
+            let condition = match &case.test {
+                Some(test) => format!("{discriminant} == {}", self.folded(test.span())),
+                None => "default".to_owned(),
+            };
+            let arm = u32::try_from(arm).unwrap_or(u32::MAX);
+            self.within(Frame::Arm(conditional, arm, condition), |r| {
+                for statement in &case.consequent {
+                    r.visit_statement(statement);
+                }
+            });
+        }
+    }
+
+    fn visit_conditional_expression(&mut self, it: &ConditionalExpression<'a>) {
+        self.visit_expression(&it.test);
+        let test = self.folded(it.test.span());
+        let (conditional, _) = self.conditional();
+        self.within(Frame::Arm(conditional, 0, test), |r| {
+            r.visit_expression(&it.consequent)
+        });
+        self.within(Frame::Arm(conditional, 1, "else".into()), |r| {
+            r.visit_expression(&it.alternate)
+        });
+    }
+
+    fn visit_logical_expression(&mut self, it: &LogicalExpression<'a>) {
+        self.visit_expression(&it.left);
+        let frame = match it.operator {
+            LogicalOperator::And => self.one_armed(&it.left),
+            _ => None,
+        };
+        match frame {
+            Some(frame) => self.within(frame, |r| r.visit_expression(&it.right)),
+            None => self.visit_expression(&it.right),
+        }
+    }
+
+    fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
+        let name = it.id.as_ref().map(|id| id.name.to_string());
+        let params = it
+            .params
+            .items
+            .iter()
+            .filter_map(|p| match &p.pattern {
+                BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+                _ => None,
+            })
+            .collect();
+        let mut frames = vec![Frame::Params(name.clone(), params)];
+        let gate = name
+            .as_deref()
+            .and_then(|n| consent_gate(n).or_else(|| self.callbacks.get(n).cloned()));
+        if let Some(gate) = gate {
+            frames.push(Frame::Gate(gate));
+        }
+        let depth = self.stack.len();
+        self.stack.extend(frames);
+        walk::walk_function(self, it, flags);
+        self.stack.truncate(depth);
+    }
+
+    fn visit_arrow_function_expression(&mut self, it: &ArrowFunctionExpression<'a>) {
+        let params = it
+            .params
+            .items
+            .iter()
+            .filter_map(|p| match &p.pattern {
+                BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+                _ => None,
+            })
+            .collect();
+        self.within(Frame::Params(None, params), |r| {
+            walk::walk_arrow_function_expression(r, it)
+        });
+    }
+}
+
+/// Text with its runs of white space folded into one space.
+fn fold(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `window . heap . load` → `window.heap.load`.
+fn path(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn unquote(text: &str) -> &str {
+    text.trim_matches(|c| c == '"' || c == '\'' || c == '`')
+}
+
+fn number(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        Value::Number(Number::from(n as i64))
+    } else {
+        Number::from_f64(n).map_or(Value::Null, Value::Number)
+    }
+}
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        _ => true,
+    }
+}
+
+/// A value as JavaScript turns it into a string.
+fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The snippets' own guards: part of every copy of the snippet, not a page's decision.
+fn is_builtin_guard(test: &str) -> bool {
+    let t = path(test);
+    t.ends_with(".invoked")
+        || t.ends_with(".initialize")
+        || t == "window.console"
+        || t.contains("console.error")
+}
+
+/// A test that a browser's global exists: true on every page (the check is for server-side
+/// rendering).
+fn is_browser_check(test: &str) -> bool {
+    let t = path(test);
+    [
+        "typeofwindow!",
+        "typeofdocument!",
+        "typeofwindow==='object'",
+        "typeofwindow!==",
+    ]
+    .iter()
+    .any(|p| t.starts_with(p))
+}
+
+/// A page's own "only if not loaded yet" test of a vendor's global.
+fn is_page_guard(test: &str) -> bool {
+    let t = path(test);
+    let globals = [
+        "heap",
+        "window.heap",
+        "analytics",
+        "window.analytics",
+        "window['heap']",
+        "window[\"heap\"]",
+    ];
+    globals.iter().any(|g| {
+        t == format!("!{g}")
+            || t == format!("typeof{g}==='undefined'")
+            || t == format!("typeof{g}==\"undefined\"")
+            || t == format!("typeof{g}===\"undefined\"")
+            || t == format!("typeof{g}=='undefined'")
+            || t == format!("!{g}.loaded")
+            || t == format!("!{g}.appid")
+            || t == format!("!{g}.envId")
+            || t == format!("!{g}.initialized")
+    })
+}
+
+/// Tests of the environment: which host, which build. Loaders under them are alternatives.
+fn is_environment(test: &str) -> bool {
+    let t = test.to_ascii_lowercase();
+    [
+        "hostname",
+        "location.host",
+        "location.href",
+        "location.origin",
+        "node_env",
+        "env",
+        "production",
+        "staging",
+        "isprod",
+        "isdev",
+        "development",
+        "prod",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
+/// A consent manager's marker in a condition or a callback: the gate it makes.
+fn consent_gate(text: &str) -> Option<Gate> {
+    const MANAGERS: &[(&str, &str)] = &[
+        ("cookiebot", "cookiebot"),
+        ("optanon", "onetrust"),
+        ("onetrust", "onetrust"),
+        ("usercentrics", "usercentrics"),
+        ("uc_ui", "usercentrics"),
+        ("klaro", "klaro"),
+        ("_iub", "iubenda"),
+        ("iubenda", "iubenda"),
+        ("consentmanager", "segment-consent-manager"),
+    ];
+    let lower = text.to_ascii_lowercase();
+    let manager = MANAGERS
+        .iter()
+        .find(|(marker, _)| lower.contains(marker))
+        .map(|(_, name)| *name);
+    if manager.is_none() && !lower.contains("consent") && !lower.contains("__tcfapi") {
+        return None;
+    }
+    Some(Gate {
+        consent: true,
+        manager,
+        category: consent_category(text),
+        condition: text.to_owned(),
+    })
+}
+
+/// The category a consent condition names: Cookiebot's `consent.statistics`, OneTrust's `C0002`.
+fn consent_category(text: &str) -> Option<String> {
+    if let Some(at) = text.find("consent.") {
+        let rest = &text[at + "consent.".len()..];
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if !word.is_empty() {
+            return Some(word);
+        }
+    }
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(4)).find_map(|i| {
+        (bytes[i] == b'C' && bytes[i + 1..i + 5].iter().all(u8::is_ascii_digit))
+            .then(|| text[i..i + 5].to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The offset of the `(` of the call that starts with `call` (`heap.load('1'`).
+    fn open(code: &str, call: &str) -> usize {
+        let at = code.find(call).expect("the call is there");
+        at + code[at..].find('(').expect("a call")
+    }
+
+    #[test]
+    fn comments_are_blanked_with_offsets_and_lines_kept() {
+        let code = "heap.load(\"1\"); // heap.load(\"2\")\n/* analytics.load(\"k\") */ x();";
+        let js = Js::read(code, Kind::Classic);
+        assert!(js.parsed());
+        assert_eq!(js.code().len(), code.len());
+        assert!(!js.code().contains("\"2\"") && !js.code().contains("analytics"));
+        assert_eq!(js.code().lines().count(), 2);
+    }
+
+    #[test]
+    fn html_like_comments_in_classic_scripts_comment_their_line_only() {
+        let code = "<!--\nheap.load(\"1535634150\");\n//-->";
+        let js = Js::read(code, Kind::Classic);
+        assert!(
+            js.code().contains("heap.load(\"1535634150\")"),
+            "{}",
+            js.code()
+        );
+        assert!(!js.code().contains("<!--"));
+        let fallback = blank_comments_by_tokens(code, Kind::Classic);
+        assert_eq!(fallback.trim(), "heap.load(\"1535634150\");");
+    }
+
+    #[test]
+    fn the_tokenizer_knows_strings_templates_and_regexes() {
+        let code = "var u = \"https://cdn.x.com/a.js\"; var r = /\\/\\//g; var t = `${a + \"//\"}//`; heap.load(\"1\") // x";
+        let out = blank_comments_by_tokens(code, Kind::Classic);
+        assert!(out.contains("https://cdn.x.com/a.js"), "{out}");
+        assert!(out.contains("/\\/\\//g"), "{out}");
+        assert!(
+            out.contains("\"//\"}//`"),
+            "a template's text is not a comment: {out}"
+        );
+        assert!(
+            out.contains("heap.load(\"1\")") && !out.contains("// x"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn constants_are_followed() {
+        let code = "const HEAP_ID = '1234567890'; var cfg = {analytics: {heapAppId: '222'}};\n\
+                    heap.load(HEAP_ID); heap.load(cfg.analytics.heapAppId); heap.load('31' + '80');";
+        let js = Js::read(code, Kind::Classic);
+        let first = js.call_args(open(code, "heap.load("));
+        assert_eq!(
+            first.values[0],
+            Arg::Literal(Value::String("1234567890".into()))
+        );
+        let second = js.call_args(open(code, "heap.load(cfg"));
+        assert_eq!(second.values[0], Arg::Literal(Value::String("222".into())));
+        let third = js.call_args(open(code, "heap.load('31'"));
+        assert_eq!(third.values[0], Arg::Literal(Value::String("3180".into())));
+    }
+
+    #[test]
+    fn ids_from_outside_keep_their_expression() {
+        let code = "heap.load(process.env.NEXT_PUBLIC_HEAP_ID, {disableTextCapture: !0});";
+        let js = Js::read(code, Kind::Module);
+        let args = js.call_args(open(code, "heap.load("));
+        assert_eq!(
+            args.values[0],
+            Arg::Expr("process.env.NEXT_PUBLIC_HEAP_ID".into())
+        );
+        assert_eq!(
+            args.values[1].as_object().unwrap()["disableTextCapture"],
+            Value::Bool(true)
+        );
+    }
+
+    #[test]
+    fn a_parameter_resolves_through_the_one_call_that_passes_it() {
+        let code = "function initHeap(appId) { heap.load(appId); }\ninitHeap('1234567890');";
+        let js = Js::read(code, Kind::Classic);
+        let args = js.call_args(open(code, "heap.load("));
+        assert_eq!(
+            args.values[0],
+            Arg::Literal(Value::String("1234567890".into()))
+        );
+        let uncalled = "function initHeap(appId) { heap.load(appId); }";
+        let js = Js::read(uncalled, Kind::Classic);
+        assert_eq!(
+            js.call_args(open(uncalled, "heap.load(")).values[0],
+            Arg::Expr("appId".into())
+        );
+    }
+
+    #[test]
+    fn ternaries_are_choices_with_their_conditions() {
+        let code =
+            "var prod = '1', dev = '2'; heap.load(location.hostname === 'www.x.com' ? prod : dev);";
+        let js = Js::read(code, Kind::Classic);
+        let Arg::Choice(choices) = &js.call_args(open(code, "heap.load(")).values[0] else {
+            panic!("a choice");
+        };
+        assert_eq!(choices[0].0, Value::String("1".into()));
+        assert_eq!(choices[1], (Value::String("2".into()), "else".to_owned()));
+        assert!(choices[0].1.contains("location.hostname"));
+    }
+
+    #[test]
+    fn contexts_tell_guards_arms_and_gates_apart() {
+        let code = "if (!window.heap) { heap.load('1'); }\n\
+                    if (location.host.indexOf('staging') > -1) { heap.load('2'); } else { heap.load('3'); }\n\
+                    window.addEventListener('CookiebotOnAccept', function () { if (Cookiebot.consent.statistics) { heap.load('4'); } });\n\
+                    if (window.__FLAGS__ && window.__FLAGS__.heapEnabled) { heap.load('5'); }\n\
+                    document.addEventListener('DOMContentLoaded', function () { heap.load('6'); });";
+        let js = Js::read(code, Kind::Classic);
+        let ctx = |id: &str| js.context(open(code, &format!("heap.load('{id}'")));
+        assert_eq!(ctx("1").guard.as_deref(), Some("!window.heap"));
+        let (c2, a2, t2) = ctx("2").arm.unwrap();
+        let (c3, a3, t3) = ctx("3").arm.unwrap();
+        assert_eq!((c2, a2 + 1), (c3, a3));
+        assert!(t2.contains("staging") && t3 == "else");
+        assert_eq!(js.arms(c2), 2);
+        let gate = ctx("4").gate.unwrap();
+        assert!(
+            gate.consent && gate.manager == Some("cookiebot"),
+            "{gate:?}"
+        );
+        assert_eq!(gate.category.as_deref(), Some("statistics"));
+        let flag = ctx("5").gate.unwrap();
+        assert!(
+            !flag.consent && flag.condition.contains("heapEnabled"),
+            "{flag:?}"
+        );
+        assert_eq!(ctx("6"), Context::default());
+    }
+
+    #[test]
+    fn the_snippets_own_guards_are_not_recorded() {
+        let code = "!function(){var analytics=window.analytics=window.analytics||[];if(!analytics.initialize)if(analytics.invoked)window.console&&console.error&&console.error(\"Segment snippet included twice.\");else{analytics.invoked=!0;analytics.load=function(e){};analytics.load(\"KEY\");}}();";
+        let js = Js::read(code, Kind::Classic);
+        let ctx = js.context(open(code, "analytics.load(\"KEY\""));
+        assert_eq!(ctx.guard, None);
+        assert_eq!(ctx.gate, None);
+    }
+
+    #[test]
+    fn code_that_does_not_parse_still_loses_its_comments() {
+        let code = "heap.load(\"{{ site.heap_id }}\"); {% if x %} // heap.load(\"2\")";
+        let js = Js::read(code, Kind::Classic);
+        assert!(!js.parsed());
+        assert!(!js.code().contains("\"2\""));
+        assert_eq!(
+            js.call_args(open(code, "heap.load(")).values[0],
+            Arg::Literal(Value::String("{{ site.heap_id }}".into()))
+        );
+    }
+}
