@@ -244,6 +244,7 @@ fn names_codes_and_severities_are_pinned() {
         ("segment-settings-unverified", "HA013", Severity::Info),
         ("tag-manager-unverified", "HA014", Severity::Info),
         ("unused-suppression", "HA015", Severity::Info),
+        ("placeholder-id", "HA016", Severity::Error),
     ];
     let actual: Vec<(&str, &str, Severity)> = RULES
         .iter()

@@ -199,7 +199,12 @@ fn install_line(i: &Install, p: Paint) -> String {
         Vendor::Segment => p.green(&vendor),
         _ => p.cyan(&vendor),
     };
-    let id = i.id.clone().unwrap_or_else(|| "(id unknown)".into());
+    let id = match (&i.id, &i.placeholder, &i.id_from) {
+        (Some(id), _, _) => id.clone(),
+        (None, Some(placeholder), _) => format!("placeholder {placeholder}"),
+        (None, None, Some(from)) => format!("(id from {from})"),
+        (None, None, None) => "(id unknown)".into(),
+    };
     let how = how(i);
     let details = details(i);
     let place = match (i.evidence.line, &i.evidence.tag) {
@@ -256,6 +261,17 @@ pub(crate) fn details(i: &Install) -> Vec<String> {
             "or {} (environment switch)",
             i.alternative_ids.join(", ")
         ));
+    }
+    if let Some(gate) = &i.gate {
+        details.push(match (&gate.manager, &gate.category) {
+            (Some(m), Some(c)) => format!("after consent ({m}: {c})"),
+            (Some(m), None) => format!("after consent ({m})"),
+            _ if gate.kind == "consent" => "after consent".to_owned(),
+            _ => format!("only when {}", gate.condition),
+        });
+    }
+    if let Some(guard) = &i.guard {
+        details.push(format!("guarded by {guard}"));
     }
     if let Some(dest) = &i.destination {
         details.push(format!("destination \"{dest}\""));

@@ -27,6 +27,7 @@ mod heap_cloud_mode_only;
 mod heap_missing_on_some_pages;
 mod heap_via_tag_manager;
 mod mixed_heap_sdk_versions;
+mod placeholder_id;
 mod segment_calls_ignored_by_heap;
 mod segment_loaded_twice;
 mod segment_settings_unverified;
@@ -43,6 +44,7 @@ pub use heap_cloud_mode_only::HeapCloudModeOnly;
 pub use heap_missing_on_some_pages::HeapMissingOnSomePages;
 pub use heap_via_tag_manager::HeapViaTagManager;
 pub use mixed_heap_sdk_versions::MixedHeapSdkVersions;
+pub use placeholder_id::PlaceholderId;
 pub use segment_calls_ignored_by_heap::SegmentCallsIgnoredByHeap;
 pub use segment_loaded_twice::SegmentLoadedTwice;
 pub use segment_settings_unverified::SegmentSettingsUnverified;
@@ -158,6 +160,7 @@ pub static RULES: &[&dyn Rule] = &[
     &SegmentSettingsUnverified,
     &TagManagerUnverified,
     &UnusedSuppression,
+    &PlaceholderId,
 ];
 
 /// A `--select`/`--ignore` entry that names no rule.

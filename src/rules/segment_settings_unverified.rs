@@ -60,12 +60,22 @@ impl Rule for SegmentSettingsUnverified {
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut groups = Groups::new();
         for page in audited(cx.report) {
-            for segment in page.installs.iter().filter(|i| i.vendor == Vendor::Segment) {
+            // A placeholder key is placeholder-id's: there is nothing to fetch.
+            for segment in page
+                .installs
+                .iter()
+                .filter(|i| i.vendor == Vendor::Segment && i.placeholder.is_none())
+            {
                 let state = segment.settings.as_deref().unwrap_or("unknown");
                 if state == "fetched" {
                     continue;
                 }
-                let key = segment.id.as_deref().unwrap_or("unreadable");
+                let from = segment.id_from.as_ref().map(|e| format!("from {e}"));
+                let key = segment
+                    .id
+                    .as_deref()
+                    .or(from.as_deref())
+                    .unwrap_or("unreadable");
                 let group = groups.entry(format!("{key}\u{0}{state}")).or_default();
                 group.page(&page.url);
                 group.evidence([segment.evidence.clone()]);
@@ -164,7 +174,7 @@ fn reason(state: &str) -> (&'static str, &'static str) {
         "offline" => ("were not fetched (--offline)", "run without --offline (or --remap Segment's CDN to a saved copy of the settings), or check in Segment whether the source has a Heap destination in device mode and its app id"),
         "error" => ("could not be fetched or read", "check network access to Segment's CDN and the write key (see the problems list), or check in Segment whether the source has a Heap destination in device mode and its app id"),
         "embedded" => ("are embedded in the bundle (cdnSettings) and were not read", "check the cdnSettings passed to AnalyticsBrowser.load, or in Segment whether the source has a Heap destination in device mode and its app id"),
-        "unavailable" => ("could not be fetched because the write key could not be read", "make the write key a literal in the snippet, or check in Segment whether the source has a Heap destination in device mode and its app id"),
+        "unavailable" => ("could not be fetched because the write key is not in the code", "check in Segment whether that source has a Heap destination in device mode and its app id (or audit the built or deployed site, where the key is set)"),
         _ => ("were not read", "check in Segment whether the source has a Heap destination in device mode and its app id"),
     }
 }

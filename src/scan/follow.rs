@@ -291,11 +291,17 @@ impl Ctx {
         let url = inventory::settings_url(install);
         if install.id.is_none() {
             install.settings = Some("unavailable".into());
-            self.unverified(
-                "segment-settings",
-                &install.evidence.source,
-                "the write key could not be read, so Segment's settings were not fetched",
-            );
+            // A placeholder is never fetched, and placeholder-id says why.
+            let reason = match (&install.placeholder, &install.id_from) {
+                (Some(_), _) => return None,
+                (None, Some(from)) => format!(
+                    "the write key comes from {from}, outside the code, so Segment's settings were not fetched"
+                ),
+                (None, None) => {
+                    "the write key could not be read, so Segment's settings were not fetched".into()
+                }
+            };
+            self.unverified("segment-settings", &install.evidence.source, &reason);
             return None;
         }
         if self.opts.offline {
