@@ -330,3 +330,94 @@ fn the_property_inputs_are_real() {
     assert_eq!(settings.environments.len(), 2);
     assert_eq!(settings.rules.len(), 2);
 }
+
+/// Real snippets, each a whole script (statements a property test may put things around).
+const SNIPPETS: &[&str] = &[
+    // Heap classic, variant C.
+    r#"window.heap=window.heap||[],heap.load=function(e,t){window.heap.appid=e,window.heap.config=t=t||{};var r=document.createElement("script");r.type="text/javascript",r.async=!0,r.src="https://cdn.heapanalytics.com/js/heap-"+e+".js";var a=document.getElementsByTagName("script")[0];a.parentNode.insertBefore(r,a);for(var n=function(e){return function(){heap.push([e].concat(Array.prototype.slice.call(arguments,0)))}},p=["addEventProperties","addUserProperties","clearEventProperties","identify","resetIdentity","removeEventProperty","setEventProperties","track","unsetEventProperty"],o=0;o<p.length;o++)heap[p[o]]=n(p[o])};"#,
+    r#"heap.load("3180826004", {secureCookie: true, disableTextCapture: !0});"#,
+    // Heap v5.
+    r#"window.heapReadyCb=window.heapReadyCb||[],window.heap=window.heap||[],heap.load=function(e,t){window.heap.envId=e,window.heap.clientConfig=t=t||{},window.heap.clientConfig.shouldFetchServerConfig=!1;var a=document.createElement("script");a.type="text/javascript",a.async=!0,a.src="https://cdn.us.heap-api.com/config/"+e+"/heap_config.js";var r=document.getElementsByTagName("script")[0];r.parentNode.insertBefore(a,r)};"#,
+    r#"heap.load("262759952");"#,
+    // Segment 4.1.0.
+    r#"!function(){var analytics=window.analytics=window.analytics||[];if(!analytics.initialize)if(analytics.invoked)window.console&&console.error&&console.error("Segment snippet included twice.");else{analytics.invoked=!0;analytics.methods=["trackSubmit","trackClick","trackLink","trackForm","pageview","identify","reset","group","track","ready","alias","debug","page","once","off","on"];analytics.factory=function(t){return function(){var e=Array.prototype.slice.call(arguments);e.unshift(t);analytics.push(e);return analytics}};for(var t=0;t<analytics.methods.length;t++){var e=analytics.methods[t];analytics[e]=analytics.factory(e)}analytics.load=function(t,e){var n=document.createElement("script");n.type="text/javascript";n.async=!0;n.src="https://cdn.segment.com/analytics.js/v1/"+t+"/analytics.min.js";var a=document.getElementsByTagName("script")[0];a.parentNode.insertBefore(n,a);analytics._loadOptions=e};analytics.SNIPPET_VERSION="4.1.0";
+analytics.load("q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH", {integrations: {Heap: false}});
+analytics.page();
+}}();"#,
+];
+
+/// What may stand next to a snippet without changing what it is: comments (holding loaders too),
+/// white space, and unrelated statements and branches.
+fn beside() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("\n".to_owned()),
+        Just("   \t".to_owned()),
+        Just("// heap.load(\"1111111111\");\n".to_owned()),
+        Just("/* analytics.load(\"Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0Pp\"); heap.load('2222222222') */".to_owned()),
+        Just("/*\n * Old Heap project:\n * heap.load(\"3333333333\");\n */\n".to_owned()),
+        Just("var ga_id = 'G-ABC123'; window.dataLayer = window.dataLayer || [];\n".to_owned()),
+        Just("if (document.cookie.indexOf('seen=') < 0) { document.cookie = 'seen=1'; }\n".to_owned()),
+        Just("function track(x) { return x && x.load ? x.load('4444444444') : null; }\n".to_owned()),
+        Just("var s = \"heap.load('5555555555')\"; console.log(s);\n".to_owned()),
+        Just("window.addEventListener('scroll', function () { document.body.classList.add('s'); });\n".to_owned()),
+        Just("switch (lang) { case 'fr': t = 'Bonjour'; break; default: t = 'Hello'; }\n".to_owned()),
+        "[a-z]{1,8}".prop_map(|w| format!("var {w}_x = {};\n", w.len())),
+    ]
+}
+
+/// The inventory of one inline script, without where things were found.
+fn inventory(code: &str) -> Vec<String> {
+    let sigs = Signatures::builtin().unwrap();
+    let origin = detect::Origin {
+        source: "p.html",
+        lines: None,
+        offset: 0,
+        tag: None,
+    };
+    let scan = detect::scan_code(sigs, code, &origin);
+    let mut out: Vec<String> = scan
+        .installs
+        .iter()
+        .chain(&scan.segment_candidates)
+        .map(|i| {
+            let mut i = i.clone();
+            i.evidence = Default::default();
+            serde_json::to_string(&i).unwrap()
+        })
+        .collect();
+    out.extend(
+        scan.calls
+            .iter()
+            .map(|c| format!("{} {}", c.method, c.email_trait)),
+    );
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+
+    /// Comments, white space and unrelated statements put next to a snippet (before, between or
+    /// after its statements, never inside one) never change the inventory.
+    #[test]
+    fn what_stands_beside_a_snippet_never_changes_the_inventory(
+        which in 0usize..3,
+        around in prop::collection::vec(beside(), 4),
+    ) {
+        let parts: &[&str] = match which {
+            0 => &SNIPPETS[0..2],
+            1 => &SNIPPETS[2..4],
+            _ => &SNIPPETS[4..5],
+        };
+        let plain = parts.join("\n");
+        let mut edited = around[0].clone();
+        for (n, part) in parts.iter().enumerate() {
+            edited.push_str(part);
+            edited.push('\n');
+            edited.push_str(&around[(n + 1) % around.len()]);
+        }
+        edited.push_str(&around[3]);
+        let want = inventory(&plain);
+        prop_assert!(!want.is_empty());
+        prop_assert_eq!(inventory(&edited), want, "{}", edited);
+    }
+}

@@ -76,6 +76,14 @@ pub fn scan_script(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origi
         library_in_code(tm, code, origin, &mut scan.installs);
     }
     scan.calls = segment_calls(&sigs.segment, &js, origin);
+    // `script.text = "heap.load(…)"`: code the script injects from a string runs too.
+    for (at, injected) in js.injected() {
+        let origin = Origin {
+            offset: origin.offset + at,
+            ..*origin
+        };
+        scan.extend(scan_code(sigs, injected, &origin));
+    }
     // `document.write("\x3cscript src=…\x3e")`: the scripts the code writes are read as well.
     for (at, markup) in js.markup() {
         let origin = Origin {
@@ -198,7 +206,10 @@ fn heap_in_code(sigs: &VendorSignatures, js: &Js, origin: &Origin, out: &mut Vec
         let valid = |id: &String| p.id.as_ref().is_none_or(|re| re.is_match(id));
         for m in p.find_iter(code) {
             let open = m.end() - 1;
-            let args = js.call_args(open);
+            // A call's text inside a string or a regular expression is no call.
+            let Some(args) = js.call_args(open) else {
+                continue;
+            };
             let options = args
                 .values
                 .iter()
@@ -530,7 +541,10 @@ fn segment_in_code(sigs: &VendorSignatures, js: &Js, origin: &Origin, scan: &mut
                 continue;
             }
             let open = m.end() - 1;
-            let args = js.call_args(open);
+            // A call's text inside a string or a regular expression is no call.
+            let Some(args) = js.call_args(open) else {
+                continue;
+            };
             let options = args
                 .values
                 .get(1)
@@ -613,7 +627,10 @@ fn analytics_next_in_code(sigs: &VendorSignatures, js: &Js, origin: &Origin, sca
     {
         for m in p.find_iter(code) {
             let open = m.end() - 1;
-            let args = js.call_args(open);
+            // A call's text inside a string or a regular expression is no call.
+            let Some(args) = js.call_args(open) else {
+                continue;
+            };
             let Some(settings) = args.values.first().and_then(Arg::as_object) else {
                 continue;
             };
@@ -746,7 +763,9 @@ fn segment_calls(sigs: &VendorSignatures, js: &Js, origin: &Origin) -> Vec<Segme
             let (Some(m), Some(method)) = (c.get(0), group(&c, "method")) else {
                 continue;
             };
-            let args = js.call_args(m.end() - 1);
+            let Some(args) = js.call_args(m.end() - 1) else {
+                continue;
+            };
             let email_trait = method == "identify"
                 && args
                     .values

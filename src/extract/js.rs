@@ -58,6 +58,9 @@ pub struct Js {
     one_armed: Vec<u32>,
     /// Markup written from strings: offset of the string, its value.
     markup: Vec<(usize, String)>,
+    /// Code injected from strings (`script.text = "…"`, `script.innerHTML = \`…\``): offset of
+    /// the string, its value.
+    injected: Vec<(usize, String)>,
 }
 
 /// One call expression.
@@ -112,6 +115,7 @@ impl Js {
                 arms: HashMap::new(),
                 one_armed: Vec::new(),
                 markup: Vec::new(),
+                injected: Vec::new(),
             };
         }
         let mut blanked = code.as_bytes().to_vec();
@@ -133,6 +137,7 @@ impl Js {
             arms: reader.arms,
             one_armed: reader.one_armed,
             markup: reader.markup,
+            injected: reader.injected,
         }
     }
 
@@ -147,11 +152,13 @@ impl Js {
     }
 
     /// The arguments of the call whose `(` is at `open`: read from the syntax tree, with constants
-    /// resolved, when the code parsed; else read as literals by [`jsobj`].
-    pub fn call_args(&self, open: usize) -> Args {
-        match self.calls.get(&open) {
-            Some(call) => call.args.clone(),
-            None => jsobj::call_args(&self.code, open),
+    /// resolved, when the code parsed (`None` when no call starts there: the text is inside a
+    /// string or a regular expression); else read as literals by [`jsobj`].
+    pub fn call_args(&self, open: usize) -> Option<Args> {
+        if self.parsed {
+            self.calls.get(&open).map(|call| call.args.clone())
+        } else {
+            Some(jsobj::call_args(&self.code, open))
         }
     }
 
@@ -167,6 +174,12 @@ impl Js {
     /// the offset of each string: their `<script>` elements are the page's too.
     pub fn markup(&self) -> &[(usize, String)] {
         &self.markup
+    }
+
+    /// Code the script injects from strings (`el.text = "…"`, `el.innerHTML = \`…\``), with
+    /// the offset of each string: it runs as a script of its own.
+    pub fn injected(&self) -> &[(usize, String)] {
+        &self.injected
     }
 
     /// Whether a conditional is an `if` without `else` (or `&&`): its one arm is a condition on
@@ -394,6 +407,8 @@ struct Reader<'s> {
     /// Strings holding markup (`document.write("<script …>")`, `el.innerHTML = "…"`): offset of
     /// the string in the code, and its value.
     markup: Vec<(usize, String)>,
+    /// Strings run as code (`script.text = "…"`): offset and value.
+    injected: Vec<(usize, String)>,
     /// Functions by name → their parameter names (to resolve `f('123')` into `f`'s body).
     calls_by_name: HashMap<String, Vec<Span>>,
     stack: Vec<Frame>,
@@ -415,6 +430,7 @@ impl<'s> Reader<'s> {
             declared: HashMap::new(),
             callbacks: HashMap::new(),
             markup: Vec::new(),
+            injected: Vec::new(),
             calls_by_name: HashMap::new(),
             stack: Vec::new(),
             next_conditional: 0,
@@ -460,6 +476,19 @@ impl<'s> Reader<'s> {
                     }
                     _ => None,
                 };
+                // `script.text = "…"`, `el.innerHTML = \`…\``: code or markup held in a string.
+                if let Some(property) = target.as_deref().and_then(|n| n.rsplit('.').next()) {
+                    if matches!(property, "text" | "textContent" | "innerText" | "innerHTML") {
+                        let at = it.right.span().start as usize;
+                        if let Val::Known(Value::String(s)) = self.reader.eval(&it.right, 0) {
+                            if s.contains("<script") {
+                                self.reader.markup.push((at, s));
+                            } else if property != "innerHTML" || !s.trim_start().starts_with('<') {
+                                self.reader.injected.push((at, s));
+                            }
+                        }
+                    }
+                }
                 if let Some(name) = target {
                     let name = name.strip_prefix("window.").unwrap_or(&name).to_owned();
                     *self.reader.declared.entry(name.clone()).or_default() += 1;
@@ -1213,14 +1242,14 @@ mod tests {
         let code = "const HEAP_ID = '1234567890'; var cfg = {analytics: {heapAppId: '222'}};\n\
                     heap.load(HEAP_ID); heap.load(cfg.analytics.heapAppId); heap.load('31' + '80');";
         let js = Js::read(code, Kind::Classic);
-        let first = js.call_args(open(code, "heap.load("));
+        let first = js.call_args(open(code, "heap.load(")).unwrap();
         assert_eq!(
             first.values[0],
             Arg::Literal(Value::String("1234567890".into()))
         );
-        let second = js.call_args(open(code, "heap.load(cfg"));
+        let second = js.call_args(open(code, "heap.load(cfg")).unwrap();
         assert_eq!(second.values[0], Arg::Literal(Value::String("222".into())));
-        let third = js.call_args(open(code, "heap.load('31'"));
+        let third = js.call_args(open(code, "heap.load('31'")).unwrap();
         assert_eq!(third.values[0], Arg::Literal(Value::String("3180".into())));
     }
 
@@ -1228,7 +1257,7 @@ mod tests {
     fn ids_from_outside_keep_their_expression() {
         let code = "heap.load(process.env.NEXT_PUBLIC_HEAP_ID, {disableTextCapture: !0});";
         let js = Js::read(code, Kind::Module);
-        let args = js.call_args(open(code, "heap.load("));
+        let args = js.call_args(open(code, "heap.load(")).unwrap();
         assert_eq!(
             args.values[0],
             Arg::Expr("process.env.NEXT_PUBLIC_HEAP_ID".into())
@@ -1243,7 +1272,7 @@ mod tests {
     fn a_parameter_resolves_through_the_one_call_that_passes_it() {
         let code = "function initHeap(appId) { heap.load(appId); }\ninitHeap('1234567890');";
         let js = Js::read(code, Kind::Classic);
-        let args = js.call_args(open(code, "heap.load("));
+        let args = js.call_args(open(code, "heap.load(")).unwrap();
         assert_eq!(
             args.values[0],
             Arg::Literal(Value::String("1234567890".into()))
@@ -1251,7 +1280,7 @@ mod tests {
         let uncalled = "function initHeap(appId) { heap.load(appId); }";
         let js = Js::read(uncalled, Kind::Classic);
         assert_eq!(
-            js.call_args(open(uncalled, "heap.load(")).values[0],
+            js.call_args(open(uncalled, "heap.load(")).unwrap().values[0],
             Arg::Expr("appId".into())
         );
     }
@@ -1261,7 +1290,8 @@ mod tests {
         let code =
             "var prod = '1', dev = '2'; heap.load(location.hostname === 'www.x.com' ? prod : dev);";
         let js = Js::read(code, Kind::Classic);
-        let Arg::Choice(choices) = &js.call_args(open(code, "heap.load(")).values[0] else {
+        let Arg::Choice(choices) = &js.call_args(open(code, "heap.load(")).unwrap().values[0]
+        else {
             panic!("a choice");
         };
         assert_eq!(choices[0].0, Value::String("1".into()));
@@ -1314,7 +1344,7 @@ mod tests {
         assert!(!js.parsed());
         assert!(!js.code().contains("\"2\""));
         assert_eq!(
-            js.call_args(open(code, "heap.load(")).values[0],
+            js.call_args(open(code, "heap.load(")).unwrap().values[0],
             Arg::Literal(Value::String("{{ site.heap_id }}".into()))
         );
     }
