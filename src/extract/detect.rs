@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::html::{self, Lines, ScriptKind};
-use super::js::{self, Js};
+use super::js::{self, blank_comments_by_tokens, Js};
 use super::jsobj::{self, Arg};
 use super::signatures::{Pattern, Signatures, VendorSignatures};
 use crate::model::{Branch, Evidence, Gate, Install, SegmentCall, Vendor, Via};
@@ -44,6 +44,12 @@ pub struct Scan {
     /// proxy, or a clone): Segment only if their settings carry the `Segment.io` integration.
     pub segment_candidates: Vec<Install>,
     pub calls: Vec<SegmentCall>,
+    /// Names a Segment snippet gives its global instead of `analytics` (`globalAnalyticsKey`):
+    /// the page's other scripts call Segment through them.
+    pub globals: Vec<String>,
+    /// Write keys in `window.consentManagerConfig` (Segment's consent manager, which loads
+    /// analytics.js once the visitor consents), with where each was found.
+    pub consent_manager: Vec<(String, Evidence)>,
 }
 
 impl Scan {
@@ -51,6 +57,8 @@ impl Scan {
         self.installs.extend(other.installs);
         self.segment_candidates.extend(other.segment_candidates);
         self.calls.extend(other.calls);
+        self.globals.extend(other.globals);
+        self.consent_manager.extend(other.consent_manager);
     }
 }
 
@@ -64,6 +72,17 @@ pub fn scan_code(sigs: &Signatures, code: &str, origin: &Origin) -> Scan {
 /// are read from the syntax tree with their constants and conditions.
 pub fn scan_script(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origin) -> Scan {
     let mut scan = Scan::default();
+    if code.contains("consentManagerConfig") {
+        let code = blank_comments_by_tokens(code, kind);
+        for p in sigs.segment.captures("consent_manager_write_key") {
+            for c in p.captures_iter(&code) {
+                if let (Some(m), Some(key)) = (c.get(0), group(&c, "value")) {
+                    let evidence = origin.evidence(&code, m.start(), m.len(), &p.name);
+                    scan.consent_manager.push((key, evidence));
+                }
+            }
+        }
+    }
     if !sigs.any_code.is_match(code) {
         return scan;
     }
@@ -76,6 +95,7 @@ pub fn scan_script(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origi
         library_in_code(tm, code, origin, &mut scan.installs);
     }
     scan.calls = segment_calls(&sigs.segment, &js, origin);
+
     // `script.text = "heap.load(…)"`: code the script injects from a string runs too.
     for (at, injected) in js.injected() {
         let origin = Origin {
@@ -516,6 +536,9 @@ fn segment_in_code(sigs: &VendorSignatures, js: &Js, origin: &Origin, scan: &mut
         return;
     };
     let loader_host = anchors.iter().find_map(|c| group(c, "host"));
+    if let Some(global) = first_capture(sigs, "global_key", code).filter(|g| g != "analytics") {
+        scan.globals.push(global);
+    }
     let cdn = first_capture(sigs, "cdn", code);
     let snippet_version = first_capture(sigs, "snippet_version", code);
 
@@ -782,6 +805,53 @@ fn segment_calls(sigs: &VendorSignatures, js: &Js, origin: &Origin) -> Vec<Segme
         }
     }
     calls.sort_by_key(|c| c.evidence.line);
+    calls
+}
+
+/// Calls to Segment's API made through a renamed global (`segmentAnalytics.track(…)`).
+pub fn segment_calls_through(
+    sigs: &Signatures,
+    code: &str,
+    global: &str,
+    origin: &Origin,
+) -> Vec<SegmentCall> {
+    if !code.contains(global) {
+        return Vec::new();
+    }
+    let pattern = format!(
+        r"\b{}\.(?P<method>page|identify|track|group|alias)\s*\(",
+        regex::escape(global)
+    );
+    let Ok(regex) = regex::Regex::new(&pattern) else {
+        return Vec::new();
+    };
+    let js = Js::read(code, js::Kind::Classic);
+    let code = js.code();
+    let mut calls = Vec::new();
+    for c in regex.captures_iter(code) {
+        let (Some(m), Some(method)) = (c.get(0), group(&c, "method")) else {
+            continue;
+        };
+        let Some(args) = js.call_args(m.end() - 1) else {
+            continue;
+        };
+        let email_trait = method == "identify"
+            && args
+                .values
+                .iter()
+                .any(|a| a.as_object().is_some_and(|o| o.contains_key("email")));
+        let name = &sigs
+            .segment
+            .api
+            .first()
+            .map_or("segment-api-call", |p| p.name.as_str());
+        calls.push(SegmentCall {
+            method,
+            email_trait,
+            from_snippet: false,
+            evidence: origin.evidence(code, m.start(), args.end - m.start(), name),
+        });
+    }
     calls
 }
 

@@ -132,6 +132,7 @@ impl Ctx {
             }
             scan.extend(found);
         }
+        self.link_scripts(&doc, &display, &lines, &mut scan);
         for (src, offset, _) in &doc.iframes {
             let Some(src) = site.resolve(&base, src) else {
                 continue;
@@ -166,6 +167,60 @@ impl Ctx {
             Vec::new()
         };
         Audited { page, links }
+    }
+
+    /// What one script says about another's: calls through a renamed Segment global in the
+    /// page's other scripts, and the write key Segment's consent manager is configured with for a
+    /// snippet that leaves `analytics.load` to it.
+    fn link_scripts(&self, doc: &html::Document, display: &str, lines: &Lines, scan: &mut Scan) {
+        let globals = std::mem::take(&mut scan.globals);
+        for global in &globals {
+            for script in doc
+                .scripts
+                .iter()
+                .filter(|s| s.kind == ScriptKind::Code && s.src.is_none() && !s.in_noscript)
+            {
+                let origin = Origin {
+                    source: display,
+                    lines: Some(lines),
+                    offset: script.offset,
+                    tag: None,
+                };
+                scan.calls.extend(detect::segment_calls_through(
+                    self.sigs,
+                    &script.code,
+                    global,
+                    &origin,
+                ));
+            }
+        }
+        for (key, evidence) in std::mem::take(&mut scan.consent_manager) {
+            let waiting = scan.installs.iter_mut().find(|i| {
+                i.vendor == Vendor::Segment
+                    && i.id.is_none()
+                    && i.id_from.is_none()
+                    && i.placeholder.is_none()
+            });
+            let install = match waiting {
+                Some(install) => install,
+                None => {
+                    scan.installs
+                        .push(Install::new(Vendor::Segment, None, Via::Native, evidence));
+                    let Some(last) = scan.installs.last_mut() else {
+                        continue;
+                    };
+                    last.cdn = Some("https://cdn.segment.com".into());
+                    last
+                }
+            };
+            install.id = Some(key);
+            install.gate = Some(Gate {
+                kind: "consent".into(),
+                manager: Some("segment-consent-manager".into()),
+                category: None,
+                condition: "window.consentManagerConfig".into(),
+            });
+        }
     }
 
     /// A page that could not be read: listed with its error, which is a problem too.
