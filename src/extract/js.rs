@@ -93,6 +93,19 @@ pub struct Gate {
 impl Js {
     /// Read `code` (a whole script, a file or a tag's code).
     pub fn read(code: &str, kind: Kind) -> Js {
+        // The parser and the walk recurse with the nesting of the code: hostile or generated code
+        // nested deeper than any real script is read by the tokenizer instead.
+        if too_deep(code) {
+            return Js {
+                code: blank_comments_by_tokens(code, kind),
+                parsed: false,
+                calls: HashMap::new(),
+                arms: HashMap::new(),
+                one_armed: Vec::new(),
+                markup: Vec::new(),
+                injected: Vec::new(),
+            };
+        }
         let allocator = Allocator::default();
         let source_type = match kind {
             Kind::Classic => SourceType::cjs(),
@@ -192,6 +205,29 @@ impl Js {
     pub fn arms(&self, conditional: u32) -> usize {
         self.arms.get(&conditional).copied().unwrap_or(0)
     }
+}
+
+/// Deepest bracket nesting parsed: far beyond real scripts (minified bundles stay under 100),
+/// well within the stack of a worker thread.
+const MAX_NESTING: usize = 400;
+
+/// Whether the brackets of `code` nest deeper than [`MAX_NESTING`] (brackets in strings and
+/// comments count too: this is a bound, not a reading).
+fn too_deep(code: &str) -> bool {
+    let mut depth = 0usize;
+    for b in code.bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return true;
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Replace `bytes[start..end]` by spaces, keeping line breaks.
@@ -1335,6 +1371,18 @@ mod tests {
         let ctx = js.context(open(code, "analytics.load(\"KEY\""));
         assert_eq!(ctx.guard, None);
         assert_eq!(ctx.gate, None);
+    }
+
+    #[test]
+    fn code_nested_beyond_any_real_script_is_read_without_the_parser() {
+        let deep = format!(
+            "{}heap.load(\"1\"){} // heap.load(\"2\")",
+            "[".repeat(50_000),
+            "]".repeat(50_000)
+        );
+        let js = Js::read(&deep, Kind::Classic);
+        assert!(!js.parsed());
+        assert!(js.code().contains("heap.load(\"1\")") && !js.code().contains("\"2\""));
     }
 
     #[test]
