@@ -303,6 +303,12 @@ fn read_id(js: &Js, arg: Option<&Arg>, install: &mut Install) -> Vec<(String, St
         None => Vec::new(),
     };
     if let [(only, _)] = ids.as_slice() {
+        // A value a template or a tag manager fills in (`{{macro:3}}` from a GTM variable,
+        // `{{ site.heap_id }}`, `<%= ENV["HEAP_ID"] %>`): the id comes from there.
+        if is_template_expression(only) {
+            install.id_from = Some(only.clone());
+            return Vec::new();
+        }
         if is_placeholder(only) {
             install.placeholder = Some(only.clone());
             return Vec::new();
@@ -359,6 +365,15 @@ fn text_of(v: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// Whether a literal is a template or tag-manager expression rather than a value.
+fn is_template_expression(text: &str) -> bool {
+    let t = text.trim();
+    (t.contains("{{") && t.contains("}}"))
+        || (t.contains("{%") && t.contains("%}"))
+        || (t.contains("<%") && t.contains("%>"))
+        || (t.starts_with("${") && t.ends_with('}'))
 }
 
 /// A documentation placeholder where an id or write key belongs: `YOUR_APP_ID`,
@@ -1082,6 +1097,21 @@ mod tests {
         assert_eq!(s.installs.len(), 1);
         assert_eq!(s.installs[0].id.as_deref(), Some("2682025610"));
         assert_eq!(s.installs[0].sdk, Some(Sdk::Classic));
+    }
+
+    #[test]
+    fn an_id_a_tag_manager_or_template_fills_in_is_id_from() {
+        let snippet = r#"window.heap=window.heap||[],heap.load=function(e,t){window.heap.appid=e;var r=document.createElement("script");r.src="https://cdn.heapanalytics.com/js/heap-"+e+".js"};"#;
+        for expr in [
+            "{{macro:3}}",
+            "{{ site.heap_app_id }}",
+            "<%= ENV['HEAP_APP_ID'] %>",
+        ] {
+            let s = scan(&format!("{snippet} heap.load(\"{expr}\");"));
+            assert_eq!(s.installs.len(), 1, "{expr}");
+            assert_eq!(s.installs[0].id, None);
+            assert_eq!(s.installs[0].id_from.as_deref(), Some(expr));
+        }
     }
 
     #[test]
