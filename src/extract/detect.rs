@@ -86,7 +86,14 @@ pub fn scan_script(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origi
     if !sigs.any_code.is_match(code) {
         return scan;
     }
-    let js = Js::read(code, kind);
+    // The calls the signatures match (in the raw text: a superset of the code's) are the ones
+    // the reader works out; the rest of a bundle is only walked.
+    let calls = [&sigs.heap, &sigs.segment]
+        .into_iter()
+        .flat_map(|v| v.call.iter().chain(&v.api))
+        .flat_map(|p| p.find_iter(code).map(|m| m.end() - 1))
+        .collect();
+    let js = Js::read_calls(code, kind, Some(calls));
     let code = js.code();
     heap_in_code(&sigs.heap, &js, origin, &mut scan.installs);
     segment_in_code(&sigs.segment, &js, origin, &mut scan);

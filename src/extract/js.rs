@@ -91,8 +91,17 @@ pub struct Gate {
 }
 
 impl Js {
-    /// Read `code` (a whole script, a file or a tag's code).
+    /// Read `code` (a whole script, a file or a tag's code), every call in it.
     pub fn read(code: &str, kind: Kind) -> Js {
+        Js::read_calls(code, kind, None)
+    }
+
+    /// Read `code`, recording only the calls whose `(` is at one of `calls` (`None`: all).
+    pub fn read_calls(
+        code: &str,
+        kind: Kind,
+        calls: Option<std::collections::HashSet<usize>>,
+    ) -> Js {
         // The parser and the walk recurse with the nesting of the code: hostile or generated code
         // nested deeper than any real script is read by the tokenizer instead.
         if too_deep(code) {
@@ -141,6 +150,7 @@ impl Js {
         }
         let code_text = String::from_utf8(blanked).unwrap_or_else(|_| code.to_owned());
         let mut reader = Reader::new(code);
+        reader.wanted = Wanted(calls);
         reader.collect_bindings(&ret.program.body);
         reader.visit_program(&ret.program);
         Js {
@@ -456,6 +466,18 @@ struct Reader<'s> {
     /// Arms already counted, per conditional.
     counted: Vec<(u32, u32)>,
     one_armed: Vec<u32>,
+    /// Offsets of the `(` of the calls to read (`None`: every call).
+    wanted: Wanted,
+}
+
+/// The calls a reader records.
+#[derive(Debug, Default)]
+struct Wanted(Option<std::collections::HashSet<usize>>);
+
+impl Wanted {
+    fn contains(&self, open: &usize) -> bool {
+        self.0.as_ref().is_none_or(|set| set.contains(open))
+    }
 }
 
 impl<'s> Reader<'s> {
@@ -475,6 +497,7 @@ impl<'s> Reader<'s> {
             arms: HashMap::new(),
             counted: Vec::new(),
             one_armed: Vec::new(),
+            wanted: Wanted::default(),
         }
     }
 
@@ -484,9 +507,10 @@ impl<'s> Reader<'s> {
             .unwrap_or("")
     }
 
-    /// Source text with its white space folded, for conditions and `id_from`.
+    /// Source text with its white space folded, for conditions and `id_from` (at most
+    /// [`MAX_TEXT`] bytes of it: a condition that long is a whole function, not a test).
     fn folded(&self, span: Span) -> String {
-        fold(self.text(span))
+        fold(cap(self.text(span)))
     }
 
     /// Every constant of the file: declarations and assignments anywhere (scopes are not told
@@ -550,8 +574,8 @@ impl<'s> Reader<'s> {
                     }
                 }
                 // Markup written as a string: a `<script` inside it is a script of the page.
-                let callee = path(self.reader.text(it.callee.span()));
-                if callee.ends_with("document.write") || callee.ends_with("document.writeln") {
+                let callee = self.reader.text(it.callee.span()).trim_end();
+                if callee.ends_with("write") || callee.ends_with("writeln") {
                     for arg in &it.arguments {
                         if let Some(Expression::StringLiteral(s)) = arg.as_expression() {
                             if s.value.contains("<script") {
@@ -594,9 +618,25 @@ impl<'s> Reader<'s> {
         if is_builtin_guard(&text) || is_browser_check(&text) {
             return None;
         }
-        if let Val::Known(value) = self.eval(test, 0) {
-            if truthy(&value) {
-                return None;
+        let literal = |e: &Expression<'_>| {
+            matches!(
+                e,
+                Expression::StringLiteral(_)
+                    | Expression::NumericLiteral(_)
+                    | Expression::BooleanLiteral(_)
+                    | Expression::NullLiteral(_)
+            )
+        };
+        let constant = match test {
+            Expression::BinaryExpression(b) => literal(&b.left) && literal(&b.right),
+            Expression::UnaryExpression(u) => literal(&u.argument),
+            other => literal(other),
+        };
+        if constant {
+            if let Val::Known(value) = self.eval(test, 0) {
+                if truthy(&value) {
+                    return None;
+                }
             }
         }
         if is_page_guard(&text) {
@@ -621,7 +661,23 @@ impl<'s> Reader<'s> {
     /// The frame a callback passed to `call` makes: a gate for consent APIs and listeners of
     /// events that do not always fire; nothing for wrappers that always run the callback.
     fn callback_frame(&self, call: &CallExpression<'_>) -> Option<Frame> {
-        let callee = path(self.text(call.callee.span()));
+        // Most calls are neither a listener nor a consent API: tell from the callee's text
+        // without allocating (a long callee is a function expression, an IIFE).
+        let raw = self.text(call.callee.span());
+        if raw.len() > 120 || call.arguments.is_empty() {
+            return None;
+        }
+        let listener_like = ["addEventListener", "attachEvent", "on", "one", "bind"]
+            .iter()
+            .any(|m| raw.trim_end().ends_with(m));
+        let consent_like = raw.bytes().any(|b| b == b'_' || b.is_ascii_uppercase())
+            && CONSENT_MARKERS
+                .iter()
+                .any(|m| raw.to_ascii_lowercase().contains(m));
+        if !listener_like && !consent_like {
+            return None;
+        }
+        let callee = path(raw);
         let first = call.arguments.first().map(|a| self.folded(a.span()));
         let text = match &first {
             Some(first) => format!("{callee}({first})"),
@@ -661,6 +717,11 @@ impl<'s> Reader<'s> {
         else {
             return;
         };
+        // Only the calls a signature matched are read (their arguments evaluated, their context
+        // worked out): a bundle has thousands of others.
+        if !self.wanted.contains(&open) {
+            return;
+        }
         let mut values = Vec::with_capacity(call.arguments.len());
         for arg in &call.arguments {
             let value = match arg.as_expression() {
@@ -1067,6 +1128,21 @@ impl<'a> Visit<'a> for Reader<'_> {
     }
 }
 
+/// Longest source text kept for a condition or an expression.
+const MAX_TEXT: usize = 300;
+
+/// `text` cut to at most [`MAX_TEXT`] bytes, on a character boundary.
+fn cap(text: &str) -> &str {
+    if text.len() <= MAX_TEXT {
+        return text;
+    }
+    let mut end = MAX_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// Text with its runs of white space folded into one space.
 fn fold(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -1132,26 +1208,29 @@ fn is_browser_check(test: &str) -> bool {
 
 /// A page's own "only if not loaded yet" test of a vendor's global.
 fn is_page_guard(test: &str) -> bool {
-    let t = path(test);
-    let globals = [
-        "heap",
-        "window.heap",
-        "analytics",
-        "window.analytics",
-        "window['heap']",
-        "window[\"heap\"]",
-    ];
-    globals.iter().any(|g| {
-        t == format!("!{g}")
-            || t == format!("typeof{g}==='undefined'")
-            || t == format!("typeof{g}==\"undefined\"")
-            || t == format!("typeof{g}===\"undefined\"")
-            || t == format!("typeof{g}=='undefined'")
-            || t == format!("!{g}.loaded")
-            || t == format!("!{g}.appid")
-            || t == format!("!{g}.envId")
-            || t == format!("!{g}.initialized")
-    })
+    if test.len() > 60 || !(test.contains("heap") || test.contains("analytics")) {
+        return false;
+    }
+    let t = path(test).replace('"', "'");
+    let global = |g: &str| {
+        matches!(
+            g,
+            "heap" | "window.heap" | "analytics" | "window.analytics" | "window['heap']"
+        )
+    };
+    if let Some(g) = t.strip_prefix('!') {
+        let g = ["loaded", "appid", "envId", "initialized"]
+            .iter()
+            .find_map(|p| g.strip_suffix(&format!(".{p}")))
+            .unwrap_or(g);
+        return global(g);
+    }
+    t.strip_prefix("typeof")
+        .and_then(|g| {
+            g.strip_suffix("==='undefined'")
+                .or_else(|| g.strip_suffix("=='undefined'"))
+        })
+        .is_some_and(global)
 }
 
 /// Tests of the environment: which host, which build. Loaders under them are alternatives.
@@ -1174,6 +1253,20 @@ fn is_environment(test: &str) -> bool {
     .iter()
     .any(|w| t.contains(w))
 }
+
+/// Words that name a consent manager or consent, lowercase.
+const CONSENT_MARKERS: &[&str] = &[
+    "cookiebot",
+    "optanon",
+    "onetrust",
+    "usercentrics",
+    "uc_ui",
+    "klaro",
+    "_iub",
+    "iubenda",
+    "consent",
+    "__tcfapi",
+];
 
 /// A consent manager's marker in a condition or a callback: the gate it makes.
 fn consent_gate(text: &str) -> Option<Gate> {
