@@ -88,20 +88,23 @@ pub fn scan_script(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origi
     }
     // The calls the signatures match (in the raw text: a superset of the code's) are the ones
     // the reader works out; the rest of a bundle is only walked.
-    let calls = [&sigs.heap, &sigs.segment]
-        .into_iter()
-        .flat_map(|v| v.call.iter().chain(&v.api))
-        .flat_map(|p| p.find_iter(code).map(|m| m.end() - 1))
-        .collect();
-    let js = Js::read_calls(code, kind, Some(calls));
+    let calls = || {
+        [&sigs.heap, &sigs.segment]
+            .into_iter()
+            .flat_map(|v| v.call.iter().chain(&v.api))
+            .flat_map(|p| p.find_iter(code).map(|m| m.end() - 1))
+            .collect()
+    };
+    let js = js::read_cached(code, kind, calls);
+    let js: &Js = &js;
     let code = js.code();
-    heap_in_code(&sigs.heap, &js, origin, &mut scan.installs);
-    segment_in_code(&sigs.segment, &js, origin, &mut scan);
+    heap_in_code(&sigs.heap, js, origin, &mut scan.installs);
+    segment_in_code(&sigs.segment, js, origin, &mut scan);
     gtm_in_code(&sigs.gtm, code, origin, &mut scan.installs);
     for tm in [&sigs.tealium, &sigs.adobe_launch] {
         library_in_code(tm, code, origin, &mut scan.installs);
     }
-    scan.calls = segment_calls(&sigs.segment, &js, origin);
+    scan.calls = segment_calls(&sigs.segment, js, origin);
 
     // `script.text = "heap.load(…)"`: code the script injects from a string runs too.
     for (at, injected) in js.injected() {

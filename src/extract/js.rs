@@ -39,7 +39,7 @@ use super::jsobj::{self, Arg, Args};
 const MAX_DEPTH: usize = 8;
 
 /// How a script is run: classic scripts know HTML-like comments (`<!--`), modules do not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     Classic,
     Module,
@@ -238,6 +238,44 @@ fn too_deep(code: &str) -> bool {
         }
     }
     false
+}
+
+/// Scripts up to this size are kept once read: a site's pages repeat the same inline snippets.
+const CACHED_SCRIPT: usize = 16 * 1024;
+/// At most this many scripts are kept (about 12 MB at the worst); when full, the cache starts over.
+const CACHED_SCRIPTS: usize = 256;
+
+type Cache = std::sync::Mutex<HashMap<(u64, Kind), (String, std::sync::Arc<Js>)>>;
+
+/// [`Js::read_calls`], once per distinct script: the same inline snippet on every page of a site
+/// is read on the first page only. `calls` is asked for only when the script is read.
+pub fn read_cached(
+    code: &str,
+    kind: Kind,
+    calls: impl FnOnce() -> std::collections::HashSet<usize>,
+) -> std::sync::Arc<Js> {
+    use std::hash::{Hash, Hasher};
+    use std::sync::{Arc, OnceLock};
+    if code.len() > CACHED_SCRIPT {
+        return Arc::new(Js::read_calls(code, kind, Some(calls())));
+    }
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Cache::default);
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    code.hash(&mut hasher);
+    let key = (hasher.finish(), kind);
+    if let Some((text, js)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if text == code {
+            return Arc::clone(js);
+        }
+    }
+    let js = Arc::new(Js::read_calls(code, kind, Some(calls())));
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= CACHED_SCRIPTS {
+        cache.clear();
+    }
+    cache.insert(key, (code.to_owned(), Arc::clone(&js)));
+    js
 }
 
 /// Replace `bytes[start..end]` by spaces, keeping line breaks.
