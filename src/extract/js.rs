@@ -1505,6 +1505,18 @@ mod tests {
     }
 
     #[test]
+    fn a_script_is_read_once_and_another_is_not_taken_for_it() {
+        let code = "heap.load('1234567890'); // the cache test";
+        let first = read_cached(code, Kind::Classic, Default::default);
+        let again = read_cached(code, Kind::Classic, || panic!("read again"));
+        assert!(std::sync::Arc::ptr_eq(&first, &again));
+        let other = read_cached("heap.load('1234567891');", Kind::Classic, Default::default);
+        assert!(!std::sync::Arc::ptr_eq(&first, &other));
+        let module = read_cached(code, Kind::Module, Default::default);
+        assert!(!std::sync::Arc::ptr_eq(&first, &module));
+    }
+
+    #[test]
     fn code_nested_beyond_any_real_script_is_read_without_the_parser() {
         let deep = format!(
             "{}heap.load(\"1\"){} // heap.load(\"2\")",
