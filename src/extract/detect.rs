@@ -83,7 +83,7 @@ pub fn scan_script(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origi
             }
         }
     }
-    if !sigs.any_code.is_match(code) {
+    if !sigs.may_hold(code) {
         return scan;
     }
     // The calls the signatures match (in the raw text: a superset of the code's) are the ones

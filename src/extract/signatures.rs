@@ -167,9 +167,6 @@ pub struct Signatures {
     /// Every vendor's `src` patterns in one set: a script URL that matches none (most of a
     /// site's own files) is passed over in one scan instead of one per pattern.
     pub any_src: regex::RegexSet,
-    /// Every vendor's code patterns (anchors, calls, API calls) in one set: code that matches
-    /// none is never parsed.
-    pub any_code: regex::RegexSet,
 }
 
 impl Signatures {
@@ -210,15 +207,7 @@ impl Signatures {
             name: "src (all vendors)".into(),
             source,
         })?;
-        let code = [&heap, &segment, &gtm, &tealium, &adobe_launch]
-            .into_iter()
-            .flat_map(|v| v.anchor.iter().chain(&v.call).chain(&v.api))
-            .map(|p| p.regex.as_str());
-        let any_code = regex::RegexSet::new(code).map_err(|source| SignatureError::Regex {
-            file: "rules/".into(),
-            name: "code (all vendors)".into(),
-            source,
-        })?;
+
         Ok(Signatures {
             heap,
             segment,
@@ -226,8 +215,25 @@ impl Signatures {
             tealium,
             adobe_launch,
             any_src,
-            any_code,
         })
+    }
+}
+
+impl Signatures {
+    /// Whether code can hold anything a signature looks for (an anchor, a call, an API call):
+    /// code that cannot is neither parsed nor scanned. Each pattern's required literals are
+    /// looked for first (memchr), so most scripts of a page are passed over without a regex.
+    pub fn may_hold(&self, code: &str) -> bool {
+        [
+            &self.heap,
+            &self.segment,
+            &self.gtm,
+            &self.tealium,
+            &self.adobe_launch,
+        ]
+        .into_iter()
+        .flat_map(|v| v.anchor.iter().chain(&v.call).chain(&v.api))
+        .any(|p| p.may_match(code) && p.regex.is_match(code))
     }
 }
 
