@@ -804,31 +804,12 @@ fn classify_segment(sigs: &VendorSignatures, host: &str, install: Install, scan:
 }
 
 fn segment_calls(sigs: &VendorSignatures, js: &Js, origin: &Origin) -> Vec<SegmentCall> {
-    let code = js.code();
-    let mut calls = Vec::new();
-    for p in &sigs.api {
-        for c in p.captures_iter(code) {
-            let (Some(m), Some(method)) = (c.get(0), group(&c, "method")) else {
-                continue;
-            };
-            let Some(args) = js.call_args(m.end() - 1) else {
-                continue;
-            };
-            let email_trait = method == "identify"
-                && args
-                    .values
-                    .iter()
-                    .any(|a| a.as_object().is_some_and(|o| o.contains_key("email")));
-            let from_snippet =
-                method == "page" && args.values.is_empty() && follows_load_call(&code[..m.start()]);
-            calls.push(SegmentCall {
-                method,
-                email_trait,
-                from_snippet,
-                evidence: origin.evidence(code, m.start(), args.end - m.start(), &p.name),
-            });
-        }
-    }
+    let mut calls: Vec<SegmentCall> = sigs
+        .api
+        .iter()
+        .flat_map(|p| p.captures_iter(js.code()).map(move |c| (p, c)))
+        .filter_map(|(p, c)| segment_call(js, &c, &p.name, origin))
+        .collect();
     calls.sort_by_key(|c| c.evidence.line);
     calls
 }
@@ -850,34 +831,38 @@ pub fn segment_calls_through(
     let Ok(regex) = regex::Regex::new(&pattern) else {
         return Vec::new();
     };
+    let name = sigs
+        .segment
+        .api
+        .first()
+        .map_or("segment-api-call", |p| p.name.as_str());
     let js = Js::read(code, js::Kind::Classic);
+    regex
+        .captures_iter(js.code())
+        .filter_map(|c| segment_call(&js, &c, name, origin))
+        .collect()
+}
+
+/// One call to Segment's API, matched with its `method` captured: whether `identify` passes an
+/// `email` trait, and whether it is the snippet's own `analytics.page()`.
+fn segment_call(js: &Js, c: &regex::Captures, name: &str, origin: &Origin) -> Option<SegmentCall> {
     let code = js.code();
-    let mut calls = Vec::new();
-    for c in regex.captures_iter(code) {
-        let (Some(m), Some(method)) = (c.get(0), group(&c, "method")) else {
-            continue;
-        };
-        let Some(args) = js.call_args(m.end() - 1) else {
-            continue;
-        };
-        let email_trait = method == "identify"
-            && args
-                .values
-                .iter()
-                .any(|a| a.as_object().is_some_and(|o| o.contains_key("email")));
-        let name = &sigs
-            .segment
-            .api
-            .first()
-            .map_or("segment-api-call", |p| p.name.as_str());
-        calls.push(SegmentCall {
-            method,
-            email_trait,
-            from_snippet: false,
-            evidence: origin.evidence(code, m.start(), args.end - m.start(), name),
-        });
-    }
-    calls
+    let (m, method) = (c.get(0)?, group(c, "method")?);
+    // A call's text inside a string or a regular expression is no call.
+    let args = js.call_args(m.end() - 1)?;
+    let email_trait = method == "identify"
+        && args
+            .values
+            .iter()
+            .any(|a| a.as_object().is_some_and(|o| o.contains_key("email")));
+    let from_snippet =
+        method == "page" && args.values.is_empty() && follows_load_call(&code[..m.start()]);
+    Some(SegmentCall {
+        method,
+        email_trait,
+        from_snippet,
+        evidence: origin.evidence(code, m.start(), args.end - m.start(), name),
+    })
 }
 
 /// Whether the code before a call ends with an `….load("…")` statement: the snippet's own

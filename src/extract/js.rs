@@ -24,9 +24,9 @@ use std::collections::HashMap;
 use oxc_allocator::Allocator;
 use oxc_ast::ast::{
     ArrowFunctionExpression, AssignmentExpression, AssignmentTarget, BindingPattern,
-    CallExpression, ConditionalExpression, Expression, Function, IfStatement, LogicalExpression,
-    LogicalOperator, ObjectPropertyKind, PropertyKey, Statement, SwitchStatement, UnaryOperator,
-    VariableDeclarator,
+    CallExpression, ConditionalExpression, Expression, FormalParameters, Function, IfStatement,
+    LogicalExpression, LogicalOperator, ObjectPropertyKind, PropertyKey, Statement,
+    SwitchStatement, UnaryOperator, VariableDeclarator,
 };
 use oxc_ast_visit::{walk, Visit};
 use oxc_span::{GetSpan, SourceType, Span};
@@ -1128,15 +1128,7 @@ impl<'a> Visit<'a> for Reader<'_> {
 
     fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
         let name = it.id.as_ref().map(|id| id.name.to_string());
-        let params = it
-            .params
-            .items
-            .iter()
-            .filter_map(|p| match &p.pattern {
-                BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
-                _ => None,
-            })
-            .collect();
+        let params = param_names(&it.params);
         let mut frames = vec![Frame::Params(name.clone(), params)];
         let gate = name
             .as_deref()
@@ -1151,19 +1143,23 @@ impl<'a> Visit<'a> for Reader<'_> {
     }
 
     fn visit_arrow_function_expression(&mut self, it: &ArrowFunctionExpression<'a>) {
-        let params = it
-            .params
-            .items
-            .iter()
-            .filter_map(|p| match &p.pattern {
-                BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
-                _ => None,
-            })
-            .collect();
+        let params = param_names(&it.params);
         self.within(Frame::Params(None, params), |r| {
             walk::walk_arrow_function_expression(r, it)
         });
     }
+}
+
+/// The names of a function's plain parameters (`function (appId, options)`).
+fn param_names(params: &FormalParameters<'_>) -> Vec<String> {
+    params
+        .items
+        .iter()
+        .filter_map(|p| match &p.pattern {
+            BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Longest source text kept for a condition or an expression.
