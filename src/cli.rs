@@ -197,7 +197,7 @@ pub struct ScanArgs {
     pub fail_on: Option<FailOn>,
 
     /// The Heap app id the site must use; any other is reported (app-id-mismatch).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = parse_app_id)]
     pub expect_app_id: Option<String>,
 
     /// The team is not committed to Segment long-term: recommend a native Heap install (Heap's guide).
@@ -336,6 +336,18 @@ impl clap::builder::TypedValueParser for HeaderParser {
     }
 }
 
+/// A Heap app (environment) id: digits, 1 to 12 of them (Heap's ids have 9 or 10).
+fn parse_app_id(s: &str) -> Result<String, String> {
+    let id = s.trim();
+    if !id.is_empty() && id.len() <= 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(id.to_owned())
+    } else {
+        Err(format!(
+            "expected a Heap app id (digits, e.g. 1535634150: Account > Manage > Projects), got '{s}'"
+        ))
+    }
+}
+
 /// Requests per second: from one an hour to ten thousand.
 fn parse_rate(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
@@ -380,6 +392,14 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn app_ids() {
+        assert_eq!(parse_app_id(" 1535634150 "), Ok("1535634150".into()));
+        for bad in ["abc", "", "12345678901234", "1535-634150", "YOUR_APP_ID"] {
+            assert!(parse_app_id(bad).is_err_and(|e| e.contains(bad)), "{bad}");
+        }
     }
 
     #[test]

@@ -131,3 +131,31 @@ fn bad_config_values_name_the_file_line_and_key() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn mistakes_people_make_get_a_hint() {
+    // An app id that is not one.
+    refused(
+        &["scan", "dist/", "--expect-app-id", "abc"],
+        &["--expect-app-id", "'abc'", "expected a Heap app id"],
+    );
+    // A misspelt rule gets the closest name; the option's name is an alias of its rule.
+    refused(
+        &["scan", "dist/", "--ignore", "duplicate-heap-lod"],
+        &[
+            "unknown rule 'duplicate-heap-lod'",
+            "did you mean 'duplicate-heap-load'?",
+        ],
+    );
+    let (code, stdout, stderr) = heap_audit(&["explain", "disable-text-capture"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("# disable-target-text (HA004)"),
+        "{stdout}"
+    );
+    // Far from every rule: no guess, the list instead.
+    refused(
+        &["scan", "dist/", "--select", "zzzz"],
+        &["unknown rule 'zzzz'", "heap-audit rules"],
+    );
+}

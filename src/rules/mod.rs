@@ -165,16 +165,50 @@ pub static RULES: &[&dyn Rule] = &[
 
 /// A `--select`/`--ignore` entry that names no rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown rule '{0}': expected a rule name (e.g. duplicate-heap-load) or code (e.g. HA001)")]
 pub struct UnknownRule(pub String);
 
-/// The rule with this name (exact) or code (any case).
+impl std::fmt::Display for UnknownRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown rule '{}'", self.0)?;
+        match suggest(&self.0) {
+            Some(name) => write!(f, ": did you mean '{name}'?"),
+            None => write!(
+                f,
+                ": expected a rule name (e.g. duplicate-heap-load) or code (e.g. HA001); `heap-audit rules` lists them"
+            ),
+        }
+    }
+}
+
+/// Names people reach for that mean a rule: the option a rule is about, or its old wording.
+const ALIASES: &[(&str, &str)] = &[
+    ("disable-text-capture", "disable-target-text"),
+    ("disabletextcapture", "disable-target-text"),
+    ("text-capture", "disable-target-text"),
+];
+
+/// The rule with this name (exact), alias or code (any case).
 pub fn find(name_or_code: &str) -> Option<&'static dyn Rule> {
     let wanted = name_or_code.trim();
+    let name = ALIASES
+        .iter()
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(wanted))
+        .map_or(wanted, |(_, name)| *name);
     RULES
         .iter()
         .copied()
-        .find(|r| r.name() == wanted || r.code().eq_ignore_ascii_case(wanted))
+        .find(|r| r.name() == name || r.code().eq_ignore_ascii_case(name))
+}
+
+/// The rule name closest to a misspelt one, if one is close.
+fn suggest(wrong: &str) -> Option<&'static str> {
+    let wrong = wrong.trim().to_ascii_lowercase();
+    RULES
+        .iter()
+        .map(|r| (strsim::levenshtein(&wrong, r.name()), r.name()))
+        .filter(|(distance, name)| *distance <= 3.max(name.len() / 5))
+        .min()
+        .map(|(_, name)| name)
 }
 
 /// The outcome of the rules.
