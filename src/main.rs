@@ -57,6 +57,7 @@ fn run_scan(args: &ScanArgs, file: config::Settings) -> anyhow::Result<ExitCode>
     if args.batch.targets_from.is_some() {
         batch_usage(args)?;
     }
+    let config = file.path.clone();
     let (mut settings, fail_on) = settings(args, file)?;
     let targets = take_credentials(&args.targets, &mut settings);
     if args.batch.targets_from.is_none() {
@@ -68,6 +69,10 @@ fn run_scan(args: &ScanArgs, file: config::Settings) -> anyhow::Result<ExitCode>
     }
     interrupt_on_ctrl_c(&settings.scan.cancel);
     let progress = Arc::new(Progress::new(args.verbosity()));
+    // A heap-audit.toml found in the current folder changes the run: say which file is in use.
+    if let Some(path) = &config {
+        progress.note(&format!("using the configuration in {}", path.display()));
+    }
     settings.scan.observer = Some(Arc::clone(&progress) as Arc<dyn Observer>);
     let ci = std::env::var_os("CI");
     let bar = progress::bar_wanted(

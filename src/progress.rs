@@ -91,6 +91,14 @@ impl Progress {
         self.verbosity
     }
 
+    /// Something the user should know about the run (the configuration file in use): printed
+    /// unless `--quiet`.
+    pub fn note(&self, message: &str) {
+        if self.verbosity != Verbosity::Quiet {
+            self.line(&format!("heap-audit: {message}"));
+        }
+    }
+
     /// A warning: printed unless `--quiet`.
     pub fn warn(&self, message: &str) {
         if self.verbosity != Verbosity::Quiet {

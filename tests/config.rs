@@ -89,10 +89,22 @@ fn the_file_in_the_current_directory_sets_options_and_the_command_line_wins() {
     let mut found = rules_of(&json(&stdout));
     found.dedup();
     assert_eq!(found, vec!["heap-via-tag-manager"]);
+    // The file in use is named on stderr (a file found here changes the run without a flag),
+    // but not with --quiet.
+    assert!(
+        stderr.contains("heap-audit: using the configuration in heap-audit.toml"),
+        "{stderr}"
+    );
+    let (_, _, quiet) = scan_in(&dir, "shop", &["--quiet"]);
+    assert!(!quiet.contains("using the configuration"), "{quiet}");
     // Another file given with --config replaces the one here.
     std::fs::write(dir.join("other.toml"), "format = \"github\"\n").unwrap();
-    let (_, stdout, _) = scan_in(&dir, "shop", &["--config", "other.toml"]);
+    let (_, stdout, stderr) = scan_in(&dir, "shop", &["--config", "other.toml"]);
     assert!(stdout.starts_with("::error "), "{stdout}");
+    assert!(
+        stderr.contains("using the configuration in other.toml"),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
