@@ -153,7 +153,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "'REGEX REPLACEMENT'")]
     pub remap: Vec<Remap>,
 
-    /// Fetch nothing beyond the targets (no GTM containers, no Segment settings).
+    /// Fetch nothing beyond the targets (no GTM containers, no Segment settings), except what a
+    /// --remap turns into a local file.
     #[arg(long)]
     pub offline: bool,
 

@@ -159,3 +159,42 @@ fn mistakes_people_make_get_a_hint() {
         &["unknown rule 'zzzz'", "heap-audit rules"],
     );
 }
+
+#[test]
+fn offline_still_reads_what_a_remap_turns_into_a_local_file() {
+    // How a CI job supplies a saved container and saved settings without touching the network.
+    let shop = fixtures().join("sites/shop").to_string_lossy().into_owned();
+    let segment = format!(
+        r"https://cdn\.segment\.com/v1/projects/([^/]+)/settings {}/segment/$1.json",
+        fixtures().display()
+    );
+    let gtm = format!(
+        r"https://www\.googletagmanager\.com/gtm\.js\?id=([^&]+).* {}/gtm/$1.js",
+        fixtures().display()
+    );
+    let args = [
+        shop.as_str(),
+        "--offline",
+        "--remap",
+        &segment,
+        "--remap",
+        &gtm,
+        "--fail-on",
+        "never",
+    ];
+    let (code, report, stderr) = common::scan_json(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let installs: Vec<&serde_json::Value> = report["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["installs"].as_array().unwrap())
+        .collect();
+    let states =
+        |field: &str| -> Vec<&str> { installs.iter().filter_map(|i| i[field].as_str()).collect() };
+    assert!(!states("settings").is_empty() && states("settings").iter().all(|s| *s == "fetched"));
+    assert!(!states("library").is_empty() && states("library").iter().all(|s| *s == "fetched"));
+    // Without the remaps, --offline fetches nothing.
+    let (_, report, _) = common::scan_json(&[shop.as_str(), "--offline", "--fail-on", "never"]);
+    assert!(report.to_string().contains("\"offline\""));
+}

@@ -16,7 +16,7 @@ impl Ctx {
                 manager.library = Some("unavailable".into());
                 continue;
             };
-            if self.opts.offline {
+            if self.offline(&url) {
                 let kind = if manager.vendor == Vendor::Gtm {
                     "gtm-container"
                 } else {
@@ -304,7 +304,7 @@ impl Ctx {
             self.unverified("segment-settings", &install.evidence.source, &reason);
             return None;
         }
-        if self.opts.offline {
+        if self.offline(&url) {
             install.settings = Some("offline".into());
             self.unverified(
                 "segment-settings",

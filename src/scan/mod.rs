@@ -31,7 +31,7 @@ use crate::model::{
     SCHEMA_VERSION,
 };
 use crate::observer::Observer;
-use crate::source::fetch::{FetchConfig, FetchError, Fetched, Fetcher};
+use crate::source::fetch::{remap, FetchConfig, FetchError, Fetched, Fetcher};
 pub use crate::source::limits::{Cancel, Stop};
 use crate::source::robots::Robots;
 use crate::source::site::{self, Site};
@@ -231,6 +231,12 @@ impl Ctx {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(entry);
+    }
+
+    /// Whether `--offline` keeps `url` from being fetched: anything but a URL a `--remap` turns
+    /// into a local file (how a CI job supplies a saved container or settings).
+    fn offline(&self, url: &str) -> bool {
+        self.opts.offline && !remap(&self.opts.fetch.remaps, url).starts_with("file:")
     }
 
     /// Count `n` pages as waiting to be audited.
