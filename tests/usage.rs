@@ -63,6 +63,23 @@ fn a_missing_folder_is_named_in_the_message_and_the_report() {
         stderr.contains("(a site is audited by URL: https://www.example.com/)"),
         "{stderr}"
     );
+    // A developer's own machine serves over http, with or without a dot in its name.
+    for (target, url) in [
+        ("localhost:8765", "http://localhost:8765/"),
+        ("127.0.0.1:8765", "http://127.0.0.1:8765/"),
+        ("192.168.1.20", "http://192.168.1.20/"),
+        (
+            "staging.example.com:8443",
+            "https://staging.example.com:8443/",
+        ),
+    ] {
+        let (code, _, stderr) = heap_audit(&["scan", target]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains(&format!("(a site is audited by URL: {url})")),
+            "{target}: {stderr}"
+        );
+    }
 }
 
 #[test]

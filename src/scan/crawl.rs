@@ -248,13 +248,11 @@ impl Ctx {
     ) -> Result<(), String> {
         let path = Path::new(target);
         let meta = std::fs::metadata(path).map_err(|e| {
-            // `www.example.com` is more likely a site than a missing folder.
-            let host_like =
-                !target.contains('/') && target.contains('.') && !target.ends_with(".html");
-            let hint = if host_like && e.kind() == std::io::ErrorKind::NotFound {
-                format!(" (a site is audited by URL: https://{target}/)")
-            } else {
-                String::new()
+            let hint = match site_hint(target) {
+                Some(url) if e.kind() == std::io::ErrorKind::NotFound => {
+                    format!(" (a site is audited by URL: {url})")
+                }
+                _ => String::new(),
             };
             format!("{target}: cannot read: {e}{hint}")
         })?;
@@ -520,6 +518,28 @@ where
         let _ = thread.join();
     }
     cancel.stopped()
+}
+
+/// The URL a missing "folder" most likely meant: `www.example.com` is a site, and so are
+/// `localhost:8765` and `127.0.0.1:8765`, which a developer's own machine serves over http.
+fn site_hint(target: &str) -> Option<String> {
+    if target.contains('/') || target.contains('\\') || target.ends_with(".html") {
+        return None;
+    }
+    let host = target
+        .rsplit_once(':')
+        .filter(|(_, port)| port.parse::<u16>().is_ok())
+        .map_or(target, |(host, _)| host);
+    let local = host.eq_ignore_ascii_case("localhost")
+        || host.to_ascii_lowercase().ends_with(".localhost")
+        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| {
+            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+        });
+    if !local && !host.contains('.') {
+        return None;
+    }
+    let scheme = if local { "http" } else { "https" };
+    Some(format!("{scheme}://{target}/"))
 }
 
 #[cfg(test)]
