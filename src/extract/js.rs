@@ -24,9 +24,9 @@ use std::collections::HashMap;
 use oxc_allocator::Allocator;
 use oxc_ast::ast::{
     ArrowFunctionExpression, AssignmentExpression, AssignmentTarget, BindingPattern,
-    CallExpression, ConditionalExpression, Expression, FormalParameters, Function, IfStatement,
-    LogicalExpression, LogicalOperator, ObjectPropertyKind, PropertyKey, Statement,
-    SwitchStatement, UnaryOperator, VariableDeclarator,
+    CallExpression, ConditionalExpression, Expression, Function, IfStatement, LogicalExpression,
+    LogicalOperator, ObjectPropertyKind, PropertyKey, Statement, SwitchStatement, UnaryOperator,
+    VariableDeclarator,
 };
 use oxc_ast_visit::{walk, Visit};
 use oxc_span::{GetSpan, SourceType, Span};
@@ -475,8 +475,9 @@ enum Frame {
     Guard(String),
     Gate(Gate),
     Arm(u32, u32, String),
-    /// A function's parameters, with the function's name.
-    Params(Option<String>, Vec<String>),
+    /// A function's name and parameter list, as spans: read only when a recorded call needs
+    /// them (a bundle has thousands of functions).
+    Params(Option<Span>, Span),
 }
 
 struct Reader<'s> {
@@ -816,9 +817,28 @@ impl<'s> Reader<'s> {
 
     /// Whether `name` is a parameter of a function the walk is in.
     fn shadowed(&self, name: &str) -> bool {
-        self.stack
-            .iter()
-            .any(|f| matches!(f, Frame::Params(_, params) if params.iter().any(|p| p == name)))
+        self.stack.iter().any(|f| match f {
+            Frame::Params(_, params) => self.param_names(*params).contains(&name),
+            _ => false,
+        })
+    }
+
+    /// The plain parameter names of a parameter list (`(appId, options = {})`, `e`); patterns
+    /// and rest parameters are left out.
+    fn param_names(&self, params: Span) -> Vec<&'s str> {
+        let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+        let text = self.text(params).trim();
+        let text = text.strip_prefix('(').unwrap_or(text);
+        let text = text.strip_suffix(')').unwrap_or(text);
+        text.split(',')
+            .filter_map(|p| {
+                let p = p.trim();
+                let end = p.find(|c: char| !ident(c)).unwrap_or(p.len());
+                let rest = p[end..].trim_start();
+                let plain = end > 0 && (rest.is_empty() || rest.starts_with(['=', ':', '?']));
+                plain.then(|| &p[..end])
+            })
+            .collect()
     }
 
     /// A parameter of the enclosing function, resolved from the one call of that function in
@@ -832,8 +852,8 @@ impl<'s> Reader<'s> {
         else {
             return None;
         };
-        let index = params.iter().position(|p| p == name)?;
-        let calls = self.calls_by_name.get(function)?;
+        let index = self.param_names(*params).iter().position(|p| *p == name)?;
+        let calls = self.calls_by_name.get(self.text(*function))?;
         let mut found = None;
         for span in calls {
             let text = self.text(*span);
@@ -1127,12 +1147,19 @@ impl<'a> Visit<'a> for Reader<'_> {
     }
 
     fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
-        let name = it.id.as_ref().map(|id| id.name.to_string());
-        let params = param_names(&it.params);
-        let mut frames = vec![Frame::Params(name.clone(), params)];
-        let gate = name
-            .as_deref()
-            .and_then(|n| consent_gate(n).or_else(|| self.callbacks.get(n).cloned()));
+        let name = it.id.as_ref().map(|id| id.span);
+        let mut frames = vec![Frame::Params(name, it.params.span)];
+        // `function OptanonWrapper() {…}`, or a function passed by name to a listener.
+        let gate = name.map(|n| self.text(n)).and_then(|n| {
+            self.callbacks.get(n).cloned().or_else(|| {
+                let lower = n.to_ascii_lowercase();
+                CONSENT_MARKERS
+                    .iter()
+                    .any(|m| lower.contains(m))
+                    .then(|| consent_gate(n))
+                    .flatten()
+            })
+        });
         if let Some(gate) = gate {
             frames.push(Frame::Gate(gate));
         }
@@ -1143,23 +1170,10 @@ impl<'a> Visit<'a> for Reader<'_> {
     }
 
     fn visit_arrow_function_expression(&mut self, it: &ArrowFunctionExpression<'a>) {
-        let params = param_names(&it.params);
-        self.within(Frame::Params(None, params), |r| {
+        self.within(Frame::Params(None, it.params.span), |r| {
             walk::walk_arrow_function_expression(r, it)
         });
     }
-}
-
-/// The names of a function's plain parameters (`function (appId, options)`).
-fn param_names(params: &FormalParameters<'_>) -> Vec<String> {
-    params
-        .items
-        .iter()
-        .filter_map(|p| match &p.pattern {
-            BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Longest source text kept for a condition or an expression.
