@@ -575,6 +575,7 @@ mod tests {
                 snippet: String::new(),
                 signature: "heap-load".into(),
                 tag: Some("tag 7".into()),
+                offset: None,
             },
         );
         heap.container = Some("GTM-K9X2".into());

@@ -35,6 +35,7 @@ fn heap_install(segment: &Install, dest: &HeapDestination, settings_url: &str) -
         ),
         signature: signature.to_owned(),
         tag: Some(dest.name.clone()),
+        offset: None,
     };
     let mut install = Install::new(Vendor::Heap, dest.app_id.clone(), Via::Segment, evidence);
     install.mode = Some(dest.mode);

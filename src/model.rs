@@ -118,6 +118,11 @@ pub struct Evidence {
     /// GTM tag id, template id or Segment destination name, when the source is a container or settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
+    /// Byte offset in `source` where `line` is known: how source mode places a loader inside a
+    /// template's `if`/`else` arms. Not part of the report.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub offset: Option<usize>,
 }
 
 /// One loader of Heap, Segment or a tag manager on one page.

@@ -32,6 +32,7 @@ impl Origin<'_> {
             snippet: excerpt(code, at, len),
             signature: signature.to_owned(),
             tag: self.tag.map(str::to_owned),
+            offset: self.lines.map(|_| self.offset + at),
         }
     }
 }
@@ -145,6 +146,7 @@ pub fn scan_src(sigs: &Signatures, url: &str, origin: &Origin) -> Scan {
         snippet: format!("<script src=\"{url}\">"),
         signature: p.name.clone(),
         tag: origin.tag.map(str::to_owned),
+        offset: None,
     };
     for p in &sigs.heap.src {
         if let Some(c) = p.regex.captures(url) {
@@ -196,6 +198,7 @@ pub fn scan_iframe(sigs: &Signatures, url: &str, origin: &Origin) -> Vec<Install
                 snippet: format!("<iframe src=\"{url}\">"),
                 signature: p.name.clone(),
                 tag: None,
+                offset: None,
             };
             let mut install = Install::new(Vendor::Gtm, group(&c, "id"), Via::Native, evidence);
             install.options = gtm_options(&sigs.gtm, url, None);

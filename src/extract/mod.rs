@@ -9,3 +9,4 @@ pub mod jsobj;
 pub mod segment_settings;
 pub mod signatures;
 pub mod suppress;
+pub mod template;

@@ -628,6 +628,7 @@ pub mod testing {
             snippet: String::new(),
             signature: signature.into(),
             tag: None,
+            offset: None,
         }
     }
 
@@ -671,6 +672,7 @@ pub mod testing {
                 snippet: format!("\"Heap\": appId {id} (classic destination, device mode)"),
                 signature: "segment-settings-heap-classic".into(),
                 tag: Some("Heap".into()),
+                offset: None,
             },
         );
         heap.sdk = Some(Sdk::Classic);

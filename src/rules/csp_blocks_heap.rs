@@ -97,6 +97,7 @@ impl Rule for CspBlocksHeap {
                     snippet: format!("Content-Security-Policy ({}): {}", csp.source, csp.policy),
                     signature: format!("csp-{}", csp.source),
                     tag: None,
+                    offset: None,
                 }]);
                 for install in involved {
                     group.evidence(evidence_of(install, page));

@@ -93,6 +93,7 @@ impl Rule for SegmentSettingsUnverified {
                         snippet: why.unwrap_or_else(|| format!("not read ({state})")),
                         signature: "segment-settings".into(),
                         tag: None,
+                        offset: None,
                     }]);
                 }
             }
@@ -144,6 +145,7 @@ impl SegmentSettingsUnverified {
                 snippet: candidate.reason.clone(),
                 signature: "segment-candidate".into(),
                 tag: None,
+                offset: None,
             }]);
         }
         groups

@@ -80,6 +80,7 @@ impl Rule for TagManagerUnverified {
                         snippet: problem.message.clone(),
                         signature: "tag-manager-library".into(),
                         tag: None,
+                        offset: None,
                     }]);
                 }
             }

@@ -91,6 +91,7 @@ impl UnusedSuppression {
             snippet: format!("\"fingerprint\": \"{}\"", entry.fingerprint),
             signature: "baseline".into(),
             tag: None,
+            offset: None,
         };
         finding(self, self.severity(), message, help, pages, vec![evidence])
     }
@@ -105,6 +106,7 @@ impl UnusedSuppression {
             snippet: s.snippet.clone(),
             signature: crate::extract::suppress::MARKER.into(),
             tag: None,
+            offset: None,
         };
         finding(
             self,
