@@ -328,6 +328,7 @@ mod tests {
             problems: Vec::new(),
             unverified: Vec::new(),
             summary: Default::default(),
+            sources: Vec::new(),
         }
     }
 

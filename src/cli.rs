@@ -12,6 +12,7 @@ use crate::options::{Choice, ColorChoice, FailOn, Format, ReportFile};
 use crate::progress::Verbosity;
 use crate::scan::{Cancel, ScanOptions};
 use crate::source::fetch::{FetchConfig, Remap};
+use crate::source::repo::Mode;
 
 /// The configuration file looked for in the current directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "heap-audit.toml";
@@ -74,7 +75,7 @@ macro_rules! value_enum {
     )*};
 }
 
-value_enum!(Format, FailOn, ColorChoice);
+value_enum!(Format, FailOn, ColorChoice, Mode);
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -143,6 +144,20 @@ pub struct ScanArgs {
     /// Do not crawl URLs matching this regex (repeatable).
     #[arg(long, value_name = "REGEX")]
     pub exclude: Vec<Regex>,
+
+    /// How a local folder is read [default: decided from the folder: a repository's project
+    /// files or templates make it source].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub mode: Option<Mode>,
+
+    /// Source mode: read only files whose path (from the repository root) matches this glob
+    /// (repeatable), e.g. 'app/views/**'.
+    #[arg(long, value_name = "GLOB")]
+    pub include_path: Vec<String>,
+
+    /// Source mode: leave out files whose path matches this glob (repeatable), e.g. 'legacy/**'.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude_path: Vec<String>,
 
     /// Crawl pages that robots.txt disallows.
     #[arg(long)]
@@ -296,6 +311,9 @@ impl ScanArgs {
                 max_host_connections: usize::from(self.max_host_connections),
             },
             observer: None,
+            mode: self.mode,
+            include_paths: self.include_path.clone(),
+            exclude_paths: self.exclude_path.clone(),
         }
     }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::extract::segment_settings::{DestinationKind, HeapDestination, Settings};
-use crate::model::{Evidence, Install, Mode, Page, Problem, Sdk, Summary, Vendor, Via};
+use crate::model::{Branch, Evidence, Install, Mode, Page, Problem, Sdk, Summary, Vendor, Via};
 
 /// The Heap installs that a Segment install brings to the page, from its settings with the page's
 /// `analytics.load` options applied. Cloud-mode and disabled destinations are kept, inactive.
@@ -258,6 +258,64 @@ pub fn summarize(pages: &[Page], problems: &[Problem], findings: usize) -> Summa
         findings,
         suppressed: 0,
     }
+}
+
+/// Source mode: loaders of one vendor and path in different arms of one template block (`<% if
+/// Rails.env.production? %>` one id `<% else %>` another) are one install whose other ids are
+/// alternatives, with each arm's condition as a branch; they never load together. The
+/// conditions they share stay on the merged install.
+pub fn merge_conditions(installs: &mut Vec<Install>) {
+    if installs.iter().all(|i| i.conditions.is_empty()) {
+        return;
+    }
+    let mut out: Vec<Install> = Vec::with_capacity(installs.len());
+    for install in installs.drain(..) {
+        let into = out.iter_mut().find(|o| {
+            o.vendor == install.vendor
+                && o.via == install.via
+                && o.container == install.container
+                && o.destination == install.destination
+                && crate::model::Condition::exclusive(&o.conditions, &install.conditions)
+        });
+        let Some(first) = into else {
+            out.push(install);
+            continue;
+        };
+        // The block where they part: each side's arm condition there becomes a branch.
+        let parting = first.conditions.iter().find_map(|a| {
+            install
+                .conditions
+                .iter()
+                .find(|b| a.block == b.block && a.arm != b.arm)
+                .map(|b| (a.condition.clone(), b.condition.clone(), a.block.clone()))
+        });
+        if let Some((mine, theirs, block)) = parting {
+            if first.branches.is_empty() {
+                first.branches.push(Branch {
+                    id: first.id.clone(),
+                    condition: mine,
+                });
+            }
+            first.branches.push(Branch {
+                id: install.id.clone(),
+                condition: theirs,
+            });
+            first.conditions.retain(|c| c.block != block);
+        }
+        for id in install.id.into_iter().chain(install.alternative_ids) {
+            if first.id.is_none() {
+                first.id = Some(id);
+            } else if first.id.as_deref() != Some(id.as_str())
+                && !first.alternative_ids.contains(&id)
+            {
+                first.alternative_ids.push(id);
+            }
+        }
+        if first.id_from.is_none() {
+            first.id_from = install.id_from;
+        }
+    }
+    *installs = out;
 }
 
 #[cfg(test)]

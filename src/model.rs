@@ -209,8 +209,32 @@ pub struct Install {
     /// (`window.heap=window.heap||[]`, Segment's `analytics.invoked`) are not recorded here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guard: Option<String>,
+    /// Source mode: the template conditions the loader is rendered under, outermost first
+    /// (`Rails.env.production?`, `jekyll.environment == "production"`, an include's `if`
+    /// modifier). Loaders in different arms of one block never load together.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
     /// Where the loader was found.
     pub evidence: Evidence,
+}
+
+/// One template condition a loader is rendered under.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct Condition {
+    /// The block: `file:line` of its opening tag (or of the include that carries the condition).
+    pub block: String,
+    /// Which arm of the block, from 0.
+    pub arm: u32,
+    /// The arm's condition as written, or `else`.
+    pub condition: String,
+}
+
+impl Condition {
+    /// Whether two sets of conditions exclude each other: they take different arms of one block.
+    pub fn exclusive(a: &[Condition], b: &[Condition]) -> bool {
+        a.iter()
+            .any(|x| b.iter().any(|y| x.block == y.block && x.arm != y.arm))
+    }
 }
 
 /// One arm of an either/or that chooses an id.
@@ -267,6 +291,7 @@ impl Install {
             placeholder: None,
             gate: None,
             guard: None,
+            conditions: Vec::new(),
             evidence,
         }
     }
@@ -344,6 +369,16 @@ pub struct Page {
     /// Inline suppressions in the page (`<!-- heap-audit-ignore: RULE -- reason -->`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suppressions: Vec<Suppression>,
+    /// Source mode only: `page` (a file a visitor loads, with its layouts), `layout` (a layout
+    /// counted as one page because the pages it wraps could not be told) or `file` (a file with
+    /// a loader that no page was found to render, audited alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["page", "layout", "file"]))]
+    pub kind: Option<String>,
+    /// Source mode only: the files rendered into this page (layouts, partials, components,
+    /// imported modules), the page's own file first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renders: Vec<String>,
 }
 
 /// An HTML comment in a page that suppresses rules for that page:
@@ -378,6 +413,8 @@ impl Page {
             csp: Vec::new(),
             segment_calls: Vec::new(),
             suppressions: Vec::new(),
+            kind: None,
+            renders: Vec::new(),
         }
     }
 }
@@ -422,6 +459,13 @@ pub enum ProblemKind {
     CorruptBody,
     /// The run stopped early (Ctrl-C, `--max-time`): what was audited is in the report.
     Interrupted,
+    /// Source mode: a template includes a file that is not in the repository (a theme's, a
+    /// gem's, or a typo); the page is composed without it.
+    MissingInclude,
+    /// Source mode: templates include each other in a cycle; the cycle is cut.
+    IncludeCycle,
+    /// Source mode: a file skipped as a minified bundle or a file too large to read.
+    Skipped,
 }
 
 impl ProblemKind {
@@ -544,4 +588,43 @@ pub struct Report {
     pub unverified: Vec<Unverified>,
     /// Counts over the whole report.
     pub summary: Summary,
+    /// How each local folder or file target was read: as built pages or as a source repository.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<SourceRead>,
+}
+
+/// How a local target was read.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
+pub struct SourceRead {
+    /// The target as given.
+    pub target: String,
+    /// `pages` (a built site: each `.html` file is a page) or `source` (a repository: templates,
+    /// components and scripts, composed into the pages they render).
+    #[schemars(extend("enum" = ["pages", "source"]))]
+    pub mode: String,
+    /// Why that mode (`--mode source`, `Gemfile and app/views/`, `only .html files`).
+    pub why: String,
+    /// The ecosystems recognised (`rails`, `jekyll`, `hugo`, `nextjs`, ...), if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ecosystems: Vec<String>,
+    /// Files read.
+    pub files: usize,
+    /// What was left out, by reason, with a few examples each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
+    /// What source mode could not decide, in words (e.g. each layout counted as one page).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// Files or folders left out of a source read, for one reason.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// `dependencies`, `build output`, `build cache`, `tests`, `minified`, `gitignore`,
+    /// `--exclude-path`, `not a source file`.
+    pub reason: String,
+    /// How many files or folders.
+    pub count: usize,
+    /// Some of them (at most 5).
+    pub examples: Vec<String>,
 }

@@ -212,6 +212,23 @@ impl FromStr for ReportFile {
     }
 }
 
+impl Choice for crate::source::repo::Mode {
+    const ALL: &'static [Self] = &[Self::Pages, Self::Source];
+
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Self::Pages => "A built site: each .html file is a page",
+            Self::Source => {
+                "A source repository: templates, components and scripts, composed into the pages they render"
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

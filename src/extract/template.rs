@@ -85,25 +85,23 @@ impl Dialect {
     /// The dialect of an `.html`/`.md` file from its text, for ecosystems that write templates
     /// in `.html` (Jekyll, Hugo, Django, Nunjucks, Handlebars).
     pub fn sniff(text: &str) -> Dialect {
-        let has = |s: &str| text.contains(s);
-        if has("{{ partial")
-            || has("{{ define")
-            || has("{{- partial")
-            || has("{{ if .")
-            || has("{{ .Site")
-            || has("{{- if") && has("{{- end")
-        {
+        static GO: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"\{\{-?\s*(?:partial|partialCached|define|block|range|with|template|if\s+(?:\.|hugo|eq|ne|not|and|or)|\.Site|\.Params|\.Title|\.Content|end\s*-?\}\})").expect("go pattern")
+        });
+        static LIQUID: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"\{\{-?\s*(?:site|page|jekyll|layout|include|content)\b|\{%-?\s*(?:include_relative|include\s+[\w./-]+\.html|seo|feed_meta|capture|assign|unless)\b|jekyll\.environment").expect("liquid pattern")
+        });
+        static HANDLEBARS: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"\{\{[#/>^]").expect("handlebars pattern"));
+        if GO.is_match(text) {
             Dialect::Go
-        } else if has("{{#") || has("{{>") || has("{{/") {
+        } else if HANDLEBARS.is_match(text) {
             Dialect::Handlebars
-        } else if has("{% include ") && (has(".html %}") || has("jekyll.") || has("site."))
-            || has("{% include_relative")
-            || has("jekyll.environment")
-        {
+        } else if LIQUID.is_match(text) {
             Dialect::Liquid
-        } else if has("{%") || has("{{") && has("}}") {
+        } else if text.contains("{%") || text.contains("{{") && text.contains("}}") {
             Dialect::Jinja
-        } else if has("<%") {
+        } else if text.contains("<%") {
             Dialect::Erb
         } else {
             Dialect::Html
@@ -146,6 +144,11 @@ pub struct Template {
     pub front_matter: bool,
     /// Hugo: the template defines `main` (it is rendered inside `baseof.html`).
     pub defines_main: bool,
+    /// Output tags, as written: in `text`, each is replaced by a stand-in of the same length,
+    /// `${T<n>   }`, that reads as one value wherever the tag sits (inside a JavaScript string
+    /// whose quotes the tag's own quotes would break, in an attribute, in code). Scanners take
+    /// the stand-in for an expression; [`Template::restore`] puts the tag back.
+    pub outputs: Vec<String>,
 }
 
 /// An `if` (or `unless`, `case`, `@production`, `v-if`, `{#if}`, `cond && …`) and its arms.
@@ -298,6 +301,8 @@ pub fn read(text: &str, dialect: Dialect) -> Template {
         }
         if blank_it {
             blank(&mut bytes, tag.start, tag.end);
+        } else if tag.output {
+            stand_in(&mut bytes, tag.start, tag.end, text, &mut out.outputs);
         }
     }
     // A block left open ends with the file (its arms already do).
@@ -313,6 +318,50 @@ struct Frame {
 
 /// Close the block's current arm at `start` and open the next one after the tag, running to the
 /// end of the text until the block's end tag says otherwise.
+/// Replace the output tag at `start..end` by `${T<n>}` padded with spaces to its length (line
+/// breaks kept), and remember it. A tag too short for a stand-in stays as written.
+fn stand_in(bytes: &mut [u8], start: usize, end: usize, text: &str, outputs: &mut Vec<String>) {
+    let token = format!("${{T{}", outputs.len());
+    let Some(original) = text.get(start..end) else {
+        return;
+    };
+    if end - start < token.len() + 1 || original.contains('\n') {
+        return;
+    }
+    outputs.push(original.to_owned());
+    let slot = &mut bytes[start..end];
+    slot.fill(b' ');
+    slot[..token.len()].copy_from_slice(token.as_bytes());
+    if let Some(last) = slot.last_mut() {
+        *last = b'}';
+    }
+}
+
+impl Template {
+    /// Put the output tags back in a value read from `text` (an id, an expression, a snippet).
+    pub fn restore(&self, value: &str) -> String {
+        static TOKEN: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"\$\{T(\d+) *\}").expect("stand-in pattern"));
+        if !value.contains("${T") {
+            return value.to_owned();
+        }
+        TOKEN
+            .replace_all(value, |c: &regex::Captures<'_>| {
+                c.get(1)
+                    .and_then(|n| n.as_str().parse::<usize>().ok())
+                    .and_then(|n| self.outputs.get(n))
+                    .cloned()
+                    .unwrap_or_else(|| c[0].to_owned())
+            })
+            .into_owned()
+    }
+
+    /// Whether a value holds an output tag's stand-in.
+    pub fn has_output(value: &str) -> bool {
+        value.contains("${T")
+    }
+}
+
 fn next_arm(block: &mut Block, start: usize, end: usize, len: usize, condition: String) {
     if let Some(last) = block.arms.last_mut() {
         last.end = start;
@@ -376,6 +425,8 @@ struct Tag {
     blank: bool,
     /// The block name a `Ctl::If`/`Ctl::Open` opens (`if`, `unless`, `for`).
     name: String,
+    /// An output tag left in the text (a value the template fills in).
+    output: bool,
 }
 
 /// Delimiters of a dialect's tags: (open, close, is an output tag).
@@ -485,6 +536,7 @@ fn tags(text: &str, from: usize, dialect: Dialect) -> Vec<Tag> {
                     ctl,
                     blank,
                     name,
+                    output: false,
                 });
             }
             break;
@@ -498,25 +550,30 @@ fn tags(text: &str, from: usize, dialect: Dialect) -> Vec<Tag> {
                 ctl: Ctl::Other,
                 blank: true,
                 name: String::new(),
+                output: false,
             },
             TagKind::Output => {
                 let (ctl, blank, name) = classify_output(dialect, &content);
+                // Handlebars and Go write values with the same delimiters as control tags.
                 Tag {
                     start,
                     end,
                     ctl,
                     blank,
                     name,
+                    output: !blank,
                 }
             }
             TagKind::Code => {
                 let (ctl, blank, name) = classify(dialect, open, &content);
+                // Handlebars and Go write values with the same delimiters as control tags.
                 Tag {
                     start,
                     end,
                     ctl,
                     blank,
                     name,
+                    output: !blank,
                 }
             }
         };
@@ -540,6 +597,7 @@ fn tags(text: &str, from: usize, dialect: Dialect) -> Vec<Tag> {
                     ctl: Ctl::Other,
                     blank: true,
                     name: String::new(),
+                    output: false,
                 });
                 at = close;
                 continue;
@@ -967,6 +1025,7 @@ fn blade_directive(text: &str, start: usize) -> Option<Tag> {
             ctl,
             blank: true,
             name: n.to_owned(),
+            output: false,
         })
     };
     match name {
@@ -1356,12 +1415,11 @@ mod tests {
         assert_eq!(t.text.len(), src.len());
         assert_eq!(t.text.lines().count(), src.lines().count());
         assert!(!t.text.contains("Rails.env"), "control tags are blanked");
-        assert!(
-            t.text.contains("<%= ENV['HEAP_ID'] %>"),
-            "output tags are kept"
-        );
+        // Output tags stand in as one value, whatever quotes they hold, and come back as written.
+        let at = t.text.find("${T0").expect("a stand-in");
+        assert_eq!(t.restore(&t.text[at..at + 21]), "<%= ENV['HEAP_ID'] %>");
         assert_eq!(conditions(&t, "\"111\""), ["Rails.env.production?"]);
-        assert_eq!(conditions(&t, "<%= ENV"), ["else"]);
+        assert_eq!(conditions(&t, "${T0"), ["else"]);
         assert!(conditions(&t, "after").is_empty());
     }
 
@@ -1452,7 +1510,8 @@ mod tests {
         assert_eq!(conditions(&t, "P"), ["hugo.IsProduction"]);
         assert_eq!(conditions(&t, "D"), ["else"]);
         assert_eq!(t.includes[0].name, "analytics.html");
-        assert!(t.text.contains("{{ .Title }}"));
+        let at = t.text.find("${T").expect("a stand-in");
+        assert_eq!(t.restore(&t.text[at..at + 12]), "{{ .Title }}");
     }
 
     #[test]

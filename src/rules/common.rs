@@ -606,6 +606,7 @@ pub mod testing {
             problems: Vec::new(),
             unverified: Vec::new(),
             summary: Summary::default(),
+            sources: Vec::new(),
         }
     }
 

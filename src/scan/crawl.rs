@@ -176,7 +176,7 @@ impl Ctx {
     }
 
     /// Note, once per target, that the run stopped before the target was fully audited.
-    fn stopped(&self, target: &str, stop: Stop, audited: usize) {
+    pub(super) fn stopped(&self, target: &str, stop: Stop, audited: usize) {
         let _ = self.stop.set(stop);
         let message = format!(
             "{}: {audited} pages of this target were audited and are in the report; the rest were not",
@@ -256,6 +256,24 @@ impl Ctx {
             };
             format!("{target}: cannot read: {e}{hint}")
         })?;
+        if let Some((mode, why)) = self.mode_of(path, meta.is_dir()) {
+            let mut read = crate::model::SourceRead {
+                target: target.to_owned(),
+                mode: mode.as_str().to_owned(),
+                why: why.clone(),
+                ..Default::default()
+            };
+            if mode == repo::Mode::Source {
+                read = self.source(target, path, meta.is_dir(), why, pages)?;
+            }
+            self.sources
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(read);
+            if mode == repo::Mode::Source {
+                return Ok(());
+            }
+        }
         let (root, files) = if meta.is_dir() {
             let files =
                 site::html_files(path).map_err(|e| format!("{target}: cannot list: {e}"))?;
@@ -304,6 +322,71 @@ impl Ctx {
             self.stopped(target, stop, pages.len());
         }
         Ok(())
+    }
+}
+
+impl Ctx {
+    /// How a local target is read, and why; `None` for an `.html` file read as a page, as
+    /// always (not worth a line in the report).
+    fn mode_of(&self, path: &Path, dir: bool) -> Option<(repo::Mode, String)> {
+        if let Some(mode) = self.opts.mode {
+            return Some((mode, format!("--mode {}", mode.as_str())));
+        }
+        if dir {
+            return Some(repo::mode_of(path));
+        }
+        let head = std::fs::read(path)
+            .map(|b| String::from_utf8_lossy(&b[..b.len().min(64 * 1024)]).into_owned())
+            .unwrap_or_default();
+        match repo::file_mode(path, &head) {
+            (repo::Mode::Pages, _) => None,
+            source => Some(source),
+        }
+    }
+
+    /// Read a repository (or one source file) in source mode.
+    fn source(
+        self: &Arc<Self>,
+        target: &str,
+        path: &Path,
+        dir: bool,
+        why: String,
+        pages: &mut Vec<Page>,
+    ) -> Result<crate::model::SourceRead, String> {
+        let filter = repo::PathFilter::new(&self.opts.include_paths, &self.opts.exclude_paths)?;
+        let (root, listing) = if dir {
+            (path.to_path_buf(), repo::list(path, &filter)?)
+        } else {
+            let root = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf();
+            let name = path
+                .file_name()
+                .map(std::path::PathBuf::from)
+                .unwrap_or_default();
+            let listing = repo::Listing {
+                files: vec![name],
+                ..Default::default()
+            };
+            (root, listing)
+        };
+        if listing.files.is_empty() {
+            return Err(format!(
+                "{target}: no template, component or script file to read in this folder"
+            ));
+        }
+        let shown = if dir {
+            target.to_owned()
+        } else {
+            root.to_string_lossy().into_owned()
+        };
+        self.walk_source(&shown, &root, listing, why, pages)
+            .map(|mut read| {
+                read.target = target.to_owned();
+                read
+            })
     }
 }
 
@@ -402,7 +485,7 @@ impl<T, R> Shared<T, R> {
 /// server) are taken as `abandon(item, stop)` and their threads are left behind, to end on their
 /// own or with the process: the caller is not held by a blocked worker. (Only if not one thread
 /// can be started does the caller run the items itself, and then a stalled read holds it.)
-fn parallel_in_order<T, R>(
+pub(super) fn parallel_in_order<T, R>(
     items: Vec<T>,
     workers: usize,
     cancel: &Cancel,

@@ -9,6 +9,7 @@ mod crawl;
 mod follow;
 mod memo;
 mod page;
+mod source;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,6 +34,7 @@ use crate::model::{
 use crate::observer::Observer;
 use crate::source::fetch::{remap, FetchConfig, FetchError, Fetched, Fetcher};
 pub use crate::source::limits::{Cancel, Stop};
+use crate::source::repo;
 use crate::source::robots::Robots;
 use crate::source::site::{self, Site};
 use memo::Memo;
@@ -58,6 +60,14 @@ pub struct ScanOptions {
     /// Who is told of pages queued and audited (the CLI's progress line and `--verbose`);
     /// `None`: nobody.
     pub observer: Option<Arc<dyn Observer>>,
+    /// How a local folder is read: `None` decides from the tree (`--mode`).
+    pub mode: Option<repo::Mode>,
+    /// Source mode: globs over paths relative to the repository; only matching files are read
+    /// (`--include-path`).
+    pub include_paths: Vec<String>,
+    /// Source mode: globs over paths relative to the repository; matching files are left out
+    /// (`--exclude-path`).
+    pub exclude_paths: Vec<String>,
 }
 
 impl Default for ScanOptions {
@@ -74,6 +84,9 @@ impl Default for ScanOptions {
             cancel: Cancel::new(),
             fetch: FetchConfig::default(),
             observer: None,
+            mode: None,
+            include_paths: Vec::new(),
+            exclude_paths: Vec::new(),
         }
     }
 }
@@ -111,6 +124,7 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
         scripts: Memo::default(),
         followed: Memo::default(),
         settings: Memo::default(),
+        sources: Mutex::default(),
         stop: std::sync::OnceLock::new(),
         closed: AtomicBool::new(false),
     });
@@ -155,6 +169,7 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
     unverified.sort_by(|a, b| (&a.kind, &a.url).cmp(&(&b.kind, &b.url)));
     unverified.dedup();
     let summary = inventory::summarize(&pages, &problems, 0);
+    let sources = std::mem::take(&mut *ctx.sources.lock().unwrap_or_else(|e| e.into_inner()));
     let report = Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -168,6 +183,7 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
         problems,
         unverified,
         summary,
+        sources,
     };
     Ok(Outcome {
         report,
@@ -189,6 +205,8 @@ struct Ctx {
     followed: Memo<Option<Scan>>,
     /// Segment settings by URL; `None` when they could not be read.
     settings: Memo<Option<Settings>>,
+    /// How each local target was read.
+    sources: Mutex<Vec<crate::model::SourceRead>>,
     /// Set when the run stopped before every target was fully audited.
     stop: std::sync::OnceLock<Stop>,
     /// Set once the report is assembled: a worker left behind by a stop adds nothing after it

@@ -60,24 +60,40 @@ impl Ctx {
             .last()
             .and_then(|u| Url::parse(u).ok())
             .unwrap_or_else(|| url.clone());
-        let doc = html::parse(&text);
-        let base = doc
-            .base_href
-            .as_deref()
-            .and_then(|b| site.resolve(&here, b))
-            .unwrap_or_else(|| here.clone());
-        page.privacy = doc.privacy.clone();
-        page.suppressions = crate::extract::suppress::parse(&text);
         page.csp.extend(response.csp.iter().map(|p| Csp {
             source: "header".into(),
             policy: p.clone(),
         }));
+        self.read_page(site, &here, page, &text, links, false)
+    }
+
+    /// Audit a page's text: its scripts, the site's own script files it loads (unless `source`:
+    /// a repository's files are read on their own, not as URLs), what they load, and its links
+    /// when `links` is set.
+    pub(super) fn read_page(
+        &self,
+        site: &Site,
+        here: &Url,
+        mut page: Page,
+        text: &str,
+        links: bool,
+        source: bool,
+    ) -> Audited {
+        let display = page.url.clone();
+        let doc = html::parse(text);
+        let base = doc
+            .base_href
+            .as_deref()
+            .and_then(|b| site.resolve(here, b))
+            .unwrap_or_else(|| here.clone());
+        page.privacy = doc.privacy.clone();
+        page.suppressions = crate::extract::suppress::parse(text);
         page.csp.extend(doc.meta_csp.iter().map(|p| Csp {
             source: "meta".into(),
             policy: p.clone(),
         }));
 
-        let lines = Lines::new(&text);
+        let lines = Lines::new(text);
         let mut scan = Scan::default();
         let mut modules_seen: Vec<Url> = Vec::new();
         for script in doc
@@ -101,7 +117,7 @@ impl Ctx {
                         modules_seen.push(src.clone());
                     }
                     found.extend(detect::scan_src(self.sigs, src.as_str(), &origin));
-                    if site.contains(&src) {
+                    if site.contains(&src) && !source {
                         found.extend((*self.first_party_script(site, &src)).clone());
                     }
                 }
@@ -149,14 +165,7 @@ impl Ctx {
                     .map(inventory::noscript_only),
             );
         }
-        inventory::merge_tag_managers(&mut scan.installs);
-        self.follow_tag_managers(&mut scan);
-        self.follow_segment(&mut scan);
-        // `analytics.*` calls are Segment calls only where Segment is loaded (clones share the API).
-        if scan.installs.iter().any(|i| i.vendor == Vendor::Segment) {
-            page.segment_calls = scan.calls;
-        }
-        page.installs = scan.installs;
+        self.finish(scan, &mut page);
         let links = if links {
             doc.links
                 .iter()
@@ -167,6 +176,19 @@ impl Ctx {
             Vec::new()
         };
         Audited { page, links }
+    }
+
+    /// Follow what a page's loaders load (tag manager containers, Segment settings) and put
+    /// the result on the page.
+    pub(super) fn finish(&self, mut scan: Scan, page: &mut Page) {
+        inventory::merge_tag_managers(&mut scan.installs);
+        self.follow_tag_managers(&mut scan);
+        self.follow_segment(&mut scan);
+        // `analytics.*` calls are Segment calls only where Segment is loaded (clones share the API).
+        if scan.installs.iter().any(|i| i.vendor == Vendor::Segment) {
+            page.segment_calls = scan.calls;
+        }
+        page.installs = scan.installs;
     }
 
     /// What one script says about another's: calls through a renamed Segment global in the

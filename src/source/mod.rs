@@ -2,5 +2,6 @@
 
 pub mod fetch;
 pub mod limits;
+pub mod repo;
 pub mod robots;
 pub mod site;

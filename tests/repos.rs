@@ -1,0 +1,230 @@
+//! Source mode on a small realistic repository per ecosystem (`fixtures/repos/<name>/`), each
+//! against `fixtures/repos/<name>.toml`: the mode, the rendered pages, every loader at the file
+//! and line where it is written (ids, alternatives, conditions), the pages that carry it, and
+//! the rules that fire at warning or error level, exactly. See `fixtures/repos/README.md`.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    mode: String,
+    pages: Vec<String>,
+    findings: Vec<String>,
+    #[serde(default)]
+    installs: Vec<ExpectedInstall>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectedInstall {
+    vendor: String,
+    #[serde(default = "native")]
+    via: String,
+    file: String,
+    line: u64,
+    id: Option<String>,
+    id_from: Option<String>,
+    placeholder: Option<String>,
+    alternative_ids: Option<Vec<String>>,
+    condition: Option<String>,
+    #[serde(default)]
+    on: Vec<String>,
+}
+
+fn native() -> String {
+    "native".into()
+}
+
+fn scan(dir: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+        .args(["scan", "--offline", "--format", "json", "--no-progress"])
+        .arg(dir)
+        .output()
+        .expect("run heap-audit");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{}: no JSON report ({e}); stderr:\n{}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// A path of the report relative to the repository folder.
+fn rel<'a>(path: &'a str, dir: &str) -> &'a str {
+    path.strip_prefix(dir)
+        .map_or(path, |p| p.trim_start_matches('/'))
+}
+
+fn check(name: &str) -> Vec<String> {
+    let dir = Path::new("fixtures/repos").join(name);
+    let text = std::fs::read_to_string(dir.with_extension("toml")).expect("expectation file");
+    let want: Expected = toml::from_str(&text).unwrap_or_else(|e| panic!("{name}.toml: {e}"));
+    let report = scan(&dir);
+    let prefix = dir.to_string_lossy().into_owned();
+    let mut errors = Vec::new();
+    let mode = report["sources"][0]["mode"].as_str().unwrap_or("none");
+    if mode != want.mode {
+        errors.push(format!("mode {mode}, expected {}", want.mode));
+    }
+    let pages: Vec<&Value> = report["pages"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let rendered: BTreeSet<&str> = pages
+        .iter()
+        .filter(|p| p["kind"] != "file")
+        .filter_map(|p| p["url"].as_str())
+        .map(|u| rel(u, &prefix))
+        .collect();
+    let expected: BTreeSet<&str> = want.pages.iter().map(String::as_str).collect();
+    if rendered != expected {
+        errors.push(format!("pages {rendered:?}, expected {expected:?}"));
+    }
+    let findings: BTreeSet<&str> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["severity"] != "info")
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    let expected: BTreeSet<&str> = want.findings.iter().map(String::as_str).collect();
+    if findings != expected {
+        errors.push(format!("findings {findings:?}, expected {expected:?}"));
+    }
+    // Every loader found, by where it is written.
+    let mut found: BTreeSet<(String, String, u64)> = BTreeSet::new();
+    for page in &pages {
+        for install in page["installs"].as_array().into_iter().flatten() {
+            let source = install["evidence"]["source"].as_str().unwrap_or("");
+            if install["via"] == "native" && source.starts_with(&prefix) {
+                found.insert((
+                    install["vendor"].as_str().unwrap_or("").to_owned(),
+                    rel(source, &prefix).to_owned(),
+                    install["evidence"]["line"].as_u64().unwrap_or(0),
+                ));
+            }
+        }
+    }
+    for want in &want.installs {
+        let key = (want.vendor.clone(), want.file.clone(), want.line);
+        found.remove(&key);
+        let carriers: Vec<(&str, &Value)> = pages
+            .iter()
+            .flat_map(|p| {
+                let url = rel(p["url"].as_str().unwrap_or(""), &prefix);
+                p["installs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(move |i| (url, i))
+            })
+            .filter(|(_, i)| {
+                i["vendor"] == want.vendor.as_str()
+                    && i["via"] == want.via.as_str()
+                    && rel(i["evidence"]["source"].as_str().unwrap_or(""), &prefix) == want.file
+                    && i["evidence"]["line"].as_u64() == Some(want.line)
+            })
+            .collect();
+        let Some((_, install)) = carriers.first() else {
+            errors.push(format!(
+                "no {} loader at {}:{}",
+                want.vendor, want.file, want.line
+            ));
+            continue;
+        };
+        let what = format!("{} at {}:{}", want.vendor, want.file, want.line);
+        if let Some(id) = &want.id {
+            if install["id"] != id.as_str() {
+                errors.push(format!("{what}: id {}, expected {id}", install["id"]));
+            }
+        }
+        if let Some(from) = &want.id_from {
+            if !install["id_from"]
+                .as_str()
+                .is_some_and(|f| f.contains(from.as_str()))
+            {
+                errors.push(format!(
+                    "{what}: id_from {}, expected it to hold {from}",
+                    install["id_from"]
+                ));
+            }
+        }
+        if let Some(placeholder) = &want.placeholder {
+            if install["placeholder"] != placeholder.as_str() || !install["id"].is_null() {
+                errors.push(format!(
+                    "{what}: placeholder {} (id {}), expected {placeholder}",
+                    install["placeholder"], install["id"]
+                ));
+            }
+        }
+        if let Some(alternatives) = &want.alternative_ids {
+            let got: Vec<&str> = install["alternative_ids"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            if got != alternatives.iter().map(String::as_str).collect::<Vec<_>>() {
+                errors.push(format!(
+                    "{what}: alternative ids {got:?}, expected {alternatives:?}"
+                ));
+            }
+        }
+        if let Some(condition) = &want.condition {
+            let recorded: Vec<&str> = ["conditions", "branches"]
+                .iter()
+                .flat_map(|k| install[*k].as_array().into_iter().flatten())
+                .filter_map(|c| c["condition"].as_str())
+                .chain(install["gate"]["condition"].as_str())
+                .collect();
+            if !recorded.iter().any(|c| c.contains(condition.as_str())) {
+                errors.push(format!(
+                    "{what}: conditions {recorded:?}, expected one holding {condition}"
+                ));
+            }
+        }
+        for page in &want.on {
+            if !carriers.iter().any(|(p, _)| p == page) {
+                errors.push(format!("{what}: not on page {page}"));
+            }
+        }
+    }
+    for (vendor, file, line) in found {
+        errors.push(format!("unexpected {vendor} loader at {file}:{line}"));
+    }
+    errors
+}
+
+fn fixtures() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir("fixtures/repos")
+        .expect("fixtures/repos")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn every_repository_fixture_is_audited_as_expected() {
+    let names = fixtures();
+    assert!(
+        names.len() >= 18,
+        "a pass and a fail repository per ecosystem: {names:?}"
+    );
+    let mut failed = Vec::new();
+    for name in &names {
+        for error in check(name) {
+            failed.push(format!("{name}: {error}"));
+        }
+    }
+    assert!(failed.is_empty(), "\n{}", failed.join("\n"));
+}
