@@ -97,40 +97,137 @@ pub fn scan_script(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origi
     };
     let js = js::read_cached(code, kind, calls);
     let js: &Js = &js;
-    let code = js.code();
     heap_in_code(&sigs.heap, js, origin, &mut scan.installs);
     segment_in_code(&sigs.segment, js, origin, &mut scan);
-    gtm_in_code(&sigs.gtm, code, origin, &mut scan.installs);
+    // Strings read on their own (below) are not matched again here.
+    let outer = js.outer_code();
+    gtm_in_code(&sigs.gtm, outer, origin, &mut scan.installs);
     for tm in [&sigs.tealium, &sigs.adobe_launch] {
-        library_in_code(tm, code, origin, &mut scan.installs);
+        library_in_code(tm, outer, origin, &mut scan.installs);
     }
     scan.calls = segment_calls(&sigs.segment, js, origin);
 
-    // `script.text = "heap.load(…)"`: code the script injects from a string runs too.
-    for (at, injected) in js.injected() {
+    // What the code writes, runs or loads as a script (`script.text = "heap.load(…)"`,
+    // `document.write("\x3cscript src=…\x3e")`, `<Script src=…>`, `<Script>{`…`}</Script>`, a
+    // head manager's `{ innerHTML: … }`) is read on its own; what it holds sits where the string
+    // sits.
+    let mut nested = Nested::default();
+    for w in js.injected() {
         let origin = Origin {
-            offset: origin.offset + at,
+            offset: origin.offset + w.at,
             ..*origin
         };
-        scan.extend(scan_code(sigs, injected, &origin));
+        nested.take(js, w, scan_code(sigs, &w.text, &origin), &mut scan);
     }
-    // `document.write("\x3cscript src=…\x3e")`: the scripts the code writes are read as well.
-    for (at, markup) in js.markup() {
+    for w in js.markup() {
         let origin = Origin {
-            offset: origin.offset + at,
+            offset: origin.offset + w.at,
             ..*origin
         };
-        for script in html::parse(markup).scripts {
+        for script in html::parse(&w.text).scripts {
             if script.kind != ScriptKind::Code {
                 continue;
             }
-            match &script.src {
-                Some(src) => scan.extend(scan_src(sigs, src, &origin)),
-                None => scan.extend(scan_code(sigs, &script.code, &origin)),
-            }
+            let found = match &script.src {
+                Some(src) => scan_src(sigs, src, &origin),
+                None => scan_code(sigs, &script.code, &origin),
+            };
+            nested.take(js, w, found, &mut scan);
         }
     }
+    for w in js.sources() {
+        let origin = Origin {
+            offset: origin.offset + w.at,
+            ..*origin
+        };
+        nested.take(js, w, scan_src(sigs, &w.text, &origin), &mut scan);
+    }
+    scan.installs.extend(merge_by_arm(nested.installs));
+    scan.segment_candidates
+        .extend(merge_by_arm(nested.candidates));
     scan
+}
+
+/// Installs found in the strings a script writes, runs or loads, each with the arm its string
+/// sits in: those in different arms of one conditional are one install with alternatives.
+#[derive(Default)]
+struct Nested {
+    installs: Vec<(Install, Option<Arm>)>,
+    candidates: Vec<(Install, Option<Arm>)>,
+}
+
+impl Nested {
+    /// What a string's scan found: its installs in the string's context, the rest as it is.
+    fn take(&mut self, js: &Js, w: &js::Written, mut found: Scan, scan: &mut Scan) {
+        for (from, into) in [
+            (&mut found.installs, &mut self.installs),
+            (&mut found.segment_candidates, &mut self.candidates),
+        ] {
+            for mut install in from.drain(..) {
+                fill_holes(&w.holes, &mut install);
+                in_written_context(js, &w.context, &mut install);
+                into.push((install, w.context.arm.clone()));
+            }
+        }
+        scan.extend(found);
+    }
+}
+
+/// An id read from a script URL's stand-in ([`js::STAND_IN`]) comes from the expression it
+/// stands for (`${process.env.NEXT_PUBLIC_SEGMENT_KEY}` in the URL's path).
+fn fill_holes(holes: &[(String, String)], install: &mut Install) {
+    for (stand_in, expr) in holes {
+        install.evidence.snippet = install
+            .evidence
+            .snippet
+            .replace(stand_in.as_str(), &format!("${{{expr}}}"));
+        let Some(id) = install
+            .id
+            .as_deref()
+            .filter(|id| id.contains(stand_in.as_str()))
+        else {
+            continue;
+        };
+        install.id_from = Some(if id == stand_in {
+            expr.clone()
+        } else {
+            id.replace(stand_in.as_str(), &format!("${{{expr}}}"))
+        });
+        install.id = None;
+    }
+}
+
+/// An install found in a string takes the context of where the string sits, as a call's does
+/// ([`in_context`]): its one-armed environment test as a branch, its guard, its gate (outside
+/// the string's own, which still holds).
+fn in_written_context(js: &Js, context: &js::Context, install: &mut Install) {
+    if let Some((conditional, _, condition)) = &context.arm {
+        if js.arms(*conditional) == 1 && js.one_armed(*conditional) && install.branches.is_empty() {
+            install.branches = vec![Branch {
+                id: install.id.clone(),
+                condition: condition.clone(),
+            }];
+        }
+    }
+    if install.guard.is_none() {
+        install.guard.clone_from(&context.guard);
+    }
+    if let Some(outer) = context.gate.clone().map(gate_of) {
+        install.gate = Some(match install.gate.take() {
+            None => outer,
+            Some(inner) => Gate {
+                kind: if outer.kind == "consent" || inner.kind == "consent" {
+                    "consent"
+                } else {
+                    "runtime"
+                }
+                .to_owned(),
+                manager: outer.manager.or(inner.manager),
+                category: outer.category.or(inner.category),
+                condition: format!("{} && {}", outer.condition, inner.condition),
+            },
+        });
+    }
 }
 
 /// Scan a `<script src>` URL (absolute, as written after resolution).
@@ -316,7 +413,15 @@ fn read_id(js: &Js, arg: Option<&Arg>, install: &mut Install) -> Vec<(String, St
         // A value a template or a tag manager fills in (`{{macro:3}}` from a GTM variable,
         // `{{ site.heap_id }}`, `<%= ENV["HEAP_ID"] %>`): the id comes from there.
         if is_template_expression(only) {
-            install.id_from = Some(only.clone());
+            // `"${process.env.NEXT_PUBLIC_HEAP_APP_ID}"` (a template literal's expression,
+            // written into code): the expression itself.
+            let inner = only
+                .trim()
+                .strip_prefix("${")
+                .and_then(|e| e.strip_suffix('}'))
+                .filter(|e| !e.contains(['{', '}']))
+                .map(str::trim);
+            install.id_from = Some(inner.unwrap_or(only).to_owned());
             return Vec::new();
         }
         if is_placeholder(only) {
@@ -360,12 +465,17 @@ fn in_context(js: &Js, open: usize, install: &mut Install) {
         }
     }
     install.guard = context.guard;
-    install.gate = context.gate.map(|g| Gate {
+    install.gate = context.gate.map(gate_of);
+}
+
+/// A reader's gate as the report gives it.
+fn gate_of(g: js::Gate) -> Gate {
+    Gate {
         kind: if g.consent { "consent" } else { "runtime" }.to_owned(),
         manager: g.manager.map(str::to_owned),
         category: g.category,
         condition: g.condition,
-    });
+    }
 }
 
 /// A literal's text, for a string or a number.
@@ -437,15 +547,27 @@ type Arm = (u32, u32, String);
 /// first arm's id is `id`, the others are alternatives, and each arm's condition is a branch.
 fn merge_arms(js: &Js, mut found: Vec<(Install, (usize, usize))>) -> Vec<Install> {
     found.sort_by_key(|(_, span)| span.0);
+    let armed = found
+        .into_iter()
+        .map(|(install, (start, _))| {
+            let open = start + code_paren(js.code(), start);
+            (install, js.context(open).arm)
+        })
+        .collect();
+    merge_by_arm(armed)
+}
+
+/// Installs of one vendor in different arms of one conditional, in order, are one install: the
+/// first arm's id is `id`, the others are alternatives, and each arm's condition is a branch.
+fn merge_by_arm(found: Vec<(Install, Option<Arm>)>) -> Vec<Install> {
     let mut merged: Vec<(Install, Option<Arm>)> = Vec::with_capacity(found.len());
-    for (mut install, (start, _)) in found {
-        let open = start + code_paren(js.code(), start);
-        let arm = js.context(open).arm;
+    for (mut install, arm) in found {
         if let Some((conditional, arm, condition)) = &arm {
             let into = merged.iter_mut().find(|(i, at)| {
                 at.as_ref()
                     .is_some_and(|(c, a, _)| c == conditional && a != arm)
                     && i.id != install.id
+                    && i.vendor == install.vendor
             });
             if let Some((first, Some((_, _, first_condition)))) = into {
                 if first.branches.is_empty() {
@@ -615,8 +737,10 @@ fn segment_in_code(sigs: &VendorSignatures, js: &Js, origin: &Origin, scan: &mut
             keys.push((m.start(), args.end - m.start(), install));
         }
     }
+    // A snippet in a string the code runs on its own (`<Script>{`…`}</Script>`) is read there.
+    let outer = js.outer_code();
     for p in sigs.captures("write_key") {
-        for c in p.captures_iter(code) {
+        for c in p.captures_iter(outer) {
             let (Some(m), Some(key)) = (c.get(0), group(&c, "value")) else {
                 continue;
             };
@@ -632,10 +756,20 @@ fn segment_in_code(sigs: &VendorSignatures, js: &Js, origin: &Origin, scan: &mut
     }
     keys.sort_by_key(|k| k.0);
     if keys.is_empty() {
-        let install = unresolved.unwrap_or_else(|| {
-            let evidence = origin.evidence(code, first.start(), first.len(), "segment-snippet");
-            Install::new(Vendor::Segment, None, Via::Native, evidence)
-        });
+        let first_outside = sigs
+            .anchor
+            .iter()
+            .flat_map(|p| p.find_iter(outer))
+            .map(|m| (m.start(), m.len()))
+            .min();
+        let install = match (unresolved, first_outside) {
+            (Some(install), _) => install,
+            (None, Some((at, len))) => {
+                let evidence = origin.evidence(code, at, len, "segment-snippet");
+                Install::new(Vendor::Segment, None, Via::Native, evidence)
+            }
+            (None, None) => return,
+        };
         keys.push((first.start(), first.len(), install));
     }
     let host = cdn
