@@ -1456,4 +1456,236 @@ mod tests {
         let e = excerpt(&code, 5, 10);
         assert!(!e.contains('\n') && e.chars().count() <= 160);
     }
+
+    /// A source file of a project, scanned as the source mode does.
+    fn scan_file(name: &str, code: &str) -> Scan {
+        let sigs = Signatures::builtin().unwrap();
+        let kind = js::Kind::of_path(name).expect("a script file");
+        scan_script(
+            sigs,
+            code,
+            kind,
+            &Origin {
+                source: name,
+                lines: Some(&Lines::new(code)),
+                offset: 0,
+                tag: None,
+            },
+        )
+    }
+
+    fn conditions(install: &Install) -> Vec<(Option<&str>, &str)> {
+        install
+            .branches
+            .iter()
+            .map(|b| (b.id.as_deref(), b.condition.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn next_app_layout_heap_with_an_env_id_in_a_template() {
+        let code = include_str!("../../fixtures/components/app-layout.tsx");
+        let s = scan_file("app/layout.tsx", code);
+        assert_eq!(s.installs.len(), 1, "{:#?}", s.installs);
+        let heap = &s.installs[0];
+        assert_eq!(heap.vendor, Vendor::Heap);
+        assert_eq!(heap.sdk, Some(Sdk::V5));
+        assert_eq!(heap.id, None);
+        assert_eq!(
+            heap.id_from.as_deref(),
+            Some("process.env.NEXT_PUBLIC_HEAP_APP_ID")
+        );
+        assert_eq!(heap.options["disableTextCapture"], Value::Bool(true));
+        assert!(heap.branches.is_empty() && heap.gate.is_none());
+        // The evidence points into the file, at the `heap.load` of the template.
+        let line = code
+            .lines()
+            .position(|l| l.contains("heap.load(\"${"))
+            .unwrap();
+        assert_eq!(heap.evidence.source, "app/layout.tsx");
+        assert!(heap.evidence.line.is_some_and(|l| l as usize <= line + 1));
+    }
+
+    #[test]
+    fn jsx_ternary_and_and_make_alternatives_and_branches() {
+        let code = include_str!("../../fixtures/components/Analytics.tsx");
+        let s = scan_file("components/Analytics.tsx", code);
+        assert_eq!(s.installs.len(), 2, "{:#?}", s.installs);
+        let segment = s
+            .installs
+            .iter()
+            .find(|i| i.vendor == Vendor::Segment)
+            .unwrap();
+        assert_eq!(
+            segment.id.as_deref(),
+            Some("q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH")
+        );
+        assert_eq!(
+            segment.alternative_ids,
+            vec!["bKVNiLl0RNlUfe2nS5JiKvEjrZX5mbKY"]
+        );
+        assert_eq!(
+            conditions(segment),
+            vec![
+                (
+                    Some("q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH"),
+                    "process.env.NEXT_PUBLIC_VERCEL_ENV === 'production'"
+                ),
+                (Some("bKVNiLl0RNlUfe2nS5JiKvEjrZX5mbKY"), "else"),
+            ]
+        );
+        let heap = s
+            .installs
+            .iter()
+            .find(|i| i.vendor == Vendor::Heap)
+            .unwrap();
+        assert_eq!(heap.id.as_deref(), Some("1884442793"));
+        assert_eq!(conditions(heap), vec![(Some("1884442793"), "isProd")]);
+        assert!(heap.alternative_ids.is_empty() && heap.gate.is_none());
+    }
+
+    #[test]
+    fn next_document_reads_the_rendered_snippet_not_the_docs_string_or_comments() {
+        let code = include_str!("../../fixtures/components/_document.tsx");
+        let s = scan_file("pages/_document.tsx", code);
+        let found: Vec<_> = s
+            .installs
+            .iter()
+            .map(|i| (i.vendor, i.id.as_deref()))
+            .collect();
+        // Not the docs string's `1111111111`, not the commented-out Segment `<script>`.
+        assert_eq!(found, vec![(Vendor::Heap, Some("2682025610"))]);
+        assert_eq!(s.installs[0].options["secureCookie"], Value::Bool(true));
+        assert!(s.segment_candidates.is_empty());
+        // The same string, rendered, counts.
+        let rendered = code.replace("__html: heapSnippet", "__html: docs");
+        let s = scan_file("pages/_document.tsx", &rendered);
+        let ids: Vec<_> = s.installs.iter().map(|i| i.id.as_deref()).collect();
+        assert_eq!(ids, vec![Some("1111111111")]);
+    }
+
+    #[test]
+    fn remix_root_with_a_loader_id_behind_a_production_ternary() {
+        let code = include_str!("../../fixtures/components/root.tsx");
+        let s = scan_file("app/root.tsx", code);
+        assert_eq!(s.installs.len(), 1, "{:#?}", s.installs);
+        let heap = &s.installs[0];
+        assert_eq!(heap.vendor, Vendor::Heap);
+        assert_eq!(heap.id, None);
+        assert_eq!(heap.id_from.as_deref(), Some("data.ENV.HEAP_APP_ID"));
+        assert_eq!(
+            conditions(heap),
+            vec![(None, "process.env.NODE_ENV === 'production'")]
+        );
+    }
+
+    #[test]
+    fn nuxt_plugin_use_head_inner_html() {
+        let code = include_str!("../../fixtures/components/segment.client.ts");
+        let s = scan_file("plugins/segment.client.ts", code);
+        assert_eq!(s.installs.len(), 1, "{:#?}", s);
+        let segment = &s.installs[0];
+        assert_eq!(segment.vendor, Vendor::Segment);
+        assert_eq!(segment.id, None);
+        assert_eq!(
+            segment.id_from.as_deref(),
+            Some("config.public.segmentWriteKey")
+        );
+        assert_eq!(segment.snippet_version.as_deref(), Some("5.2.1"));
+        assert_eq!(segment.options["integrations"]["Heap"], Value::Bool(false));
+    }
+
+    #[test]
+    fn nuxt_config_app_head_script_src() {
+        let code = include_str!("../../fixtures/components/nuxt.config.ts");
+        let s = scan_file("nuxt.config.ts", code);
+        let found: Vec<_> = s
+            .installs
+            .iter()
+            .map(|i| (i.vendor, i.id.as_deref(), i.sdk))
+            .collect();
+        assert_eq!(
+            found,
+            vec![(Vendor::Heap, Some("3180826004"), Some(Sdk::Classic))]
+        );
+        assert_eq!(
+            s.installs[0].evidence.snippet,
+            "<script src=\"https://cdn.heapanalytics.com/js/heap-3180826004.js\">"
+        );
+    }
+
+    #[test]
+    fn gatsby_ssr_set_head_components_counts_the_snippet_once() {
+        let code = include_str!("../../fixtures/components/gatsby-ssr.js");
+        let s = scan_file("gatsby-ssr.js", code);
+        let found: Vec<_> = s
+            .installs
+            .iter()
+            .map(|i| (i.vendor, i.id.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![(Vendor::Segment, Some("Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXc"))]
+        );
+        assert_eq!(s.installs[0].snippet_version.as_deref(), Some("4.15.3"));
+        // The snippet's own `analytics.page()` is read as the snippet's.
+        assert!(s.calls.iter().any(|c| c.method == "page" && c.from_snippet));
+    }
+
+    #[test]
+    fn helmet_script_child_behind_a_flag_is_gated() {
+        let code = include_str!("../../fixtures/components/SEO.jsx");
+        let s = scan_file("src/components/SEO.jsx", code);
+        assert_eq!(s.installs.len(), 1, "{:#?}", s.installs);
+        let heap = &s.installs[0];
+        assert_eq!(heap.id.as_deref(), Some("4062471324"));
+        let gate = heap.gate.as_ref().expect("a gate");
+        assert_eq!(
+            (gate.kind.as_str(), gate.condition.as_str()),
+            ("runtime", "enableHeap")
+        );
+        assert!(heap.branches.is_empty());
+    }
+
+    #[test]
+    fn segment_script_src_with_an_env_key_is_id_from() {
+        let code = r#"import Script from "next/script";
+export default function Segment() {
+  return <Script strategy="afterInteractive" src={`https://cdn.segment.com/analytics.js/v1/${process.env.NEXT_PUBLIC_SEGMENT_WRITE_KEY}/analytics.min.js`} />;
+}"#;
+        let s = scan_file("components/Segment.tsx", code);
+        assert_eq!(s.installs.len(), 1, "{:#?}", s);
+        let segment = &s.installs[0];
+        assert_eq!(segment.vendor, Vendor::Segment);
+        assert_eq!(segment.id, None);
+        assert_eq!(
+            segment.id_from.as_deref(),
+            Some("process.env.NEXT_PUBLIC_SEGMENT_WRITE_KEY")
+        );
+        assert!(
+            segment
+                .evidence
+                .snippet
+                .contains("${process.env.NEXT_PUBLIC_SEGMENT_WRITE_KEY}"),
+            "{}",
+            segment.evidence.snippet
+        );
+    }
+
+    #[test]
+    fn gtm_in_a_next_script_is_one_container() {
+        let code = r#"import Script from 'next/script';
+export function GoogleTagManager() {
+  return (
+    <Script id="gtm" strategy="afterInteractive" dangerouslySetInnerHTML={{ __html: `(function(w,d,s,l,i){w[l]=w[l]||[];w[l].push({'gtm.start':new Date().getTime(),event:'gtm.js'});var f=d.getElementsByTagName(s)[0],j=d.createElement(s),dl=l!='dataLayer'?'&l='+l:'';j.async=true;j.src='https://www.googletagmanager.com/gtm.js?id='+i+dl;f.parentNode.insertBefore(j,f);})(window,document,'script','dataLayer','GTM-K9X2P4Q');` }} />
+  );
+}"#;
+        let s = scan_file("components/GoogleTagManager.tsx", code);
+        let found: Vec<_> = s
+            .installs
+            .iter()
+            .map(|i| (i.vendor, i.id.as_deref()))
+            .collect();
+        assert_eq!(found, vec![(Vendor::Gtm, Some("GTM-K9X2P4Q"))]);
+    }
 }
