@@ -571,6 +571,10 @@ enum Val {
 /// far longer and are not code to scan).
 const MAX_WRITTEN: usize = 256 * 1024;
 
+/// Longest constant read as a written string: a snippet held in a constant is a few kB; a
+/// bundle may assign `el.textContent = x` often, and each constant is parsed again.
+const MAX_BOUND_WRITTEN: usize = 32 * 1024;
+
 /// The digits a script URL holds in place of an expression the file does not hold (followed by
 /// the hole's number): digits, so that the URL patterns' id groups accept them.
 pub const STAND_IN: &str = "0000000000000000";
@@ -1021,7 +1025,8 @@ impl<'s> Reader<'s> {
             // A constant: its value is parsed again on its own (bindings keep spans).
             let span = *self.bindings.get(id.name.as_str())?;
             let text = self.text(span);
-            if text.len() > MAX_WRITTEN {
+            // Only a constant that is a string is parsed again (a snippet is a few kB).
+            if text.len() > MAX_BOUND_WRITTEN || !text.trim_start().starts_with(['"', '\'', '`']) {
                 return None;
             }
             let allocator = Allocator::default();
@@ -2211,5 +2216,27 @@ mod tests {
         );
         let injected: Vec<&str> = js.injected().iter().map(|w| w.text.as_str()).collect();
         assert_eq!(injected, ["window.heap=window.heap||[]"]);
+    }
+
+    #[test]
+    fn outside_values_in_written_code_read_as_expressions() {
+        let code = "const id = '2682025610';\n\
+                    a.text = `heap.load(\"${id}\")`;\n\
+                    b.text = `heap.load(\"${process.env.HEAP_ID}\")`;\n\
+                    c.text = `heap.load(${window.HEAP_ID})`;\n\
+                    d.text = `heap.load(${JSON.stringify(cfg.heapId)})`;\n\
+                    e.text = 'heap.load(\"' + appId + '\")';";
+        let js = Js::read(code, Kind::Module);
+        let texts: Vec<&str> = js.injected().iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "heap.load(\"2682025610\")",
+                "heap.load(\"${process.env.HEAP_ID}\")",
+                "heap.load(window.HEAP_ID)",
+                "heap.load(\"${cfg.heapId}\")",
+                "heap.load(\"${appId}\")",
+            ]
+        );
     }
 }
