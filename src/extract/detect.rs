@@ -98,40 +98,137 @@ pub fn scan_script(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origi
     };
     let js = js::read_cached(code, kind, calls);
     let js: &Js = &js;
-    let code = js.code();
     heap_in_code(&sigs.heap, js, origin, &mut scan.installs);
     segment_in_code(&sigs.segment, js, origin, &mut scan);
-    gtm_in_code(&sigs.gtm, code, origin, &mut scan.installs);
+    // Strings read on their own (below) are not matched again here.
+    let outer = js.outer_code();
+    gtm_in_code(&sigs.gtm, outer, origin, &mut scan.installs);
     for tm in [&sigs.tealium, &sigs.adobe_launch] {
-        library_in_code(tm, code, origin, &mut scan.installs);
+        library_in_code(tm, outer, origin, &mut scan.installs);
     }
     scan.calls = segment_calls(&sigs.segment, js, origin);
 
-    // `script.text = "heap.load(…)"`: code the script injects from a string runs too.
-    for (at, injected) in js.injected() {
+    // What the code writes, runs or loads as a script (`script.text = "heap.load(…)"`,
+    // `document.write("\x3cscript src=…\x3e")`, `<Script src=…>`, `<Script>{`…`}</Script>`, a
+    // head manager's `{ innerHTML: … }`) is read on its own; what it holds sits where the string
+    // sits.
+    let mut nested = Nested::default();
+    for w in js.injected() {
         let origin = Origin {
-            offset: origin.offset + at,
+            offset: origin.offset + w.at,
             ..*origin
         };
-        scan.extend(scan_code(sigs, injected, &origin));
+        nested.take(js, w, scan_code(sigs, &w.text, &origin), &mut scan);
     }
-    // `document.write("\x3cscript src=…\x3e")`: the scripts the code writes are read as well.
-    for (at, markup) in js.markup() {
+    for w in js.markup() {
         let origin = Origin {
-            offset: origin.offset + at,
+            offset: origin.offset + w.at,
             ..*origin
         };
-        for script in html::parse(markup).scripts {
+        for script in html::parse(&w.text).scripts {
             if script.kind != ScriptKind::Code {
                 continue;
             }
-            match &script.src {
-                Some(src) => scan.extend(scan_src(sigs, src, &origin)),
-                None => scan.extend(scan_code(sigs, &script.code, &origin)),
-            }
+            let found = match &script.src {
+                Some(src) => scan_src(sigs, src, &origin),
+                None => scan_code(sigs, &script.code, &origin),
+            };
+            nested.take(js, w, found, &mut scan);
         }
     }
+    for w in js.sources() {
+        let origin = Origin {
+            offset: origin.offset + w.at,
+            ..*origin
+        };
+        nested.take(js, w, scan_src(sigs, &w.text, &origin), &mut scan);
+    }
+    scan.installs.extend(merge_by_arm(nested.installs));
+    scan.segment_candidates
+        .extend(merge_by_arm(nested.candidates));
     scan
+}
+
+/// Installs found in the strings a script writes, runs or loads, each with the arm its string
+/// sits in: those in different arms of one conditional are one install with alternatives.
+#[derive(Default)]
+struct Nested {
+    installs: Vec<(Install, Option<Arm>)>,
+    candidates: Vec<(Install, Option<Arm>)>,
+}
+
+impl Nested {
+    /// What a string's scan found: its installs in the string's context, the rest as it is.
+    fn take(&mut self, js: &Js, w: &js::Written, mut found: Scan, scan: &mut Scan) {
+        for (from, into) in [
+            (&mut found.installs, &mut self.installs),
+            (&mut found.segment_candidates, &mut self.candidates),
+        ] {
+            for mut install in from.drain(..) {
+                fill_holes(&w.holes, &mut install);
+                in_written_context(js, &w.context, &mut install);
+                into.push((install, w.context.arm.clone()));
+            }
+        }
+        scan.extend(found);
+    }
+}
+
+/// An id read from a script URL's stand-in ([`js::STAND_IN`]) comes from the expression it
+/// stands for (`${process.env.NEXT_PUBLIC_SEGMENT_KEY}` in the URL's path).
+fn fill_holes(holes: &[(String, String)], install: &mut Install) {
+    for (stand_in, expr) in holes {
+        install.evidence.snippet = install
+            .evidence
+            .snippet
+            .replace(stand_in.as_str(), &format!("${{{expr}}}"));
+        let Some(id) = install
+            .id
+            .as_deref()
+            .filter(|id| id.contains(stand_in.as_str()))
+        else {
+            continue;
+        };
+        install.id_from = Some(if id == stand_in {
+            expr.clone()
+        } else {
+            id.replace(stand_in.as_str(), &format!("${{{expr}}}"))
+        });
+        install.id = None;
+    }
+}
+
+/// An install found in a string takes the context of where the string sits, as a call's does
+/// ([`in_context`]): its one-armed environment test as a branch, its guard, its gate (outside
+/// the string's own, which still holds).
+fn in_written_context(js: &Js, context: &js::Context, install: &mut Install) {
+    if let Some((conditional, _, condition)) = &context.arm {
+        if js.arms(*conditional) == 1 && js.one_armed(*conditional) && install.branches.is_empty() {
+            install.branches = vec![Branch {
+                id: install.id.clone(),
+                condition: condition.clone(),
+            }];
+        }
+    }
+    if install.guard.is_none() {
+        install.guard.clone_from(&context.guard);
+    }
+    if let Some(outer) = context.gate.clone().map(gate_of) {
+        install.gate = Some(match install.gate.take() {
+            None => outer,
+            Some(inner) => Gate {
+                kind: if outer.kind == "consent" || inner.kind == "consent" {
+                    "consent"
+                } else {
+                    "runtime"
+                }
+                .to_owned(),
+                manager: outer.manager.or(inner.manager),
+                category: outer.category.or(inner.category),
+                condition: format!("{} && {}", outer.condition, inner.condition),
+            },
+        });
+    }
 }
 
 /// Scan a `<script src>` URL (absolute, as written after resolution).
@@ -319,7 +416,15 @@ fn read_id(js: &Js, arg: Option<&Arg>, install: &mut Install) -> Vec<(String, St
         // A value a template or a tag manager fills in (`{{macro:3}}` from a GTM variable,
         // `{{ site.heap_id }}`, `<%= ENV["HEAP_ID"] %>`): the id comes from there.
         if is_template_expression(only) {
-            install.id_from = Some(only.clone());
+            // `"${process.env.NEXT_PUBLIC_HEAP_APP_ID}"` (a template literal's expression,
+            // written into code): the expression itself.
+            let inner = only
+                .trim()
+                .strip_prefix("${")
+                .and_then(|e| e.strip_suffix('}'))
+                .filter(|e| !e.contains(['{', '}']))
+                .map(str::trim);
+            install.id_from = Some(inner.unwrap_or(only).to_owned());
             return Vec::new();
         }
         if is_placeholder(only) {
@@ -363,12 +468,17 @@ fn in_context(js: &Js, open: usize, install: &mut Install) {
         }
     }
     install.guard = context.guard;
-    install.gate = context.gate.map(|g| Gate {
+    install.gate = context.gate.map(gate_of);
+}
+
+/// A reader's gate as the report gives it.
+fn gate_of(g: js::Gate) -> Gate {
+    Gate {
         kind: if g.consent { "consent" } else { "runtime" }.to_owned(),
         manager: g.manager.map(str::to_owned),
         category: g.category,
         condition: g.condition,
-    });
+    }
 }
 
 /// A literal's text, for a string or a number.
@@ -440,15 +550,27 @@ type Arm = (u32, u32, String);
 /// first arm's id is `id`, the others are alternatives, and each arm's condition is a branch.
 fn merge_arms(js: &Js, mut found: Vec<(Install, (usize, usize))>) -> Vec<Install> {
     found.sort_by_key(|(_, span)| span.0);
+    let armed = found
+        .into_iter()
+        .map(|(install, (start, _))| {
+            let open = start + code_paren(js.code(), start);
+            (install, js.context(open).arm)
+        })
+        .collect();
+    merge_by_arm(armed)
+}
+
+/// Installs of one vendor in different arms of one conditional, in order, are one install: the
+/// first arm's id is `id`, the others are alternatives, and each arm's condition is a branch.
+fn merge_by_arm(found: Vec<(Install, Option<Arm>)>) -> Vec<Install> {
     let mut merged: Vec<(Install, Option<Arm>)> = Vec::with_capacity(found.len());
-    for (mut install, (start, _)) in found {
-        let open = start + code_paren(js.code(), start);
-        let arm = js.context(open).arm;
+    for (mut install, arm) in found {
         if let Some((conditional, arm, condition)) = &arm {
             let into = merged.iter_mut().find(|(i, at)| {
                 at.as_ref()
                     .is_some_and(|(c, a, _)| c == conditional && a != arm)
                     && i.id != install.id
+                    && i.vendor == install.vendor
             });
             if let Some((first, Some((_, _, first_condition)))) = into {
                 if first.branches.is_empty() {
@@ -618,8 +740,10 @@ fn segment_in_code(sigs: &VendorSignatures, js: &Js, origin: &Origin, scan: &mut
             keys.push((m.start(), args.end - m.start(), install));
         }
     }
+    // A snippet in a string the code runs on its own (`<Script>{`…`}</Script>`) is read there.
+    let outer = js.outer_code();
     for p in sigs.captures("write_key") {
-        for c in p.captures_iter(code) {
+        for c in p.captures_iter(outer) {
             let (Some(m), Some(key)) = (c.get(0), group(&c, "value")) else {
                 continue;
             };
@@ -635,10 +759,20 @@ fn segment_in_code(sigs: &VendorSignatures, js: &Js, origin: &Origin, scan: &mut
     }
     keys.sort_by_key(|k| k.0);
     if keys.is_empty() {
-        let install = unresolved.unwrap_or_else(|| {
-            let evidence = origin.evidence(code, first.start(), first.len(), "segment-snippet");
-            Install::new(Vendor::Segment, None, Via::Native, evidence)
-        });
+        let first_outside = sigs
+            .anchor
+            .iter()
+            .flat_map(|p| p.find_iter(outer))
+            .map(|m| (m.start(), m.len()))
+            .min();
+        let install = match (unresolved, first_outside) {
+            (Some(install), _) => install,
+            (None, Some((at, len))) => {
+                let evidence = origin.evidence(code, at, len, "segment-snippet");
+                Install::new(Vendor::Segment, None, Via::Native, evidence)
+            }
+            (None, None) => return,
+        };
         keys.push((first.start(), first.len(), install));
     }
     let host = cdn
@@ -1324,5 +1458,237 @@ mod tests {
         let code = "é\n\n  heap.load(\"1\")  \n".repeat(20);
         let e = excerpt(&code, 5, 10);
         assert!(!e.contains('\n') && e.chars().count() <= 160);
+    }
+
+    /// A source file of a project, scanned as the source mode does.
+    fn scan_file(name: &str, code: &str) -> Scan {
+        let sigs = Signatures::builtin().unwrap();
+        let kind = js::Kind::of_path(name).expect("a script file");
+        scan_script(
+            sigs,
+            code,
+            kind,
+            &Origin {
+                source: name,
+                lines: Some(&Lines::new(code)),
+                offset: 0,
+                tag: None,
+            },
+        )
+    }
+
+    fn conditions(install: &Install) -> Vec<(Option<&str>, &str)> {
+        install
+            .branches
+            .iter()
+            .map(|b| (b.id.as_deref(), b.condition.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn next_app_layout_heap_with_an_env_id_in_a_template() {
+        let code = include_str!("../../fixtures/components/app-layout.tsx");
+        let s = scan_file("app/layout.tsx", code);
+        assert_eq!(s.installs.len(), 1, "{:#?}", s.installs);
+        let heap = &s.installs[0];
+        assert_eq!(heap.vendor, Vendor::Heap);
+        assert_eq!(heap.sdk, Some(Sdk::V5));
+        assert_eq!(heap.id, None);
+        assert_eq!(
+            heap.id_from.as_deref(),
+            Some("process.env.NEXT_PUBLIC_HEAP_APP_ID")
+        );
+        assert_eq!(heap.options["disableTextCapture"], Value::Bool(true));
+        assert!(heap.branches.is_empty() && heap.gate.is_none());
+        // The evidence points into the file, at the `heap.load` of the template.
+        let line = code
+            .lines()
+            .position(|l| l.contains("heap.load(\"${"))
+            .unwrap();
+        assert_eq!(heap.evidence.source, "app/layout.tsx");
+        assert!(heap.evidence.line.is_some_and(|l| l as usize <= line + 1));
+    }
+
+    #[test]
+    fn jsx_ternary_and_and_make_alternatives_and_branches() {
+        let code = include_str!("../../fixtures/components/Analytics.tsx");
+        let s = scan_file("components/Analytics.tsx", code);
+        assert_eq!(s.installs.len(), 2, "{:#?}", s.installs);
+        let segment = s
+            .installs
+            .iter()
+            .find(|i| i.vendor == Vendor::Segment)
+            .unwrap();
+        assert_eq!(
+            segment.id.as_deref(),
+            Some("q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH")
+        );
+        assert_eq!(
+            segment.alternative_ids,
+            vec!["bKVNiLl0RNlUfe2nS5JiKvEjrZX5mbKY"]
+        );
+        assert_eq!(
+            conditions(segment),
+            vec![
+                (
+                    Some("q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH"),
+                    "process.env.NEXT_PUBLIC_VERCEL_ENV === 'production'"
+                ),
+                (Some("bKVNiLl0RNlUfe2nS5JiKvEjrZX5mbKY"), "else"),
+            ]
+        );
+        let heap = s
+            .installs
+            .iter()
+            .find(|i| i.vendor == Vendor::Heap)
+            .unwrap();
+        assert_eq!(heap.id.as_deref(), Some("1884442793"));
+        assert_eq!(conditions(heap), vec![(Some("1884442793"), "isProd")]);
+        assert!(heap.alternative_ids.is_empty() && heap.gate.is_none());
+    }
+
+    #[test]
+    fn next_document_reads_the_rendered_snippet_not_the_docs_string_or_comments() {
+        let code = include_str!("../../fixtures/components/_document.tsx");
+        let s = scan_file("pages/_document.tsx", code);
+        let found: Vec<_> = s
+            .installs
+            .iter()
+            .map(|i| (i.vendor, i.id.as_deref()))
+            .collect();
+        // Not the docs string's `1111111111`, not the commented-out Segment `<script>`.
+        assert_eq!(found, vec![(Vendor::Heap, Some("2682025610"))]);
+        assert_eq!(s.installs[0].options["secureCookie"], Value::Bool(true));
+        assert!(s.segment_candidates.is_empty());
+        // The same string, rendered, counts.
+        let rendered = code.replace("__html: heapSnippet", "__html: docs");
+        let s = scan_file("pages/_document.tsx", &rendered);
+        let ids: Vec<_> = s.installs.iter().map(|i| i.id.as_deref()).collect();
+        assert_eq!(ids, vec![Some("1111111111")]);
+    }
+
+    #[test]
+    fn remix_root_with_a_loader_id_behind_a_production_ternary() {
+        let code = include_str!("../../fixtures/components/root.tsx");
+        let s = scan_file("app/root.tsx", code);
+        assert_eq!(s.installs.len(), 1, "{:#?}", s.installs);
+        let heap = &s.installs[0];
+        assert_eq!(heap.vendor, Vendor::Heap);
+        assert_eq!(heap.id, None);
+        assert_eq!(heap.id_from.as_deref(), Some("data.ENV.HEAP_APP_ID"));
+        assert_eq!(
+            conditions(heap),
+            vec![(None, "process.env.NODE_ENV === 'production'")]
+        );
+    }
+
+    #[test]
+    fn nuxt_plugin_use_head_inner_html() {
+        let code = include_str!("../../fixtures/components/segment.client.ts");
+        let s = scan_file("plugins/segment.client.ts", code);
+        assert_eq!(s.installs.len(), 1, "{:#?}", s);
+        let segment = &s.installs[0];
+        assert_eq!(segment.vendor, Vendor::Segment);
+        assert_eq!(segment.id, None);
+        assert_eq!(
+            segment.id_from.as_deref(),
+            Some("config.public.segmentWriteKey")
+        );
+        assert_eq!(segment.snippet_version.as_deref(), Some("5.2.1"));
+        assert_eq!(segment.options["integrations"]["Heap"], Value::Bool(false));
+    }
+
+    #[test]
+    fn nuxt_config_app_head_script_src() {
+        let code = include_str!("../../fixtures/components/nuxt.config.ts");
+        let s = scan_file("nuxt.config.ts", code);
+        let found: Vec<_> = s
+            .installs
+            .iter()
+            .map(|i| (i.vendor, i.id.as_deref(), i.sdk))
+            .collect();
+        assert_eq!(
+            found,
+            vec![(Vendor::Heap, Some("3180826004"), Some(Sdk::Classic))]
+        );
+        assert_eq!(
+            s.installs[0].evidence.snippet,
+            "<script src=\"https://cdn.heapanalytics.com/js/heap-3180826004.js\">"
+        );
+    }
+
+    #[test]
+    fn gatsby_ssr_set_head_components_counts_the_snippet_once() {
+        let code = include_str!("../../fixtures/components/gatsby-ssr.js");
+        let s = scan_file("gatsby-ssr.js", code);
+        let found: Vec<_> = s
+            .installs
+            .iter()
+            .map(|i| (i.vendor, i.id.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![(Vendor::Segment, Some("Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXc"))]
+        );
+        assert_eq!(s.installs[0].snippet_version.as_deref(), Some("4.15.3"));
+        // The snippet's own `analytics.page()` is read as the snippet's.
+        assert!(s.calls.iter().any(|c| c.method == "page" && c.from_snippet));
+    }
+
+    #[test]
+    fn helmet_script_child_behind_a_flag_is_gated() {
+        let code = include_str!("../../fixtures/components/SEO.jsx");
+        let s = scan_file("src/components/SEO.jsx", code);
+        assert_eq!(s.installs.len(), 1, "{:#?}", s.installs);
+        let heap = &s.installs[0];
+        assert_eq!(heap.id.as_deref(), Some("4062471324"));
+        let gate = heap.gate.as_ref().expect("a gate");
+        assert_eq!(
+            (gate.kind.as_str(), gate.condition.as_str()),
+            ("runtime", "enableHeap")
+        );
+        assert!(heap.branches.is_empty());
+    }
+
+    #[test]
+    fn segment_script_src_with_an_env_key_is_id_from() {
+        let code = r#"import Script from "next/script";
+export default function Segment() {
+  return <Script strategy="afterInteractive" src={`https://cdn.segment.com/analytics.js/v1/${process.env.NEXT_PUBLIC_SEGMENT_WRITE_KEY}/analytics.min.js`} />;
+}"#;
+        let s = scan_file("components/Segment.tsx", code);
+        assert_eq!(s.installs.len(), 1, "{:#?}", s);
+        let segment = &s.installs[0];
+        assert_eq!(segment.vendor, Vendor::Segment);
+        assert_eq!(segment.id, None);
+        assert_eq!(
+            segment.id_from.as_deref(),
+            Some("process.env.NEXT_PUBLIC_SEGMENT_WRITE_KEY")
+        );
+        assert!(
+            segment
+                .evidence
+                .snippet
+                .contains("${process.env.NEXT_PUBLIC_SEGMENT_WRITE_KEY}"),
+            "{}",
+            segment.evidence.snippet
+        );
+    }
+
+    #[test]
+    fn gtm_in_a_next_script_is_one_container() {
+        let code = r#"import Script from 'next/script';
+export function GoogleTagManager() {
+  return (
+    <Script id="gtm" strategy="afterInteractive" dangerouslySetInnerHTML={{ __html: `(function(w,d,s,l,i){w[l]=w[l]||[];w[l].push({'gtm.start':new Date().getTime(),event:'gtm.js'});var f=d.getElementsByTagName(s)[0],j=d.createElement(s),dl=l!='dataLayer'?'&l='+l:'';j.async=true;j.src='https://www.googletagmanager.com/gtm.js?id='+i+dl;f.parentNode.insertBefore(j,f);})(window,document,'script','dataLayer','GTM-K9X2P4Q');` }} />
+  );
+}"#;
+        let s = scan_file("components/GoogleTagManager.tsx", code);
+        let found: Vec<_> = s
+            .installs
+            .iter()
+            .map(|i| (i.vendor, i.id.as_deref()))
+            .collect();
+        assert_eq!(found, vec![(Vendor::Gtm, Some("GTM-K9X2P4Q"))]);
     }
 }

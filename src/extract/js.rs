@@ -24,9 +24,10 @@ use std::collections::HashMap;
 use oxc_allocator::Allocator;
 use oxc_ast::ast::{
     ArrowFunctionExpression, AssignmentExpression, AssignmentTarget, BindingPattern,
-    CallExpression, ConditionalExpression, Expression, Function, IfStatement, LogicalExpression,
-    LogicalOperator, ObjectPropertyKind, PropertyKey, Statement, SwitchStatement, UnaryOperator,
-    VariableDeclarator,
+    CallExpression, ConditionalExpression, Expression, Function, IfStatement, JSXAttribute,
+    JSXAttributeItem, JSXAttributeValue, JSXChild, JSXElement, JSXElementName, LogicalExpression,
+    LogicalOperator, ObjectExpression, ObjectProperty, ObjectPropertyKind, PropertyKey, Statement,
+    SwitchStatement, UnaryOperator, VariableDeclarator,
 };
 use oxc_ast_visit::{walk, Visit};
 use oxc_span::{GetSpan, SourceType, Span};
@@ -39,10 +40,50 @@ use super::jsobj::{self, Arg, Args};
 const MAX_DEPTH: usize = 8;
 
 /// How a script is run: classic scripts know HTML-like comments (`<!--`), modules do not.
+/// TypeScript and JSX are a component's or a project's source files (read as modules).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     Classic,
     Module,
+    /// TypeScript (`.ts`, `.mts`, `.cts`, an Astro front matter, a `<script lang="ts">` block).
+    Ts,
+    /// JavaScript with JSX (`.jsx`).
+    Jsx,
+    /// TypeScript with JSX (`.tsx`).
+    Tsx,
+}
+
+impl Kind {
+    /// The kind of a source file, by its extension (`None`: not a script file).
+    pub fn of_path(path: &str) -> Option<Kind> {
+        let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+        let (_, ext) = name.rsplit_once('.')?;
+        match ext.to_ascii_lowercase().as_str() {
+            "js" | "cjs" => Some(Kind::Classic),
+            "mjs" => Some(Kind::Module),
+            "ts" | "mts" | "cts" => Some(Kind::Ts),
+            "jsx" => Some(Kind::Jsx),
+            "tsx" => Some(Kind::Tsx),
+            _ => None,
+        }
+    }
+
+    /// The parser's readings to try, in order: a file given as a classic script may be a module
+    /// (`import`, `export`), and a `.js` file may hold JSX.
+    fn source_types(self) -> &'static [SourceType] {
+        const CLASSIC: &[SourceType] = &[SourceType::cjs(), SourceType::mjs(), SourceType::jsx()];
+        const MODULE: &[SourceType] = &[SourceType::mjs(), SourceType::jsx()];
+        const TS: &[SourceType] = &[SourceType::ts(), SourceType::tsx()];
+        const JSX: &[SourceType] = &[SourceType::jsx()];
+        const TSX: &[SourceType] = &[SourceType::tsx()];
+        match self {
+            Kind::Classic => CLASSIC,
+            Kind::Module => MODULE,
+            Kind::Ts => TS,
+            Kind::Jsx => JSX,
+            Kind::Tsx => TSX,
+        }
+    }
 }
 
 /// A script, read.
@@ -56,11 +97,34 @@ pub struct Js {
     arms: HashMap<u32, usize>,
     /// Conditionals that have one arm only (an `if` without `else` on the environment).
     one_armed: Vec<u32>,
-    /// Markup written from strings: offset of the string, its value.
-    markup: Vec<(usize, String)>,
-    /// Code injected from strings (`script.text = "…"`, `script.innerHTML = \`…\``): offset of
-    /// the string, its value.
-    injected: Vec<(usize, String)>,
+    /// Markup written from strings.
+    markup: Vec<Written>,
+    /// Code injected from strings (`script.text = "…"`, `script.innerHTML = \`…\``), or given
+    /// to a script element (`<Script dangerouslySetInnerHTML={{__html: …}} />`, `<script>{…}</script>`,
+    /// a head manager's `{ innerHTML: … }`).
+    injected: Vec<Written>,
+    /// Script URLs given to a script element (`<Script src="…">`, a head manager's `{ src: … }`).
+    sources: Vec<Written>,
+    /// The code with the strings of `markup`, `injected` and `sources` blanked as well (`None`
+    /// when there are none): what those strings hold is read on its own.
+    outer: Option<String>,
+}
+
+/// A string the code writes into the page, runs, or loads as a script: where it is written, its
+/// value, and where it sits (the conditions around it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// Offset of the string (or of the constant holding it) in the code.
+    pub at: usize,
+    /// Offset just past it.
+    pub end: usize,
+    /// Its value.
+    pub text: String,
+    /// Where it sits, as for a call.
+    pub context: Context,
+    /// Stand-ins the value holds for expressions the file does not hold (in script URLs only:
+    /// `${process.env.NEXT_PUBLIC_SEGMENT_KEY}`): each stand-in, and the expression as written.
+    pub holes: Vec<(String, String)>,
 }
 
 /// One call expression.
@@ -108,38 +172,32 @@ impl Js {
             return Js {
                 code: blank_comments_by_tokens(code, kind),
                 parsed: false,
-                calls: HashMap::new(),
-                arms: HashMap::new(),
-                one_armed: Vec::new(),
-                markup: Vec::new(),
-                injected: Vec::new(),
+                ..Js::empty()
             };
         }
         let allocator = Allocator::default();
-        let source_type = match kind {
-            Kind::Classic => SourceType::cjs(),
-            Kind::Module => SourceType::mjs(),
-        };
-        let mut ret = oxc_parser::Parser::new(&allocator, code, source_type).parse();
         let failed = |ret: &oxc_parser::ParserReturn| ret.panicked || !ret.diagnostics.is_empty();
-        if failed(&ret) && kind == Kind::Classic {
-            // A file given as a classic script may be a module (`import`, `export`).
-            let module = oxc_parser::Parser::new(&allocator, code, SourceType::mjs()).parse();
-            if !failed(&module) {
-                ret = module;
+        let mut parsed = None;
+        // JSX has a closing tag or a self-closing one: a plain script without either is not read
+        // a third time.
+        let may_be_jsx = code.contains("/>") || code.contains("</");
+        for &source_type in kind.source_types() {
+            if source_type.is_jsx() && !may_be_jsx && matches!(kind, Kind::Classic | Kind::Module) {
+                continue;
+            }
+            let ret = oxc_parser::Parser::new(&allocator, code, source_type).parse();
+            if !failed(&ret) {
+                parsed = Some((ret, source_type));
+                break;
             }
         }
-        if failed(&ret) {
+        let Some((ret, source_type)) = parsed else {
             return Js {
                 code: blank_comments_by_tokens(code, kind),
                 parsed: false,
-                calls: HashMap::new(),
-                arms: HashMap::new(),
-                one_armed: Vec::new(),
-                markup: Vec::new(),
-                injected: Vec::new(),
+                ..Js::empty()
             };
-        }
+        };
         let mut blanked = code.as_bytes().to_vec();
         for comment in &ret.program.comments {
             blank(
@@ -148,11 +206,23 @@ impl Js {
                 comment.span.end as usize,
             );
         }
-        let code_text = String::from_utf8(blanked).unwrap_or_else(|_| code.to_owned());
-        let mut reader = Reader::new(code);
+        let mut reader = Reader::new(code, source_type);
         reader.wanted = Wanted(calls);
         reader.collect_bindings(&ret.program.body);
         reader.visit_program(&ret.program);
+        let code_text = String::from_utf8(blanked.clone()).unwrap_or_else(|_| code.to_owned());
+        let written: Vec<&Written> = reader
+            .markup
+            .iter()
+            .chain(&reader.injected)
+            .chain(&reader.sources)
+            .collect();
+        let outer = (!written.is_empty()).then(|| {
+            for w in written {
+                blank(&mut blanked, w.at, w.end);
+            }
+            String::from_utf8(blanked).unwrap_or_else(|_| code_text.clone())
+        });
         Js {
             code: code_text,
             parsed: true,
@@ -161,6 +231,22 @@ impl Js {
             one_armed: reader.one_armed,
             markup: reader.markup,
             injected: reader.injected,
+            sources: reader.sources,
+            outer,
+        }
+    }
+
+    fn empty() -> Js {
+        Js {
+            code: String::new(),
+            parsed: false,
+            calls: HashMap::new(),
+            arms: HashMap::new(),
+            one_armed: Vec::new(),
+            markup: Vec::new(),
+            injected: Vec::new(),
+            sources: Vec::new(),
+            outer: None,
         }
     }
 
@@ -193,16 +279,28 @@ impl Js {
             .unwrap_or_default()
     }
 
-    /// Markup the code writes from string literals (`document.write("\x3cscript …")`), with
-    /// the offset of each string: their `<script>` elements are the page's too.
-    pub fn markup(&self) -> &[(usize, String)] {
+    /// Markup the code writes from string literals (`document.write("\x3cscript …")`): their
+    /// `<script>` elements are the page's too.
+    pub fn markup(&self) -> &[Written] {
         &self.markup
     }
 
-    /// Code the script injects from strings (`el.text = "…"`, `el.innerHTML = \`…\``), with
-    /// the offset of each string: it runs as a script of its own.
-    pub fn injected(&self) -> &[(usize, String)] {
+    /// Code the script injects from strings (`el.text = "…"`, `el.innerHTML = \`…\``), or
+    /// renders as a script element's code (JSX, head managers): it runs as a script of its own.
+    pub fn injected(&self) -> &[Written] {
         &self.injected
+    }
+
+    /// Script URLs the code renders as script elements (`<Script src="…" />`, `{ src: "…" }` in a
+    /// head manager's `script` list).
+    pub fn sources(&self) -> &[Written] {
+        &self.sources
+    }
+
+    /// [`Js::code`] with the strings of [`Js::markup`], [`Js::injected`] and [`Js::sources`]
+    /// blanked too: what is read on its own is not matched again in the code around it.
+    pub fn outer_code(&self) -> &str {
+        self.outer.as_deref().unwrap_or(&self.code)
     }
 
     /// Whether a conditional is an `if` without `else` (or `&&`): its one arm is a condition on
@@ -469,6 +567,92 @@ enum Val {
     Unknown(String),
 }
 
+/// Longest text a written string is built to (a snippet is 1-2 kB; a bundle's templates may be
+/// far longer and are not code to scan).
+const MAX_WRITTEN: usize = 256 * 1024;
+
+/// Longest constant read as a written string: a snippet held in a constant is a few kB; a
+/// bundle may assign `el.textContent = x` often, and each constant is parsed again.
+const MAX_BOUND_WRITTEN: usize = 32 * 1024;
+
+/// The digits a script URL holds in place of an expression the file does not hold (followed by
+/// the hole's number): digits, so that the URL patterns' id groups accept them.
+pub const STAND_IN: &str = "0000000000000000";
+
+/// A string built from code, with where it is written.
+#[derive(Debug)]
+struct Piece {
+    text: String,
+    span: Span,
+    holes: Vec<(String, String)>,
+}
+
+impl Piece {
+    fn at(span: Span) -> Piece {
+        Piece {
+            text: String::new(),
+            span,
+            holes: Vec::new(),
+        }
+    }
+}
+
+/// How a written string keeps the expressions the file does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holes {
+    /// As `${expr}` inside quotes, bare outside them: code that reads them as outside values.
+    Code,
+    /// As stand-ins of digits ([`STAND_IN`]).
+    Url,
+}
+
+/// Where a written string goes.
+#[derive(Debug, Clone, Copy)]
+enum Into {
+    Markup,
+    Injected,
+    Source,
+}
+
+/// A script element's properties, as far as they matter.
+#[derive(Debug, Default)]
+struct ScriptProps {
+    src: Option<Piece>,
+    code: Vec<Piece>,
+    ty: Option<String>,
+    /// A consent manager's attribute (`data-cookieconsent`, `data-category`) and its value.
+    consent: Option<(String, String)>,
+}
+
+/// A property's value: a JSX string attribute, or an expression.
+#[derive(Clone, Copy)]
+enum Prop<'r, 'a> {
+    Str(&'r str, Span),
+    Expr(&'r Expression<'a>),
+}
+
+/// Whether an expression holds text to write: a string or template literal, or a concatenation
+/// with one.
+fn has_text(expr: &Expression<'_>) -> bool {
+    match expr.get_inner_expression() {
+        Expression::StringLiteral(_) | Expression::TemplateLiteral(_) => true,
+        Expression::BinaryExpression(b) if b.operator.as_str() == "+" => {
+            has_text(&b.left) || has_text(&b.right)
+        }
+        _ => false,
+    }
+}
+
+/// An arm that renders nothing: `null`, `undefined`, `false`, `""`.
+fn is_nothing(expr: &Expression<'_>) -> bool {
+    match expr.get_inner_expression() {
+        Expression::NullLiteral(_) => true,
+        Expression::BooleanLiteral(b) => !b.value,
+        Expression::StringLiteral(s) => s.value.is_empty(),
+        e => e.is_undefined(),
+    }
+}
+
 /// A frame of the context stack while walking the tree.
 #[derive(Debug, Clone)]
 enum Frame {
@@ -489,11 +673,17 @@ struct Reader<'s> {
     /// Functions passed by name to a listener or a consent API (`addEventListener(e, loadHeap)`):
     /// their bodies run behind that gate.
     callbacks: HashMap<String, Gate>,
-    /// Strings holding markup (`document.write("<script …>")`, `el.innerHTML = "…"`): offset of
-    /// the string in the code, and its value.
-    markup: Vec<(usize, String)>,
-    /// Strings run as code (`script.text = "…"`): offset and value.
-    injected: Vec<(usize, String)>,
+    /// The file's source type (constants' values are parsed again with it).
+    source_type: SourceType,
+    /// Strings holding markup (`document.write("<script …>")`, `el.innerHTML = "…"`).
+    markup: Vec<Written>,
+    /// Strings run as code (`script.text = "…"`, a script element's code).
+    injected: Vec<Written>,
+    /// Script URLs of script elements.
+    sources: Vec<Written>,
+    /// The expression being visited is (an element of) a head manager's `script` list: an
+    /// object in it is a script element's properties.
+    script_list: bool,
     /// Functions by name → their parameter names (to resolve `f('123')` into `f`'s body).
     calls_by_name: HashMap<String, Vec<Span>>,
     stack: Vec<Frame>,
@@ -520,14 +710,17 @@ impl Wanted {
 }
 
 impl<'s> Reader<'s> {
-    fn new(src: &'s str) -> Reader<'s> {
+    fn new(src: &'s str, source_type: SourceType) -> Reader<'s> {
         Reader {
             src,
+            source_type,
             bindings: HashMap::new(),
             declared: HashMap::new(),
             callbacks: HashMap::new(),
             markup: Vec::new(),
             injected: Vec::new(),
+            sources: Vec::new(),
+            script_list: false,
             calls_by_name: HashMap::new(),
             stack: Vec::new(),
             next_conditional: 0,
@@ -575,19 +768,6 @@ impl<'s> Reader<'s> {
                     }
                     _ => None,
                 };
-                // `script.text = "…"`, `el.innerHTML = \`…\``: code or markup held in a string.
-                if let Some(property) = target.as_deref().and_then(|n| n.rsplit('.').next()) {
-                    if matches!(property, "text" | "textContent" | "innerText" | "innerHTML") {
-                        let at = it.right.span().start as usize;
-                        if let Val::Known(Value::String(s)) = self.reader.eval(&it.right, 0) {
-                            if s.contains("<script") {
-                                self.reader.markup.push((at, s));
-                            } else if property != "innerHTML" || !s.trim_start().starts_with('<') {
-                                self.reader.injected.push((at, s));
-                            }
-                        }
-                    }
-                }
                 if let Some(name) = target {
                     let name = name.strip_prefix("window.").unwrap_or(&name).to_owned();
                     *self.reader.declared.entry(name.clone()).or_default() += 1;
@@ -609,18 +789,6 @@ impl<'s> Reader<'s> {
                             self.reader
                                 .callbacks
                                 .insert(id.name.to_string(), gate.clone());
-                        }
-                    }
-                }
-                // Markup written as a string: a `<script` inside it is a script of the page.
-                let callee = self.reader.text(it.callee.span()).trim_end();
-                if callee.ends_with("write") || callee.ends_with("writeln") {
-                    for arg in &it.arguments {
-                        if let Some(Expression::StringLiteral(s)) = arg.as_expression() {
-                            if s.value.contains("<script") {
-                                let at = s.span.start as usize;
-                                self.reader.markup.push((at, s.value.to_string()));
-                            }
                         }
                     }
                 }
@@ -678,6 +846,11 @@ impl<'s> Reader<'s> {
                 }
             }
         }
+        self.one_armed_text(text)
+    }
+
+    /// [`Reader::one_armed`] of a test's text.
+    fn one_armed_text(&mut self, text: String) -> Option<Frame> {
         if is_page_guard(&text) {
             return Some(Frame::Guard(text));
         }
@@ -783,10 +956,21 @@ impl<'s> Reader<'s> {
             .iter()
             .map(|a| self.folded(a.span()))
             .collect();
+        let context = self.context_here(&arg_texts);
+        let args = Args {
+            values,
+            end: call.span.end as usize,
+        };
+        self.calls.insert(open, Call { args, context });
+    }
+
+    /// The context of what is visited now: its guard, its gates (those whose condition is one of
+    /// `skip` left out), its innermost arm, which is counted as an arm that holds something.
+    fn context_here(&mut self, skip: &[String]) -> Context {
         let mut context = Context::default();
         for frame in &self.stack {
             match frame {
-                Frame::Gate(gate) if arg_texts.contains(&gate.condition) => {}
+                Frame::Gate(gate) if skip.contains(&gate.condition) => {}
                 Frame::Guard(text) => context.guard = Some(text.clone()),
                 // Nested gates all hold: their conditions are joined, outermost first.
                 Frame::Gate(gate) => match &mut context.gate {
@@ -808,11 +992,287 @@ impl<'s> Reader<'s> {
                 *self.arms.entry(*c).or_default() += 1;
             }
         }
-        let args = Args {
-            values,
-            end: call.span.end as usize,
+        context
+    }
+
+    /// Keep a string the code writes (markup), runs (injected code) or loads (a script URL), with
+    /// the context it sits in.
+    fn write(&mut self, into: Into, piece: Piece) {
+        let context = self.context_here(&[]);
+        let written = Written {
+            at: piece.span.start as usize,
+            end: piece.span.end as usize,
+            text: piece.text,
+            context,
+            holes: piece.holes,
         };
-        self.calls.insert(open, Call { args, context });
+        match into {
+            Into::Markup => self.markup.push(written),
+            Into::Injected => self.injected.push(written),
+            Into::Source => self.sources.push(written),
+        }
+    }
+
+    /// The text an expression writes as code or as a URL: a string, a template literal, a
+    /// concatenation, or a constant holding one. What the file does not hold (`${process.env.X}`)
+    /// is kept as written (see [`Holes`]); anything else (a call, a function's result) is `None`.
+    fn written_text(&self, expr: &Expression<'_>, holes: Holes) -> Option<Piece> {
+        let expr = expr.get_inner_expression();
+        if let Expression::Identifier(id) = expr {
+            if self.shadowed(id.name.as_str()) {
+                return None;
+            }
+            // A constant: its value is parsed again on its own (bindings keep spans).
+            let span = *self.bindings.get(id.name.as_str())?;
+            let text = self.text(span);
+            // Only a constant that is a string is parsed again (a snippet is a few kB).
+            if text.len() > MAX_BOUND_WRITTEN || !text.trim_start().starts_with(['"', '\'', '`']) {
+                return None;
+            }
+            let allocator = Allocator::default();
+            let wrapped = format!("({text})");
+            let ret = oxc_parser::Parser::new(&allocator, &wrapped, self.source_type).parse();
+            let Some(Statement::ExpressionStatement(statement)) = ret.program.body.first() else {
+                return None;
+            };
+            let mut piece = Piece::at(span);
+            let value = statement.expression.get_inner_expression();
+            has_text(value).then_some(())?;
+            self.build_text(&wrapped, value, holes, 1, &mut piece);
+            return Some(piece);
+        }
+        has_text(expr).then_some(())?;
+        let mut piece = Piece::at(expr.span());
+        self.build_text(self.src, expr, holes, 0, &mut piece);
+        Some(piece)
+    }
+
+    /// Append the text of `expr` (parsed from `src`) to `piece`: strings and template literals
+    /// as they are, other expressions as [`Reader::hole`]s.
+    fn build_text(
+        &self,
+        src: &str,
+        expr: &Expression<'_>,
+        holes: Holes,
+        depth: usize,
+        piece: &mut Piece,
+    ) {
+        if depth > MAX_DEPTH || piece.text.len() > MAX_WRITTEN {
+            return;
+        }
+        match expr.get_inner_expression() {
+            Expression::StringLiteral(s) => piece.text.push_str(&s.value),
+            Expression::TemplateLiteral(t) => {
+                for (i, quasi) in t.quasis.iter().enumerate() {
+                    piece
+                        .text
+                        .push_str(quasi.value.cooked.as_deref().unwrap_or(&quasi.value.raw));
+                    if let Some(e) = t.expressions.get(i) {
+                        self.hole(src, e, holes, depth, piece);
+                    }
+                }
+            }
+            Expression::BinaryExpression(b) if b.operator.as_str() == "+" => {
+                for side in [&b.left, &b.right] {
+                    if has_text(side) {
+                        self.build_text(src, side, holes, depth + 1, piece);
+                    } else {
+                        self.hole(src, side, holes, depth, piece);
+                    }
+                }
+            }
+            other => self.hole(src, other, holes, depth, piece),
+        }
+    }
+
+    /// Append an expression inside a written string: its value when the file holds it; else
+    /// the expression as written, as `${…}` inside quotes (`heap.load("${id}")`, which reads as
+    /// an id that comes from `id`) or bare outside them (`heap.load(${id})` → `heap.load(id)`); in
+    /// a URL, a stand-in of digits the URL's patterns accept, kept in `piece.holes`.
+    fn hole(
+        &self,
+        src: &str,
+        expr: &Expression<'_>,
+        holes: Holes,
+        depth: usize,
+        piece: &mut Piece,
+    ) {
+        if let Val::Known(v) = self.eval_in(src, expr, depth + 1) {
+            piece.text.push_str(&plain(&v));
+            return;
+        }
+        let written = |e: &Expression<'_>| {
+            let span = e.span();
+            fold(cap(src
+                .get(span.start as usize..span.end as usize)
+                .unwrap_or("")))
+        };
+        let mut text = written(expr);
+        let mut quoted = piece.text.ends_with(['"', '\'', '`']);
+        // `${JSON.stringify(id)}` writes the value as a string literal.
+        if let Expression::CallExpression(call) = expr.get_inner_expression() {
+            let callee = written(&call.callee);
+            if let ([arg], "JSON.stringify") = (call.arguments.as_slice(), callee.as_str()) {
+                if let Some(arg) = arg.as_expression() {
+                    text = written(arg);
+                    if holes == Holes::Code && !quoted {
+                        piece.text.push('"');
+                        piece.text.push_str(&format!("${{{text}}}\""));
+                        return;
+                    }
+                    quoted = true;
+                }
+            }
+        }
+        match holes {
+            Holes::Code if quoted => piece.text.push_str(&format!("${{{text}}}")),
+            Holes::Code => piece.text.push_str(&text),
+            Holes::Url => {
+                let stand_in = format!("{STAND_IN}{:04}", piece.holes.len());
+                piece.text.push_str(&stand_in);
+                piece.holes.push((stand_in, text));
+            }
+        }
+    }
+
+    /// A JSX `<script>` or `<Script>` (next/script, Gatsby's): its properties and its children.
+    fn jsx_script(&self, it: &JSXElement<'_>) -> Option<ScriptProps> {
+        let name = match &it.opening_element.name {
+            JSXElementName::Identifier(id) => id.name.as_str(),
+            JSXElementName::IdentifierReference(id) => id.name.as_str(),
+            _ => return None,
+        };
+        if name != "script" && name != "Script" {
+            return None;
+        }
+        let mut props = ScriptProps::default();
+        for item in &it.opening_element.attributes {
+            let JSXAttributeItem::Attribute(attr) = item else {
+                continue;
+            };
+            let Some(key) = attr.name.as_identifier().map(|id| id.name.as_str()) else {
+                continue;
+            };
+            let value = match &attr.value {
+                Some(JSXAttributeValue::StringLiteral(s)) => Prop::Str(&s.value, s.span),
+                Some(JSXAttributeValue::ExpressionContainer(c)) => {
+                    match c.expression.as_expression() {
+                        Some(e) => Prop::Expr(e),
+                        None => continue,
+                    }
+                }
+                _ => continue,
+            };
+            self.script_prop(&mut props, key, value);
+        }
+        for child in &it.children {
+            match child {
+                JSXChild::Text(t) if !t.value.trim().is_empty() => props.code.push(Piece {
+                    text: t.value.to_string(),
+                    span: t.span,
+                    holes: Vec::new(),
+                }),
+                JSXChild::ExpressionContainer(c) => {
+                    if let Some(piece) = c
+                        .expression
+                        .as_expression()
+                        .and_then(|e| self.written_text(e, Holes::Code))
+                    {
+                        props.code.push(piece);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(props)
+    }
+
+    /// One property of a script element (a JSX attribute, or a key of a head manager's entry).
+    fn script_prop(&self, props: &mut ScriptProps, key: &str, value: Prop<'_, '_>) {
+        let text = |holes: Holes| match value {
+            Prop::Str(s, span) => Some(Piece {
+                text: s.to_owned(),
+                span,
+                holes: Vec::new(),
+            }),
+            Prop::Expr(e) => self.written_text(e, holes),
+        };
+        match key {
+            "src" => props.src = text(Holes::Url),
+            "type" => props.ty = text(Holes::Code).map(|p| p.text),
+            "data-cookieconsent" | "data-category" => {
+                props.consent = text(Holes::Code).map(|p| (key.to_owned(), p.text));
+            }
+            "innerHTML" | "children" | "textContent" | "innerText" => {
+                props.code.extend(text(Holes::Code));
+            }
+            "dangerouslySetInnerHTML" => {
+                let Prop::Expr(Expression::ObjectExpression(o)) = value else {
+                    return;
+                };
+                for property in &o.properties {
+                    if let ObjectPropertyKind::ObjectProperty(p) = property {
+                        if p.key.static_name().is_some_and(|n| n == "__html") {
+                            props.code.extend(self.written_text(&p.value, Holes::Code));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A script element the code renders: its URL and its code are kept, with where it sits. A
+    /// data block (`type="application/ld+json"`) is not a script; a `type="text/plain"` one
+    /// waits for a consent manager.
+    fn script_element(&mut self, props: ScriptProps) {
+        if props.src.is_none() && props.code.is_empty() {
+            return;
+        }
+        let ty = props.ty.as_deref().map(|t| t.trim().to_ascii_lowercase());
+        let gate = match ty.as_deref() {
+            None
+            | Some(
+                ""
+                | "module"
+                | "text/partytown"
+                | "text/javascript"
+                | "application/javascript"
+                | "text/ecmascript"
+                | "application/ecmascript",
+            ) => None,
+            Some("text/plain") => {
+                let (manager, category) = match &props.consent {
+                    Some((attribute, c)) if attribute == "data-cookieconsent" => {
+                        (Some("cookiebot"), Some(c.clone()))
+                    }
+                    Some((_, c)) => (None, Some(c.clone())),
+                    None => (None, None),
+                };
+                Some(Gate {
+                    consent: true,
+                    manager,
+                    category,
+                    condition: "type=\"text/plain\"".to_owned(),
+                })
+            }
+            Some(_) => return,
+        };
+        let gated = gate.is_some();
+        if let Some(gate) = gate {
+            self.stack.push(Frame::Gate(gate));
+        }
+        if let Some(src) = props.src {
+            self.write(Into::Source, src);
+        }
+        for code in props.code {
+            if !code.text.trim().is_empty() {
+                self.write(Into::Injected, code);
+            }
+        }
+        if gated {
+            self.stack.pop();
+        }
     }
 
     /// Whether `name` is a parameter of a function the walk is in.
@@ -889,7 +1349,13 @@ impl<'s> Reader<'s> {
             Expression::NumericLiteral(n) => Val::Known(number(n.value)),
             Expression::BooleanLiteral(b) => Val::Known(Value::Bool(b.value)),
             Expression::NullLiteral(_) => Val::Known(Value::Null),
-            Expression::ParenthesizedExpression(p) => self.eval_in(src, &p.expression, depth),
+            Expression::ParenthesizedExpression(_)
+            | Expression::TSAsExpression(_)
+            | Expression::TSSatisfiesExpression(_)
+            | Expression::TSNonNullExpression(_)
+            | Expression::TSTypeAssertion(_) => {
+                self.eval_in(src, expr.get_inner_expression(), depth)
+            }
             Expression::UnaryExpression(u) if u.operator == UnaryOperator::LogicalNot => {
                 match self.eval_in(src, &u.argument, depth + 1) {
                     Val::Known(v) => Val::Known(Value::Bool(!truthy(&v))),
@@ -1010,7 +1476,7 @@ impl<'s> Reader<'s> {
         }
         let allocator = Allocator::default();
         let wrapped = format!("({text})");
-        let ret = oxc_parser::Parser::new(&allocator, &wrapped, SourceType::cjs()).parse();
+        let ret = oxc_parser::Parser::new(&allocator, &wrapped, self.source_type).parse();
         let Some(Statement::ExpressionStatement(statement)) = ret.program.body.first() else {
             return None;
         };
@@ -1063,6 +1529,18 @@ impl<'s> Reader<'s> {
 impl<'a> Visit<'a> for Reader<'_> {
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
         self.record(it);
+        // Markup written as a string: a `<script` inside it is a script of the page.
+        let callee = self.text(it.callee.span()).trim_end();
+        if callee.ends_with("write") || callee.ends_with("writeln") {
+            for arg in &it.arguments {
+                let piece = arg
+                    .as_expression()
+                    .and_then(|e| self.written_text(e, Holes::Code));
+                if let Some(piece) = piece.filter(|p| p.text.contains("<script")) {
+                    self.write(Into::Markup, piece);
+                }
+            }
+        }
         self.visit_expression(&it.callee);
         let frame = self.callback_frame(it);
         let visit_args = |reader: &mut Self| {
@@ -1124,6 +1602,25 @@ impl<'a> Visit<'a> for Reader<'_> {
 
     fn visit_conditional_expression(&mut self, it: &ConditionalExpression<'a>) {
         self.visit_expression(&it.test);
+        // `{isProd ? <Script … /> : null}`: one arm, as `isProd && <Script … />`.
+        match (is_nothing(&it.consequent), is_nothing(&it.alternate)) {
+            (false, true) => {
+                match self.one_armed(&it.test) {
+                    Some(frame) => self.within(frame, |r| r.visit_expression(&it.consequent)),
+                    None => self.visit_expression(&it.consequent),
+                }
+                return;
+            }
+            (true, false) => {
+                let test = format!("!({})", self.folded(it.test.span()));
+                match self.one_armed_text(test) {
+                    Some(frame) => self.within(frame, |r| r.visit_expression(&it.alternate)),
+                    None => self.visit_expression(&it.alternate),
+                }
+                return;
+            }
+            _ => {}
+        }
         let test = self.folded(it.test.span());
         let (conditional, _) = self.conditional();
         self.within(Frame::Arm(conditional, 0, test), |r| {
@@ -1146,6 +1643,64 @@ impl<'a> Visit<'a> for Reader<'_> {
         }
     }
 
+    fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
+        // `script.text = "…"`, `el.innerHTML = \`…\``: code or markup held in a string.
+        if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
+            let property = m.property.name.as_str();
+            if matches!(property, "text" | "textContent" | "innerText" | "innerHTML") {
+                if let Some(piece) = self.written_text(&it.right, Holes::Code) {
+                    if piece.text.contains("<script") {
+                        self.write(Into::Markup, piece);
+                    } else if property != "innerHTML" || !piece.text.trim_start().starts_with('<') {
+                        self.write(Into::Injected, piece);
+                    }
+                }
+            }
+        }
+        walk::walk_assignment_expression(self, it);
+    }
+
+    fn visit_jsx_element(&mut self, it: &JSXElement<'a>) {
+        if let Some(props) = self.jsx_script(it) {
+            self.script_element(props);
+        }
+        let list = std::mem::replace(&mut self.script_list, false);
+        walk::walk_jsx_element(self, it);
+        self.script_list = list;
+    }
+
+    fn visit_jsx_attribute(&mut self, it: &JSXAttribute<'a>) {
+        // react-helmet's `<Helmet script={[{ type: "text/javascript", innerHTML: … }]} />`.
+        let list = std::mem::replace(&mut self.script_list, it.is_identifier("script"));
+        walk::walk_jsx_attribute(self, it);
+        self.script_list = list;
+    }
+
+    fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
+        // `useHead({ script: [{ src: "…" }] })`, `app: { head: { script: […] } }`.
+        let script = !it.computed && it.key.static_name().is_some_and(|n| n == "script");
+        let list = std::mem::replace(&mut self.script_list, script);
+        walk::walk_object_property(self, it);
+        self.script_list = list;
+    }
+
+    fn visit_object_expression(&mut self, it: &ObjectExpression<'a>) {
+        if self.script_list {
+            let mut props = ScriptProps::default();
+            for property in &it.properties {
+                if let ObjectPropertyKind::ObjectProperty(p) = property {
+                    if let (false, Some(key)) = (p.computed, p.key.static_name()) {
+                        self.script_prop(&mut props, &key, Prop::Expr(&p.value));
+                    }
+                }
+            }
+            self.script_element(props);
+        }
+        let list = std::mem::replace(&mut self.script_list, false);
+        walk::walk_object_expression(self, it);
+        self.script_list = list;
+    }
+
     fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
         let name = it.id.as_ref().map(|id| id.span);
         let mut frames = vec![Frame::Params(name, it.params.span)];
@@ -1165,14 +1720,18 @@ impl<'a> Visit<'a> for Reader<'_> {
         }
         let depth = self.stack.len();
         self.stack.extend(frames);
+        let list = std::mem::replace(&mut self.script_list, false);
         walk::walk_function(self, it, flags);
+        self.script_list = list;
         self.stack.truncate(depth);
     }
 
     fn visit_arrow_function_expression(&mut self, it: &ArrowFunctionExpression<'a>) {
+        let list = std::mem::replace(&mut self.script_list, false);
         self.within(Frame::Params(None, it.params.span), |r| {
             walk::walk_arrow_function_expression(r, it)
         });
+        self.script_list = list;
     }
 }
 
@@ -1547,6 +2106,137 @@ mod tests {
         assert_eq!(
             js.call_args(open(code, "heap.load(")).unwrap().values[0],
             Arg::Literal(Value::String("{{ site.heap_id }}".into()))
+        );
+    }
+
+    #[test]
+    fn kinds_by_extension() {
+        assert_eq!(Kind::of_path("src/lib/heap.js"), Some(Kind::Classic));
+        assert_eq!(Kind::of_path("gatsby-ssr.cjs"), Some(Kind::Classic));
+        assert_eq!(Kind::of_path("analytics.mjs"), Some(Kind::Module));
+        assert_eq!(Kind::of_path("plugins/segment.client.ts"), Some(Kind::Ts));
+        assert_eq!(Kind::of_path("vite.config.MTS"), Some(Kind::Ts));
+        assert_eq!(Kind::of_path("a.cts"), Some(Kind::Ts));
+        assert_eq!(Kind::of_path("src/App.jsx"), Some(Kind::Jsx));
+        assert_eq!(Kind::of_path("app\\layout.tsx"), Some(Kind::Tsx));
+        assert_eq!(Kind::of_path("README.md"), None);
+        assert_eq!(Kind::of_path("Makefile"), None);
+    }
+
+    #[test]
+    fn typescript_with_imports_exports_and_types_parses() {
+        // An Astro front matter, as handed over without its `---` fences.
+        let code = "import Layout from '../layouts/Layout.astro';\n\
+                    interface Props { title: string }\n\
+                    const HEAP_ID = '2682025610' as const;\n\
+                    export const prerender = true;\n\
+                    const { title } = Astro.props as Props;\n\
+                    heap.load(HEAP_ID satisfies string);";
+        let js = Js::read(code, Kind::Ts);
+        assert!(js.parsed());
+        assert_eq!(
+            js.call_args(open(code, "heap.load(")).unwrap().values[0],
+            Arg::Literal(Value::String("2682025610".into()))
+        );
+        assert!(!Js::read("const a: number = <number>b; <div/>", Kind::Module).parsed());
+    }
+
+    #[test]
+    fn a_js_file_holding_jsx_still_parses() {
+        let code = "import React from 'react';\n\
+                    export const onRenderBody = ({ setHeadComponents }) => {\n\
+                      setHeadComponents([<script key=\"heap\" dangerouslySetInnerHTML={{ __html: `heap.load(\"2682025610\")` }} />]);\n\
+                    };";
+        for kind in [Kind::Classic, Kind::Module, Kind::Jsx] {
+            let js = Js::read(code, kind);
+            assert!(js.parsed(), "{kind:?}");
+            assert_eq!(js.injected().len(), 1, "{kind:?}");
+            assert_eq!(js.injected()[0].text, "heap.load(\"2682025610\")");
+        }
+    }
+
+    #[test]
+    fn script_elements_are_read_with_their_context() {
+        let code = r#"export default function Analytics({ isProd }: { isProd: boolean }) {
+  return (
+    <>
+      {/* <Script src="https://cdn.segment.com/analytics.js/v1/OLDKEY/analytics.min.js" /> */}
+      {isProd && <Script id="heap" strategy="afterInteractive">{`heap.load("${process.env.NEXT_PUBLIC_HEAP_APP_ID}")`}</Script>}
+      <Script src={`https://cdn.segment.com/analytics.js/v1/${process.env.NEXT_PUBLIC_SEGMENT_KEY}/analytics.min.js`} />
+      <script type="application/ld+json" dangerouslySetInnerHTML={{ __html: JSON.stringify(schema) }} />
+    </>
+  );
+}"#;
+        let js = Js::read(code, Kind::Tsx);
+        assert!(js.parsed());
+        let [heap] = js.injected() else {
+            panic!("{:?}", js.injected());
+        };
+        assert_eq!(
+            heap.text,
+            r#"heap.load("${process.env.NEXT_PUBLIC_HEAP_APP_ID}")"#
+        );
+        let (conditional, _, condition) = heap.context.arm.clone().expect("an arm");
+        assert_eq!(condition, "isProd");
+        assert!(js.one_armed(conditional) && js.arms(conditional) == 1);
+        let [segment] = js.sources() else {
+            panic!("{:?}", js.sources());
+        };
+        let stand_in = format!("{STAND_IN}0000");
+        assert_eq!(
+            segment.text,
+            format!("https://cdn.segment.com/analytics.js/v1/{stand_in}/analytics.min.js")
+        );
+        assert_eq!(
+            segment.holes,
+            vec![(stand_in, "process.env.NEXT_PUBLIC_SEGMENT_KEY".to_owned())]
+        );
+        // What is read on its own is blanked from the code around it.
+        assert!(
+            !js.outer_code().contains("cdn.segment.com") && js.code().contains("cdn.segment.com")
+        );
+        assert_eq!(js.outer_code().len(), code.len());
+    }
+
+    #[test]
+    fn head_manager_script_lists_are_script_elements() {
+        let code = r#"export default defineNuxtConfig({
+  app: { head: { script: [
+    { src: 'https://cdn.heapanalytics.com/js/heap-2682025610.js', async: true },
+    { innerHTML: 'window.heap=window.heap||[]', tagPosition: 'bodyClose' },
+    { type: 'application/ld+json', children: '{"@type":"Organization"}' },
+  ] } },
+  runtimeConfig: { public: { script: 'not a list of scripts' } },
+})"#;
+        let js = Js::read(code, Kind::Ts);
+        let sources: Vec<&str> = js.sources().iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(
+            sources,
+            ["https://cdn.heapanalytics.com/js/heap-2682025610.js"]
+        );
+        let injected: Vec<&str> = js.injected().iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(injected, ["window.heap=window.heap||[]"]);
+    }
+
+    #[test]
+    fn outside_values_in_written_code_read_as_expressions() {
+        let code = "const id = '2682025610';\n\
+                    a.text = `heap.load(\"${id}\")`;\n\
+                    b.text = `heap.load(\"${process.env.HEAP_ID}\")`;\n\
+                    c.text = `heap.load(${window.HEAP_ID})`;\n\
+                    d.text = `heap.load(${JSON.stringify(cfg.heapId)})`;\n\
+                    e.text = 'heap.load(\"' + appId + '\")';";
+        let js = Js::read(code, Kind::Module);
+        let texts: Vec<&str> = js.injected().iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "heap.load(\"2682025610\")",
+                "heap.load(\"${process.env.HEAP_ID}\")",
+                "heap.load(window.HEAP_ID)",
+                "heap.load(\"${cfg.heapId}\")",
+                "heap.load(\"${appId}\")",
+            ]
         );
     }
 }
