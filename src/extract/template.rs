@@ -145,7 +145,7 @@ pub struct Template {
     /// Hugo: the template defines `main` (it is rendered inside `baseof.html`).
     pub defines_main: bool,
     /// Output tags, as written: in `text`, each is replaced by a stand-in of the same length,
-    /// `${T<n>   }`, that reads as one value wherever the tag sits (inside a JavaScript string
+    /// `${_T<n>_   }`, that reads as one value wherever the tag sits (inside a JavaScript string
     /// whose quotes the tag's own quotes would break, in an attribute, in code). Scanners take
     /// the stand-in for an expression; [`Template::restore`] puts the tag back.
     pub outputs: Vec<String>,
@@ -318,10 +318,10 @@ struct Frame {
 
 /// Close the block's current arm at `start` and open the next one after the tag, running to the
 /// end of the text until the block's end tag says otherwise.
-/// Replace the output tag at `start..end` by `${T<n>}` padded with spaces to its length (line
+/// Replace the output tag at `start..end` by `${_T<n>_}` padded with spaces to its length (line
 /// breaks kept), and remember it. A tag too short for a stand-in stays as written.
 fn stand_in(bytes: &mut [u8], start: usize, end: usize, text: &str, outputs: &mut Vec<String>) {
-    let token = format!("${{T{}", outputs.len());
+    let token = format!("${{_T{}_", outputs.len());
     let Some(original) = text.get(start..end) else {
         return;
     };
@@ -341,8 +341,8 @@ impl Template {
     /// Put the output tags back in a value read from `text` (an id, an expression, a snippet).
     pub fn restore(&self, value: &str) -> String {
         static TOKEN: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new(r"\$\{T(\d+) *\}").expect("stand-in pattern"));
-        if !value.contains("${T") {
+            LazyLock::new(|| Regex::new(r"(?:\$\{)?_T(\d+)_ *\}?").expect("stand-in pattern"));
+        if !Template::has_output(value) {
             return value.to_owned();
         }
         TOKEN
@@ -358,7 +358,9 @@ impl Template {
 
     /// Whether a value holds an output tag's stand-in.
     pub fn has_output(value: &str) -> bool {
-        value.contains("${T")
+        static TOKEN: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"_T\d+_").expect("stand-in pattern"));
+        TOKEN.is_match(value)
     }
 }
 
@@ -1416,10 +1418,10 @@ mod tests {
         assert_eq!(t.text.lines().count(), src.lines().count());
         assert!(!t.text.contains("Rails.env"), "control tags are blanked");
         // Output tags stand in as one value, whatever quotes they hold, and come back as written.
-        let at = t.text.find("${T0").expect("a stand-in");
+        let at = t.text.find("${_T0_").expect("a stand-in");
         assert_eq!(t.restore(&t.text[at..at + 21]), "<%= ENV['HEAP_ID'] %>");
         assert_eq!(conditions(&t, "\"111\""), ["Rails.env.production?"]);
-        assert_eq!(conditions(&t, "${T0"), ["else"]);
+        assert_eq!(conditions(&t, "${_T0_"), ["else"]);
         assert!(conditions(&t, "after").is_empty());
     }
 
@@ -1510,7 +1512,7 @@ mod tests {
         assert_eq!(conditions(&t, "P"), ["hugo.IsProduction"]);
         assert_eq!(conditions(&t, "D"), ["else"]);
         assert_eq!(t.includes[0].name, "analytics.html");
-        let at = t.text.find("${T").expect("a stand-in");
+        let at = t.text.find("${_T").expect("a stand-in");
         assert_eq!(t.restore(&t.text[at..at + 12]), "{{ .Title }}");
     }
 

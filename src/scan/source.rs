@@ -196,7 +196,7 @@ impl Ctx {
         };
         let template = match dialect {
             None => {
-                let kind = js_kind(rel);
+                let kind = js::Kind::of_path(rel).unwrap_or(js::Kind::Module);
                 let scan = detect::scan_script(self.sigs, &text, kind, &origin(0));
                 self.finish(scan, &mut page);
                 let mut template = Template::default();
@@ -228,7 +228,7 @@ impl Ctx {
                         code.extend(detect::scan_script(
                             self.sigs,
                             text,
-                            js::Kind::Module,
+                            js::Kind::Ts,
                             &origin(*offset),
                         ));
                     }
@@ -322,15 +322,6 @@ fn arm_conditions(file: &File, offset: usize) -> Vec<Condition> {
         })
         .filter(|c| !c.condition.is_empty())
         .collect()
-}
-
-/// How a script file is run, from its name.
-fn js_kind(rel: &str) -> js::Kind {
-    if rel.ends_with(".cjs") || rel.ends_with(".js") {
-        js::Kind::Classic
-    } else {
-        js::Kind::Module
-    }
 }
 
 /// Read at most `cap` bytes of a file, as text.
