@@ -423,7 +423,7 @@ impl File {
         Ok(levels)
     }
 
-    /// `[[environments]]`: name, hosts, urls, heap_app_id, segment_write_key.
+    /// `[[environments]]`: name, hosts, urls, condition, heap_app_id, segment_write_key.
     fn environments(&self, value: &Spanned<DeValue>) -> Result<Vec<Environment>, ConfigError> {
         let array = match value.get_ref() {
             DeValue::Array(items) => items,
@@ -481,11 +481,19 @@ impl File {
                         })?);
                     }
                 }
+                "condition" => {
+                    let pattern = value.get_ref().as_str().ok_or_else(|| err("expected a regular expression (a string)"))?;
+                    env.condition = Some(Regex::new(pattern).map_err(|e| {
+                        let text = e.to_string();
+                        let why = text.lines().last().unwrap_or_default().trim_start_matches("error: ");
+                        err(&format!("invalid regular expression '{pattern}': {why}"))
+                    })?);
+                }
                 _ => {
                     return Err(self.error(
                         &key.span(),
                         name,
-                        "unknown key in [[environments]]: expected name, hosts, urls, heap_app_id or segment_write_key",
+                        "unknown key in [[environments]]: expected name, hosts, urls, condition, heap_app_id or segment_write_key",
                     ))
                 }
             }

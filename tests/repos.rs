@@ -228,3 +228,114 @@ fn every_repository_fixture_is_audited_as_expected() {
     }
     assert!(failed.is_empty(), "\n{}", failed.join("\n"));
 }
+
+/// A repository written on the fly: what is left out, and why; globs; the mode override; a
+/// missing include and an include cycle are problems, never fatal; a single source file.
+#[test]
+fn left_out_files_globs_modes_and_broken_includes() {
+    let root = std::env::temp_dir().join(format!("heap-audit-repo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    let heap = |id: &str| {
+        format!("<script>window.heap=window.heap||[],heap.load=function(e,t){{window.heap.appid=e}};\nheap.load(\"{id}\");</script>\n")
+    };
+    write("package.json", "{\"name\": \"site\"}\n");
+    write(".gitignore", "generated/\n");
+    write(
+        "templates/index.njk",
+        r#"<html><head>{% include "partials/head.njk" %}{% include "partials/theme.njk" %}{% include "a.njk" %}</head><body></body></html>"#,
+    );
+    write("templates/partials/head.njk", &heap("1111111111"));
+    write("templates/a.njk", "<html>{% include \"b.njk\" %}</html>\n");
+    write("templates/b.njk", "<p>{% include \"a.njk\" %}</p>\n");
+    write(
+        "templates/legacy/old.njk",
+        &format!("<html>{}</html>", heap("2222222222")),
+    );
+    write("generated/page.html", &heap("3333333333"));
+    write("node_modules/pkg/index.js", "heap.load(\"4444444444\");\n");
+    write("assets/vendor.min.js", "heap.load(\"5555555555\");\n");
+    write("src/app.test.js", "heap.load(\"6666666666\");\n");
+    let run = |args: &[&str]| -> Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+            .args(["scan", "--offline", "--format", "json", "--no-progress"])
+            .args(args)
+            .output()
+            .expect("run heap-audit");
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let target = root.to_string_lossy().into_owned();
+    let ids = |report: &Value| -> BTreeSet<String> {
+        report["pages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p["installs"].as_array().into_iter().flatten())
+            .filter_map(|i| i["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let report = run(&[&target]);
+    assert_eq!(report["sources"][0]["mode"], "source");
+    assert_eq!(
+        ids(&report),
+        BTreeSet::from(["1111111111".to_owned(), "2222222222".to_owned()]),
+        "ignored, dependencies, minified and tests are left out"
+    );
+    let skipped: BTreeSet<&str> = report["sources"][0]["skipped"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["reason"].as_str())
+        .collect();
+    for reason in ["dependencies", "minified", "tests"] {
+        assert!(skipped.contains(reason), "{reason} in {skipped:?}");
+    }
+    let kinds: Vec<&str> = report["problems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"missing-include"), "{kinds:?}");
+    assert!(kinds.contains(&"include-cycle"), "{kinds:?}");
+    // The index page renders its partial: the install is on the page, written in the partial.
+    let index = report["pages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| {
+            p["url"]
+                .as_str()
+                .is_some_and(|u| u.ends_with("templates/index.njk"))
+        })
+        .expect("the index page");
+    assert_eq!(
+        index["installs"][0]["evidence"]["source"]
+            .as_str()
+            .map(|s| s.ends_with("templates/partials/head.njk")),
+        Some(true)
+    );
+    // Globs choose files.
+    let report = run(&["--exclude-path", "templates/legacy", &target]);
+    assert_eq!(ids(&report), BTreeSet::from(["1111111111".to_owned()]));
+    let report = run(&["--include-path", "templates/legacy/**", &target]);
+    assert_eq!(ids(&report), BTreeSet::from(["2222222222".to_owned()]));
+    // --mode pages reads the folder's .html files as pages, as before.
+    let report = run(&["--mode", "pages", &target]);
+    assert_eq!(report["sources"][0]["mode"], "pages");
+    assert_eq!(ids(&report), BTreeSet::from(["3333333333".to_owned()]));
+    // One source file.
+    let file = root
+        .join("templates/partials/head.njk")
+        .to_string_lossy()
+        .into_owned();
+    let report = run(&[&file]);
+    assert_eq!(report["sources"][0]["mode"], "source");
+    assert_eq!(ids(&report), BTreeSet::from(["1111111111".to_owned()]));
+    let _ = std::fs::remove_dir_all(&root);
+}

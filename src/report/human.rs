@@ -46,6 +46,7 @@ impl Paint {
 
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     let p = Paint(color);
+    render_sources(report, p, out)?;
     for page in &report.pages {
         render_page(page, p, out)?;
     }
@@ -153,6 +154,42 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// How each repository was read (source mode only: a built folder reads as it always has).
+fn render_sources(report: &Report, p: Paint, out: &mut dyn Write) -> io::Result<()> {
+    for read in report.sources.iter().filter(|r| r.mode == "source") {
+        let ecosystems = if read.ecosystems.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", read.ecosystems.join(", "))
+        };
+        writeln!(
+            out,
+            "{} read as a source repository ({}{ecosystems}): {}",
+            p.bold(&read.target),
+            read.why,
+            plural(read.files, "file", "files")
+        )?;
+        for skipped in &read.skipped {
+            writeln!(
+                out,
+                "  {} {} {}",
+                p.dim("left out:"),
+                skipped.reason,
+                p.dim(&format!(
+                    "{} (e.g. {})",
+                    skipped.count,
+                    skipped.examples.join(", ")
+                ))
+            )?;
+        }
+        for note in &read.notes {
+            writeln!(out, "  {} {note}", p.dim("note:"))?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
 fn render_page(page: &Page, p: Paint, out: &mut dyn Write) -> io::Result<()> {
     let status = match (page.status, &page.error) {
         (_, Some(error)) => p.red(&format!("error: {error}")),
@@ -170,6 +207,23 @@ fn render_page(page: &Page, p: Paint, out: &mut dyn Write) -> io::Result<()> {
             "  {} {}",
             p.dim("redirected via"),
             page.redirects.join(" -> ")
+        )?;
+    }
+    match page.kind.as_deref() {
+        Some("layout") => writeln!(out, "  {}", p.dim("a layout, counted as one page"))?,
+        Some("file") => writeln!(
+            out,
+            "  {}",
+            p.dim("rendered by no page found: audited alone")
+        )?,
+        _ => {}
+    }
+    if page.renders.len() > 1 {
+        writeln!(
+            out,
+            "  {} {}",
+            p.dim("renders"),
+            page.renders[1..].join(", ")
         )?;
     }
     if page.error.is_none() && page.installs.is_empty() {
@@ -261,6 +315,9 @@ pub(crate) fn details(i: &Install) -> Vec<String> {
             "or {} (environment switch)",
             i.alternative_ids.join(", ")
         ));
+    }
+    for condition in &i.conditions {
+        details.push(format!("when {}", condition.condition));
     }
     if let Some(gate) = &i.gate {
         details.push(match (&gate.manager, &gate.category) {

@@ -8,7 +8,9 @@
 //! - a page of one environment of the config file (`[[environments]]`: the hosts or URL patterns
 //!   of production, staging, ...) uses another environment's Heap app id or Segment write key, or
 //!   an id no environment has; the finding names both environments, e.g. "staging.example.com uses
-//!   production's Heap app id 1535634150; staging expects 2682025610".
+//!   production's Heap app id 1535634150; staging expects 2682025610";
+//! - in a source repository, the arm of a template `if`/`else` that an environment's `condition`
+//!   selects (`condition = 'Rails\.env\.production\?'`) uses another id than the environment's.
 //!
 //! Counted: ids of Heap installs that run on the page, plus Segment's Heap destination in cloud
 //! mode (its events still reach that app id). Not counted: a destination disabled by the page's
@@ -249,6 +251,25 @@ impl AppIdMismatch {
                 expected.insert(message, want);
             }
         }
+        // Environments told by a template condition: the loader's arm for that condition.
+        for page in audited(cx.report) {
+            for env in envs.iter().filter(|e| e.condition.is_some()) {
+                for install in page
+                    .installs
+                    .iter()
+                    .filter(|i| i.vendor == Vendor::Heap || i.vendor == Vendor::Segment)
+                {
+                    let Some((message, want)) = wrong_arm(env, install) else {
+                        continue;
+                    };
+                    let group = groups.entry(message.clone()).or_default();
+                    group.page(&page.url);
+                    group.evidence(evidence_of(install, page));
+                    group.note(describe(install, page));
+                    expected.insert(message, want);
+                }
+            }
+        }
         groups
             .into_iter()
             .map(|(message, g)| {
@@ -262,6 +283,42 @@ impl AppIdMismatch {
             })
             .collect()
     }
+}
+
+/// When the arm of a loader that an environment's `condition` selects uses another id: the
+/// message and what to use instead. The arm is a branch of the loader (an if/else between ids)
+/// or a condition it is rendered under.
+fn wrong_arm(env: &Environment, install: &Install) -> Option<(String, String)> {
+    let pattern = env.condition.as_ref()?;
+    let (what, wanted) = match install.vendor {
+        Vendor::Heap => ("Heap app id", env.heap_app_id.as_deref()?),
+        Vendor::Segment => ("Segment write key", env.segment_write_key.as_deref()?),
+        _ => return None,
+    };
+    let arm = install
+        .branches
+        .iter()
+        .find(|b| pattern.is_match(&b.condition))
+        .map(|b| (b.condition.as_str(), b.id.as_deref()))
+        .or_else(|| {
+            install
+                .conditions
+                .iter()
+                .find(|c| pattern.is_match(&c.condition))
+                .map(|c| (c.condition.as_str(), install.id.as_deref()))
+        })?;
+    let (condition, Some(found)) = arm else {
+        return None;
+    };
+    (found != wanted).then(|| {
+        (
+            format!(
+                "the {} arm ({condition}) uses {what} {found}; {} expects {wanted}",
+                env.name, env.name
+            ),
+            format!("{}'s {what} {wanted}", env.name),
+        )
+    })
 }
 
 /// The id an environment expects for one vendor.
@@ -344,6 +401,37 @@ mod tests {
             .into_iter()
             .map(|f| f.message)
             .collect()
+    }
+
+    #[test]
+    fn an_environment_told_by_a_template_condition_checks_its_arm() {
+        use crate::model::Branch;
+        let mut heap = native_heap("/", "111");
+        heap.alternative_ids = vec!["222".into()];
+        heap.branches = vec![
+            Branch {
+                id: Some("111".into()),
+                condition: "Rails.env.production?".into(),
+            },
+            Branch {
+                id: Some("222".into()),
+                condition: "else".into(),
+            },
+        ];
+        let production = |id: &str| Environment {
+            name: "production".into(),
+            condition: Some(regex::Regex::new(r"production\?").expect("regex")),
+            heap_app_id: Some(id.into()),
+            ..Environment::default()
+        };
+        let pages = || vec![page("/", vec![heap.clone()])];
+        assert!(messages(pages(), vec![production("111")]).is_empty());
+        assert_eq!(
+            messages(pages(), vec![production("333")]),
+            vec!["the production arm (Rails.env.production?) uses Heap app id 111; production expects 333 (1 page)"]
+        );
+        // An environment with a condition is not matched to pages by host.
+        assert!(!production("111").matches("https://www.example.com/"));
     }
 
     #[test]

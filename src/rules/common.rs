@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::model::{Evidence, Install, Mode, Page, Report, SegmentCall, Vendor, Via};
+use crate::model::{Condition, Evidence, Install, Mode, Page, Report, SegmentCall, Vendor, Via};
 
 /// Pages that were audited (fetched and parsed).
 pub fn audited(report: &Report) -> impl Iterator<Item = &Page> {
@@ -21,6 +21,10 @@ pub fn audited(report: &Report) -> impl Iterator<Item = &Page> {
 /// a Heap install derived from Segment settings that repeats another exactly (same write key,
 /// destination and app id): that is one destination of one source, which analytics.js loads once
 /// however many times the settings were read for the page.
+///
+/// In source mode, loaders in different arms of one template block (`{% if production %}` the
+/// native snippet `{% else %}` Segment) never load together: of those, the largest set that can
+/// load together is the one counted.
 pub fn active(page: &Page, vendor: Vendor) -> Vec<&Install> {
     let mut out: Vec<&Install> = Vec::new();
     for install in page
@@ -32,7 +36,35 @@ pub fn active(page: &Page, vendor: Vendor) -> Vec<&Install> {
             out.push(install);
         }
     }
-    out
+    together(out)
+}
+
+/// The largest subset of `installs` whose template conditions allow them on one rendering, in
+/// page order (all of them when none sits in a template's arm).
+fn together(installs: Vec<&Install>) -> Vec<&Install> {
+    let exclusive = |a: &Install, b: &Install| Condition::exclusive(&a.conditions, &b.conditions);
+    let conflict = installs
+        .iter()
+        .enumerate()
+        .any(|(i, a)| installs[i + 1..].iter().any(|b| exclusive(a, b)));
+    if !conflict {
+        return installs;
+    }
+    // Greedy from each starting install; a page has a handful of loaders.
+    let mut best: Vec<usize> = Vec::new();
+    for start in 0..installs.len() {
+        let mut chosen = vec![start];
+        for (j, candidate) in installs.iter().enumerate() {
+            if j != start && chosen.iter().all(|&c| !exclusive(installs[c], candidate)) {
+                chosen.push(j);
+            }
+        }
+        if chosen.len() > best.len() {
+            best = chosen;
+        }
+    }
+    best.sort_unstable();
+    best.into_iter().map(|i| installs[i]).collect()
 }
 
 /// The loaders of `vendor` that load it on the page: [`active`], less a copy inside the page's own
@@ -467,6 +499,35 @@ pub fn multiple_loaders(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loaders_in_different_arms_of_a_template_block_never_load_together() {
+        use super::testing::{native_heap, page};
+        let arm = |n: u32, condition: &str| Condition {
+            block: "app/views/layouts/application.html.erb:4".into(),
+            arm: n,
+            condition: condition.into(),
+        };
+        let mut production = native_heap("/", "111");
+        production.conditions = vec![arm(0, "Rails.env.production?")];
+        let mut through_segment = native_heap("/", "111");
+        through_segment.via = Via::Segment;
+        through_segment.conditions = vec![arm(1, "else")];
+        let plain = native_heap("/", "111");
+        let p = page("/", vec![production.clone(), through_segment.clone()]);
+        assert_eq!(active(&p, Vendor::Heap).len(), 1, "one arm or the other");
+        // A third loader outside the block loads with either arm: two load together.
+        let p = page(
+            "/",
+            vec![production.clone(), through_segment, plain.clone()],
+        );
+        let together = active(&p, Vendor::Heap);
+        assert_eq!(together.len(), 2);
+        assert!(together.contains(&&plain));
+        // The same arm of the block (a copy in each partial of one arm) is not exclusive.
+        let p = page("/", vec![production.clone(), production]);
+        assert_eq!(active(&p, Vendor::Heap).len(), 2);
+    }
 
     #[test]
     fn lists_are_capped() {

@@ -67,7 +67,8 @@ impl Rule for HeapMissingOnSomePages {
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut sites: BTreeMap<&str, Site> = BTreeMap::new();
-        for page in audited(cx.report) {
+        // A source file no page was found to render is not a page a visitor loads.
+        for page in audited(cx.report).filter(|p| p.kind.as_deref() != Some("file")) {
             let site = sites.entry(&page.site).or_default();
             let heap = active(page, Vendor::Heap);
             if heap.is_empty() {

@@ -89,6 +89,10 @@ pub struct Environment {
     pub heap_app_id: Option<String>,
     /// The Segment write key it must use.
     pub segment_write_key: Option<String>,
+    /// Source mode: a pattern over the template condition that selects this environment's arm
+    /// (`Rails.env.production\?`, `jekyll.environment == "production"`); the loader in that arm
+    /// must use this environment's ids.
+    pub condition: Option<Regex>,
 }
 
 impl Environment {
@@ -96,7 +100,8 @@ impl Environment {
     /// one of `urls`; an environment with neither matches every page.
     pub fn matches(&self, page_url: &str) -> bool {
         if self.hosts.is_empty() && self.urls.is_empty() {
-            return true;
+            // An environment told by its template condition is checked arm by arm instead.
+            return self.condition.is_none();
         }
         let host = url::Url::parse(page_url).ok().and_then(|u| {
             let host = u.host_str()?.to_ascii_lowercase();

@@ -265,6 +265,8 @@ impl Ctx {
             };
             if mode == repo::Mode::Source {
                 read = self.source(target, path, meta.is_dir(), why, pages)?;
+            } else if meta.is_dir() {
+                read.files = site::html_files(path).map_or(0, |f| f.len());
             }
             self.sources
                 .lock()
