@@ -205,7 +205,12 @@ pub fn recommend(report: &Report, findings: &[Finding], config: &Config) -> Opti
     let (mut reasons, steps) = if path == "native" {
         (native, native_steps(&facts, findings, app_id.as_deref()))
     } else {
-        let reason = format!("The site uses Segment on the web (write key {}) and nothing argues against it: {GUIDE} recommends installing Heap via Segment \"to leverage Segment for centralized tag management and to quickly extend Segment configuration to Heap\", and in device mode Heap keeps all native functionality, autocapture included.", list(&keys, 3));
+        let keys_written = if keys.is_empty() {
+            String::new()
+        } else {
+            format!(" (write key {})", list(&keys, 3))
+        };
+        let reason = format!("The site uses Segment on the web{keys_written} and nothing argues against it: {GUIDE} recommends installing Heap via Segment \"to leverage Segment for centralized tag management and to quickly extend Segment configuration to Heap\", and in device mode Heap keeps all native functionality, autocapture included.");
         (
             vec![reason],
             segment_steps(&facts, findings, app_id.as_deref()),

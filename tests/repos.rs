@@ -339,3 +339,42 @@ fn left_out_files_globs_modes_and_broken_includes() {
     assert_eq!(ids(&report), BTreeSet::from(["1111111111".to_owned()]));
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// GitHub annotations and SARIF point at the source file and line to edit, not at a page.
+#[test]
+fn annotations_point_at_the_partial_that_holds_the_loader() {
+    let out = Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+        .args([
+            "scan",
+            "--offline",
+            "--no-progress",
+            "--format",
+            "github",
+            "fixtures/repos/rails-fail",
+        ])
+        .output()
+        .expect("run heap-audit");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for at in [
+        "::error file=fixtures/repos/rails-fail/app/views/layouts/_heap.html.erb,line=4,title=HA001",
+        "fixtures/repos/rails-fail/app/views/shared/_marketing_tags.html.erb",
+    ] {
+        assert!(text.contains(at), "{at} in:\n{text}");
+    }
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an error-level finding fails the run"
+    );
+    // The recommendation does not name a write key the code does not hold.
+    let out = Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+        .args([
+            "scan",
+            "--offline",
+            "--no-progress",
+            "fixtures/repos/rails-fail",
+        ])
+        .output()
+        .expect("run heap-audit");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("(write key )"));
+}

@@ -949,9 +949,9 @@ fn php_path(args: &str) -> String {
 fn jsp(open: &str, c: &str) -> (Ctl, bool, String) {
     let named = |ctl: Ctl, name: &str| (ctl, true, name.to_owned());
     let attr = |name: &str| {
-        let re = Regex::new(&format!(r#"\b{name}\s*=\s*["']([^"']*)["']"#)).ok()?;
+        let re = Regex::new(&format!(r#"\b{name}\s*=\s*(?:"([^"]*)"|'([^']*)')"#)).ok()?;
         re.captures(c)
-            .and_then(|m| m.get(1))
+            .and_then(|m| m.get(1).or(m.get(2)))
             .map(|m| m.as_str().to_owned())
     };
     match open {
@@ -1552,6 +1552,18 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    #[test]
+    fn jsp_and_asp() {
+        let t = read("<%@ include file=\"/WEB-INF/jspf/heap.jspf\" %><c:choose><c:when test=\"${env == 'prod'}\">P</c:when><c:otherwise>D</c:otherwise></c:choose>", Dialect::Jsp);
+        assert_eq!(t.includes[0].name, "/WEB-INF/jspf/heap.jspf");
+        assert_eq!(conditions(&t, "P"), ["${env == 'prod'}"]);
+        assert_eq!(conditions(&t, "D"), ["else"]);
+        let t = read("<!--#include virtual=\"/inc/segment.asp\"--><% If Application(\"env\") = \"prod\" Then %>P<% Else %>D<% End If %>", Dialect::Jsp);
+        assert_eq!(t.includes[0].name, "/inc/segment.asp");
+        assert_eq!(conditions(&t, "P"), ["Application(\"env\") = \"prod\""]);
+        assert_eq!(conditions(&t, "D"), ["else"]);
     }
 
     #[test]
