@@ -320,6 +320,12 @@ fn left_out_files_globs_modes_and_broken_includes() {
             .map(|s| s.ends_with("templates/partials/head.njk")),
         Some(true)
     );
+    // --max-pages counts rendered pages (2 here: the partials are not), and says what it left out.
+    assert_eq!(report["pages"].as_array().map(Vec::len), Some(2));
+    let report = run(&["--max-pages", "1", &target]);
+    assert_eq!(report["pages"].as_array().map(Vec::len), Some(1));
+    let notes = report["sources"][0]["notes"].to_string();
+    assert!(notes.contains("1 more page(s) were not audited (--max-pages 1)"), "{notes}");
     // Globs choose files.
     let report = run(&["--exclude-path", "templates/legacy", &target]);
     assert_eq!(ids(&report), BTreeSet::from(["1111111111".to_owned()]));
