@@ -325,7 +325,10 @@ fn left_out_files_globs_modes_and_broken_includes() {
     let report = run(&["--max-pages", "1", &target]);
     assert_eq!(report["pages"].as_array().map(Vec::len), Some(1));
     let notes = report["sources"][0]["notes"].to_string();
-    assert!(notes.contains("1 more page(s) were not audited (--max-pages 1)"), "{notes}");
+    assert!(
+        notes.contains("1 more page(s) were not audited (--max-pages 1)"),
+        "{notes}"
+    );
     // Globs choose files.
     let report = run(&["--exclude-path", "templates/legacy", &target]);
     assert_eq!(ids(&report), BTreeSet::from(["1111111111".to_owned()]));
