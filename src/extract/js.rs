@@ -114,7 +114,8 @@ pub struct Js {
 /// value, and where it sits (the conditions around it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {
-    /// Offset of the string (or of the constant holding it) in the code.
+    /// Offset of the string's value (after its opening quote), or of the constant holding it,
+    /// in the code.
     pub at: usize,
     /// Offset just past it.
     pub end: usize,
@@ -999,8 +1000,12 @@ impl<'s> Reader<'s> {
     /// the context it sits in.
     fn write(&mut self, into: Into, piece: Piece) {
         let context = self.context_here(&[]);
+        // The value starts after the literal's opening quote: what it holds sits at the same
+        // offsets as in the file (line numbers of a snippet inside a multi-line template literal).
+        let start = piece.span.start as usize;
+        let quoted = matches!(self.src.as_bytes().get(start), Some(b'"' | b'\'' | b'`'));
         let written = Written {
-            at: piece.span.start as usize,
+            at: start + usize::from(quoted),
             end: piece.span.end as usize,
             text: piece.text,
             context,
