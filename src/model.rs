@@ -464,8 +464,6 @@ pub enum ProblemKind {
     MissingInclude,
     /// Source mode: templates include each other in a cycle; the cycle is cut.
     IncludeCycle,
-    /// Source mode: a file skipped as a minified bundle or a file too large to read.
-    Skipped,
 }
 
 impl ProblemKind {

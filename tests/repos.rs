@@ -387,3 +387,40 @@ fn annotations_point_at_the_partial_that_holds_the_loader() {
         .expect("run heap-audit");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("(write key )"));
 }
+
+/// A partial found by its name in another folder (Express + Handlebars keep partials where
+/// `app.js` registers them): the page that names it carries its loader.
+#[test]
+fn a_partial_elsewhere_in_the_repository_is_found_by_its_name() {
+    let root = std::env::temp_dir().join(format!("heap-audit-hbs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    for (rel, text) in [
+        ("package.json", "{\"dependencies\": {\"express-handlebars\": \"^7.1.2\"}}\n"),
+        ("views/home.hbs", "<!DOCTYPE html>\n<html><head>{{> analytics}}</head><body>{{{body}}}</body></html>\n"),
+        ("views/shared/analytics.hbs", "<script>window.heap=window.heap||[],heap.load=function(e,t){window.heap.appid=e};\nheap.load(\"7777777777\");</script>\n"),
+    ] {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    let report = scan(&root);
+    let pages: Vec<&Value> = report["pages"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    assert_eq!(
+        pages.len(),
+        1,
+        "the partial is no page of its own: {pages:?}"
+    );
+    assert!(pages[0]["url"]
+        .as_str()
+        .is_some_and(|u| u.ends_with("views/home.hbs")));
+    assert_eq!(pages[0]["installs"][0]["id"], "7777777777");
+    assert!(
+        report["problems"].as_array().is_some_and(Vec::is_empty),
+        "{}",
+        report["problems"]
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

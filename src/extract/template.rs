@@ -142,8 +142,6 @@ pub struct Template {
     pub layout: Option<String>,
     /// Whether the file has front matter (`---` first line): a Jekyll page.
     pub front_matter: bool,
-    /// Hugo: the template defines `main` (it is rendered inside `baseof.html`).
-    pub defines_main: bool,
     /// Output tags, as written: in `text`, each is replaced by a stand-in of the same length,
     /// `${_T<n>_   }`, that reads as one value wherever the tag sits (inside a JavaScript string
     /// whose quotes the tag's own quotes would break, in an attribute, in code). Scanners take
@@ -836,17 +834,7 @@ fn go(c: &str) -> (Ctl, bool, String) {
             _ => named(Ctl::Else, ""),
         },
         "end" => named(Ctl::End(None), ""),
-        "range" | "define" | "block" => {
-            let name = if w == "define" {
-                first_name(rest)
-            } else {
-                String::new()
-            };
-            if name == "main" {
-                return named(Ctl::Open("define-main".into()), "block");
-            }
-            named(Ctl::Open("block".into()), "block")
-        }
+        "range" | "define" | "block" => named(Ctl::Open("block".into()), "block"),
         "partial" | "partialCached" | "template" => {
             let name = first_name(rest);
             if name.starts_with("_internal/") {
@@ -1050,24 +1038,17 @@ fn blade_directive(text: &str, start: usize) -> Option<Tag> {
             "",
         ),
         "includeWhen" | "includeUnless" => {
-            let (condition, view) = args.rsplit_once(',').map_or((args.as_str(), ""), |(c, v)| {
-                // `@includeWhen($cond, 'view', [...])`: the view is the first quoted name after the condition.
-                (c, v)
-            });
-            let view = first_quoted(&args[condition.len().min(args.len())..])
-                .or_else(|| first_quoted(view))
-                .unwrap_or_default();
+            // `@includeWhen(cond, 'view', [data])`: the condition runs to the first comma outside
+            // brackets and quotes (`app()->environment('production')` has its own).
+            let (condition, rest) = split_first_argument(&args);
+            let view = first_quoted(rest).unwrap_or_default();
             let condition = if name == "includeUnless" {
                 format!("unless {condition}")
             } else {
                 condition.to_owned()
             };
             named(
-                Ctl::Include(
-                    view,
-                    IncludeKind::Partial,
-                    Some(condition.trim().to_owned()),
-                ),
+                Ctl::Include(view, IncludeKind::Partial, Some(condition)),
                 "",
             )
         }
@@ -1082,22 +1063,31 @@ fn blade_directive(text: &str, start: usize) -> Option<Tag> {
             }
             named(Ctl::Open(name.to_owned()), name)
         }
-        n if n.starts_with("end") => {
-            let what = &n[3..];
-            let what = match what {
-                "isset" | "auth" | "guest" | "env" | "production" | "can" | "empty" | "unless" => {
-                    what
-                }
-                "if" | "switch" => what,
-                _ => what,
-            };
-            named(Ctl::End(Some(what.to_owned())), "")
-        }
+        n if n.starts_with("end") => named(Ctl::End(Some(n[3..].to_owned())), ""),
         "stop" | "show" | "overwrite" | "append" => named(Ctl::End(Some("section".into())), ""),
         "yield" | "stack" | "csrf" | "vite" | "method" | "json" | "livewireStyles"
         | "livewireScripts" => named(Ctl::Other, ""),
         _ => None,
     }
+}
+
+/// A call's first argument (trimmed) and the rest, split at the first comma outside brackets
+/// and quotes.
+fn split_first_argument(args: &str) -> (&str, &str) {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    for (i, c) in args.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth -= 1,
+            (None, ',') if depth == 0 => return (args[..i].trim(), &args[i + 1..]),
+            _ => {}
+        }
+    }
+    (args.trim(), "")
 }
 
 /// The offset of the bracket closing the one at `open`, skipping quoted strings.
@@ -1302,7 +1292,6 @@ fn astro_arms(text: &str, from: usize, out: &mut Template) {
             out.blocks.push(Block { offset: open, arms });
         }
         at = open + 1;
-        let _ = bytes;
     }
 }
 
@@ -1387,14 +1376,6 @@ impl Template {
         }
         out.sort_by_key(|(b, _, _)| self.blocks[*b].offset);
         out
-    }
-
-    /// Whether a block has an arm without condition (`else`): its arms are either/or choices
-    /// that cover every case.
-    pub fn has_else(&self, block: usize) -> bool {
-        self.blocks
-            .get(block)
-            .is_some_and(|b| b.arms.iter().any(|a| a.condition == "else"))
     }
 }
 
@@ -1503,6 +1484,19 @@ mod tests {
         assert_eq!(conditions(&t, "P\n"), ["app()->environment('production')"]);
         assert_eq!(conditions(&t, "Q"), ["config('x')"]);
         assert!(t.text.contains("a@b.c"));
+        let t = read("@includeWhen(app()->environment('production'), 'partials.segment', ['key' => 1])\n@includeUnless($debug, 'partials.heap')", Dialect::Blade);
+        let got: Vec<_> = t
+            .includes
+            .iter()
+            .map(|i| (i.name.as_str(), i.condition.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("partials.segment", Some("app()->environment('production')")),
+                ("partials.heap", Some("unless $debug"))
+            ]
+        );
     }
 
     #[test]

@@ -256,25 +256,20 @@ impl Ctx {
             };
             format!("{target}: cannot read: {e}{hint}")
         })?;
+        // How the target is read; a folder of built pages is recorded once its files are listed.
+        let mut pages_read = None;
         if let Some((mode, why)) = self.mode_of(path, meta.is_dir()) {
-            let mut read = crate::model::SourceRead {
-                target: target.to_owned(),
-                mode: mode.as_str().to_owned(),
-                why: why.clone(),
-                ..Default::default()
-            };
             if mode == repo::Mode::Source {
-                read = self.source(target, path, meta.is_dir(), why, pages)?;
-            } else if meta.is_dir() {
-                read.files = site::html_files(path).map_or(0, |f| f.len());
-            }
-            self.sources
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(read);
-            if mode == repo::Mode::Source {
+                let read = self.source(target, path, meta.is_dir(), why, pages)?;
+                self.record(read);
                 return Ok(());
             }
+            pages_read = Some(crate::model::SourceRead {
+                target: target.to_owned(),
+                mode: mode.as_str().to_owned(),
+                why,
+                ..Default::default()
+            });
         }
         let (root, files) = if meta.is_dir() {
             let files =
@@ -292,6 +287,10 @@ impl Ctx {
         } else {
             root.to_string_lossy().into_owned()
         };
+        if let Some(mut read) = pages_read {
+            read.files = files.len();
+            self.record(read);
+        }
         let site = Site::dir(&root, &display)
             .ok_or_else(|| format!("{target}: cannot resolve the folder"))?;
         if files.is_empty() {
@@ -337,13 +336,21 @@ impl Ctx {
         if dir {
             return Some(repo::mode_of(path));
         }
-        let head = std::fs::read(path)
-            .map(|b| String::from_utf8_lossy(&b[..b.len().min(64 * 1024)]).into_owned())
+        let head = super::source::read_bounded(path, 64 * 1024)
+            .map(|(text, _)| text)
             .unwrap_or_default();
         match repo::file_mode(path, &head) {
             (repo::Mode::Pages, _) => None,
             source => Some(source),
         }
+    }
+
+    /// Record how a local target was read.
+    fn record(&self, read: crate::model::SourceRead) {
+        self.sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(read);
     }
 
     /// Read a repository (or one source file) in source mode.

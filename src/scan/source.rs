@@ -3,7 +3,7 @@
 //! loader kept at the file and line where it is written and the template conditions it is
 //! rendered under.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use super::*;
@@ -102,6 +102,8 @@ impl Ctx {
             self.problem(&problem.0, problem.1, problem.2.clone());
         }
         let total = composed.pages.len();
+        // Progress counts rendered pages, as the report does.
+        self.queued(total);
         for (entry, kind, members) in composed.pages.into_iter() {
             let mut page = Page::new(files[entry].page.url.clone(), site.name().to_owned(), 0);
             page.kind = Some(kind.to_owned());
@@ -159,7 +161,6 @@ impl Ctx {
             .as_ref()
             .map_or_else(|| rel.clone(), |u| site.display(u));
         let mut page = Page::new(display.clone(), site.name().to_owned(), 0);
-        self.queued(1);
         let text = match read_bounded(&path, self.opts.fetch.max_body) {
             Ok((text, truncated)) => {
                 if truncated {
@@ -325,7 +326,7 @@ fn arm_conditions(file: &File, offset: usize) -> Vec<Condition> {
 }
 
 /// Read at most `cap` bytes of a file, as text.
-fn read_bounded(path: &Path, cap: usize) -> std::io::Result<(String, bool)> {
+pub(super) fn read_bounded(path: &Path, cap: usize) -> std::io::Result<(String, bool)> {
     use std::io::Read;
     let file = std::fs::File::open(path)?;
     let mut bytes = Vec::new();
@@ -369,11 +370,7 @@ fn compose(
     max_pages: usize,
     notes: &mut Vec<String>,
 ) -> Composed {
-    let index: HashMap<&str, usize> = files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.rel.as_str(), i))
-        .collect();
+    let index = Index::new(files);
     let aliases = Aliases::read(root);
     let mut problems = Vec::new();
     let mut edges: Vec<Vec<Edge>> = Vec::with_capacity(files.len());
@@ -382,9 +379,9 @@ fn compose(
     for file in files {
         let mut out = Vec::new();
         for (n, include) in file.template.includes.iter().enumerate() {
-            match resolve(file, include, &index, &aliases) {
+            match resolve(file, include, &index, files, &aliases) {
                 Some(to) => {
-                    let mut conditions = file_conditions(file, include.offset);
+                    let mut conditions = arm_conditions(file, include.offset);
                     if let Some(condition) = &include.condition {
                         conditions.push(Condition {
                             block: format!(
@@ -418,10 +415,7 @@ fn compose(
         }
         // A Jekyll page or layout names its layout in its front matter.
         if let Some(layout) = &file.template.layout {
-            let found = files
-                .iter()
-                .position(|f| f.rel.starts_with("_layouts/") && stem(&f.rel) == layout.as_str());
-            match found {
+            match index.stem("_layouts", layout) {
                 Some(to) => {
                     referenced[to] = true;
                     extended[to] = true;
@@ -438,25 +432,14 @@ fn compose(
     }
     let eco = |e: &str| ecosystems.iter().any(|x| x == e);
     // Pages by ecosystem: the entries, and the files each gets implicitly (layouts, globals).
-    let mut pages: Vec<(usize, &'static str, Vec<usize>)> = Vec::new();
-    let claim = |entry: usize,
-                 implicit: Vec<usize>,
-                 kind: &'static str,
-                 pages: &mut Vec<(usize, &'static str, Vec<usize>)>| {
-        if !pages.iter().any(|p| p.0 == entry) {
-            pages.push((entry, kind, implicit));
-        }
+    let mut pages = Entries::new(files.len());
+    let claim = |entry: usize, implicit: Vec<usize>, kind: &'static str, pages: &mut Entries| {
+        pages.claim(entry, implicit, kind)
     };
-    let find = |rel: &str| index.get(rel).copied();
-    let find_stem = |dir: &str, name: &str| {
-        files.iter().position(|f| {
-            f.rel.starts_with(dir)
-                && f.rel[dir.len()..].split('.').next() == Some(name)
-                && !f.rel[dir.len()..].contains('/')
-        })
-    };
+    let find = |rel: &str| index.get(rel);
+    let find_stem = |dir: &str, name: &str| index.stem(dir, name);
     if eco("rails") || files.iter().any(|f| f.rel.starts_with("app/views/")) {
-        let application = find_stem("app/views/layouts/", "application");
+        let application = find_stem("app/views/layouts", "application");
         let mut any = false;
         for (i, f) in files.iter().enumerate() {
             let Some(rest) = f.rel.strip_prefix("app/views/") else {
@@ -473,7 +456,7 @@ fn compose(
                 continue;
             }
             let controller = dir.rsplit('/').next().unwrap_or(dir);
-            let layout = find_stem("app/views/layouts/", controller).or(application);
+            let layout = find_stem("app/views/layouts", controller).or(application);
             claim(i, layout.into_iter().collect(), "page", &mut pages);
             any = true;
         }
@@ -499,13 +482,12 @@ fn compose(
     if eco("hugo") {
         let layout_for = |rel: &str| -> Option<usize> {
             let rest = rel.strip_prefix("content/")?;
-            let (section, name) = rest.split_once('/').map_or(("", rest), |(s, n)| (s, n));
+            let section = rest.split_once('/').map_or("", |(s, _)| s);
             let list = stem(rel) == "_index";
             let kind = if list { "list" } else { "single" };
             if rest == "_index.md" {
                 return find("layouts/index.html").or_else(|| find("layouts/_default/list.html"));
             }
-            let _ = name;
             find(&format!("layouts/{section}/{kind}.html"))
                 .or_else(|| find(&format!("layouts/_default/{kind}.html")))
         };
@@ -553,6 +535,13 @@ fn compose(
         || eco("remix")
         || eco("gatsby")
     {
+        // Nuxt's client plugins run on every page.
+        let plugins: Vec<usize> = files
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.rel.starts_with("plugins/") && !p.rel.contains(".server."))
+            .map(|(j, _)| j)
+            .collect();
         for (i, f) in files.iter().enumerate() {
             let rel = f.rel.as_str();
             let app = rel.strip_prefix("src/").unwrap_or(rel);
@@ -572,7 +561,7 @@ fn compose(
                 let mut d = dir;
                 loop {
                     for n in ["layout", "template"] {
-                        if let Some(l) = find_stem(&format!("{d}/"), n) {
+                        if let Some(l) = find_stem(d, n) {
                             implicit.push(l);
                         }
                     }
@@ -589,9 +578,9 @@ fn compose(
                 && !eco("nuxt")
             {
                 let base = if rel.starts_with("src/") {
-                    "src/pages/"
+                    "src/pages"
                 } else {
-                    "pages/"
+                    "pages"
                 };
                 let implicit = ["_app", "_document"]
                     .iter()
@@ -609,15 +598,7 @@ fn compose(
                 .iter()
                 .filter_map(|r| find(r))
                 .collect();
-                implicit.extend(
-                    files
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, p)| {
-                            p.rel.starts_with("plugins/") && !p.rel.contains(".server.")
-                        })
-                        .map(|(j, _)| j),
-                );
+                implicit.extend(&plugins);
                 claim(i, implicit, "page", &mut pages);
             } else if app.starts_with("routes/") && name.starts_with("+page.svelte") {
                 let mut implicit = Vec::new();
@@ -669,7 +650,12 @@ fn compose(
                 );
             }
         }
-        if eco("nuxt") && !pages.iter().any(|p| files[p.0].rel.starts_with("pages/")) {
+        if eco("nuxt")
+            && !pages
+                .list
+                .iter()
+                .any(|p| files[p.0].rel.starts_with("pages/"))
+        {
             if let Some(app) = find("app.vue") {
                 let implicit = ["nuxt.config.ts", "nuxt.config.js"]
                     .iter()
@@ -682,7 +668,13 @@ fn compose(
     // Generic: a template no other file includes, extends or imports is a page (with the
     // layouts it extends), unless it only extends others' work as a partial would.
     for (i, f) in files.iter().enumerate() {
-        if pages.iter().any(|p| p.0 == i) || referenced[i] || extended[i] || f.script || !f.markup {
+        if pages.is_page[i]
+            || pages.implicit[i]
+            || referenced[i]
+            || extended[i]
+            || f.script
+            || !f.markup
+        {
             continue;
         }
         if is_partial_path(&f.rel)
@@ -692,16 +684,13 @@ fn compose(
         {
             continue;
         }
-        if pages.iter().any(|p| p.2.contains(&i)) {
-            continue;
-        }
         claim(i, Vec::new(), "page", &mut pages);
     }
     // Compose each page.
     let mut composed = Vec::new();
     let mut reached = vec![false; files.len()];
     let mut cycles = Vec::new();
-    for (entry, kind, implicit) in &pages {
+    for (entry, kind, implicit) in &pages.list {
         let mut members = Vec::new();
         let mut stack = Vec::new();
         visit(
@@ -711,7 +700,6 @@ fn compose(
             &mut members,
             &mut stack,
             &mut cycles,
-            files,
         );
         for &layout in implicit {
             visit(
@@ -721,7 +709,6 @@ fn compose(
                 &mut members,
                 &mut stack,
                 &mut cycles,
-                files,
             );
         }
         for (m, _) in &members {
@@ -737,15 +724,7 @@ fn compose(
         }
         let mut members = Vec::new();
         let mut stack = Vec::new();
-        visit(
-            i,
-            Vec::new(),
-            &edges,
-            &mut members,
-            &mut stack,
-            &mut cycles,
-            files,
-        );
+        visit(i, Vec::new(), &edges, &mut members, &mut stack, &mut cycles);
         composed.push((i, "file", members));
         alone += 1;
     }
@@ -783,7 +762,6 @@ fn visit(
     members: &mut Vec<(usize, Vec<Condition>)>,
     stack: &mut Vec<usize>,
     cycles: &mut Vec<(usize, usize)>,
-    files: &[File],
 ) {
     if members.len() >= MAX_COMPOSED {
         return;
@@ -803,14 +781,38 @@ fn visit(
         }
         let mut inner = conditions.clone();
         inner.extend(edge.conditions.iter().cloned());
-        visit(edge.to, inner, edges, members, stack, cycles, files);
+        visit(edge.to, inner, edges, members, stack, cycles);
     }
     stack.pop();
-    let _ = files;
 }
 
-fn file_conditions(file: &File, offset: usize) -> Vec<Condition> {
-    arm_conditions(file, offset)
+/// The pages found, each with the files it gets implicitly (layouts, globals).
+struct Entries {
+    list: Vec<(usize, &'static str, Vec<usize>)>,
+    is_page: Vec<bool>,
+    /// Files some page renders implicitly: never pages of their own.
+    implicit: Vec<bool>,
+}
+
+impl Entries {
+    fn new(files: usize) -> Entries {
+        Entries {
+            list: Vec::new(),
+            is_page: vec![false; files],
+            implicit: vec![false; files],
+        }
+    }
+
+    /// Take `entry` as a page (once).
+    fn claim(&mut self, entry: usize, implicit: Vec<usize>, kind: &'static str) {
+        if std::mem::replace(&mut self.is_page[entry], true) {
+            return;
+        }
+        for &i in &implicit {
+            self.implicit[i] = true;
+        }
+        self.list.push((entry, kind, implicit));
+    }
 }
 
 /// The name of a file without folders and extensions (`_layouts/default.html` → `default`).
@@ -840,6 +842,71 @@ fn is_partial_path(rel: &str) -> bool {
                     | "blocks"
             )
         })
+}
+
+/// Lookups over the repository's paths, built once, so that resolving an include or finding a
+/// layout costs a lookup, not a pass over every file.
+struct Index<'a> {
+    /// Path → file; ordered, for prefixes.
+    by_path: BTreeMap<&'a str, usize>,
+    /// (folder, name up to its first `.`) → the first such file (`app/views/layouts`,
+    /// `application` → `application.html.erb`).
+    by_stem: HashMap<(&'a str, &'a str), usize>,
+    /// File name → files with that name.
+    by_name: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(files: &'a [File]) -> Index<'a> {
+        let mut index = Index {
+            by_path: BTreeMap::new(),
+            by_stem: HashMap::new(),
+            by_name: HashMap::new(),
+        };
+        for (i, f) in files.iter().enumerate() {
+            let (dir, name) = f.rel.rsplit_once('/').unwrap_or(("", &f.rel));
+            index.by_path.insert(&f.rel, i);
+            index.by_stem.entry((dir, stem(name))).or_insert(i);
+            index.by_name.entry(name).or_default().push(i);
+        }
+        index
+    }
+
+    fn get(&self, rel: &str) -> Option<usize> {
+        self.by_path.get(normalize(rel).as_str()).copied()
+    }
+
+    /// The file named `name` (up to its first `.`) directly in folder `dir`.
+    fn stem(&self, dir: &str, name: &str) -> Option<usize> {
+        self.by_stem.get(&(dir, name)).copied()
+    }
+
+    /// The first path (in order) that starts with `prefix`.
+    fn prefixed(&self, prefix: &str) -> Option<usize> {
+        let prefix = normalize(prefix);
+        self.by_path
+            .range(prefix.as_str()..)
+            .next()
+            .filter(|(rel, _)| rel.starts_with(&prefix))
+            .map(|(_, i)| *i)
+    }
+
+    /// The shortest path that ends with `suffix` at a folder boundary (`templates/base.html`
+    /// finds `core/templates/base.html`).
+    fn ending(&self, suffix: &str, files: &[File]) -> Option<usize> {
+        let suffix = suffix.trim_start_matches('/');
+        let name = suffix.rsplit('/').next().unwrap_or(suffix);
+        self.by_name
+            .get(name)?
+            .iter()
+            .map(|&i| (files[i].rel.as_str(), i))
+            .filter(|(rel, _)| {
+                rel.strip_suffix(suffix)
+                    .is_some_and(|before| before.is_empty() || before.ends_with('/'))
+            })
+            .min_by_key(|(rel, _)| (rel.len(), *rel))
+            .map(|(_, i)| i)
+    }
 }
 
 /// Path aliases of the repository's `tsconfig.json`/`jsconfig.json` (`"@/*": ["./src/*"]`).
@@ -884,7 +951,8 @@ impl Aliases {
 fn resolve(
     file: &File,
     include: &template::Include,
-    index: &HashMap<&str, usize>,
+    index: &Index,
+    files: &[File],
     aliases: &Aliases,
 ) -> Option<usize> {
     let name = include.name.trim();
@@ -896,30 +964,10 @@ fn resolve(
         return None;
     }
     let dir = file.rel.rsplit_once('/').map_or("", |(d, _)| d);
-    let get = |rel: &str| index.get(normalize(rel).as_str()).copied();
+    let get = |rel: &str| index.get(rel);
     let first = |candidates: Vec<String>| candidates.iter().find_map(|c| get(c));
-    let with_prefix = |prefix: &str| {
-        let prefix = normalize(prefix);
-        let mut hits: Vec<(&str, usize)> = index
-            .iter()
-            .filter(|(rel, _)| rel.starts_with(&prefix))
-            .map(|(rel, i)| (*rel, *i))
-            .collect();
-        hits.sort();
-        hits.first().map(|h| h.1)
-    };
-    let ending = |suffix: &str| {
-        let mut hits: Vec<(&str, usize)> = index
-            .iter()
-            .filter(|(rel, _)| {
-                rel.ends_with(suffix)
-                    && (rel.len() == suffix.len() || rel[..rel.len() - suffix.len()].ends_with('/'))
-            })
-            .map(|(rel, i)| (*rel, *i))
-            .collect();
-        hits.sort_by_key(|h| (h.0.len(), h.0));
-        hits.first().map(|h| h.1)
-    };
+    let with_prefix = |prefix: &str| index.prefixed(prefix);
+    let ending = |suffix: &str| index.ending(suffix, files);
     let join = |d: &str, n: &str| {
         if d.is_empty() {
             n.to_owned()

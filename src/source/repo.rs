@@ -50,7 +50,6 @@ const SKIPPED_DIRS: &[(&str, &str)] = &[
     ("out", "build output"),
     ("storybook-static", "build output"),
     ("coverage", "build output"),
-    ("resources/_gen", "build output"),
     (".cache", "build cache"),
     (".turbo", "build cache"),
     (".parcel-cache", "build cache"),
