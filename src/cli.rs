@@ -11,7 +11,7 @@ use crate::batch::Shard;
 use crate::options::{Choice, ColorChoice, FailOn, Format, ReportFile};
 use crate::progress::Verbosity;
 use crate::scan::{Cancel, ScanOptions};
-use crate::source::fetch::{FetchConfig, Remap};
+use crate::source::fetch::{CaCert, FetchConfig, Proxy, Remap};
 use crate::source::repo::Mode;
 
 /// The configuration file looked for in the current directory when `--config` is not given.
@@ -136,6 +136,21 @@ pub struct ScanArgs {
     /// Extra request header for the target sites, e.g. 'Authorization: Basic …' (repeatable).
     #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = HeaderParser)]
     pub headers: Vec<(String, String)>,
+
+    /// Send every request through this proxy: http://[user:password@]host:port [default: the
+    /// HTTPS_PROXY, HTTP_PROXY and ALL_PROXY variables; NO_PROXY is honoured either way].
+    #[arg(long, value_name = "URL", value_parser = ProxyParser)]
+    pub proxy: Option<Proxy>,
+
+    /// Also trust the certificates in this PEM file (repeatable): a company's CA, or one that
+    /// inspects TLS [the system's store (or SSL_CERT_FILE, SSL_CERT_DIR) and Mozilla's roots are
+    /// always trusted].
+    #[arg(long, value_name = "FILE", value_parser = parse_ca_cert)]
+    pub ca_cert: Vec<CaCert>,
+
+    /// Accept any TLS certificate (a self-signed staging site); every report says so.
+    #[arg(long)]
+    pub insecure: bool,
 
     /// Crawl only URLs matching this regex (repeatable; the start URL is always audited).
     #[arg(long, value_name = "REGEX")]
@@ -309,6 +324,9 @@ impl ScanArgs {
                 max_retries: self.max_retries,
                 rate: self.rate,
                 max_host_connections: usize::from(self.max_host_connections),
+                proxy: self.proxy.clone(),
+                ca_certs: self.ca_cert.clone(),
+                insecure: self.insecure,
             },
             observer: None,
             mode: self.mode,
@@ -353,6 +371,39 @@ impl clap::builder::TypedValueParser for HeaderParser {
             .ok_or_else(|| invalid("not valid UTF-8".to_owned()))?;
         parse_header(text).map_err(invalid)
     }
+}
+
+/// Parses `--proxy` without ever echoing the value (it may hold a password).
+#[derive(Debug, Clone, Copy)]
+struct ProxyParser;
+
+impl clap::builder::TypedValueParser for ProxyParser {
+    type Value = Proxy;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let invalid = |message: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid --proxy: {message}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| invalid("not valid UTF-8".to_owned()))?;
+        text.parse().map_err(invalid)
+    }
+}
+
+/// A `--ca-cert` file, read and checked now: a wrong path is a usage error, not a TLS failure on
+/// every page.
+fn parse_ca_cert(s: &str) -> Result<CaCert, String> {
+    CaCert::read(std::path::Path::new(s))
 }
 
 /// A Heap app (environment) id: digits, 1 to 12 of them (Heap's ids have 9 or 10).

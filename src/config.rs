@@ -44,7 +44,7 @@ pub use crate::cli::DEFAULT_FILE;
 
 /// Options whose values get `${VAR}` substituted from the environment, so secrets stay out of
 /// the file. Their values are never shown in an error.
-const INTERPOLATED: &[&str] = &["header"];
+const INTERPOLATED: &[&str] = &["header", "proxy"];
 
 /// `scan` options that have no key: they are about the file itself.
 const NOT_KEYS: &[&str] = &["config", "help", "version"];

@@ -355,6 +355,13 @@ pub struct Page {
     /// The body was larger than the size cap and was cut.
     #[serde(default)]
     pub truncated: bool,
+    /// The body ended before its end (a reset, a chunk or a `Content-Length` not reached): what
+    /// arrived was audited, and rules that judge what a page lacks leave it out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
+    /// The start page is a sign-in form (it has a password field): set on start pages only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sign_in: bool,
     /// Every loader of Heap, Segment or a tag manager found on the page.
     pub installs: Vec<Install>,
     /// Heap's privacy attributes in the markup.
@@ -408,6 +415,8 @@ impl Page {
             redirects: Vec::new(),
             aliases: Vec::new(),
             truncated: false,
+            incomplete: false,
+            sign_in: false,
             installs: Vec::new(),
             privacy: Privacy::default(),
             csp: Vec::new(),
@@ -464,6 +473,11 @@ pub enum ProblemKind {
     MissingInclude,
     /// Source mode: templates include each other in a cycle; the cycle is cut.
     IncludeCycle,
+    /// The start URL asks for a sign-in (401, 403, or a redirect to a sign-in page): the pages
+    /// behind it were not audited. Pass credentials with `--header` or in the URL.
+    AuthRequired,
+    /// `--insecure`: TLS certificates were not checked.
+    InsecureTls,
 }
 
 impl ProblemKind {

@@ -1,10 +1,13 @@
 //! ## What it does
-//! Flags Heap app ids that disagree, in three ways:
+//! Flags Heap app ids that disagree:
 //! - on one page, two loaders use different ids (e.g. the native snippet and Segment's Heap
 //!   destination); one finding per combination of loaders, listing every page;
 //! - across the pages of one site, different pages use different ids; one finding per site,
 //!   naming each id and how many pages use it;
-//! - an id differs from the one given with `--expect-app-id`; one finding per wrong id;
+//! - an id differs from the one given with `--expect-app-id`; one finding per wrong id. With
+//!   `--expect-app-id`, no Heap install at all is an error too, and Heap installs whose ids all
+//!   come from outside the page (`process.env.HEAP_ID`, a template variable) are a warning: the
+//!   id is unverified, not passed;
 //! - a page of one environment of the config file (`[[environments]]`: the hosts or URL patterns
 //!   of production, staging, ...) uses another environment's Heap app id or Segment write key, or
 //!   an id no environment has; the finding names both environments, e.g. "staging.example.com uses
@@ -198,7 +201,24 @@ impl AppIdMismatch {
             return Vec::new();
         };
         let mut groups = Groups::new();
+        // Whether any Heap install was found at all, and whether one of them has a readable id.
+        let (mut any_heap, mut any_known) = (false, false);
+        let mut unread = Group::default();
         for page in audited(cx.report) {
+            for install in page.installs.iter().filter(|i| i.vendor == Vendor::Heap) {
+                any_heap = true;
+                if install.id.is_some() || !install.alternative_ids.is_empty() {
+                    any_known = true;
+                } else {
+                    unread.page(&page.url);
+                    unread.evidence(evidence_of(install, page));
+                    let from = install
+                        .id_from
+                        .as_deref()
+                        .unwrap_or("code heap-audit cannot read");
+                    unread.note(format!("{} (id from {from})", describe(install, page)));
+                }
+            }
             for install in heap_with_data(page) {
                 // A loader that switches to the expected id in some environment is fine.
                 let switches_to_expected = install.alternative_ids.iter().any(|a| a == expected);
@@ -214,6 +234,47 @@ impl AppIdMismatch {
                 group.evidence(evidence_of(install, page));
                 group.note(describe(install, page));
             }
+        }
+        if !any_heap {
+            // Expecting an id where there is no Heap at all is the worst mismatch, not a pass.
+            let pages: Vec<String> = audited(cx.report).map(|p| p.url.clone()).collect();
+            let message = format!(
+                "no Heap install on any page audited ({}): app id {expected} (--expect-app-id) \
+                 is not there",
+                count(pages.len(), "page")
+            );
+            let help =
+                "install Heap with app id {expected} (see the recommendation), or check that \
+                        the pages audited are the ones that should carry it"
+                    .replace("{expected}", expected);
+            return vec![finding(
+                self,
+                self.severity(),
+                message,
+                help,
+                pages,
+                Vec::new(),
+            )];
+        }
+        if !any_known {
+            // Heap is there, but which id it loads is decided where heap-audit cannot look.
+            let message = format!(
+                "app id {expected} (--expect-app-id) is unverified: every Heap install found takes \
+                 its id from outside the page ({})",
+                count(unread.pages.len(), "page")
+            );
+            let help = format!(
+                "check that these supply app id {expected} in production: {}",
+                list(&unread.notes, 5)
+            );
+            return vec![finding(
+                self,
+                Severity::Warning,
+                message,
+                help,
+                unread.pages,
+                unread.evidence,
+            )];
         }
         groups
             .into_iter()

@@ -72,6 +72,10 @@ impl Rule for HeapMissingOnSomePages {
             let site = sites.entry(&page.site).or_default();
             let heap = active(page, Vendor::Heap);
             if heap.is_empty() {
+                // A page whose body was cut short is not known to lack Heap.
+                if page.incomplete {
+                    continue;
+                }
                 if unknown(page, cx.report) {
                     site.unknown += 1;
                     continue;

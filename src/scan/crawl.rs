@@ -78,6 +78,18 @@ impl Ctx {
             } else {
                 let mut results = Vec::new();
                 let mut stop = self.audit_level(&site, level_now, 0, follow, |r| results.push(r));
+                if let Some((url, why)) = results.first().and_then(|r| auth::wall(&start, &r.page))
+                {
+                    // The sign-in page is audited (it often carries Heap); nothing behind it is.
+                    let message = format!(
+                        "{why}: {url} is a sign-in, so the pages behind it were not audited; pass \
+                         credentials with --header 'Cookie: …' or 'Authorization: …', or in the \
+                         URL (https://user:password@host/): see docs/network.md"
+                    );
+                    self.problem(&url, ProblemKind::AuthRequired, message.clone());
+                    pages.extend(results.into_iter().map(|r| r.page));
+                    return Err(format!("{target}: {message}"));
+                }
                 if let Some(first) = results.first() {
                     if let Some(error) = &first.page.error {
                         let message =

@@ -5,6 +5,7 @@
 //! parsers in `extract`, and all assembly to `inventory`. `crawl` walks targets, `page` audits one
 //! page, `follow` reads what a page loads (tag managers, Segment settings).
 
+mod auth;
 mod crawl;
 mod follow;
 mod memo;
@@ -128,6 +129,13 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
         stop: std::sync::OnceLock::new(),
         closed: AtomicBool::new(false),
     });
+    if opts.fetch.insecure {
+        if let Some(first) = targets.iter().find(|t| t.starts_with("http")) {
+            let message = "--insecure: TLS certificates were not checked, so a page could have \
+                           come from anyone on the way; trust the site's CA with --ca-cert instead";
+            ctx.problem(first, ProblemKind::InsecureTls, message);
+        }
+    }
     let mut pages = Vec::new();
     let mut fatal = Vec::new();
     for target in targets {

@@ -16,6 +16,11 @@ impl Ctx {
         page.status = response.status;
         page.redirects = response.redirects.clone();
         let ct = response.content_type.as_deref();
+        if let Some(cut) = &response.incomplete {
+            // What arrived is audited; the page says it is not all there.
+            page.incomplete = true;
+            self.problem(&display, cut.kind, cut.message.clone());
+        }
         if response.truncated {
             page.truncated = true;
             let cap = self.opts.fetch.max_body;
@@ -60,6 +65,10 @@ impl Ctx {
             .last()
             .and_then(|u| Url::parse(u).ok())
             .unwrap_or_else(|| url.clone());
+        // Only the start page's answer decides whether the site is behind a sign-in.
+        if depth == 0 {
+            page.sign_in = auth::has_password_field(&text);
+        }
         page.csp.extend(response.csp.iter().map(|p| Csp {
             source: "header".into(),
             policy: p.clone(),
@@ -287,6 +296,12 @@ impl Ctx {
                 return None;
             }
         };
+        if let Some(cut) = &response.incomplete {
+            // A script, container or settings file cut short is not read: half a JSON document
+            // or half a script says nothing reliable.
+            self.problem(display, cut.kind, cut.message.clone());
+            return None;
+        }
         if response.truncated {
             let cap = self.opts.fetch.max_body;
             self.problem(

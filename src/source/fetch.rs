@@ -1,23 +1,31 @@
 //! Fetching: every URL heap-audit reads goes through [`Fetcher::get`], which remaps it
-//! (`--remap`), fetches it at most once per run, follows redirects itself (so each hop is recorded
-//! and loops are named), caps the body size, and turns every failure into a [`FetchError`].
-//! `file:` URLs (local build folders, or a `--remap` to a local mirror) are read from disk.
+//! (`--remap`), follows redirects itself (so each hop is recorded and loops are named), caps the
+//! body size, and turns every failure into a [`FetchError`]. `file:` URLs (local build folders, or
+//! a `--remap` to a local mirror) are read from disk.
+//!
+//! The network is reqwest on a small tokio runtime: proxies from the environment
+//! (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) or `--proxy`; trust in the platform's
+//! store (which `SSL_CERT_FILE` and `SSL_CERT_DIR` replace), Mozilla's roots bundled, and
+//! `--ca-cert`; HTTP/2 by ALPN; gzip, deflate, brotli and zstd bodies; a cookie store for the run.
+//! Callers stay plain threads: each fetch is driven to its end on the calling thread, raced
+//! against the run's stop, so Ctrl-C and `--max-time` cut it at whatever it awaits.
 //!
 //! Every HTTP request waits for a slot on its host ([`Politeness`]), has one overall deadline
-//! (`--timeout`, shortened to what is left of `--max-time`) covering connect, headers and body, and
-//! 429 and 503 answers are retried (`--max-retries`) after the wait their `Retry-After` asks for
-//! (capped at [`MAX_RETRY_WAIT`]) or an exponential back-off. Waits wake up on Ctrl-C.
+//! (`--timeout`) covering connect, headers and body, and 429 and 503 answers are retried
+//! (`--max-retries`) after the wait their `Retry-After` asks for (capped at [`MAX_RETRY_WAIT`]) or
+//! an exponential back-off. A body cut short (a reset, a chunk or a `Content-Length` not reached)
+//! is never taken as complete: what arrived is kept and the response says why it is incomplete.
 
 use std::collections::HashSet;
 use std::io::Read;
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use regex::Regex;
 
 use crate::model::ProblemKind;
-use crate::source::limits::{self, Cancel, Politeness, Slot, Stop};
+use crate::source::limits::{self, Cancel, Politeness, Stop};
 use crate::source::site::Credentials;
 
 /// The longest wait before a retry, whatever `Retry-After` asks for.
@@ -95,6 +103,13 @@ pub struct FetchConfig {
     pub rate: Option<f64>,
     /// Requests in flight per host (`--max-host-connections`).
     pub max_host_connections: usize,
+    /// Every request goes through this proxy (`--proxy`); `None`: the environment's
+    /// `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY`, if set.
+    pub proxy: Option<Proxy>,
+    /// Certificates trusted besides the platform's store and the bundled roots (`--ca-cert`).
+    pub ca_certs: Vec<CaCert>,
+    /// Accept any certificate (`--insecure`).
+    pub insecure: bool,
 }
 
 impl Default for FetchConfig {
@@ -111,6 +126,73 @@ impl Default for FetchConfig {
             max_retries: 2,
             rate: None,
             max_host_connections: 8,
+            proxy: None,
+            ca_certs: Vec::new(),
+            insecure: false,
+        }
+    }
+}
+
+/// A `--proxy` URL. Its credentials (`http://user:password@proxy:3128`) go to the proxy only and
+/// are never shown: `Debug` and [`Proxy::shown`] leave them out.
+#[derive(Clone)]
+pub struct Proxy {
+    url: url::Url,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Proxy({})", self.shown())
+    }
+}
+
+impl std::str::FromStr for Proxy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Proxy, String> {
+        // The value is never echoed: it may hold a password.
+        let url = url::Url::parse(s.trim())
+            .map_err(|e| format!("not a proxy URL (http://host:port): {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(format!(
+                "a proxy is an http:// or https:// URL with a host, not {}:",
+                url.scheme()
+            ));
+        }
+        Ok(Proxy { url })
+    }
+}
+
+impl Proxy {
+    /// The proxy as it may be shown: without user name or password.
+    pub fn shown(&self) -> String {
+        let mut url = self.url.clone();
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        url.to_string()
+    }
+}
+
+/// A `--ca-cert` file: PEM certificates, read and checked once, when the options are parsed.
+#[derive(Debug, Clone)]
+pub struct CaCert {
+    pub path: PathBuf,
+    pem: Vec<u8>,
+}
+
+impl CaCert {
+    /// Read a PEM file of one or more certificates.
+    pub fn read(path: &Path) -> Result<CaCert, String> {
+        let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        match reqwest::Certificate::from_pem_bundle(&pem) {
+            Ok(certs) if !certs.is_empty() => Ok(CaCert {
+                path: path.to_path_buf(),
+                pem,
+            }),
+            _ => Err(format!(
+                "{}: no PEM certificate in this file (expected -----BEGIN CERTIFICATE-----)",
+                path.display()
+            )),
         }
     }
 }
@@ -130,6 +212,9 @@ pub struct Response {
     pub body: Vec<u8>,
     /// The body was larger than the cap and was cut.
     pub truncated: bool,
+    /// The body ended before its end (a reset, a chunk or a `Content-Length` not reached): `body`
+    /// holds what arrived, and this says what happened.
+    pub incomplete: Option<FetchError>,
 }
 
 /// Why a URL could not be read.
@@ -151,43 +236,37 @@ impl FetchError {
 pub type Fetched = Result<Response, FetchError>;
 
 /// Fetches URLs for a run: remaps, redirects, retries, politeness, body limits. The state is
-/// behind an `Arc`, so a fetch can run on a thread of its own (see [`Fetcher::get_detached`]).
+/// behind an `Arc`, so threads share one connection pool and one cookie store.
 ///
-/// [`Fetcher::get`] blocks its thread until the answer, a failure or `--timeout`: a read stalled
-/// on a dead server holds it that long. The scan calls it on worker threads that a stop leaves
-/// behind (see `scan::crawl`), so Ctrl-C is not held back; a thread that must answer a stop at
-/// once (the one that writes the report) uses [`Fetcher::get_detached`].
+/// [`Fetcher::get`] blocks its thread until the answer, a failure, `--timeout`, or the run's stop,
+/// whichever comes first: a read stalled on a dead server is dropped as soon as the run stops.
 pub struct Fetcher {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    agent: ureq::Agent,
+    /// The client and the runtime that drives its connections; an error if they could not be
+    /// set up (every HTTP fetch then fails with it).
+    net: Result<Net, String>,
     config: FetchConfig,
     politeness: Politeness,
     cancel: Cancel,
+}
+
+struct Net {
+    client: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
 }
 
 impl Fetcher {
     /// A fetcher whose waits and reads stop when `cancel` says so, for up to `workers`
     /// concurrent fetches (the scan's concurrency).
     pub fn new(config: FetchConfig, cancel: Cancel, workers: usize) -> Fetcher {
-        // `timeout` is ureq's overall deadline (connect, headers and the whole body: a server that
-        // trickles its body cannot hold a worker past it), but the connect timeout is separate
-        // (30 s by default in ureq 2), so it is set too. Each worker keeps its connection open for
-        // its next request (ureq keeps one idle connection per host by default, so the other
-        // workers would open a new one for every page).
-        let agent = ureq::AgentBuilder::new()
-            .timeout(config.timeout)
-            .timeout_connect(config.timeout)
-            .redirects(0)
-            .max_idle_connections_per_host(workers.max(1))
-            .user_agent(&config.user_agent)
-            .build();
+        let net = Net::new(&config, workers);
         let politeness = Politeness::new(config.rate, config.max_host_connections);
         Fetcher {
             inner: Arc::new(Inner {
-                agent,
+                net,
                 config,
                 politeness,
                 cancel,
@@ -211,45 +290,10 @@ impl Fetcher {
         self.inner.fetch(url, &stay)
     }
 
-    /// Fetch a URL on a thread of its own and wait for it, or for the run to stop: the caller
-    /// gets an `interrupted` error within [`STOP_CHECK`] of a stop, and the abandoned fetch ends
-    /// at its own `--timeout`, or with the process. For the few fetches made on the thread that
-    /// writes the report (robots.txt); local files are read here (they do not stall).
+    /// Fetch a URL on a thread that must answer a stop at once (the one that writes the report).
+    /// Every fetch does now; kept as the name says what its callers need.
     pub fn get_detached(&self, url: &str) -> Fetched {
-        if let Some(stop) = self.inner.cancel.stopped() {
-            return Err(stopped(stop));
-        }
-        if !remap(&self.inner.config.remaps, url).starts_with("http") {
-            return self.inner.fetch(url, &|_| true);
-        }
-        let (send, receive) = mpsc::sync_channel(1);
-        let inner = Arc::clone(&self.inner);
-        let owned = url.to_owned();
-        let spawned = std::thread::Builder::new()
-            .name("heap-audit-fetch".into())
-            .spawn(move || {
-                let _ = send.send(inner.fetch(&owned, &|_| true));
-            });
-        if spawned.is_err() {
-            // No thread could be started: fetch here.
-            return self.inner.fetch(url, &|_| true);
-        }
-        loop {
-            match receive.recv_timeout(STOP_CHECK) {
-                Ok(fetched) => return fetched,
-                Err(RecvTimeoutError::Timeout) => {
-                    if let Some(stop) = self.inner.cancel.stopped() {
-                        return Err(stopped(stop));
-                    }
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Err(error(
-                        ProblemKind::Unreachable,
-                        "the request ended without an answer".into(),
-                    ))
-                }
-            }
-        }
+        self.get(url)
     }
 
     /// Space requests to `host` (as in a URL: `example.com`, `127.0.0.1:8080`) by at least
@@ -259,8 +303,65 @@ impl Fetcher {
     }
 }
 
-/// How often a thread waiting on a detached request looks at the stop flag.
+impl Net {
+    fn new(config: &FetchConfig, workers: usize) -> Result<Net, String> {
+        // ring, not aws-lc: reqwest is built without a provider and this one is installed for
+        // the process (an error only says one was installed before).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .filter_map(|der| reqwest::Certificate::from_der(der).ok());
+        let mut extra: Vec<reqwest::Certificate> = Vec::new();
+        for ca in &config.ca_certs {
+            let certs = reqwest::Certificate::from_pem_bundle(&ca.pem)
+                .map_err(|e| format!("{}: {}", ca.path.display(), chain(&e)))?;
+            extra.extend(certs);
+        }
+        let mut builder = reqwest::Client::builder()
+            .user_agent(config.user_agent.as_str())
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.timeout)
+            .timeout(config.timeout)
+            // Each worker keeps its connection open for its next request.
+            .pool_max_idle_per_host(workers.max(1))
+            .cookie_store(true)
+            .tls_certs_merge(bundled.chain(extra))
+            .tls_danger_accept_invalid_certs(config.insecure);
+        if let Some(proxy) = &config.proxy {
+            // An explicit proxy replaces the environment's, but NO_PROXY still applies.
+            let proxy = reqwest::Proxy::all(proxy.url.as_str())
+                .map_err(|e| format!("--proxy {}: {}", proxy.shown(), chain(&e)))?
+                .no_proxy(reqwest::NoProxy::from_env());
+            builder = builder.proxy(proxy);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| format!("the HTTP client could not be set up: {}", chain(&e)))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("heap-audit-net")
+            .enable_all()
+            .build()
+            .map_err(|e| format!("the network runtime could not be started: {e}"))?;
+        Ok(Net { client, runtime })
+    }
+}
+
+/// How often a fetch in progress looks at the stop flag.
 const STOP_CHECK: Duration = Duration::from_millis(50);
+
+/// One HTTP exchange: the answer's head, and its body when it is a page (2xx).
+struct Exchange {
+    status: u16,
+    reason: String,
+    location: Option<String>,
+    retry_after: Option<String>,
+    content_type: Option<String>,
+    csp: Vec<String>,
+    body: Vec<u8>,
+    truncated: bool,
+    incomplete: Option<FetchError>,
+}
 
 impl Inner {
     fn fetch(&self, original: &str, stay: &dyn Fn(&url::Url) -> bool) -> Fetched {
@@ -288,17 +389,17 @@ impl Inner {
                     format!("unsupported URL scheme `{}`", parsed.scheme()),
                 ));
             }
-            // The host's slot is held until the body is read.
-            let (response, _slot) = self.request(&parsed)?;
-            let status = response.status();
+            let exchange = self.request(&parsed)?;
+            let status = exchange.status;
             if (300..400).contains(&status) {
-                let Some(location) = response.header("location") else {
-                    return Err(error(
-                        ProblemKind::HttpStatus,
-                        format!("HTTP {status} without a Location header"),
-                    ));
+                let Some(location) = exchange.location else {
+                    return Err(FetchError {
+                        kind: ProblemKind::HttpStatus,
+                        message: format!("HTTP {status} without a Location header"),
+                        status: Some(status),
+                    });
                 };
-                let next = parsed.join(location).map_err(|e| {
+                let next = parsed.join(&location).map_err(|e| {
                     error(
                         ProblemKind::Unreachable,
                         format!("bad redirect Location '{location}': {e}"),
@@ -335,12 +436,26 @@ impl Inner {
                 redirects.push(next.to_string());
                 continue;
             }
-            return self.read_response(response, url, redirects);
+            return Ok(Response {
+                final_url: url,
+                status: Some(status),
+                redirects,
+                content_type: exchange.content_type,
+                csp: exchange.csp,
+                body: exchange.body,
+                truncated: exchange.truncated,
+                incomplete: exchange.incomplete,
+            });
         }
     }
 
-    /// One request, retried on 429 and 503 (each attempt waits for a slot on the host).
-    fn request(&self, url: &url::Url) -> Result<(ureq::Response, Slot<'_>), FetchError> {
+    /// One request, retried on 429 and 503 (each attempt waits for a slot on the host, held
+    /// until the body is read). An answer of 400 or more is an error.
+    fn request(&self, url: &url::Url) -> Result<Exchange, FetchError> {
+        let net = self
+            .net
+            .as_ref()
+            .map_err(|e| error(ProblemKind::Unreachable, e.clone()))?;
         let host = match (url.host_str(), url.port()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
             (Some(h), None) => h.to_owned(),
@@ -352,59 +467,77 @@ impl Inner {
                 .politeness
                 .acquire(&host, &self.cancel)
                 .map_err(stopped)?;
-            let error = match self.call(url) {
-                Ok(response) => return Ok((response, slot)),
-                Err(error) => error,
-            };
+            let exchange = self.until_stopped(net, self.exchange(net, url))?;
             drop(slot);
-            let wait = match &error {
-                ureq::Error::Status(429 | 503, response) => Some(
-                    response
-                        .header("retry-after")
-                        .and_then(|v| limits::retry_after(v, SystemTime::now()))
-                        .unwrap_or(FIRST_BACKOFF * 2u32.saturating_pow(attempt))
-                        .min(MAX_RETRY_WAIT),
-                ),
-                _ => None,
-            };
-            let mut failure = self.blame(request_error(error, attempt));
-            match wait {
-                Some(wait) if attempt < self.config.max_retries => {
-                    if self.cancel.remaining().is_some_and(|left| left < wait) {
-                        failure.message.push_str(&format!(
-                            "; not retried: waiting {} s would pass --max-time",
-                            wait.as_secs_f32().ceil()
-                        ));
-                        return Err(failure);
-                    }
-                    self.cancel.sleep(wait).map_err(stopped)?;
-                    attempt += 1;
-                }
-                _ => return Err(failure),
+            let status = exchange.status;
+            if status < 400 {
+                return Ok(exchange);
             }
+            let mut failure = FetchError {
+                kind: ProblemKind::HttpStatus,
+                message: format!("HTTP {status} {}", exchange.reason)
+                    .trim_end()
+                    .to_owned(),
+                status: Some(status),
+            };
+            if attempt > 0 {
+                let plural = if attempt == 1 { "retry" } else { "retries" };
+                failure
+                    .message
+                    .push_str(&format!(" (still after {attempt} {plural})"));
+            }
+            if !matches!(status, 429 | 503) || attempt >= self.config.max_retries {
+                return Err(failure);
+            }
+            let wait = exchange
+                .retry_after
+                .as_deref()
+                .and_then(|v| limits::retry_after(v, SystemTime::now()))
+                .unwrap_or(FIRST_BACKOFF * 2u32.saturating_pow(attempt))
+                .min(MAX_RETRY_WAIT);
+            if self.cancel.remaining().is_some_and(|left| left < wait) {
+                failure.message.push_str(&format!(
+                    "; not retried: waiting {} s would pass --max-time",
+                    wait.as_secs_f32().ceil()
+                ));
+                return Err(failure);
+            }
+            self.cancel.sleep(wait).map_err(stopped)?;
+            attempt += 1;
         }
     }
 
-    /// A timeout that came from the `--max-time` deadline (which shortens requests) is the run
-    /// stopping, not the server being slow.
-    fn blame(&self, e: FetchError) -> FetchError {
-        match self.cancel.stopped() {
-            Some(stop) if e.kind == ProblemKind::Timeout => stopped(stop),
-            _ => e,
-        }
+    /// Drive `work` to its end on this thread, unless the run stops first: then it is dropped
+    /// (whatever it was waiting for) and the error says why.
+    fn until_stopped<T>(
+        &self,
+        net: &Net,
+        work: impl std::future::Future<Output = Result<T, FetchError>>,
+    ) -> Result<T, FetchError> {
+        let cancel = &self.cancel;
+        let stop = async {
+            loop {
+                if let Some(stop) = cancel.stopped() {
+                    return stop;
+                }
+                tokio::time::sleep(STOP_CHECK).await;
+            }
+        };
+        net.runtime.block_on(async {
+            tokio::select! {
+                result = work => result,
+                stop = stop => Err(stopped(stop)),
+            }
+        })
     }
 
-    /// Send the request, with the target sites' extra headers, within the time left.
-    // The error is ureq's own, passed on unchanged and short-lived: boxing it buys nothing.
-    #[allow(clippy::result_large_err)]
-    fn call(&self, url: &url::Url) -> Result<ureq::Response, ureq::Error> {
-        let mut request = self.agent.request_url("GET", url);
-        if let Some(left) = self.cancel.remaining() {
-            request = request.timeout(left.min(self.config.timeout));
-        }
+    /// Send the request, with the target sites' extra headers, and read the answer: its head
+    /// always, its body (up to the cap) when it is a page.
+    async fn exchange(&self, net: &Net, url: &url::Url) -> Result<Exchange, FetchError> {
+        let mut request = net.client.get(url.clone());
         for credentials in &self.config.credentials {
             if same_site(&credentials.site, url) {
-                request = request.set("Authorization", &credentials.authorization);
+                request = request.header("Authorization", &credentials.authorization);
             }
         }
         if self
@@ -414,30 +547,42 @@ impl Inner {
             .any(|target| same_site(target, url))
         {
             for (name, value) in &self.config.headers {
-                request = request.set(name, value);
+                request = request.header(name, value);
             }
         }
-        request.call()
-    }
-
-    fn read_response(
-        &self,
-        response: ureq::Response,
-        final_url: String,
-        redirects: Vec<String>,
-    ) -> Fetched {
+        let mut response = request.send().await.map_err(|e| request_error(&e))?;
         let status = response.status();
-        let content_type = response.header("content-type").map(str::to_owned);
-        let csp = response
-            .all("content-security-policy")
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        // ureq decodes the gzip we ask for; anything else would be read as garbage.
-        let encoding = response
-            .header("content-encoding")
+        let headers = response.headers();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let mut exchange = Exchange {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_owned(),
+            location: header("location"),
+            retry_after: header("retry-after"),
+            content_type: header("content-type"),
+            csp: headers
+                .get_all("content-security-policy")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .collect(),
+            body: Vec::new(),
+            truncated: false,
+            incomplete: None,
+        };
+        if !status.is_success() {
+            return Ok(exchange);
+        }
+        // reqwest decodes the encodings it asked for and removes the header; anything left is
+        // one it did not ask for, and would be read as garbage.
+        let encoding = header("content-encoding")
             .map(|e| e.trim().to_ascii_lowercase())
-            .filter(|e| !matches!(e.as_str(), "" | "identity" | "gzip" | "x-gzip"));
+            .filter(|e| !matches!(e.as_str(), "" | "identity"));
         if let Some(encoding) = encoding {
             return Err(FetchError {
                 kind: ProblemKind::CorruptBody,
@@ -445,28 +590,44 @@ impl Inner {
                     "the body is encoded with '{encoding}' (Content-Encoding), which heap-audit \
                      did not ask for and does not decode"
                 ),
-                status: Some(status),
+                status: Some(exchange.status),
             });
         }
-        let length = response
-            .header("content-length")
-            .and_then(|n| n.trim().parse().ok());
-        let (body, truncated) = read_capped(
-            response.into_reader(),
-            self.config.max_body,
-            length,
-            &self.cancel,
-        )
-        .map_err(|e| self.blame(body_error(e)))?;
-        Ok(Response {
-            final_url,
-            status: Some(status),
-            redirects,
-            content_type,
-            csp,
-            body,
-            truncated,
-        })
+        let cap = self.config.max_body;
+        // A declared length sizes the buffer once, up to a few MB (whatever a server claims, a
+        // larger body grows the buffer as it arrives).
+        const MOST_RESERVED: u64 = 4 * 1024 * 1024;
+        let expected = response
+            .content_length()
+            .map_or(0, |n| n.min(cap as u64).min(MOST_RESERVED));
+        let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = cap - body.len();
+                    if chunk.len() > room {
+                        body.extend_from_slice(&chunk[..room]);
+                        exchange.truncated = true;
+                        break;
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let failure = body_error(&e, body.len());
+                    if failure.kind != ProblemKind::IncompleteBody {
+                        return Err(FetchError {
+                            status: Some(exchange.status),
+                            ..failure
+                        });
+                    }
+                    exchange.incomplete = Some(failure);
+                    break;
+                }
+            }
+        }
+        exchange.body = body;
+        Ok(exchange)
     }
 
     fn read_file(&self, url: &url::Url, redirects: Vec<String>) -> Fetched {
@@ -478,7 +639,7 @@ impl Inner {
         let length = file.metadata().ok().map(|m| m.len());
         let (body, truncated) = read_capped(file, self.config.max_body, length, &self.cancel)
             .map_err(|e| match e {
-                BodyError::Io(e, _) => error(ProblemKind::Io, format!("{}: {e}", path.display())),
+                BodyError::Io(e) => error(ProblemKind::Io, format!("{}: {e}", path.display())),
                 BodyError::Stopped(stop) => stopped(stop),
             })?;
         Ok(Response {
@@ -489,6 +650,7 @@ impl Inner {
             csp: Vec::new(),
             body,
             truncated,
+            incomplete: None,
         })
     }
 }
@@ -511,36 +673,140 @@ fn same_site(target: &str, url: &url::Url) -> bool {
         && url.port() == target_port
 }
 
-/// A failed request as a [`FetchError`]; `retries` is how many retries came before it.
-fn request_error(failure: ureq::Error, retries: u32) -> FetchError {
-    match failure {
-        ureq::Error::Status(status, response) => {
-            let mut message = format!("HTTP {status} {}", response.status_text());
-            if retries > 0 {
-                let plural = if retries == 1 { "retry" } else { "retries" };
-                message.push_str(&format!(" (still after {retries} {plural})"));
-            }
-            FetchError {
-                kind: ProblemKind::HttpStatus,
-                message,
-                status: Some(status),
-            }
-        }
-        // The message of a refused header quotes it, value and all: never pass it on.
-        ureq::Error::Transport(t) if t.kind() == ureq::ErrorKind::BadHeader => error(
+/// A request that got no answer, as a [`FetchError`] that says why in words: the URL is left
+/// out (the page is named beside it), and so are proxy credentials and raw bytes.
+fn request_error(e: &reqwest::Error) -> FetchError {
+    if e.is_builder() {
+        // The message of a refused header may quote it, value and all: never pass it on.
+        return error(
             ProblemKind::Unreachable,
-            "a request header was refused by the HTTP client (the header is not shown)".into(),
-        ),
-        ureq::Error::Transport(t) => {
-            let text = t.to_string();
-            let kind = if text.contains("timed out") || text.contains("timeout") {
-                ProblemKind::Timeout
-            } else {
-                ProblemKind::Unreachable
-            };
-            error(kind, text)
-        }
+            "the request could not be made: a request header or the URL was refused by the HTTP \
+             client (the header is not shown)"
+                .into(),
+        );
     }
+    if e.is_timeout() {
+        return error(ProblemKind::Timeout, "no answer in time (--timeout)".into());
+    }
+    let text = chain(e);
+    let lower = text.to_ascii_lowercase();
+    let message = if lower.contains("invalid http version")
+        || lower.contains("http2") && lower.contains("preface")
+    {
+        "the server did not answer in HTTP/1.x: it looks like an HTTP/2-only server without TLS \
+         (h2c), which heap-audit does not speak; serve the site over https (HTTP/2 is negotiated \
+         there) or HTTP/1.1"
+            .to_owned()
+    } else if lower.contains("certificate") || lower.contains("unknownissuer") {
+        format!(
+            "the site's TLS certificate is not trusted ({text}): add its CA with --ca-cert FILE \
+             or SSL_CERT_FILE, or use --insecure for a self-signed staging site"
+        )
+    } else if e.is_connect() {
+        format!("could not connect: {text}")
+    } else {
+        text
+    };
+    error(ProblemKind::Unreachable, message)
+}
+
+/// A body that stopped before its end, as a [`FetchError`]: cut (a reset, a chunk or a
+/// `Content-Length` not reached: [`ProblemKind::IncompleteBody`]), undecodable (broken
+/// compression or chunk framing: [`ProblemKind::CorruptBody`]), or too slow.
+fn body_error(e: &reqwest::Error, read: usize) -> FetchError {
+    if e.is_timeout() {
+        return error(
+            ProblemKind::Timeout,
+            format!("the body was not read in time (--timeout), after {read} bytes"),
+        );
+    }
+    let text = chain(e);
+    let lower = text.to_ascii_lowercase();
+    let io_kind = {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        let mut kind = None;
+        while let Some(s) = source {
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                kind = Some(io.kind());
+            }
+            source = s.source();
+        }
+        kind
+    };
+    use std::io::ErrorKind;
+    let cut = matches!(
+        io_kind,
+        Some(ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted)
+    ) || [
+        "incomplete",
+        "end of file",
+        "connection reset",
+        "connection closed",
+        "unexpected eof",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    if cut {
+        error(
+            ProblemKind::IncompleteBody,
+            format!("the connection closed before the end of the body, after {read} bytes: {text}"),
+        )
+    } else {
+        error(
+            ProblemKind::CorruptBody,
+            format!(
+                "the body could not be decoded (broken compression or framing), after {read} \
+                 bytes: {text}"
+            ),
+        )
+    }
+}
+
+/// An error and its causes, `: `-joined, without the URL (the report names it beside), without
+/// user info of any URL in it (a proxy's password), and without control characters (raw bytes a
+/// server sent).
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = Some(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        // reqwest's own head ("error sending request for url (…)") names the URL.
+        let text = match text.find(" for url (") {
+            Some(at) => text[..at].to_owned(),
+            None => text,
+        };
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    let joined = parts.join(": ");
+    without_user_info(&joined)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// `scheme://user:password@host` anywhere in `text`, with the user info taken out.
+fn without_user_info(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        // The authority ends at the first '/', whitespace, or closing bracket.
+        let end = after
+            .find(|c: char| c == '/' || c.is_whitespace() || c == ')' || c == '>')
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        match authority.rfind('@') {
+            Some(i) => out.push_str(&authority[i + 1..]),
+            None => out.push_str(authority),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A fetch given up because the run stops.
@@ -559,38 +825,10 @@ fn error(kind: ProblemKind, message: String) -> FetchError {
     }
 }
 
-/// Why a body could not be read to its end (or to the cap).
+/// Why a local file could not be read to its end (or to the cap).
 enum BodyError {
-    /// An I/O error after this many bytes.
-    Io(std::io::Error, usize),
+    Io(std::io::Error),
     Stopped(Stop),
-}
-
-fn body_error(e: BodyError) -> FetchError {
-    use std::io::ErrorKind;
-    match e {
-        BodyError::Stopped(stop) => stopped(stop),
-        BodyError::Io(e, read) => {
-            let (kind, what) = match e.kind() {
-                ErrorKind::TimedOut | ErrorKind::WouldBlock => (
-                    ProblemKind::Timeout,
-                    "the body was not read in time (--timeout)",
-                ),
-                ErrorKind::UnexpectedEof
-                | ErrorKind::ConnectionReset
-                | ErrorKind::ConnectionAborted => (
-                    ProblemKind::IncompleteBody,
-                    "the connection closed before the end of the body",
-                ),
-                ErrorKind::InvalidData | ErrorKind::InvalidInput => (
-                    ProblemKind::CorruptBody,
-                    "the body could not be decoded (broken compression or framing)",
-                ),
-                _ => (ProblemKind::Unreachable, "reading the body failed"),
-            };
-            error(kind, format!("{what}, after {read} bytes: {e}"))
-        }
-    }
 }
 
 /// Read at most `cap` bytes (and say whether there was more), stopping when the run stops.
@@ -617,7 +855,7 @@ fn read_capped(
         match (&mut reader).take(STEP).read_to_end(&mut body) {
             Ok(0) => break,
             Ok(_) => {}
-            Err(e) => return Err(BodyError::Io(e, body.len())),
+            Err(e) => return Err(BodyError::Io(e)),
         }
     }
     let truncated = body.len() > cap;
@@ -714,6 +952,32 @@ mod tests {
             "https://www.example.com",
             &url("http://example.com/js/app.js")
         ));
+    }
+
+    #[test]
+    fn messages_never_carry_user_info_or_raw_bytes() {
+        assert_eq!(
+            without_user_info("proxy http://ann:s3cret@10.0.0.1:3128 refused (https://u@h/x)"),
+            "proxy http://10.0.0.1:3128 refused (https://h/x)"
+        );
+        assert_eq!(without_user_info("no url here"), "no url here");
+        let io = std::io::Error::other("bad \u{0}\u{4} frame from http://a:b@host/");
+        assert_eq!(chain(&io), "bad    frame from http://host/");
+    }
+
+    #[test]
+    fn proxies_are_http_urls_shown_without_credentials() {
+        let proxy: Proxy = "http://ann:s3cret@proxy.corp:3128".parse().unwrap();
+        assert_eq!(proxy.shown(), "http://proxy.corp:3128/");
+        assert!(!format!("{proxy:?}").contains("s3cret"));
+        let refused = "socks5://ann:s3cret@proxy.corp:1080"
+            .parse::<Proxy>()
+            .unwrap_err();
+        assert!(
+            refused.contains("http://") && !refused.contains("s3cret"),
+            "{refused}"
+        );
+        assert!("not a url".parse::<Proxy>().is_err());
     }
 
     #[test]

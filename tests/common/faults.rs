@@ -16,8 +16,8 @@
 //!   deadline stops it)
 //! - `/down.html`       → 503 with `Retry-After: 1`, always
 //! - `/bad-gzip.html`   → `Content-Encoding: gzip` on bytes that are not gzip
-//! - `/brotli.html`     → `Content-Encoding: br`, never asked for (heap-audit sends
-//!   `Accept-Encoding: gzip`)
+//! - `/compress.html`   → `Content-Encoding: compress`, never asked for (heap-audit asks for
+//!   gzip, deflate, br and zstd)
 //! - `/reset.html`      → `Content-Length: 20000`, 1 KB sent, then the connection is closed
 //! - `/binary.html`     → NUL-laden bytes labelled text/html
 //! - `/huge.html`       → 3 MB of HTML, the Heap snippet at the very end
@@ -259,13 +259,13 @@ fn respond(stream: &mut TcpStream, target: &str, seen_before: usize, state: &Sta
             &[HTML, ("Content-Encoding", "gzip")],
             page("Not gzip", &[]).as_bytes(),
         ),
-        "/brotli.html" => reply(
+        "/compress.html" => reply(
             stream,
             "200 OK",
-            &[HTML, ("Content-Encoding", "br")],
-            // Brotli-looking bytes: a window header, then noise.
+            &[HTML, ("Content-Encoding", "compress")],
+            // LZW-looking bytes: the `compress` magic, then noise.
             &[
-                0x1b, 0x4f, 0x01, 0x00, 0xa4, 0x8c, 0x95, 0x66, 0x0c, 0x3f, 0xe1, 0x20,
+                0x1f, 0x9d, 0x90, 0x3c, 0x00, 0xa4, 0x8c, 0x95, 0x66, 0x0c, 0x3f, 0xe1,
             ],
         ),
         "/reset.html" => {
@@ -363,7 +363,7 @@ pub const ROUTES: &[&str] = &[
     "/trickle.html",
     "/down.html",
     "/bad-gzip.html",
-    "/brotli.html",
+    "/compress.html",
     "/reset.html",
     "/binary.html",
     "/huge.html",
