@@ -1,12 +1,22 @@
 //! GitHub Actions workflow commands: one `::error`/`::warning`/`::notice` annotation per finding,
 //! on the file and line of its first local evidence when there is one, so a pull request shows
-//! the finding next to the snippet.
+//! the finding next to the snippet. Problems that change what the run is worth get a warning of
+//! their own: certificates not checked (`--insecure`), a site behind a sign-in.
 
 use std::io::{self, Write};
 
-use crate::model::{Report, Severity};
+use crate::model::{ProblemKind, Report, Severity};
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for p in report
+        .problems
+        .iter()
+        .filter(|p| matches!(p.kind, ProblemKind::InsecureTls | ProblemKind::AuthRequired))
+    {
+        let title = property(&format!("heap-audit {}", p.kind.name()));
+        let text = format!("{}: {}", p.url, p.message);
+        writeln!(out, "::warning title={title}::{}", data(&text))?;
+    }
     for f in &report.findings {
         let command = match f.severity {
             Severity::Error => "error",
