@@ -136,6 +136,8 @@ impl Running {
             let listener = TcpListener::from_std(listener).expect("tokio listener");
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
+                    // Out of descriptors, say: wait rather than spin.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };
                 tokio::spawn(handle(stream));
@@ -175,11 +177,7 @@ pub struct Request {
 impl Request {
     /// The path of the target, without its query.
     pub fn path(&self) -> &str {
-        let target = self
-            .target
-            .split_once('?')
-            .map_or(&*self.target, |(p, _)| p);
-        target
+        self.target.split('?').next().unwrap_or_default()
     }
 
     /// The first value of header `name` (any case).
