@@ -375,9 +375,27 @@ fn headers_for(root: &Path, path: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The proxy variables, in both cases: removed from every child's environment so that a machine
+/// with a proxy set does not route the loopback tests through it (tests/network.rs sets them on
+/// its own commands).
+pub const PROXY_VARS: &[&str] = &[
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+];
+
 /// Run the real binary; returns (exit code, stdout, stderr).
 pub fn heap_audit<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_heap-audit"));
+    for var in PROXY_VARS {
+        command.env_remove(var);
+    }
+    let out = command
         .args(args)
         .env("NO_COLOR", "1")
         .output()
