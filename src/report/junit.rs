@@ -2,12 +2,13 @@
 //! `<testcase>` per page and rule that ran (`classname` the page URL, `name` the rule's code and
 //! name). A case fails when a finding of its rule on its page reaches the fail level; findings
 //! below it go to the case's `<system-out>`. The rules of a page that could not be audited are
-//! skipped, with the reason.
+//! skipped, with the reason. A run without checked certificates (`--insecure`) or stopped by a
+//! sign-in says so in each suite's `<system-err>`.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::model::{Finding, Page, Report, Severity};
+use crate::model::{Finding, Page, ProblemKind, Report, Severity};
 use crate::report::{human, RenderOptions};
 use crate::rules::Rule;
 
@@ -89,6 +90,20 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
         )?;
         for case in cases {
             out.write_all(case_xml(case).as_bytes())?;
+        }
+        // What changes what the run is worth, and no test case carries.
+        let warnings: Vec<String> = report
+            .problems
+            .iter()
+            .filter(|p| matches!(p.kind, ProblemKind::InsecureTls | ProblemKind::AuthRequired))
+            .map(|p| format!("warning: {}: {}: {}", p.kind.name(), p.url, p.message))
+            .collect();
+        if !warnings.is_empty() {
+            writeln!(
+                out,
+                "    <system-err>{}</system-err>",
+                text(&warnings.join("\n"))
+            )?;
         }
         writeln!(out, "  </testsuite>")?;
     }
