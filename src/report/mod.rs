@@ -226,8 +226,8 @@ pub fn write_outputs_within(
         match output {
             Some(path) => write_file(&report, format, &path, &options, &watch),
             None => {
-                let stdout = io::BufWriter::new(io::stdout().lock());
-                let mut out = Watched::new(stdout, &watch);
+                // Watched under the buffer: only the writes to the system are.
+                let mut out = io::BufWriter::new(Watched::new(io::stdout().lock(), &watch));
                 render(
                     &report,
                     format,
@@ -292,7 +292,8 @@ impl Io {
     }
 }
 
-/// A writer whose writes are watched by [`Io`].
+/// A writer whose writes are watched by [`Io`] (put under a buffer: only the writes that reach
+/// the system are, not each small piece a renderer writes).
 struct Watched<'a, W> {
     inner: W,
     io: &'a Io,
@@ -367,7 +368,7 @@ fn write_file(
     let file = watch
         .wait(|| File::create(path))
         .with_context(|| format!("cannot write {}", path.display()))?;
-    let mut out = Watched::new(io::BufWriter::new(file), watch);
+    let mut out = io::BufWriter::new(Watched::new(file, watch));
     render(report, format, options, &mut out)
         .and_then(|()| out.flush())
         .with_context(|| format!("cannot write {}", path.display()))
@@ -379,7 +380,7 @@ fn append_job_summary(report: &Report, path: &Path, watch: &Io) -> anyhow::Resul
     let file = watch
         .wait(|| OpenOptions::new().create(true).append(true).open(path))
         .with_context(context)?;
-    let mut out = Watched::new(io::BufWriter::new(file), watch);
+    let mut out = io::BufWriter::new(Watched::new(file, watch));
     markdown::render(&printable_report(report), &mut out)
         .and_then(|()| out.flush())
         .with_context(context)
