@@ -367,10 +367,11 @@ fn names(names: &[&str]) -> String {
 }
 
 /// **Test hook**, compiled into debug builds only (release builds ignore it):
-/// `HEAP_AUDIT_TEST_PAUSE=rules:5` makes the phase named (`rules`, `advice`, `writing`) last 5 s
-/// longer, without looking at the stop flag, as a rule that is slow on a huge site would.
-/// `tests/stops.rs` uses it to land a signal in a phase that is too short on its sites to be hit
-/// reliably on a busy machine; no user-facing behaviour depends on it.
+/// `HEAP_AUDIT_TEST_PAUSE=rules:5` makes the phase named (`rules` or `advice`; several are
+/// separated by commas) last 5 s longer, without looking at the stop flag, as a rule stuck on a
+/// huge site would. `tests/stops.rs` uses it where a stop must land in that phase at a time fixed
+/// in advance (`--max-time`), which the time the crawl takes on a busy machine makes unreliable on
+/// a real site; no user-facing behaviour depends on it.
 #[doc(hidden)]
 pub fn test_pause(phase: Phase) {
     #[cfg(debug_assertions)]
