@@ -300,7 +300,7 @@ fn run_batch(
 
     if let Some(signal) = settings.scan.cancel.stopped().and_then(Stop::signal) {
         progress.error(&format!(
-            "interrupted by {}: {} of the {total} sites were reported, each one not reached with its interrupted problem",
+            "interrupted by {}: {} of the {total} sites were audited before it; each one not reached has its interrupted problem",
             signal_name(signal),
             rows.iter().filter(|r| r.audited).count()
         ));
