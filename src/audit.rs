@@ -1,11 +1,34 @@
 //! The whole audit of one site, from targets to a finished report: scan, rules, summary,
 //! recommendation. Used by a single `scan` run and by each site of a batch.
+//!
+//! **Stops.** A stop (a signal, `--max-time`: [`crate::scan::Cancel`]) ends whichever phase it
+//! lands in, and the report is made of what exists. The crawl (with the following of what pages
+//! load) stops by itself (see `scan`). The rules and the advice run on a thread of their own that
+//! the calling thread watches: once the run stops, they get [`GRACE`] more to finish (so that a
+//! run cut in the crawl still has the findings of the pages it audited), then they are left behind
+//! and the report has the findings of the rules that ran, no recommendation if it was not worked
+//! out, and an `interrupted` problem naming the phase cut. A rule slow on a huge site cannot hold
+//! a stop back.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use crate::extract::signatures::SignatureError;
-use crate::model::{Finding, Report};
+use crate::model::{Finding, Phase, Problem, ProblemKind, Recommendation, Report};
 use crate::rules::{self, Rule as _, UnknownRule};
 use crate::scan::{self, ScanOptions, Stop};
 use crate::{advise, inventory};
+
+/// How long the rules and the advice may go on after the run stops (after the deadline, or the
+/// signal), before they are cut.
+pub const GRACE: Duration = Duration::from_millis(500);
+
+/// The least time the rules and the advice get, even long after a stop: enough for a small site.
+const LEAST: Duration = Duration::from_millis(50);
+
+/// How often the thread watching the rules looks at the stop flag.
+const POLL: Duration = Duration::from_millis(20);
 
 /// Everything an audit needs besides its targets, resolved from flags and the config file.
 #[derive(Debug, Clone, Default)]
@@ -27,7 +50,8 @@ pub struct Audit {
     /// Findings left out of the report because the baseline records them (`--write-baseline`
     /// records them again with the reported ones).
     pub baselined: Vec<Finding>,
-    /// Why the audit stopped before its end (Ctrl-C, `--max-time`), if it did.
+    /// Why the audit stopped before its end (a signal, `--max-time`), if it did: some phase was
+    /// cut, and the report's `interrupted` problems say which.
     pub stopped: Option<Stop>,
 }
 
@@ -54,19 +78,319 @@ pub enum AuditError {
 }
 
 /// Audit `targets` as one site: crawl or read them, run the rules (inline suppressions and the
-/// baseline applied), summarise and recommend.
+/// baseline applied), summarise and recommend. Returns within about [`GRACE`] of a stop.
 pub fn site(targets: &[String], settings: &Settings) -> Result<Audit, AuditError> {
+    let enabled = rules::enabled(&settings.rules, &settings.select, &settings.ignore)?;
     let outcome = scan::run(targets, &settings.scan).map_err(AuditError::Signatures)?;
-    let mut report = outcome.report;
-    let audit = rules::audit(&report, &settings.rules, &settings.select, &settings.ignore)?;
-    report.findings = audit.findings;
+    let report = Arc::new(outcome.report);
+    let site = targets.first().cloned().unwrap_or_default();
+    let judged = judge(
+        Arc::clone(&report),
+        &settings.rules,
+        enabled,
+        &settings.scan,
+        &site,
+    );
+    // The thread left behind by a cut still holds the pages: the report gets its own copy.
+    let mut report = Arc::try_unwrap(report).unwrap_or_else(|shared| (*shared).clone());
+    let mut stopped = outcome.stopped;
+    if let Some((stop, cut)) = judged.cut {
+        stopped = stopped.or(Some(stop));
+        report
+            .problems
+            .extend(cut.into_iter().map(|(phase, message)| Problem {
+                url: site.clone(),
+                kind: ProblemKind::Interrupted,
+                message,
+                phase: Some(phase),
+            }));
+    }
+    report.findings = judged.rules.findings;
     report.summary = inventory::summarize(&report.pages, &report.problems, report.findings.len());
-    report.summary.suppressed = audit.baselined.len() + audit.suppressed_inline;
-    report.recommendation = advise::recommend(&report, &report.findings, &settings.rules);
+    report.summary.suppressed = judged.rules.baselined.len() + judged.rules.suppressed_inline;
+    report.recommendation = judged.advice;
     Ok(Audit {
         report,
         fatal: outcome.fatal,
-        baselined: audit.baselined,
-        stopped: outcome.stopped,
+        baselined: judged.rules.baselined,
+        stopped,
     })
+}
+
+/// What the rules and the advice came to, and what a stop cut of them.
+struct Judged {
+    rules: rules::Audit,
+    advice: Option<Recommendation>,
+    /// The stop that cut them, with a message per phase cut.
+    cut: Option<(Stop, Vec<(Phase, String)>)>,
+}
+
+/// What the thread running the rules and the advice has done so far.
+#[derive(Default)]
+struct Progress {
+    /// The findings of the rules that ran, and their codes.
+    findings: Vec<Finding>,
+    ran: Vec<&'static str>,
+    /// Every rule ran, and their findings are finished.
+    rules: Option<rules::Audit>,
+    /// The advice was worked out (`Some(None)`: nothing was audited to advise on).
+    advice: Option<Option<Recommendation>>,
+    /// The thread ended (done, or panicked).
+    ended: bool,
+}
+
+struct Shared {
+    progress: Mutex<Progress>,
+    changed: Condvar,
+    /// Set when the watcher leaves the thread behind: it starts nothing more.
+    cut: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Progress> {
+        self.progress.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Says the thread ended, however it ends.
+struct Ended(Arc<Shared>);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        self.0.lock().ended = true;
+        self.0.changed.notify_all();
+    }
+}
+
+/// Run the rules, then the advice, on a thread of their own, and wait for them, or for the run
+/// to stop and [`GRACE`] to pass. Only this thread tells the observer (never one left behind).
+fn judge(
+    report: Arc<Report>,
+    config: &rules::Config,
+    enabled: Vec<&'static dyn rules::Rule>,
+    scan: &ScanOptions,
+    site: &str,
+) -> Judged {
+    let cancel = &scan.cancel;
+    let tell = |phase: Phase| {
+        if let Some(observer) = &scan.observer {
+            observer.phase(phase, site);
+        }
+    };
+    let shared = Arc::new(Shared {
+        progress: Mutex::default(),
+        changed: Condvar::new(),
+        cut: AtomicBool::new(false),
+    });
+    let checks = rules::checks(&enabled);
+    if report.pages.is_empty() {
+        // Nothing was audited (a site a stop never reached): nothing to judge, at once.
+        let rules = judge_here(&report, config, &enabled, &checks);
+        return Judged {
+            rules,
+            advice: None,
+            cut: None,
+        };
+    }
+    tell(Phase::Rules);
+    let started = Instant::now();
+    let worker = {
+        let (shared, config, enabled, checks) = (
+            Arc::clone(&shared),
+            config.clone(),
+            enabled.clone(),
+            checks.clone(),
+        );
+        let report = Arc::clone(&report);
+        std::thread::Builder::new()
+            .name("heap-audit-rules".into())
+            .spawn(move || {
+                let ended = Ended(Arc::clone(&shared));
+                judge_on(&shared, report, &config, &enabled, &checks);
+                drop(ended);
+            })
+    };
+    let Ok(worker) = worker else {
+        // Not one thread: judge here, and a stop waits for the end.
+        let rules = judge_here(&report, config, &enabled, &checks);
+        let advice = advise::recommend(&report, &rules.findings, config);
+        return Judged {
+            rules,
+            advice,
+            cut: None,
+        };
+    };
+    let mut progress = shared.lock();
+    let mut advising = false;
+    let stop = loop {
+        if progress.advice.is_some() {
+            break None;
+        }
+        if progress.rules.is_some() && !advising {
+            advising = true;
+            tell(Phase::Advice);
+        }
+        if progress.ended {
+            // Ended without its advice: it panicked. Raised here, as the rules did before they
+            // had a thread.
+            drop(progress);
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic);
+            }
+            progress = shared.lock();
+            break cancel.stopped();
+        }
+        let stopped_long = cancel.stopped_for().is_some_and(|since| since >= GRACE);
+        if stopped_long && started.elapsed() >= LEAST {
+            break cancel.stopped();
+        }
+        progress = shared
+            .changed
+            .wait_timeout(progress, POLL)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    };
+    shared.cut.store(true, Ordering::SeqCst);
+    let advice = progress.advice.take();
+    let done = progress.rules.take();
+    let findings = std::mem::take(&mut progress.findings);
+    let ran = std::mem::take(&mut progress.ran);
+    drop(progress);
+    let Some(stop) = stop.filter(|_| advice.is_none()) else {
+        // Everything was done (within the grace, if the run stopped).
+        return Judged {
+            rules: done.unwrap_or_default(),
+            advice: advice.flatten(),
+            cut: None,
+        };
+    };
+    let reason = stop.reason();
+    let mut cut = Vec::new();
+    let rules = match done {
+        Some(rules) => rules,
+        None => {
+            let not_run: Vec<&str> = checks
+                .iter()
+                .filter(|r| !ran.contains(&r.code()))
+                .map(|r| r.name())
+                .collect();
+            cut.push((
+                Phase::Rules,
+                format!(
+                    "the rules were not all run: {reason}; {} of {} ran, so the findings are theirs only; not run: {}",
+                    ran.len(),
+                    checks.len(),
+                    names(&not_run)
+                ),
+            ));
+            rules::finish(&report, config, &enabled, &ran, findings)
+        }
+    };
+    cut.push((
+        Phase::Advice,
+        format!("advice not given: {reason} before the recommended install path was worked out"),
+    ));
+    Judged {
+        rules,
+        advice: None,
+        cut: Some((stop, cut)),
+    }
+}
+
+/// The rules' work, on their thread: each rule in turn (its findings handed over as it ends),
+/// their findings finished, then the advice. Stops between two steps once left behind.
+fn judge_on(
+    shared: &Shared,
+    report: Arc<Report>,
+    config: &rules::Config,
+    enabled: &[&'static dyn rules::Rule],
+    checks: &[&'static dyn rules::Rule],
+) {
+    test_pause(Phase::Rules);
+    for rule in checks {
+        if shared.cut.load(Ordering::SeqCst) {
+            return;
+        }
+        let found = rules::check(*rule, &report, config);
+        let mut progress = shared.lock();
+        progress.findings.extend(found);
+        progress.ran.push(rule.code());
+    }
+    let (findings, ran) = {
+        let progress = shared.lock();
+        (progress.findings.clone(), progress.ran.clone())
+    };
+    let rules = rules::finish(&report, config, enabled, &ran, findings);
+    let findings = rules.findings.clone();
+    shared.lock().rules = Some(rules);
+    shared.changed.notify_all();
+    if shared.cut.load(Ordering::SeqCst) {
+        return;
+    }
+    test_pause(Phase::Advice);
+    let advice = advise::recommend(&report, &findings, config);
+    // The pages are let go before the watcher is told, so it need not copy them.
+    drop(report);
+    shared.lock().advice = Some(advice);
+    shared.changed.notify_all();
+}
+
+/// Every rule of `checks` run here, then finished (for when no thread can be started).
+fn judge_here(
+    report: &Report,
+    config: &rules::Config,
+    enabled: &[&'static dyn rules::Rule],
+    checks: &[&'static dyn rules::Rule],
+) -> rules::Audit {
+    let mut findings = Vec::new();
+    let mut ran = Vec::new();
+    for rule in checks {
+        findings.extend(rules::check(*rule, report, config));
+        ran.push(rule.code());
+    }
+    rules::finish(report, config, enabled, &ran, findings)
+}
+
+/// `a, b, c and 4 more`.
+fn names(names: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let shown = names
+        .iter()
+        .take(SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    match names.len().saturating_sub(SHOWN) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
+}
+
+/// **Test hook**, compiled into debug builds only (release builds ignore it):
+/// `HEAP_AUDIT_TEST_PAUSE=rules:5` makes the phase named (`rules` or `advice`; several are
+/// separated by commas) last 5 s longer, without looking at the stop flag, as a rule stuck on a
+/// huge site would. `tests/stops.rs` uses it where a stop must land in that phase at a time fixed
+/// in advance (`--max-time`), which the time the crawl takes on a busy machine makes unreliable on
+/// a real site; no user-facing behaviour depends on it.
+#[doc(hidden)]
+pub fn test_pause(phase: Phase) {
+    #[cfg(debug_assertions)]
+    {
+        let Some(value) = std::env::var_os("HEAP_AUDIT_TEST_PAUSE") else {
+            return;
+        };
+        let value = value.to_string_lossy();
+        let pause = value.split(',').find_map(|entry| {
+            let (name, seconds) = entry.split_once(':')?;
+            (name.trim() == phase.name())
+                .then(|| seconds.trim().parse::<f64>().ok())
+                .flatten()
+                .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        });
+        if let Some(pause) = pause {
+            std::thread::sleep(pause);
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = phase;
 }

@@ -144,8 +144,10 @@ pub fn run(
             let send = send.clone();
             let (next, stop, settings) = (&next, &stop, &site_settings);
             scope.spawn(move || {
-                // After Ctrl-C or --max-time, each remaining site still gets its report: at once,
-                // with the `interrupted` problem that says it was not audited.
+                // After a stop (a signal, --max-time), the site in progress ends as a single run
+                // does (each phase is cut within a moment, see `audit`), and each remaining site
+                // still gets its report: at once, with the `interrupted` problem that says it was
+                // not audited.
                 while !stop.load(Ordering::Relaxed) {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     let Some(target) = targets.get(index) else {

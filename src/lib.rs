@@ -26,7 +26,8 @@
 //! ```
 //!
 //! `audit::site` blocks until the audit is done; it is safe to call from any thread. To stop it
-//! early, keep a clone of `settings.scan.cancel` and call [`scan::Cancel::interrupt`]; to watch it,
+//! early, keep a clone of `settings.scan.cancel` and call [`scan::Cancel::interrupt`]: it returns
+//! within about a second with what was audited, whatever phase it was in; to watch it,
 //! set `settings.scan.observer` to an [`observer::Observer`]. `examples/audit_folder.rs` is a
 //! whole program.
 //!

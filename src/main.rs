@@ -1,6 +1,7 @@
 //! The `heap-audit` binary: parse arguments, run, map the outcome to an exit status:
 //! 0 no finding at the fail level, 1 at least one, 2 the audit could not run (or bad usage),
-//! 130 interrupted by Ctrl-C (the report of what was audited is still written).
+//! 128 + the signal when one stopped the run: 130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP (the
+//! report of what was audited is still written).
 
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -14,11 +15,12 @@ use clap::CommandFactory;
 use heap_audit::audit::{self, Settings};
 use heap_audit::batch::{self, Row};
 use heap_audit::cli::{Cli, Command, ScanArgs};
+use heap_audit::model::Phase;
 use heap_audit::observer::Observer;
 use heap_audit::options::{Choice, FailOn, Format};
 use heap_audit::progress::{self, Bar, Progress};
 use heap_audit::report::{Outputs, RenderOptions};
-use heap_audit::scan::{Cancel, Stop, Target};
+use heap_audit::scan::{Cancel, Signal, Stop, Target};
 use heap_audit::source::site;
 use heap_audit::{baseline, config, init, report, rules};
 
@@ -67,7 +69,7 @@ fn run_scan(args: &ScanArgs, file: config::Settings) -> anyhow::Result<ExitCode>
             Target::of(target).map_err(anyhow::Error::msg)?;
         }
     }
-    interrupt_on_ctrl_c(&settings.scan.cancel);
+    interrupt_on_signals(&settings.scan.cancel);
     let progress = Arc::new(Progress::new(args.verbosity()));
     // A heap-audit.toml found in the current folder changes the run: say which file is in use.
     if let Some(path) = &config {
@@ -111,6 +113,7 @@ fn run_single(
     progress: &Progress,
     bar: Option<Bar>,
 ) -> anyhow::Result<ExitCode> {
+    let cancel = &settings.scan.cancel;
     let audit = audit::site(targets, settings)?;
     let nothing_audited = !audit.fatal.is_empty() && audit.fatal.len() == targets.len();
     if let Some(path) = &args.write_baseline {
@@ -130,8 +133,15 @@ fn run_single(
     }
     drop(bar); // wiped before the report is printed on the same terminal
     let ran = rules::enabled(&settings.rules, &settings.select, &settings.ignore)?;
-    report::write_outputs(
-        &audit.report,
+    let failed = audit
+        .report
+        .findings
+        .iter()
+        .any(|f| fail_on.fails(f.severity));
+    let site = targets.first().map_or("", String::as_str);
+    progress.phase(Phase::Writing, site);
+    let written = report::write_outputs_within(
+        audit.report,
         &Outputs {
             format: args.format,
             output: args.output.as_deref(),
@@ -143,7 +153,16 @@ fn run_single(
             fail_on,
             rules: &ran,
         },
-    )?;
+        cancel,
+    );
+    if let Err(e) = written {
+        // Left behind after a stop (standard output blocked): the run still ends on time.
+        if e.downcast_ref::<report::LeftBehind>().is_none() {
+            return Err(e);
+        }
+        progress.error(&format!("{e:#}"));
+        return Ok(ExitCode::from(stop_status(cancel).unwrap_or(2)));
+    }
     for message in &audit.fatal {
         if nothing_audited {
             progress.error(message);
@@ -151,18 +170,16 @@ fn run_single(
             progress.warn(message);
         }
     }
-    if audit.stopped == Some(Stop::Interrupted) {
-        progress.error("interrupted: the report has the pages audited before Ctrl-C");
-        return Ok(ExitCode::from(INTERRUPTED));
+    if let Some(signal) = cancel.stopped().and_then(Stop::signal) {
+        progress.error(&format!(
+            "interrupted by {}: the report has what was audited before it",
+            signal_name(signal)
+        ));
+        return Ok(ExitCode::from(signal.exit_status()));
     }
     if nothing_audited {
         return Ok(ExitCode::from(2));
     }
-    let failed = audit
-        .report
-        .findings
-        .iter()
-        .any(|f| fail_on.fails(f.severity));
     Ok(exit_status(failed))
 }
 
@@ -281,12 +298,13 @@ fn run_batch(
         out.flush()?;
     }
 
-    if settings.scan.cancel.stopped() == Some(Stop::Interrupted) {
+    if let Some(signal) = settings.scan.cancel.stopped().and_then(Stop::signal) {
         progress.error(&format!(
-            "interrupted: {} of the {total} sites were reported before Ctrl-C",
-            rows.len()
+            "interrupted by {}: {} of the {total} sites were audited before it; each one not reached has its interrupted problem",
+            signal_name(signal),
+            rows.iter().filter(|r| r.audited).count()
         ));
-        return Ok(ExitCode::from(INTERRUPTED));
+        return Ok(ExitCode::from(signal.exit_status()));
     }
     let audited = rows
         .iter()
@@ -336,19 +354,41 @@ fn color_for(args: &ScanArgs, is_terminal: bool) -> bool {
     color
 }
 
-/// Exit status after Ctrl-C (128 + SIGINT, as shells report it): the report is written but the
-/// audit is incomplete, so scripts must not mistake it for a clean run.
-const INTERRUPTED: u8 = 130;
+/// The exit status of a run a signal stopped (128 + the signal, as shells report it: 130 for
+/// Ctrl-C, 143 for SIGTERM, 129 for SIGHUP): the report is written but the audit is incomplete,
+/// so scripts must not mistake it for a clean run. `None` when no signal stopped the run.
+fn stop_status(cancel: &Cancel) -> Option<u8> {
+    cancel
+        .stopped()
+        .and_then(Stop::signal)
+        .map(Signal::exit_status)
+}
 
-/// The first Ctrl-C (or SIGTERM) stops the scan, which then reports what it audited; a second one
-/// exits at once. If the handler cannot be installed, Ctrl-C simply kills the process.
-fn interrupt_on_ctrl_c(cancel: &Cancel) {
+/// `SIGTERM`, or `SIGINT (Ctrl-C)`.
+fn signal_name(signal: Signal) -> String {
+    match signal {
+        Signal::Int => "SIGINT (Ctrl-C)".to_owned(),
+        _ => signal.name().to_owned(),
+    }
+}
+
+/// The first Ctrl-C, SIGTERM or SIGHUP stops the scan, which then reports what it audited and
+/// exits with 128 + the signal; a second one exits at once (with 128 + that signal). If a handler
+/// cannot be installed, that signal simply kills the process.
+fn interrupt_on_signals(cancel: &Cancel) {
     use signal_hook::consts::{SIGINT, SIGTERM};
     use signal_hook::flag;
-    for signal in [SIGINT, SIGTERM] {
-        // The shutdown is registered first, so it fires only on a signal after the flag is set.
-        let _ = flag::register_conditional_shutdown(signal, i32::from(INTERRUPTED), cancel.flag());
-        let _ = flag::register(signal, cancel.flag());
+    let mut signals = vec![(Signal::Int, SIGINT), (Signal::Term, SIGTERM)];
+    #[cfg(unix)]
+    signals.push((Signal::Hup, signal_hook::consts::SIGHUP));
+    for (signal, number) in signals {
+        let status = i32::from(signal.exit_status());
+        // The shutdown is registered first, so it fires only on a signal after the flag is set;
+        // then the signal is recorded (which one stopped the run), then the flag set.
+        let _ = flag::register_conditional_shutdown(number, status, cancel.flag());
+        let slot = usize::try_from(signal.number()).unwrap_or(0);
+        let _ = flag::register_usize(number, cancel.signal_slot(), slot);
+        let _ = flag::register(number, cancel.flag());
     }
 }
 

@@ -437,6 +437,41 @@ pub struct Problem {
     pub kind: ProblemKind,
     /// What happened, for people.
     pub message: String,
+    /// `interrupted` problems: the phase of the run that the stop cut. Left out otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+}
+
+/// The phases of a run, in order, as an `interrupted` problem names the one a stop cut.
+#[derive(
+    Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Reading the pages (a crawl, a folder, a repository): the pages not audited are missing.
+    Crawl,
+    /// Reading what pages load (tag manager containers and libraries, Segment settings): what
+    /// it loads is missing from the pages.
+    Following,
+    /// Running the rules: the findings are those of the rules that ran.
+    Rules,
+    /// Working out the recommendation: there is none.
+    Advice,
+    /// Writing the reports: the ones not written are named.
+    Writing,
+}
+
+impl Phase {
+    /// The phase as the JSON report names it (`crawl`, `following`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Crawl => "crawl",
+            Phase::Following => "following",
+            Phase::Rules => "rules",
+            Phase::Advice => "advice",
+            Phase::Writing => "writing",
+        }
+    }
 }
 
 /// The kinds of [`Problem`].
@@ -466,7 +501,8 @@ pub enum ProblemKind {
     IncompleteBody,
     /// The body could not be decoded: broken gzip, broken chunked framing.
     CorruptBody,
-    /// The run stopped early (Ctrl-C, `--max-time`): what was audited is in the report.
+    /// The run stopped early (Ctrl-C, SIGTERM, SIGHUP, `--max-time`): what was audited is in the
+    /// report, and `phase` says which phase the stop cut.
     Interrupted,
     /// Source mode: a template includes a file that is not in the repository (a theme's, a
     /// gem's, or a typo); the page is composed without it.

@@ -1,13 +1,13 @@
 //! How an audit tells its caller what it is doing, without knowing who listens.
 //!
-//! The scan and the batch call an [`Observer`] the caller passes in (`ScanOptions::observer`):
+//! The scan, the audit and the batch call an [`Observer`] the caller passes in (`ScanOptions::observer`):
 //! the command line draws a progress line and lists pages with `--verbose` (`progress.rs`),
 //! another program may count pages or do nothing. Every method has an empty default, so an
 //! observer implements only what it needs.
 
 use std::fmt;
 
-use crate::model::Page;
+use crate::model::{Page, Phase};
 
 /// Receives the events of an audit as they happen, from any worker thread.
 pub trait Observer: Send + Sync + fmt::Debug {
@@ -28,4 +28,10 @@ pub trait Observer: Send + Sync + fmt::Debug {
 
     /// One site of a batch is finished.
     fn site_done(&self) {}
+
+    /// A phase after the crawl starts for `site` (the first target): the rules, the advice, the
+    /// writing of the reports.
+    fn phase(&self, phase: Phase, site: &str) {
+        let _ = (phase, site);
+    }
 }

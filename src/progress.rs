@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::model::Page;
+use crate::model::{Page, Phase};
 use crate::observer::Observer;
 
 /// How much heap-audit says on standard error.
@@ -76,6 +76,20 @@ impl Observer for Progress {
     fn site_done(&self) {
         self.sites_done.fetch_add(1, Ordering::Relaxed);
         self.redraw();
+    }
+
+    /// Said with `--verbose`: on a big site the rules take a while after the last page.
+    fn phase(&self, phase: Phase, site: &str) {
+        if self.verbosity == Verbosity::Verbose {
+            let doing = match phase {
+                Phase::Crawl => "crawling",
+                Phase::Following => "following what pages load",
+                Phase::Rules => "running the rules",
+                Phase::Advice => "working out the advice",
+                Phase::Writing => "writing the reports",
+            };
+            self.line(&format!("heap-audit: {site}: {doing}"));
+        }
     }
 }
 

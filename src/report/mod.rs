@@ -3,16 +3,23 @@
 //!
 //! [`write_outputs`] writes one run's reports: the `--format` one to standard output (or `-o`),
 //! every `--report FORMAT=PATH` to its file, and the job summary on GitHub Actions.
+//! [`write_outputs_within`] does it within a stop: each is written on a thread of its own, and
+//! one stuck in a write a moment after the run stopped (a file on a hung mount, a named pipe
+//! nobody reads, a terminal that does not scroll) is left behind, so the run ends on time.
 
 use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use crate::model::Report;
+use crate::model::{Phase, Problem, ProblemKind, Report};
 use crate::rules::Rule;
+use crate::source::limits::Cancel;
 
 pub mod github;
 pub mod human;
@@ -22,6 +29,7 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 
+use crate::options::Choice as _;
 pub use crate::options::{ColorChoice, FailOn, Format, ReportFile};
 
 /// What renderers need besides the report itself.
@@ -115,36 +123,239 @@ pub fn write_outputs(
     outputs: &Outputs,
     options: &RenderOptions,
 ) -> anyhow::Result<()> {
-    let plain = RenderOptions {
-        color: false,
-        ..*options
-    };
-    for file in outputs.reports {
-        write_file(report, file.format, &file.path, &plain)?;
-    }
-    match outputs.output {
-        Some(path) => write_file(report, outputs.format, path, &plain)?,
-        None => {
-            let color = outputs.color;
-            let mut out = io::BufWriter::new(io::stdout().lock());
-            render(
-                report,
-                outputs.format,
-                &RenderOptions { color, ..plain },
-                &mut out,
-            )?;
-            out.flush()?;
+    write_outputs_within(report.clone(), outputs, options, &Cancel::new())
+}
+
+/// After a stop, a `--report` file or the job summary that has been stuck in one read or write
+/// (or in opening its file) for [`STUCK`] once the run has been stopped this long is left
+/// behind.
+pub const FILES_BY: Duration = Duration::from_millis(1750);
+/// After a stop, the `--format` report, if stuck in one write for [`STUCK`] once the run has been
+/// stopped this long, is left behind: the run ends without the rest of it.
+pub const REPORT_BY: Duration = Duration::from_millis(2500);
+/// How long one write (or the opening of a file) must have been waiting for a report to count as
+/// stuck. A report being rendered is never stuck: cutting it would lose the report a stop is
+/// meant to keep, and it ends on its own.
+pub const STUCK: Duration = Duration::from_millis(500);
+/// How often a wait for a report looks at the stop flag.
+const POLL: Duration = Duration::from_millis(20);
+
+/// The `--format` report was stuck in a write long after the run stopped (standard output that
+/// nobody reads, a file on a hung mount), and was left behind: it may be incomplete.
+#[derive(Debug, thiserror::Error)]
+#[error("the report could not be written ({reason}): it may be incomplete")]
+pub struct LeftBehind {
+    pub reason: String,
+}
+
+/// [`write_outputs`], within a stop (see the module's documentation): the `--report` files and
+/// the job summary first, each on a thread of its own; those the stop cut are named in the
+/// `--format` report, written last, by an `interrupted` problem each (phase `writing`). That
+/// report is left behind too if it is stuck after the stop: the error is then [`LeftBehind`].
+pub fn write_outputs_within(
+    report: Report,
+    outputs: &Outputs,
+    options: &RenderOptions,
+    cancel: &Cancel,
+) -> anyhow::Result<()> {
+    // What the writing threads need, owned.
+    let fail_on = options.fail_on;
+    let rules: Arc<[&'static dyn Rule]> = options.rules.into();
+    let mut report = Arc::new(report);
+    let mut cut = Vec::new();
+    let summary = std::env::var_os("GITHUB_STEP_SUMMARY")
+        .filter(|s| !s.is_empty())
+        .filter(|_| {
+            std::iter::once(outputs.format)
+                .chain(outputs.reports.iter().map(|r| r.format))
+                .any(|f| f == Format::Github)
+        })
+        .map(PathBuf::from);
+    let files = outputs
+        .reports
+        .iter()
+        .map(|file| (Some(file.format), file.path.clone()))
+        .chain(summary.map(|path| (None, path)));
+    for (format, path) in files {
+        let what = match format {
+            Some(format) => format!("the {} report", format.name()),
+            None => "the GitHub job summary".to_owned(),
+        };
+        let (shared, rules, target) = (Arc::clone(&report), Arc::clone(&rules), path.clone());
+        let written = within(cancel, FILES_BY, move |watch| {
+            let options = RenderOptions {
+                color: false,
+                fail_on,
+                rules: &rules,
+            };
+            match format {
+                Some(format) => write_file(&shared, format, &target, &options, &watch),
+                None => append_job_summary(&shared, &target, &watch),
+            }
+        });
+        match written {
+            Some(result) => result?,
+            None => cut.push((path, what, reason(cancel))),
         }
     }
-    let github = std::iter::once(outputs.format)
-        .chain(outputs.reports.iter().map(|r| r.format))
-        .any(|f| f == Format::Github);
-    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
-        if github {
-            append_job_summary(report, Path::new(&summary))?;
+    if !cut.is_empty() {
+        let report = Arc::make_mut(&mut report);
+        for (path, what, reason) in cut {
+            report.problems.push(Problem {
+                url: path.display().to_string(),
+                kind: ProblemKind::Interrupted,
+                message: format!(
+                    "the reports were not all written: {what} was not (or not completely): {reason}"
+                ),
+                phase: Some(Phase::Writing),
+            });
+        }
+        report.summary.problems = report.problems.len();
+    }
+    let (format, output, color) = (
+        outputs.format,
+        outputs.output.map(Path::to_path_buf),
+        outputs.color,
+    );
+    let written = within(cancel, REPORT_BY, move |watch| {
+        let options = RenderOptions {
+            color: false,
+            fail_on,
+            rules: &rules,
+        };
+        match output {
+            Some(path) => write_file(&report, format, &path, &options, &watch),
+            None => {
+                // Watched under the buffer: only the writes to the system are.
+                let mut out = io::BufWriter::new(Watched::new(io::stdout().lock(), &watch));
+                render(
+                    &report,
+                    format,
+                    &RenderOptions { color, ..options },
+                    &mut out,
+                )?;
+                out.flush()?;
+                Ok(())
+            }
+        }
+    });
+    match written {
+        Some(result) => result,
+        None => Err(LeftBehind {
+            reason: reason(cancel),
+        }
+        .into()),
+    }
+}
+
+/// Why the run stopped, in words (the `--max-time` budget, a signal).
+fn reason(cancel: &Cancel) -> String {
+    cancel
+        .stopped()
+        .map_or_else(String::new, |s| s.reason().to_owned())
+}
+
+/// Whether a writing thread is waiting on the system now, and since when.
+#[derive(Debug)]
+struct Io {
+    origin: Instant,
+    /// Milliseconds after `origin` at which the current wait began, plus one; 0 when not waiting.
+    since: AtomicU64,
+}
+
+impl Io {
+    fn new() -> Io {
+        Io {
+            origin: Instant::now(),
+            since: AtomicU64::new(0),
         }
     }
-    Ok(())
+
+    /// Run `call` (a write, the opening of a file) noting that it waits on the system.
+    fn wait<T>(&self, call: impl FnOnce() -> T) -> T {
+        let now = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
+        self.since.store(now + 1, Ordering::SeqCst);
+        let result = call();
+        self.since.store(0, Ordering::SeqCst);
+        result
+    }
+
+    /// Whether one wait has lasted [`STUCK`] already.
+    fn stuck(&self) -> bool {
+        match self.since.load(Ordering::SeqCst) {
+            0 => false,
+            since => {
+                let began = self.origin + Duration::from_millis(since - 1);
+                began.elapsed() >= STUCK
+            }
+        }
+    }
+}
+
+/// A writer whose writes are watched by [`Io`] (put under a buffer: only the writes that reach
+/// the system are, not each small piece a renderer writes).
+struct Watched<'a, W> {
+    inner: W,
+    io: &'a Io,
+}
+
+impl<'a, W: Write> Watched<'a, W> {
+    fn new(inner: W, io: &'a Io) -> Watched<'a, W> {
+        Watched { inner, io }
+    }
+}
+
+impl<W: Write> Write for Watched<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let inner = &mut self.inner;
+        self.io.wait(|| inner.write(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let inner = &mut self.inner;
+        self.io.wait(|| inner.flush())
+    }
+}
+
+/// Run `write` on a thread of its own and wait for it; `None` once the run has been stopped for
+/// `by` and `write` has been stuck in one wait on the system for [`STUCK`]: it is left behind, to
+/// end on its own or with the process. A panic in `write` is raised here.
+fn within<T: Send + 'static>(
+    cancel: &Cancel,
+    by: Duration,
+    write: impl FnOnce(Arc<Io>) -> T + Send + 'static,
+) -> Option<T> {
+    let io = Arc::new(Io::new());
+    // Taken by the thread, or back here if no thread can be started.
+    let job = Arc::new(Mutex::new(Some(write)));
+    let (send, receive) = mpsc::sync_channel(1);
+    let (mine, theirs) = (Arc::clone(&job), Arc::clone(&io));
+    let spawned = std::thread::Builder::new()
+        .name("heap-audit-write".into())
+        .spawn(move || {
+            let write = mine.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(write) = write {
+                let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(theirs)));
+                let _ = send.send(done);
+            }
+        });
+    if spawned.is_err() {
+        let write = job.lock().unwrap_or_else(|e| e.into_inner()).take();
+        return write.map(|write| write(io));
+    }
+    loop {
+        match receive.recv_timeout(POLL) {
+            Ok(Ok(value)) => return Some(value),
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let stopped_long = cancel.stopped_for().is_some_and(|since| since >= by);
+                if stopped_long && io.stuck() {
+                    return None;
+                }
+            }
+        }
+    }
 }
 
 fn write_file(
@@ -152,24 +363,63 @@ fn write_file(
     format: Format,
     path: &Path,
     options: &RenderOptions,
+    watch: &Io,
 ) -> anyhow::Result<()> {
-    let file = File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut out = io::BufWriter::new(file);
+    let file = watch
+        .wait(|| File::create(path))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let mut out = io::BufWriter::new(Watched::new(file, watch));
     render(report, format, options, &mut out)
         .and_then(|()| out.flush())
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Append the Markdown report to a GitHub Actions job summary file.
-fn append_job_summary(report: &Report, path: &Path) -> anyhow::Result<()> {
+fn append_job_summary(report: &Report, path: &Path, watch: &Io) -> anyhow::Result<()> {
     let context = || format!("cannot append the job summary to {}", path.display());
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
+    let file = watch
+        .wait(|| OpenOptions::new().create(true).append(true).open(path))
         .with_context(context)?;
-    let mut out = io::BufWriter::new(file);
+    let mut out = io::BufWriter::new(Watched::new(file, watch));
     markdown::render(&printable_report(report), &mut out)
         .and_then(|()| out.flush())
         .with_context(context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::limits::Signal;
+
+    #[test]
+    fn a_write_stuck_after_a_stop_is_left_behind_and_one_at_work_is_not() {
+        let cancel = Cancel::new();
+        cancel.interrupt_by(Signal::Term);
+        // Stuck in a write (a pipe nobody reads): left behind once the stop is old enough.
+        let started = Instant::now();
+        let stuck = within(&cancel, Duration::from_millis(100), |io| {
+            io.wait(|| std::thread::sleep(Duration::from_secs(30)));
+        });
+        assert!(stuck.is_none());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        // At work, never waiting on the system long (a big report being rendered): finished.
+        let busy = within(&cancel, Duration::ZERO, |io| {
+            for _ in 0..10 {
+                std::thread::sleep(Duration::from_millis(100));
+                io.wait(|| ());
+            }
+            "whole"
+        });
+        assert_eq!(busy, Some("whole"));
+        // Without a stop, a slow write is waited for.
+        let slow = within(&Cancel::new(), Duration::ZERO, |io| {
+            io.wait(|| std::thread::sleep(Duration::from_millis(700)));
+            "written"
+        });
+        assert_eq!(slow, Some("written"));
+    }
 }

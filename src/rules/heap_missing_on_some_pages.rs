@@ -202,6 +202,7 @@ mod tests {
             url: "https://cdn.example-widgets.com/loader.js?c=GTM-K9X2".into(),
             kind: ProblemKind::HttpStatus,
             message: "HTTP 404".into(),
+            phase: None,
         });
         assert_eq!(missing(&r), vec!["https://www.example.com/help"]);
     }

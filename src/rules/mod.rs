@@ -278,26 +278,54 @@ pub fn audit(
     ignore: &[String],
 ) -> Result<Audit, UnknownRule> {
     let enabled = enabled(config, select, ignore)?;
-    let enabled = |code: &str| enabled.iter().any(|r| r.code() == code);
-    let cx = Context { report, config };
     let mut findings = Vec::new();
     let mut ran = Vec::new();
-    for rule in RULES {
-        let code = rule.code();
-        if enabled(code) && code != UnusedSuppression.code() {
-            ran.push(code);
-            findings.extend(rule.check(&cx).into_iter().map(|mut f| {
-                f.rule = rule.name().to_owned();
-                f.code = code.to_owned();
-                f
-            }));
-        }
+    for rule in checks(&enabled) {
+        findings.extend(check(rule, report, config));
+        ran.push(rule.code());
     }
+    Ok(finish(report, config, &enabled, &ran, findings))
+}
+
+/// The rules of `enabled` that look at the report, in code order: all but `unused-suppression`,
+/// which [`finish`] works out from what the others found. [`audit`] runs them in turn; a caller
+/// that may be stopped runs them one by one with [`check`] and [`finish`]es with those that ran.
+pub fn checks(enabled: &[&'static dyn Rule]) -> Vec<&'static dyn Rule> {
+    enabled
+        .iter()
+        .copied()
+        .filter(|r| r.code() != UnusedSuppression.code())
+        .collect()
+}
+
+/// The findings of one rule, named with it.
+pub fn check(rule: &dyn Rule, report: &Report, config: &Config) -> Vec<Finding> {
+    let cx = Context { report, config };
+    rule.check(&cx)
+        .into_iter()
+        .map(|mut f| {
+            f.rule = rule.name().to_owned();
+            f.code = rule.code().to_owned();
+            f
+        })
+        .collect()
+}
+
+/// The rules' findings made into the outcome (see [`audit`]): `ran` are the codes of the rules
+/// whose findings `findings` holds, so that a suppression or baseline entry of a rule that did not
+/// run is not called unused; `enabled` says whether `unused-suppression` itself is wanted.
+pub fn finish(
+    report: &Report,
+    config: &Config,
+    enabled: &[&'static dyn Rule],
+    ran: &[&'static str],
+    mut findings: Vec<Finding>,
+) -> Audit {
     let (suppressed_inline, mut unused) =
-        unused_suppression::apply_inline(report, &mut findings, &ran);
+        unused_suppression::apply_inline(report, &mut findings, ran);
     let baselined = match &config.baseline {
         Some(baseline) => {
-            let applied = baseline.apply(report, &mut findings, &ran);
+            let applied = baseline.apply(report, &mut findings, ran);
             unused.extend(
                 applied
                     .stale
@@ -308,7 +336,7 @@ pub fn audit(
         }
         None => Vec::new(),
     };
-    if enabled(UnusedSuppression.code()) {
+    if enabled.iter().any(|r| r.code() == UnusedSuppression.code()) {
         findings.extend(unused);
     }
     for f in &mut findings {
@@ -317,11 +345,11 @@ pub fn audit(
         }
     }
     sort(&mut findings);
-    Ok(Audit {
+    Audit {
         findings,
         baselined,
         suppressed_inline,
-    })
+    }
 }
 
 /// Deterministic order: severity (highest first), rule code, first page, message.

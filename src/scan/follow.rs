@@ -30,9 +30,14 @@ impl Ctx {
                 manager.library = Some("offline".into());
                 continue;
             }
-            let followed = self
-                .followed
-                .get_or(&url, || self.scan_library(&url, manager.vendor));
+            let vendor = manager.vendor;
+            let what = || match (vendor, manager.id.as_deref()) {
+                (Vendor::Gtm, Some(id)) => format!("the GTM container {id}"),
+                _ => format!("the {} library", vendor.as_str()),
+            };
+            let followed = self.followed.get_or(&url, || {
+                self.following(&url, what, || self.scan_library(&url, vendor))
+            });
             let Some(loaded) = followed.as_ref() else {
                 manager.library = Some("error".into());
                 continue;
@@ -313,8 +318,14 @@ impl Ctx {
             );
             return None;
         }
+        let what = || {
+            format!(
+                "the Segment settings of write key {}",
+                install.id.as_deref().unwrap_or("unreadable")
+            )
+        };
         let settings = self.settings.get_or(&url, || {
-            let text = self.fetch_text(&url, &url)?;
+            let text = self.following(&url, what, || self.fetch_text(&url, &url))?;
             match segment_settings::parse_settings(&text) {
                 Ok(s) => Some(s),
                 Err(e) => {

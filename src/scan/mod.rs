@@ -29,12 +29,12 @@ use crate::extract::segment_settings::{self, Settings};
 use crate::extract::signatures::{SignatureError, Signatures};
 use crate::inventory;
 use crate::model::{
-    Csp, Gate, Install, Page, Problem, ProblemKind, Report, Tool, Unverified, Vendor, Via,
+    Csp, Gate, Install, Page, Phase, Problem, ProblemKind, Report, Tool, Unverified, Vendor, Via,
     SCHEMA_VERSION,
 };
 use crate::observer::Observer;
 use crate::source::fetch::{remap, FetchConfig, FetchError, Fetched, Fetcher};
-pub use crate::source::limits::{Cancel, Stop};
+pub use crate::source::limits::{Cancel, Signal, Stop};
 use crate::source::repo;
 use crate::source::robots::Robots;
 use crate::source::site::{self, Site};
@@ -55,7 +55,7 @@ pub struct ScanOptions {
     /// `*`: `/page/N`, `/cal/N/N/N`, `/search?q=*`), so generated links cannot starve the rest of
     /// the site (`--max-per-pattern`; 0: no cap).
     pub max_per_pattern: usize,
-    /// When to stop early (Ctrl-C, `--max-time`): the pages audited so far are reported.
+    /// When to stop early (a signal, `--max-time`): the pages audited so far are reported.
     pub cancel: Cancel,
     pub fetch: FetchConfig,
     /// Who is told of pages queued and audited (the CLI's progress line and `--verbose`);
@@ -98,7 +98,7 @@ pub struct Outcome {
     pub report: Report,
     /// One message per target that yielded nothing (start URL unreachable, folder missing).
     pub fatal: Vec<String>,
-    /// Why the run stopped before auditing everything (Ctrl-C, `--max-time`), if it did.
+    /// Why the run stopped before auditing everything (a signal, `--max-time`), if it did.
     pub stopped: Option<Stop>,
 }
 
@@ -128,6 +128,7 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
         sources: Mutex::default(),
         stop: std::sync::OnceLock::new(),
         closed: AtomicBool::new(false),
+        following: Mutex::default(),
     });
     if opts.fetch.insecure {
         if let Some(first) = targets.iter().find(|t| t.starts_with("http")) {
@@ -141,7 +142,7 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
     for target in targets {
         if let Some(stop) = opts.cancel.stopped() {
             let _ = ctx.stop.set(stop);
-            let message = format!("not audited: {}", stop.reason());
+            let message = format!("the crawl was cut: not audited: {}", stop.reason());
             ctx.problem(target, ProblemKind::Interrupted, message.clone());
             fatal.push(format!("{target}: {message}"));
             continue;
@@ -170,6 +171,9 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
     // Workers a stop left behind may still hold the context: what they would add now is dropped.
     ctx.closed.store(true, Ordering::SeqCst);
     let mut problems = std::mem::take(&mut *ctx.problems.lock().unwrap_or_else(|e| e.into_inner()));
+    if let Some(stop) = stopped {
+        ctx.name_the_cut(targets, stop, &mut problems);
+    }
     problems.sort_by(|a, b| (&a.url, a.kind).cmp(&(&b.url, b.kind)));
     problems.dedup_by(|a, b| a.url == b.url && a.kind == b.kind);
     let mut unverified =
@@ -220,6 +224,17 @@ struct Ctx {
     /// Set once the report is assembled: a worker left behind by a stop adds nothing after it
     /// (no problem, no progress line).
     closed: AtomicBool,
+    /// What pages load (tag manager containers and libraries, Segment settings) by URL, as it
+    /// is read: a stop names what it cut there.
+    following: Mutex<std::collections::HashMap<String, Following>>,
+}
+
+/// Something a page loads, read by [`Ctx::following`].
+struct Following {
+    /// What it is, in words (`the GTM container GTM-X`).
+    what: String,
+    /// How many workers are reading it now (one fetches; the others wait for its result).
+    reading: usize,
 }
 
 /// What auditing one page yields.
@@ -237,6 +252,8 @@ impl Ctx {
             url: url.to_owned(),
             kind,
             message: message.into(),
+            // Cut while reading pages; what was cut while following is renamed by `run`.
+            phase: (kind == ProblemKind::Interrupted).then_some(Phase::Crawl),
         };
         self.problems
             .lock()
@@ -263,6 +280,83 @@ impl Ctx {
     /// into a local file (how a CI job supplies a saved container or settings).
     fn offline(&self, url: &str) -> bool {
         self.opts.offline && !remap(&self.opts.fetch.remaps, url).starts_with("file:")
+    }
+
+    /// Read what a page loads (`what`, at `url`), noting while it is read: a stop then names it.
+    fn following<T>(
+        &self,
+        url: &str,
+        what: impl FnOnce() -> String,
+        read: impl FnOnce() -> T,
+    ) -> T {
+        /// Takes the reader off the note, however the read ends.
+        struct Read<'a>(&'a Ctx, &'a str);
+        impl Drop for Read<'_> {
+            fn drop(&mut self) {
+                let mut following = self.0.following.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(entry) = following.get_mut(self.1) {
+                    entry.reading = entry.reading.saturating_sub(1);
+                }
+            }
+        }
+        {
+            let mut following = self.following.lock().unwrap_or_else(|e| e.into_inner());
+            following
+                .entry(url.to_owned())
+                .or_insert_with(|| Following {
+                    what: what(),
+                    reading: 0,
+                })
+                .reading += 1;
+        }
+        let _read = Read(self, url);
+        read()
+    }
+
+    /// After a stop: say in the problems which phase it cut. A target's `interrupted` problem
+    /// says the crawl was cut; what pages load that was being read (or could not be read for the
+    /// stop) is named as cut while following, with an `interrupted` problem of its own.
+    fn name_the_cut(&self, targets: &[String], stop: Stop, problems: &mut Vec<Problem>) {
+        for problem in problems.iter_mut() {
+            if problem.kind == ProblemKind::Interrupted
+                && targets.contains(&problem.url)
+                && !problem.message.starts_with("the crawl was cut")
+            {
+                problem.message = format!("the crawl was cut: {}", problem.message);
+            }
+        }
+        let following = self.following.lock().unwrap_or_else(|e| e.into_inner());
+        let cut = |what: &str| {
+            format!(
+                "following was cut: {what} was not read: {}, so what it loads is not in the report",
+                stop.reason()
+            )
+        };
+        for problem in problems.iter_mut() {
+            if let Some(entry) = following
+                .get(&problem.url)
+                .filter(|_| problem.kind == ProblemKind::Interrupted)
+            {
+                problem.message = cut(&entry.what);
+                problem.phase = Some(Phase::Following);
+            }
+        }
+        let mut reading: Vec<(&String, &Following)> =
+            following.iter().filter(|(_, f)| f.reading > 0).collect();
+        reading.sort_by(|a, b| a.0.cmp(b.0));
+        for (url, entry) in reading {
+            let named = problems
+                .iter()
+                .any(|p| p.url == *url && p.kind == ProblemKind::Interrupted);
+            if !named {
+                problems.push(Problem {
+                    url: url.clone(),
+                    kind: ProblemKind::Interrupted,
+                    message: cut(&entry.what),
+                    phase: Some(Phase::Following),
+                });
+            }
+        }
     }
 
     /// Count `n` pages as waiting to be audited.

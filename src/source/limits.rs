@@ -1,39 +1,104 @@
-//! The limits a run lives within: when to stop ([`Cancel`]: Ctrl-C and `--max-time`), how hard to
-//! press on one host ([`Politeness`]: `--rate`, `--max-host-connections`, robots.txt
+//! The limits a run lives within: when to stop ([`Cancel`]: Ctrl-C, SIGTERM, SIGHUP, `--max-time`),
+//! how hard to press on one host ([`Politeness`]: `--rate`, `--max-host-connections`, robots.txt
 //! `Crawl-delay`), and how long a server asks us to wait before retrying ([`retry_after`]).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How often a waiting worker looks at the cancel flag.
 const TICK: Duration = Duration::from_millis(50);
 
+/// A signal that stops the run: Ctrl-C (SIGINT), SIGTERM (`kill`, `docker stop`, a CI job's
+/// timeout) or SIGHUP (the terminal closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Signal {
+    Int,
+    Term,
+    Hup,
+}
+
+impl Signal {
+    /// Every signal that stops a run, as the binary listens for them.
+    pub const ALL: [Signal; 3] = [Signal::Int, Signal::Term, Signal::Hup];
+
+    /// Its number (POSIX: SIGHUP 1, SIGINT 2, SIGTERM 15).
+    pub fn number(self) -> i32 {
+        match self {
+            Signal::Hup => 1,
+            Signal::Int => 2,
+            Signal::Term => 15,
+        }
+    }
+
+    /// The signal with this number, if it is one that stops a run.
+    pub fn from_number(number: i32) -> Option<Signal> {
+        Signal::ALL.into_iter().find(|s| s.number() == number)
+    }
+
+    /// `SIGINT`, `SIGTERM`, `SIGHUP`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Int => "SIGINT",
+            Signal::Term => "SIGTERM",
+            Signal::Hup => "SIGHUP",
+        }
+    }
+
+    /// The exit status of a run it stopped: 128 + its number, as shells report a process the
+    /// signal killed (130, 143, 129), so a script sees the run did not end on its own.
+    pub fn exit_status(self) -> u8 {
+        // The numbers are 1, 2 and 15.
+        128 + self.number().unsigned_abs().min(127) as u8
+    }
+}
+
 /// Why a run stopped early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {
-    /// Ctrl-C (SIGINT) or SIGTERM.
-    Interrupted,
+    /// A signal: Ctrl-C (SIGINT), SIGTERM or SIGHUP.
+    InterruptedBy(Signal),
     /// The `--max-time` budget is spent.
     OutOfTime,
 }
 
 impl Stop {
-    /// Why, in words, for problem messages.
+    /// Ctrl-C: the stop [`Cancel::interrupt`] asks for. (Named for the callers that predate
+    /// [`Stop::InterruptedBy`]; it is that variant with [`Signal::Int`], so use
+    /// [`Stop::signal`] to ask whether any signal stopped the run.)
+    #[allow(non_upper_case_globals)]
+    pub const Interrupted: Stop = Stop::InterruptedBy(Signal::Int);
+
+    /// Why, in words, for problem messages: the signal is named.
     pub fn reason(self) -> &'static str {
         match self {
-            Stop::Interrupted => "the run was interrupted (Ctrl-C)",
+            Stop::InterruptedBy(Signal::Int) => "the run was interrupted (Ctrl-C)",
+            Stop::InterruptedBy(Signal::Term) => "the run was interrupted by SIGTERM",
+            Stop::InterruptedBy(Signal::Hup) => "the run was interrupted by SIGHUP",
             Stop::OutOfTime => "the --max-time budget was spent",
+        }
+    }
+
+    /// The signal that stopped the run, if one did (not the `--max-time` budget).
+    pub fn signal(self) -> Option<Signal> {
+        match self {
+            Stop::InterruptedBy(signal) => Some(signal),
+            Stop::OutOfTime => None,
         }
     }
 }
 
-/// Whether the run must stop: a flag a signal handler sets, and an optional wall-clock deadline.
-/// Cheap to clone; clones share the flag.
+/// Whether the run must stop: a signal a handler records, and an optional wall-clock deadline.
+/// Cheap to clone; clones share the signal.
 #[derive(Debug, Clone, Default)]
 pub struct Cancel {
+    /// The number of the first signal received (0: none yet).
+    signal: Arc<AtomicUsize>,
+    /// Set with `signal`: what a handler that exits on a second signal looks at.
     flag: Arc<AtomicBool>,
+    /// When a signal was first seen (a handler cannot read the clock).
+    signalled_at: Arc<OnceLock<Instant>>,
     deadline: Option<Instant>,
 }
 
@@ -52,25 +117,60 @@ impl Cancel {
         }
     }
 
-    /// The flag to hand to a signal handler: setting it to `true` interrupts the run.
+    /// The flag that says a signal was received. A signal handler sets it after
+    /// [`Cancel::signal_slot`]; one that exits on a second signal registers first, conditioned
+    /// on it.
     pub fn flag(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.flag)
     }
 
+    /// Where a signal handler writes the number of the signal (`signal_hook::flag::register_usize`),
+    /// before it sets [`Cancel::flag`]. The first signal is the one reported.
+    pub fn signal_slot(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.signal)
+    }
+
     /// Interrupt the run (as Ctrl-C does).
     pub fn interrupt(&self) {
+        self.interrupt_by(Signal::Int);
+    }
+
+    /// Interrupt the run as `signal` does.
+    pub fn interrupt_by(&self, signal: Signal) {
+        let number = usize::try_from(signal.number()).unwrap_or(2);
+        let _ = self
+            .signal
+            .compare_exchange(0, number, Ordering::SeqCst, Ordering::SeqCst);
         self.flag.store(true, Ordering::SeqCst);
     }
 
     /// Why the run must stop now, if it must.
     pub fn stopped(&self) -> Option<Stop> {
-        if self.flag.load(Ordering::SeqCst) {
-            Some(Stop::Interrupted)
+        let number = self.signal.load(Ordering::SeqCst);
+        if number != 0 || self.flag.load(Ordering::SeqCst) {
+            self.signalled_at.get_or_init(Instant::now);
+            let signal = i32::try_from(number)
+                .ok()
+                .and_then(Signal::from_number)
+                .unwrap_or(Signal::Int);
+            Some(Stop::InterruptedBy(signal))
         } else if self.deadline.is_some_and(|d| Instant::now() >= d) {
             Some(Stop::OutOfTime)
         } else {
             None
         }
+    }
+
+    /// How long ago the run stopped (`None`: it has not): since the deadline, or since a signal
+    /// was first seen. What follows a stop (the rules, the reports) is given a little time from
+    /// it, so that the run ends on time whatever phase the stop lands in.
+    pub fn stopped_for(&self) -> Option<Duration> {
+        let stop = self.stopped()?;
+        let at = match stop {
+            Stop::InterruptedBy(_) => self.signalled_at.get().copied(),
+            Stop::OutOfTime => self.deadline,
+        };
+        Some(at.map_or(Duration::ZERO, |at| at.elapsed()))
     }
 
     /// Time left before the deadline (`None`: no deadline).
@@ -296,6 +396,56 @@ mod tests {
         assert_eq!(budget.sleep(Duration::from_secs(30)), Err(Stop::OutOfTime));
         assert_eq!(budget.stopped(), Some(Stop::OutOfTime));
         assert_eq!(Cancel::new().sleep(Duration::from_millis(10)), Ok(()));
+    }
+
+    #[test]
+    fn a_stop_names_its_signal_and_the_first_signal_is_the_one_reported() {
+        assert_eq!(
+            Signal::ALL.map(Signal::exit_status),
+            [130, 143, 129],
+            "128 + SIGINT, SIGTERM, SIGHUP"
+        );
+        for signal in Signal::ALL {
+            assert_eq!(Signal::from_number(signal.number()), Some(signal));
+        }
+        assert_eq!(Signal::from_number(9), None);
+        assert_eq!(Stop::Interrupted, Stop::InterruptedBy(Signal::Int));
+        assert!(Stop::InterruptedBy(Signal::Int).reason().contains("Ctrl-C"));
+        assert!(Stop::InterruptedBy(Signal::Term)
+            .reason()
+            .contains("SIGTERM"));
+        assert!(Stop::InterruptedBy(Signal::Hup).reason().contains("SIGHUP"));
+        assert!(Stop::OutOfTime.reason().contains("--max-time"));
+        assert_eq!(Stop::OutOfTime.signal(), None);
+
+        let cancel = Cancel::new();
+        assert_eq!(cancel.stopped_for(), None);
+        let clone = cancel.clone();
+        clone.interrupt_by(Signal::Term);
+        cancel.interrupt_by(Signal::Hup);
+        assert_eq!(cancel.stopped(), Some(Stop::InterruptedBy(Signal::Term)));
+        assert!(cancel.flag().load(Ordering::SeqCst));
+        // As a signal handler records it: the number, then the flag.
+        let handled = Cancel::new();
+        handled.signal_slot().store(1, Ordering::SeqCst);
+        handled.flag().store(true, Ordering::SeqCst);
+        assert_eq!(handled.stopped(), Some(Stop::InterruptedBy(Signal::Hup)));
+    }
+
+    #[test]
+    fn stopped_for_counts_from_the_deadline_or_the_first_sight_of_a_signal() {
+        let budget = Cancel::new().with_budget(Some(Duration::from_millis(50)));
+        assert_eq!(budget.stopped_for(), None);
+        std::thread::sleep(Duration::from_millis(150));
+        let since = budget.stopped_for().unwrap();
+        assert!(since >= Duration::from_millis(90), "{since:?}");
+
+        let signalled = Cancel::new();
+        signalled.interrupt_by(Signal::Term);
+        let first = signalled.stopped_for().unwrap();
+        assert!(first < Duration::from_millis(50), "{first:?}");
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(signalled.stopped_for().unwrap() >= Duration::from_millis(100));
     }
 
     #[test]
