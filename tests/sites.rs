@@ -194,11 +194,13 @@ fn connections_to_a_host_are_reused() {
     assert_eq!(report["pages"].as_array().unwrap().len(), 41);
     let requests = site.hits.load(std::sync::atomic::Ordering::SeqCst);
     let connections = site.connections.load(std::sync::atomic::Ordering::SeqCst);
-    // Four workers keep at most four connections open (one more for robots.txt, fetched first);
-    // a fresh connection per request would make as many as there are requests.
+    // Four workers keep about four connections open (one more for robots.txt, fetched first); a
+    // fresh connection per request would make as many as there are requests. hyper hands a
+    // connection back to the pool on its own task once the body is read, so on a loaded machine a
+    // worker's next request now and then opens another: twice the workers, at most.
     assert!(requests > 41, "{requests} requests");
     assert!(
-        connections <= 5,
+        connections <= 9,
         "{connections} connections for {requests} requests"
     );
 }
