@@ -134,12 +134,12 @@ pub struct ScanArgs {
     pub user_agent: String,
 
     /// Extra request header for the target sites, e.g. 'Authorization: Basic …' (repeatable).
-    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = HeaderParser)]
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = HEADER)]
     pub headers: Vec<(String, String)>,
 
     /// Send every request through this proxy: http://[user:password@]host:port [default: the
     /// HTTPS_PROXY, HTTP_PROXY and ALL_PROXY variables; NO_PROXY is honoured either way].
-    #[arg(long, value_name = "URL", value_parser = ProxyParser)]
+    #[arg(long, value_name = "URL", value_parser = PROXY)]
     pub proxy: Option<Proxy>,
 
     /// Also trust the certificates in this PEM file (repeatable): a company's CA, or one that
@@ -276,7 +276,7 @@ pub struct InitArgs {
     pub remap: Vec<Remap>,
 
     /// Extra request header for the target site, as for scan (repeatable; not written to the file).
-    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = HeaderParser)]
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = HEADER)]
     pub headers: Vec<(String, String)>,
 }
 
@@ -345,58 +345,53 @@ impl ScanArgs {
     }
 }
 
-/// Parses `--header` without ever echoing the value: clap's own "invalid value '…'" message would
-/// print the whole argument, which is usually a token or a cookie.
-#[derive(Debug, Clone, Copy)]
-struct HeaderParser;
+/// Parses an option whose value is never echoed: clap's own "invalid value '…'" message would
+/// print the whole argument, which may be a token, a cookie or a password.
+#[derive(Clone, Copy)]
+struct Secret<T> {
+    /// The option's long name, for the message.
+    flag: &'static str,
+    parse: fn(&str) -> Result<T, String>,
+}
 
-impl clap::builder::TypedValueParser for HeaderParser {
-    type Value = (String, String);
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        _arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<Self::Value, clap::Error> {
-        let invalid = |message: String| {
-            clap::Error::raw(
-                clap::error::ErrorKind::ValueValidation,
-                format!("invalid --header: {message}\n"),
-            )
-            .with_cmd(cmd)
-        };
-        let text = value
-            .to_str()
-            .ok_or_else(|| invalid("not valid UTF-8".to_owned()))?;
-        parse_header(text).map_err(invalid)
+impl<T> std::fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret(--{})", self.flag)
     }
 }
 
-/// Parses `--proxy` without ever echoing the value (it may hold a password).
-#[derive(Debug, Clone, Copy)]
-struct ProxyParser;
+/// `--header`: a token or a cookie.
+const HEADER: Secret<(String, String)> = Secret {
+    flag: "header",
+    parse: parse_header,
+};
 
-impl clap::builder::TypedValueParser for ProxyParser {
-    type Value = Proxy;
+/// `--proxy`: its URL may hold a password.
+const PROXY: Secret<Proxy> = Secret {
+    flag: "proxy",
+    parse: |s| s.parse(),
+};
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Secret<T> {
+    type Value = T;
 
     fn parse_ref(
         &self,
         cmd: &clap::Command,
         _arg: Option<&clap::Arg>,
         value: &std::ffi::OsStr,
-    ) -> Result<Self::Value, clap::Error> {
+    ) -> Result<T, clap::Error> {
         let invalid = |message: String| {
             clap::Error::raw(
                 clap::error::ErrorKind::ValueValidation,
-                format!("invalid --proxy: {message}\n"),
+                format!("invalid --{}: {message}\n", self.flag),
             )
             .with_cmd(cmd)
         };
         let text = value
             .to_str()
             .ok_or_else(|| invalid("not valid UTF-8".to_owned()))?;
-        text.parse().map_err(invalid)
+        (self.parse)(text).map_err(invalid)
     }
 }
 

@@ -243,10 +243,10 @@ impl AppIdMismatch {
                  is not there",
                 count(pages.len(), "page")
             );
-            let help =
-                "install Heap with app id {expected} (see the recommendation), or check that \
-                        the pages audited are the ones that should carry it"
-                    .replace("{expected}", expected);
+            let help = format!(
+                "install Heap with app id {expected} (see the recommendation), or check that the \
+                 pages audited are the ones that should carry it"
+            );
             return vec![finding(
                 self,
                 self.severity(),

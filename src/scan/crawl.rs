@@ -202,9 +202,9 @@ impl Ctx {
             return None;
         }
         let url = start.join("/robots.txt").ok()?;
-        // Fetched on the thread that writes the report: it must not wait for a stalled read.
+        // Fetched on the thread that writes the report: a stop drops the fetch at once.
         // Redirects are followed, across hosts too, up to the fetcher's limit (RFC 9309 §2.3.1.2).
-        let fetched = self.fetcher.get_detached(url.as_str());
+        let fetched = self.fetcher.get(url.as_str());
         let response = match &fetched {
             Ok(response) => response,
             // A server error leaves the rules unknown: RFC 9309 §2.3.1.4 has the crawler assume

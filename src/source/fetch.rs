@@ -290,12 +290,6 @@ impl Fetcher {
         self.inner.fetch(url, &stay)
     }
 
-    /// Fetch a URL on a thread that must answer a stop at once (the one that writes the report).
-    /// Every fetch does now; kept as the name says what its callers need.
-    pub fn get_detached(&self, url: &str) -> Fetched {
-        self.get(url)
-    }
-
     /// Space requests to `host` (as in a URL: `example.com`, `127.0.0.1:8080`) by at least
     /// `delay`: robots.txt's `Crawl-delay`.
     pub fn set_crawl_delay(&self, host: &str, delay: Duration) {
@@ -691,7 +685,7 @@ fn request_error(e: &reqwest::Error) -> FetchError {
     let text = chain(e);
     let lower = text.to_ascii_lowercase();
     let message = if lower.contains("invalid http version")
-        || lower.contains("http2") && lower.contains("preface")
+        || (lower.contains("http2") && lower.contains("preface"))
     {
         "the server did not answer in HTTP/1.x: it looks like an HTTP/2-only server without TLS \
          (h2c), which heap-audit does not speak; serve the site over https (HTTP/2 is negotiated \
