@@ -329,6 +329,7 @@ mod tests {
             unverified: Vec::new(),
             summary: Default::default(),
             sources: Vec::new(),
+            coverage: Vec::new(),
         }
     }
 

@@ -639,6 +639,27 @@ pub struct Report {
     /// How each local folder or file target was read: as built pages or as a source repository.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<SourceRead>,
+    /// How much of each crawled site was audited, and what its caps left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coverage: Vec<Coverage>,
+}
+
+/// How much of one crawled site was audited.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
+pub struct Coverage {
+    /// The target as given.
+    pub target: String,
+    /// Pages audited (or attempted) for this target.
+    pub pages_audited: usize,
+    /// Distinct URLs found on the site's pages and not audited: left out by a cap, robots.txt or
+    /// sampling by URL pattern.
+    pub urls_left_out: usize,
+    /// `urls_left_out` is a lower bound: counting stops at 100,000.
+    #[serde(default)]
+    pub at_least: bool,
+    /// The caps that left pages out: `max-pages`, `max-depth`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stopped_by: Vec<String>,
 }
 
 /// How a local target was read.

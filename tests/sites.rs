@@ -707,3 +707,109 @@ fn links_disallowed_by_robots_are_listed_up_to_a_cap_then_counted() {
     assert_eq!(summary["url"], site.url("/").as_str());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A generated site: `/` links to `/s/1` … `/s/N`, and each `/s/i` to `/s/i/1` … `/s/i/M` (pages
+/// that exist too), with the home link repeated on every page.
+fn tree_site(name: &str, n: usize, m: usize) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("heap-audit-tree-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let page = |links: Vec<String>| {
+        let links: String = links
+            .iter()
+            .map(|l| format!("<li><a href=\"{l}\">{l}</a></li>\n"))
+            .collect();
+        format!("<!doctype html><html><head><title>t</title></head><body><a href=\"/\">Home</a><ul>\n{links}</ul></body></html>\n")
+    };
+    let write = |path: &str, body: String| {
+        let file = dir.join(path.trim_start_matches('/')).join("index.html");
+        std::fs::create_dir_all(file.parent().unwrap_or(&dir)).expect("create dir");
+        std::fs::write(file, body).expect("write page");
+    };
+    write("/", page((1..=n).map(|i| format!("/s/{i}/")).collect()));
+    for i in 1..=n {
+        write(
+            &format!("/s/{i}/"),
+            page((1..=m).map(|j| format!("/s/{i}/{j}/")).collect()),
+        );
+        for j in 1..=m {
+            write(&format!("/s/{i}/{j}/"), page(Vec::new()));
+        }
+    }
+    dir
+}
+
+fn coverage(report: &Value) -> &Value {
+    &report["coverage"][0]
+}
+
+#[test]
+fn a_capped_crawl_counts_what_it_left_out_and_is_the_same_with_any_number_of_workers() {
+    // 1 + 6 + 6×4 = 31 pages; a cap of 10 audits / and 9 of its 6 + 24 links' pages.
+    let dir = tree_site("capped", 6, 4);
+    let server = Server::root(dir.clone());
+    let run = |concurrency: &str| {
+        let args = [
+            server.url("/"),
+            "--max-pages".into(),
+            "10".into(),
+            "--max-per-pattern".into(),
+            "0".into(),
+            "--concurrency".into(),
+            concurrency.into(),
+        ];
+        let (_, report, stderr) = scan_json(&args);
+        assert_eq!(report["summary"]["pages"], 10, "{stderr}");
+        report
+    };
+    let one = run("1");
+    let c = coverage(&one);
+    assert_eq!(c["pages_audited"], 10);
+    assert_eq!(c["stopped_by"], serde_json::json!(["max-pages"]));
+    assert_eq!(c["at_least"], false);
+    // Every page but the 10 audited was linked from an audited page (/ and /s/1 … /s/6 were
+    // read; /s/1/ … /s/3/ were the last ones queued), so the count is the other 21, or fewer if
+    // some were only linked from pages never read.
+    let left = c["urls_left_out"].as_u64().unwrap_or(0);
+    assert!((1..=21).contains(&left), "{left}");
+    let eight = run("8");
+    assert_eq!(page_urls(&one), page_urls(&eight));
+    assert_eq!(coverage(&one), coverage(&eight));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_depth_capped_crawl_counts_the_links_past_the_depth() {
+    let dir = tree_site("depth", 3, 5);
+    let server = Server::root(dir.clone());
+    let args = [server.url("/"), "--max-depth".into(), "1".into()];
+    let (_, report, stderr) = scan_json(&args);
+    // / and /s/1 … /s/3; their 15 links to depth 2 are left out.
+    assert_eq!(report["summary"]["pages"], 4, "{stderr}");
+    let c = coverage(&report);
+    assert_eq!(c["urls_left_out"], 15);
+    assert_eq!(c["stopped_by"], serde_json::json!(["max-depth"]));
+    let (_, human, _) = heap_audit(&[
+        "scan".into(),
+        server.url("/"),
+        "--max-depth".into(),
+        "1".into(),
+        "--color".into(),
+        "never".into(),
+    ]);
+    assert!(
+        human.contains("4 pages audited; 15 more URLs found on its pages were not (--max-depth)"),
+        "{human}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_whole_crawl_reports_nothing_left_out() {
+    let dir = tree_site("whole", 2, 2);
+    let server = Server::root(dir.clone());
+    let (_, report, stderr) = scan_json(&[server.url("/")]);
+    assert_eq!(report["summary"]["pages"], 7, "{stderr}");
+    assert_eq!(coverage(&report)["urls_left_out"], 0);
+    assert!(coverage(&report).get("stopped_by").is_none());
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,6 +1,8 @@
 //! Bytes to text: the declared charset (BOM, `Content-Type`, `<meta charset>`), and a clear note
 //! when a page is not what it says it is.
 
+use std::borrow::Cow;
+
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 
 /// How a body could be read.
@@ -28,9 +30,39 @@ pub fn is_html(content_type: Option<&str>, body: &[u8]) -> bool {
 
 /// Decode a body using the charset a browser would use.
 pub fn decode(body: &[u8], content_type: Option<&str>) -> Body {
+    match read(body, content_type) {
+        Some((text, note)) => Body::Text {
+            text: text.into_owned(),
+            note,
+        },
+        None => Body::Binary,
+    }
+}
+
+/// [`decode`], keeping the buffer when the body is already UTF-8 (the common case): a page is
+/// then held once, not twice.
+pub fn decode_owned(body: Vec<u8>, content_type: Option<&str>) -> Body {
+    let owned = match read(&body, content_type) {
+        None => return Body::Binary,
+        Some((Cow::Borrowed(text), note)) if text.len() == body.len() => note,
+        Some((text, note)) => {
+            return Body::Text {
+                text: text.into_owned(),
+                note,
+            }
+        }
+    };
+    match String::from_utf8(body) {
+        Ok(text) => Body::Text { text, note: owned },
+        Err(e) => decode(e.as_bytes(), content_type),
+    }
+}
+
+/// The text of a body and a note when decoding had to guess or replace bytes; `None` if binary.
+fn read<'b>(body: &'b [u8], content_type: Option<&str>) -> Option<(Cow<'b, str>, Option<String>)> {
     let head = &body[..body.len().min(8192)];
     if head.contains(&0) && Encoding::for_bom(body).is_none() {
-        return Body::Binary;
+        return None;
     }
     let declared = Encoding::for_bom(body)
         .map(|(e, _)| e)
@@ -49,24 +81,16 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Body {
                     encoding.name()
                 )
             });
-            Body::Text {
-                text: text.into_owned(),
-                note,
-            }
+            Some((text, note))
         }
         None => {
             let (text, _, errors) = UTF_8.decode(body);
             if !errors {
-                return Body::Text {
-                    text: text.into_owned(),
-                    note: None,
-                };
+                return Some((text, None));
             }
             let (text, _, _) = WINDOWS_1252.decode(body);
-            Body::Text {
-                text: text.into_owned(),
-                note: Some("not valid UTF-8 and no charset declared; read as windows-1252".into()),
-            }
+            let note = "not valid UTF-8 and no charset declared; read as windows-1252";
+            Some((text, Some(note.into())))
         }
     }
 }

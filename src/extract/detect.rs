@@ -17,7 +17,7 @@ pub struct Origin<'a> {
     /// URL or path shown as `evidence.source`.
     pub source: &'a str,
     /// Line index of the whole source, when line numbers are meaningful.
-    pub lines: Option<&'a Lines>,
+    pub lines: Option<&'a Lines<'a>>,
     /// Byte offset of the scanned code inside `text`.
     pub offset: usize,
     /// GTM tag id, or another label inside the source.

@@ -229,9 +229,11 @@ impl Frame {
     }
 }
 
-struct Scanner<'a> {
+struct Scanner<'a, 's> {
     html: &'a str,
     doc: Document,
+    /// Where links go as they are found: `doc.links`, or the caller's own sink.
+    links: Option<&'s mut dyn FnMut(&str)>,
     in_noscript: bool,
     /// Scripts inside <template> are inert until the template is cloned by code.
     template_depth: usize,
@@ -248,9 +250,21 @@ struct Scanner<'a> {
 
 /// Scan a whole document.
 pub fn parse(html: &str) -> Document {
+    scan(html, None)
+}
+
+/// Scan a whole document, handing each link's `href` (entity-decoded, unresolved) to `link` as it
+/// is found instead of keeping it in [`Document::links`]: a page of a hundred thousand links then
+/// costs no memory for them.
+pub fn parse_streaming(html: &str, link: &mut dyn FnMut(&str)) -> Document {
+    scan(html, Some(link))
+}
+
+fn scan(html: &str, links: Option<&mut dyn FnMut(&str)>) -> Document {
     let mut scanner = Scanner {
         html,
         doc: Document::default(),
+        links,
         in_noscript: false,
         template_depth: 0,
         foreign: Vec::new(),
@@ -262,7 +276,7 @@ pub fn parse(html: &str) -> Document {
     scanner.doc
 }
 
-impl<'a> Scanner<'a> {
+impl<'a> Scanner<'a, '_> {
     /// Is a start tag seen now processed as HTML (not as SVG/MathML content)?
     fn html_start(&self, name: &str) -> bool {
         match self.foreign.last() {
@@ -558,14 +572,14 @@ impl<'a> Scanner<'a> {
                 return self.after_end_tag(bytes, close);
             }
             "template" => self.template_depth += 1,
-            "a" | "area" => self.doc.links.extend(tag.attr("href").map(str::to_owned)),
+            "a" | "area" => self.link(tag.attr("href")),
             "link" => {
                 let alternate = tag.attr("rel").is_some_and(|r| {
                     r.split_ascii_whitespace()
                         .any(|r| r.eq_ignore_ascii_case("alternate"))
                 });
                 if alternate {
-                    self.doc.links.extend(tag.attr("href").map(str::to_owned));
+                    self.link(tag.attr("href"));
                 }
             }
             "meta" => {
@@ -621,6 +635,15 @@ impl<'a> Scanner<'a> {
 
     /// Past the end tag that starts at `close` (`</name`), or the end of input when there is
     /// none or it is cut off.
+    /// A link found: to the caller's sink, or kept.
+    fn link(&mut self, href: Option<&str>) {
+        let Some(href) = href else { return };
+        match &mut self.links {
+            Some(sink) => sink(href),
+            None => self.doc.links.push(href.to_owned()),
+        }
+    }
+
     fn after_end_tag(&mut self, bytes: &[u8], close: usize) -> usize {
         if close >= bytes.len() {
             return bytes.len();
@@ -747,23 +770,32 @@ fn script_end(bytes: &[u8], from: usize) -> usize {
     }
 }
 
-/// Line starts of a text, built once, so that naming the line of any offset is a binary search
-/// (evidence for thousands of matches in a multi-megabyte page stays linear).
+/// Line starts of a text, built once when first needed, so that naming the line of any offset is
+/// a binary search (evidence for thousands of matches in a multi-megabyte page stays linear).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lines {
-    starts: Vec<usize>,
+pub struct Lines<'a> {
+    text: &'a str,
+    /// Where each line starts, worked out the first time a line is asked for: most pages have
+    /// nothing to locate, and a page of short lines would hold 8 bytes a line for nothing.
+    starts: std::cell::OnceCell<Vec<usize>>,
 }
 
-impl Lines {
-    pub fn new(text: &str) -> Lines {
-        let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        Lines { starts }
+impl<'a> Lines<'a> {
+    pub fn new(text: &'a str) -> Lines<'a> {
+        Lines {
+            text,
+            starts: std::cell::OnceCell::new(),
+        }
     }
 
     /// 1-based line number of a byte offset.
     pub fn line(&self, offset: usize) -> u32 {
-        let line = self.starts.partition_point(|&start| start <= offset);
+        let starts = self.starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i + 1));
+            starts
+        });
+        let line = starts.partition_point(|&start| start <= offset);
         u32::try_from(line.max(1)).unwrap_or(u32::MAX)
     }
 }

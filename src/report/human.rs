@@ -117,6 +117,9 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         plural(s.problems, "problem", "problems"),
         plural(s.findings, "finding", "findings"),
     )?;
+    for c in report.coverage.iter().filter(|c| c.urls_left_out > 0) {
+        writeln!(out, "{}", p.dim(&coverage_line(c)))?;
+    }
     if s.suppressed > 0 {
         writeln!(
             out,
@@ -128,6 +131,29 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         )?;
     }
     Ok(())
+}
+
+/// What a crawl left out, in words: `https://example.com/: 200 pages audited; at least 100000
+/// more URLs found were not (--max-pages)`.
+pub(crate) fn coverage_line(c: &crate::model::Coverage) -> String {
+    let at_least = if c.at_least { "at least " } else { "" };
+    let caps = if c.stopped_by.is_empty() {
+        String::new()
+    } else {
+        let caps: Vec<String> = c.stopped_by.iter().map(|cap| format!("--{cap}")).collect();
+        format!(" ({})", caps.join(", "))
+    };
+    let (urls, were) = if c.urls_left_out == 1 {
+        ("URL", "was")
+    } else {
+        ("URLs", "were")
+    };
+    format!(
+        "{}: {} audited; {at_least}{} more {urls} found on its pages {were} not{caps}",
+        c.target,
+        plural(c.pages_audited, "page", "pages"),
+        c.urls_left_out,
+    )
 }
 
 /// The recommended install path in words: `via Segment`, `natively (Heap's own snippet)`.

@@ -668,6 +668,7 @@ pub mod testing {
             unverified: Vec::new(),
             summary: Summary::default(),
             sources: Vec::new(),
+            coverage: Vec::new(),
         }
     }
 

@@ -1,6 +1,8 @@
 //! Walking targets: breadth-first crawl of a live site (robots.txt, include/exclude, depth), or
 //! every HTML file of a local folder, with pages audited in parallel.
 
+use super::frontier::{self, Offer, Tally};
+use super::parallel::{parallel_bounded, parallel_in_order, Budget};
 use super::*;
 
 impl Ctx {
@@ -16,68 +18,84 @@ impl Ctx {
         let start = Url::parse(target).map_err(|e| format!("{target}: not a valid URL: {e}"))?;
         let mut site = Site::web(&start);
         let robots = self.robots(&start);
-        let mut seen = std::collections::HashSet::from([start.to_string()]);
-        seen.insert(site::normalize(start.clone()).to_string());
+        // What was queued is kept as hashes, what is waiting as URLs (at most --max-pages), and
+        // what the caps leave out as a count: memory follows the cap, not the site.
+        let frontier = Arc::new(Frontier::default());
+        frontier.queue(start.as_str());
+        frontier.queue(site::normalize(start.clone()).as_str());
         let mut traps = Traps::default();
-        let mut disallowed = 0usize;
+        let disallowed = Tally::default();
         traps.admit(&start, self.opts.max_per_pattern);
+        let max_pages = self.opts.max_pages;
         let mut level = vec![start.clone()];
         let mut audited = 0;
         let mut depth = 0u32;
-        while !level.is_empty() && audited < self.opts.max_pages {
+        while !level.is_empty() && audited < max_pages {
             if let Some(stop) = self.opts.cancel.stopped() {
                 self.stopped(target, stop, pages.len());
                 break;
             }
-            level.truncate(self.opts.max_pages - audited);
+            level.truncate(max_pages - audited);
             audited += level.len();
+            if audited >= max_pages {
+                frontier.set_full();
+            }
             self.queued(level.len());
             let follow = self.opts.max_depth.is_none_or(|max| depth < max);
-            let mut next = Vec::new();
+            let mut next: Vec<Url> = Vec::new();
             // Pages are taken in level order, so the report and the next level are the same
             // whatever the number of workers; a page's links are dropped once taken.
             let mut take = |result: Audited| {
                 // A page is done here: audited (or failed, with its error on the page).
                 pages.push(result.page);
-                for link in result.links {
-                    // Most links were seen before: look them up without allocating a key.
-                    if seen.contains(link.as_str()) || !seen.insert(link.to_string()) {
-                        continue;
+                frontier.take(&result.links, |link| {
+                    if audited + next.len() >= max_pages {
+                        return Offer::Full;
                     }
+                    let Ok(link) = Url::parse(link) else {
+                        return Offer::Skipped;
+                    };
                     if robots
                         .as_ref()
                         .is_some_and(|r| !r.allows(&path_and_query(&link)))
                     {
-                        disallowed += 1;
-                        if disallowed <= MAX_DISALLOWED_LISTED {
+                        let count = disallowed.add(frontier::key(link.as_str()));
+                        if count.is_some_and(|n| n <= MAX_DISALLOWED_LISTED) {
                             self.problem(
                                 link.as_str(),
                                 ProblemKind::RobotsDisallowed,
                                 "skipped: disallowed by robots.txt (use --ignore-robots to audit it)",
                             );
                         }
-                        continue;
+                        return Offer::Skipped;
                     }
                     match traps.admit(&link, self.opts.max_per_pattern) {
                         Admit::Yes => {}
-                        Admit::No => continue,
+                        Admit::No => return Offer::Skipped,
                         Admit::FirstRefused(pattern) => {
+                            // Workers stop keeping links of this pattern from now on.
+                            frontier.refuse(&pattern);
                             let cap = self.opts.max_per_pattern;
                             let message = format!("skipped, with every further link like {pattern}: more than {cap} pages share that pattern, a likely crawler trap (--max-per-pattern)");
                             self.problem(link.as_str(), ProblemKind::CrawlTrap, message);
-                            continue;
+                            return Offer::Skipped;
                         }
                     }
                     // A page is queued here.
                     next.push(link);
+                    Offer::Queued
+                });
+                if audited + next.len() >= max_pages {
+                    frontier.set_full();
                 }
             };
             let level_now = std::mem::take(&mut level);
             let stop = if depth > 0 {
-                self.audit_level(&site, level_now, depth, follow, take)
+                self.audit_level(&site, level_now, depth, follow, &frontier, take)
             } else {
                 let mut results = Vec::new();
-                let mut stop = self.audit_level(&site, level_now, 0, follow, |r| results.push(r));
+                let mut stop =
+                    self.audit_level(&site, level_now, 0, follow, &frontier, |r| results.push(r));
                 if let Some((url, why)) = results.first().and_then(|r| auth::wall(&start, &r.page))
                 {
                     // The sign-in page is audited (it often carries Heap); nothing behind it is.
@@ -112,9 +130,14 @@ impl Ctx {
                         if stop.is_none() {
                             self.queued(1);
                             let mut again = Vec::new();
-                            stop = self.audit_level(&site, vec![start.clone()], 0, follow, |r| {
-                                again.push(r)
-                            });
+                            stop = self.audit_level(
+                                &site,
+                                vec![start.clone()],
+                                0,
+                                follow,
+                                &frontier,
+                                |r| again.push(r),
+                            );
                             if !again.is_empty() {
                                 results = again;
                             }
@@ -131,45 +154,73 @@ impl Ctx {
             level = next;
             depth += 1;
         }
-        if disallowed > MAX_DISALLOWED_LISTED {
-            let more = disallowed - MAX_DISALLOWED_LISTED;
-            let message = format!("{more} more links disallowed by robots.txt were skipped (the first {MAX_DISALLOWED_LISTED} are listed)");
+        let (count, more) = disallowed.count();
+        if count > MAX_DISALLOWED_LISTED {
+            let left = count - MAX_DISALLOWED_LISTED;
+            let at_least = if more { "at least " } else { "" };
+            let message = format!("{at_least}{left} more links disallowed by robots.txt were skipped (the first {MAX_DISALLOWED_LISTED} are listed)");
             self.problem(target, ProblemKind::RobotsDisallowed, message);
         }
+        let (urls_left_out, at_least) = frontier.beyond.count();
+        let caps = [
+            (frontier.is_full(), "max-pages"),
+            (frontier.depth_capped(), "max-depth"),
+        ];
+        let coverage = crate::model::Coverage {
+            target: target.to_owned(),
+            pages_audited: pages.len(),
+            urls_left_out,
+            at_least,
+            stopped_by: caps
+                .into_iter()
+                .filter(|(hit, _)| *hit)
+                .map(|(_, cap)| cap.to_owned())
+                .collect(),
+        };
+        self.coverage
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(coverage);
         Ok(())
     }
 
     /// Audit one level of the crawl on the workers, handing each page to `take` in level order.
     /// Workers run on threads that a stop leaves behind if they do not finish within a moment (a
     /// read stalled on a dead server must not hold Ctrl-C back), so they own what they use; a
-    /// page cut short that way is taken with an `interrupted` error.
+    /// page cut short that way is taken with an `interrupted` error. A site's pages are read by
+    /// at most as many workers as the host takes connections: more would only hold more bodies.
     fn audit_level(
         self: &Arc<Self>,
         site: &Site,
         level: Vec<Url>,
         depth: u32,
         follow: bool,
+        frontier: &Arc<Frontier>,
         take: impl FnMut(Audited),
     ) -> Option<Stop> {
         let work = {
-            let (ctx, site) = (Arc::clone(self), site.clone());
-            move |url: &Url| {
-                // Only the links the crawl could follow are kept (normalised, on the site, not an
-                // asset, not excluded): pure checks, so this is the same as checking them later.
-                let mut result = ctx.audit(&site, url, depth, follow);
-                result.links = std::mem::take(&mut result.links)
-                    .into_iter()
-                    .map(site::normalize)
-                    .filter(|link| site.contains(link) && ctx.wanted(link))
-                    .collect();
-                ctx.audited(result)
-            }
+            let (ctx, site, frontier) = (Arc::clone(self), site.clone(), Arc::clone(frontier));
+            move |url: &Url| ctx.audited(ctx.audit(&site, url, depth, Some((&frontier, follow))))
         };
-        parallel_in_order(
+        let workers = self
+            .opts
+            .concurrency
+            .min(self.opts.fetch.max_host_connections)
+            .max(1);
+        // Each page being read may hold a body of up to --max-body; each page waiting to be taken
+        // holds its links. Together they stay within a body per worker.
+        let body = self.opts.fetch.max_body;
+        let budget = Budget {
+            bytes: body.saturating_mul(workers),
+            reserve: body,
+        };
+        parallel_bounded(
             level,
-            self.opts.concurrency,
+            workers,
+            budget,
             &self.opts.cancel,
             work,
+            |result: &Audited| result.links.bytes(),
             take,
             |url, stop| self.unread(site, url, depth, &FetchError::stopped(stop)),
         )
@@ -241,7 +292,7 @@ impl Ctx {
         Some(robots)
     }
 
-    fn wanted(&self, url: &Url) -> bool {
+    pub(super) fn wanted(&self, url: &Url) -> bool {
         let s = url.as_str();
         let asset = Path::new(url.path())
             .extension()
@@ -321,7 +372,7 @@ impl Ctx {
         // A folder's pages are all listed: their links are not needed.
         let work = {
             let (ctx, site) = (Arc::clone(self), site.clone());
-            move |url: &Url| ctx.audited(ctx.audit(&site, url, 0, false)).page
+            move |url: &Url| ctx.audited(ctx.audit(&site, url, 0, None)).page
         };
         let stop = parallel_in_order(
             urls,
@@ -468,162 +519,6 @@ impl Traps {
     }
 }
 
-/// How long a stop waits for the items in progress before leaving them behind, and how often the
-/// waiting taker looks at the stop flag: together, at most 50 ms.
-const STOP_GRACE: Duration = Duration::from_millis(40);
-const STOP_POLL: Duration = Duration::from_millis(10);
-
-/// What the workers of [`parallel_in_order`] share with the taker.
-struct Shared<T, R> {
-    items: Vec<T>,
-    state: Mutex<InOrder<R>>,
-    ready: Condvar,
-}
-
-/// Items handed out, results not yet taken, and how many workers still run.
-struct InOrder<R> {
-    /// The next item to start.
-    next: usize,
-    /// Set when the taker leaves the workers behind: no item starts after it.
-    closed: bool,
-    /// Each item's result once done (a panic is handed over too, and raised by the taker).
-    slots: Vec<Option<std::thread::Result<R>>>,
-    live: usize,
-}
-
-impl<T, R> Shared<T, R> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, InOrder<R>> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Run `f` over `items` on up to `workers` threads, handing each result to `take` on the calling
-/// thread in input order, as soon as it and every result before it are ready (so `take` runs while
-/// the workers go on, and only the results not yet taken are held).
-///
-/// Once `cancel` says stop, no new item is started, and the reason is returned. The items in
-/// progress get [`STOP_GRACE`] to finish; those still running then (a read stalled on a dead
-/// server) are taken as `abandon(item, stop)` and their threads are left behind, to end on their
-/// own or with the process: the caller is not held by a blocked worker. (Only if not one thread
-/// can be started does the caller run the items itself, and then a stalled read holds it.)
-pub(super) fn parallel_in_order<T, R>(
-    items: Vec<T>,
-    workers: usize,
-    cancel: &Cancel,
-    f: impl Fn(&T) -> R + Send + Sync + 'static,
-    mut take: impl FnMut(R),
-    mut abandon: impl FnMut(&T, Stop) -> R,
-) -> Option<Stop>
-where
-    T: Send + Sync + 'static,
-    R: Send + 'static,
-{
-    let n = items.len();
-    let workers = workers.clamp(1, n.max(1));
-    let shared = Arc::new(Shared {
-        items,
-        state: Mutex::new(InOrder {
-            next: 0,
-            closed: false,
-            slots: (0..n).map(|_| None).collect(),
-            live: workers,
-        }),
-        ready: Condvar::new(),
-    });
-    let f = Arc::new(f);
-    let mut threads = Vec::with_capacity(workers);
-    for _ in 0..workers {
-        let (mine, f, cancel) = (Arc::clone(&shared), Arc::clone(&f), cancel.clone());
-        let spawned = std::thread::Builder::new()
-            .name("heap-audit-worker".into())
-            .spawn(move || {
-                loop {
-                    // Claimed under the lock, so the taker knows every item started.
-                    let i = {
-                        let mut state = mine.lock();
-                        if state.closed || cancel.stopped().is_some() {
-                            break;
-                        }
-                        state.next += 1;
-                        state.next - 1
-                    };
-                    let Some(item) = mine.items.get(i) else {
-                        break;
-                    };
-                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item)));
-                    mine.lock().slots[i] = Some(r);
-                    mine.ready.notify_all();
-                }
-                mine.lock().live -= 1;
-                mine.ready.notify_all();
-            });
-        match spawned {
-            Ok(thread) => threads.push(thread),
-            // A thread that cannot be started leaves the others to do its share.
-            Err(_) => shared.lock().live -= 1,
-        }
-    }
-    if threads.is_empty() {
-        // Not one thread: do the work here.
-        for item in &shared.items {
-            if cancel.stopped().is_some() {
-                break;
-            }
-            take(f(item));
-        }
-        return cancel.stopped();
-    }
-    // Every item started is finished (or abandoned), so the items done are always the first
-    // ones: once no worker runs, a missing result means the run was stopped there.
-    let mut stopped_at = None;
-    for i in 0..n {
-        let mut guard = shared.lock();
-        let r = loop {
-            if let Some(r) = guard.slots[i].take() {
-                break Some(r);
-            }
-            if guard.live == 0 {
-                break None;
-            }
-            if let Some(stop) = cancel.stopped() {
-                let since = *stopped_at.get_or_insert_with(std::time::Instant::now);
-                if since.elapsed() >= STOP_GRACE {
-                    // Leave the workers behind: take what is done, in order, and the rest of
-                    // what was started as abandoned.
-                    guard.closed = true;
-                    let started = guard.next.min(n);
-                    let mut done: Vec<_> = (i..started).map(|j| guard.slots[j].take()).collect();
-                    drop(guard);
-                    for (j, r) in (i..started).zip(done.drain(..)) {
-                        match r {
-                            Some(Ok(r)) => take(r),
-                            Some(Err(panic)) => std::panic::resume_unwind(panic),
-                            None => take(abandon(&shared.items[j], stop)),
-                        }
-                    }
-                    return Some(stop);
-                }
-            }
-            guard = shared
-                .ready
-                .wait_timeout(guard, STOP_POLL)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        };
-        drop(guard);
-        match r {
-            Some(Ok(r)) => take(r),
-            Some(Err(panic)) => std::panic::resume_unwind(panic),
-            None => break,
-        }
-    }
-    // Every worker has ended, or is about to (nothing is left to start).
-    for thread in threads {
-        let _ = thread.join();
-    }
-    cancel.stopped()
-}
-
 /// The URL a missing "folder" most likely meant: `www.example.com` is a site, and so are
 /// `localhost:8765` and `127.0.0.1:8765`, which a developer's own machine serves over http.
 fn site_hint(target: &str) -> Option<String> {
@@ -644,123 +539,4 @@ fn site_hint(target: &str) -> Option<String> {
     }
     let scheme = if local { "http" } else { "https" };
     Some(format!("{scheme}://{target}/"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// An item is never abandoned in these tests unless they say so.
-    fn never<T: std::fmt::Debug, R>(item: &T, stop: Stop) -> R {
-        panic!("{item:?} abandoned ({stop:?})")
-    }
-
-    #[test]
-    fn results_are_taken_in_input_order_whatever_finishes_first() {
-        let items: Vec<u64> = (0..200).collect();
-        let mut taken = Vec::new();
-        let stop = parallel_in_order(
-            items.clone(),
-            8,
-            &Cancel::new(),
-            |&i| {
-                // Early items take longest, so later ones finish first.
-                std::thread::sleep(std::time::Duration::from_micros(200 - i));
-                i * 2
-            },
-            |r| taken.push(r),
-            never,
-        );
-        assert_eq!(stop, None);
-        assert_eq!(taken, items.iter().map(|i| i * 2).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn a_stop_takes_the_items_done_and_no_more() {
-        let items: Vec<usize> = (0..1000).collect();
-        let cancel = Cancel::new();
-        let mut taken = Vec::new();
-        let interrupt = cancel.clone();
-        let stop = parallel_in_order(
-            items,
-            4,
-            &cancel,
-            move |&i| {
-                if i == 100 {
-                    interrupt.interrupt();
-                }
-                i
-            },
-            |r| taken.push(r),
-            never,
-        );
-        assert_eq!(stop, Some(Stop::Interrupted));
-        // Every item started was finished and taken, in order, with no gap.
-        assert!(taken.len() > 100 && taken.len() < 1000, "{}", taken.len());
-        assert_eq!(taken, (0..taken.len()).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn a_stop_leaves_a_blocked_item_behind_and_takes_it_as_abandoned() {
-        let items: Vec<usize> = (0..100).collect();
-        let cancel = Cancel::new();
-        let interrupt = cancel.clone();
-        let mut taken = Vec::new();
-        let started = std::time::Instant::now();
-        let stop = parallel_in_order(
-            items,
-            4,
-            &cancel,
-            move |&i| {
-                if i == 10 {
-                    // A read on a server that never answers.
-                    interrupt.interrupt();
-                    std::thread::sleep(Duration::from_secs(30));
-                }
-                format!("done {i}")
-            },
-            |r| taken.push(r),
-            |&i, stop| format!("abandoned {i} ({})", stop.reason()),
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{:?}",
-            started.elapsed()
-        );
-        assert_eq!(stop, Some(Stop::Interrupted));
-        // The items before the blocked one are done; it is abandoned; nothing after it is lost
-        // that was done, and nothing is taken twice.
-        assert_eq!(
-            taken[..10],
-            (0..10).map(|i| format!("done {i}")).collect::<Vec<_>>()
-        );
-        assert_eq!(taken[10], "abandoned 10 (the run was interrupted (Ctrl-C))");
-        assert!(taken.len() < 100, "{}", taken.len());
-        // Each item started is taken once, in order: done, or abandoned if still running.
-        for (k, r) in taken.iter().enumerate() {
-            assert!(
-                *r == format!("done {k}") || r.starts_with(&format!("abandoned {k} ")),
-                "{k}: {r}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_panicking_item_is_raised_on_the_calling_thread() {
-        let items: Vec<usize> = (0..50).collect();
-        let outcome = std::panic::catch_unwind(|| {
-            parallel_in_order(
-                items,
-                4,
-                &Cancel::new(),
-                |&i| {
-                    assert!(i != 7, "item 7");
-                    i
-                },
-                |_| {},
-                never,
-            )
-        });
-        assert!(outcome.is_err());
-    }
 }

@@ -8,13 +8,15 @@
 mod auth;
 mod crawl;
 mod follow;
+mod frontier;
 mod memo;
 mod page;
+mod parallel;
 mod source;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use regex::Regex;
@@ -38,6 +40,7 @@ pub use crate::source::limits::{Cancel, Signal, Stop};
 use crate::source::repo;
 use crate::source::robots::Robots;
 use crate::source::site::{self, Site};
+use frontier::{Frontier, Links};
 use memo::Memo;
 
 /// What to scan and how.
@@ -126,6 +129,7 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
         followed: Memo::default(),
         settings: Memo::default(),
         sources: Mutex::default(),
+        coverage: Mutex::default(),
         stop: std::sync::OnceLock::new(),
         closed: AtomicBool::new(false),
         following: Mutex::default(),
@@ -182,6 +186,7 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
     unverified.dedup();
     let summary = inventory::summarize(&pages, &problems, 0);
     let sources = std::mem::take(&mut *ctx.sources.lock().unwrap_or_else(|e| e.into_inner()));
+    let coverage = std::mem::take(&mut *ctx.coverage.lock().unwrap_or_else(|e| e.into_inner()));
     let report = Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -196,6 +201,7 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
         unverified,
         summary,
         sources,
+        coverage,
     };
     Ok(Outcome {
         report,
@@ -219,6 +225,7 @@ struct Ctx {
     settings: Memo<Option<Settings>>,
     /// How each local target was read.
     sources: Mutex<Vec<crate::model::SourceRead>>,
+    coverage: Mutex<Vec<crate::model::Coverage>>,
     /// Set when the run stopped before every target was fully audited.
     stop: std::sync::OnceLock<Stop>,
     /// Set once the report is assembled: a worker left behind by a stop adds nothing after it
@@ -240,7 +247,8 @@ struct Following {
 /// What auditing one page yields.
 struct Audited {
     page: Page,
-    links: Vec<Url>,
+    /// The links a crawl may follow: resolved, on the site, each once (empty unless crawling).
+    links: Links,
 }
 
 impl Ctx {

@@ -4,12 +4,18 @@
 use super::*;
 
 impl Ctx {
-    /// Audit one page; its links are resolved only when `links` is set (a crawl follows them).
-    pub(super) fn audit(&self, site: &Site, url: &Url, depth: u32, links: bool) -> Audited {
-        let fetched = self.fetch_page(site, url, depth);
-        let response = match &fetched {
+    /// Audit one page; in a crawl, its links go to the crawl's `frontier` (to be followed when
+    /// `follow`, counted otherwise).
+    pub(super) fn audit(
+        &self,
+        site: &Site,
+        url: &Url,
+        depth: u32,
+        links: Option<(&Frontier, bool)>,
+    ) -> Audited {
+        let mut response = match self.fetch_page(site, url, depth) {
             Ok(response) => response,
-            Err(e) => return self.unread(site, url, depth, e),
+            Err(e) => return self.unread(site, url, depth, &e),
         };
         let display = site.display(url);
         let mut page = Page::new(display.clone(), site.name().to_owned(), depth);
@@ -39,17 +45,19 @@ impl Ctx {
             self.problem(&display, ProblemKind::NotHtml, message);
             return Audited {
                 page,
-                links: Vec::new(),
+                links: Links::default(),
             };
         }
-        let text = match decode::decode(&response.body, ct) {
+        // The body becomes the text, not a copy of it: a page is held once.
+        let body = std::mem::take(&mut response.body);
+        let text = match decode::decode_owned(body, ct) {
             Body::Binary => {
                 let message = "the body is binary, not HTML: not parsed".to_owned();
                 page.error = Some(message.clone());
                 self.problem(&display, ProblemKind::Binary, message);
                 return Audited {
                     page,
-                    links: Vec::new(),
+                    links: Links::default(),
                 };
             }
             Body::Text { text, note } => {
@@ -78,23 +86,38 @@ impl Ctx {
 
     /// Audit a page's text: its scripts, the site's own script files it loads (unless `source`:
     /// a repository's files are read on their own, not as URLs), what they load, and its links
-    /// when `links` is set.
+    /// when crawling.
     pub(super) fn read_page(
         &self,
         site: &Site,
         here: &Url,
         mut page: Page,
         text: &str,
-        links: bool,
+        links: Option<(&Frontier, bool)>,
         source: bool,
     ) -> Audited {
         let display = page.url.clone();
-        let doc = html::parse(text);
+        let mut found = Links::on(site.name());
+        // Links stream from the scanner to the frontier, resolved against the page's URL, unless
+        // a `<base href>` (which can come after a link) changes what they resolve against.
+        let streaming = links.filter(|_| !has_base(text));
+        let doc = match streaming {
+            Some((frontier, follow)) => html::parse_streaming(text, &mut |href| {
+                self.link(site, here, href, frontier, follow, &mut found);
+            }),
+            None => html::parse(text),
+        };
         let base = doc
             .base_href
             .as_deref()
             .and_then(|b| site.resolve(here, b))
             .unwrap_or_else(|| here.clone());
+        if let (Some((frontier, follow)), None) = (links, streaming) {
+            for href in &doc.links {
+                self.link(site, &base, href, frontier, follow, &mut found);
+            }
+        }
+        found.seal();
         page.privacy = doc.privacy.clone();
         page.suppressions = crate::extract::suppress::parse(text);
         page.csp.extend(doc.meta_csp.iter().map(|p| Csp {
@@ -175,16 +198,34 @@ impl Ctx {
             );
         }
         self.finish(scan, &mut page);
-        let links = if links {
-            doc.links
-                .iter()
-                .filter_map(|href| site.resolve(&base, href))
-                .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
-                .collect()
-        } else {
-            Vec::new()
+        Audited { page, links: found }
+    }
+
+    /// One link of a crawled page: resolved, normalised, kept if the crawl could follow it (on
+    /// the site, not an asset, not excluded). Once the crawl can queue no more and the count of
+    /// what it left out is full, links are not even resolved.
+    fn link(
+        &self,
+        site: &Site,
+        base: &Url,
+        href: &str,
+        frontier: &Frontier,
+        follow: bool,
+        found: &mut Links,
+    ) {
+        if (!follow || frontier.is_full()) && frontier.beyond.saturated() {
+            return;
+        }
+        let Some(url) = site.resolve(base, href) else {
+            return;
         };
-        Audited { page, links }
+        if !matches!(url.scheme(), "http" | "https" | "file") {
+            return;
+        }
+        let url = site::normalize(url);
+        if site.contains(&url) && self.wanted(&url) {
+            frontier.found(found, &url, follow);
+        }
     }
 
     /// Follow what a page's loaders load (tag manager containers, Segment settings) and put
@@ -203,7 +244,13 @@ impl Ctx {
     /// What one script says about another's: calls through a renamed Segment global in the
     /// page's other scripts, and the write key Segment's consent manager is configured with for a
     /// snippet that leaves `analytics.load` to it.
-    fn link_scripts(&self, doc: &html::Document, display: &str, lines: &Lines, scan: &mut Scan) {
+    fn link_scripts(
+        &self,
+        doc: &html::Document,
+        display: &str,
+        lines: &Lines<'_>,
+        scan: &mut Scan,
+    ) {
         let globals = std::mem::take(&mut scan.globals);
         for global in &globals {
             for script in doc
@@ -263,7 +310,7 @@ impl Ctx {
         self.problem(&display, e.kind, e.message.clone());
         Audited {
             page,
-            links: Vec::new(),
+            links: Links::default(),
         }
     }
 
@@ -322,4 +369,12 @@ impl Ctx {
             }
         }
     }
+}
+
+/// Whether a page has a `<base>` element (ASCII case-insensitive; a false positive only costs
+/// the streaming of its links).
+fn has_base(text: &str) -> bool {
+    static BASE: std::sync::LazyLock<Regex> =
+        std::sync::LazyLock::new(|| Regex::new(r"(?i)<base[\s/>]").expect("base pattern"));
+    BASE.is_match(text)
 }

@@ -72,7 +72,7 @@ impl Ctx {
         };
         let mut files: Vec<File> = Vec::new();
         let mut minified = Vec::new();
-        let stop = super::crawl::parallel_in_order(
+        let stop = super::parallel::parallel_in_order(
             rels,
             self.opts.concurrency,
             &self.opts.cancel,
@@ -222,7 +222,7 @@ impl Ctx {
                         .clone()
                         .unwrap_or_else(|| Url::parse("file:///").expect("a file URL"));
                     page = self
-                        .read_page(site, &here, page, &template.text, false, true)
+                        .read_page(site, &here, page, &template.text, None, true)
                         .page;
                     let mut code = Scan::default();
                     for (offset, text) in &template.code {

@@ -588,12 +588,10 @@ impl Inner {
             });
         }
         let cap = self.config.max_body;
-        // A declared length sizes the buffer once, up to a few MB (whatever a server claims, a
-        // larger body grows the buffer as it arrives).
-        const MOST_RESERVED: u64 = 4 * 1024 * 1024;
-        let expected = response
-            .content_length()
-            .map_or(0, |n| n.min(cap as u64).min(MOST_RESERVED));
+        // A declared length sizes the buffer once (up to the cap, whatever a server claims); a
+        // body of unknown length grows it, never past the cap, so a page is held in at most
+        // --max-body bytes.
+        let expected = response.content_length().map_or(0, |n| n.min(cap as u64));
         let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
         loop {
             match response.chunk().await {
@@ -604,6 +602,7 @@ impl Inner {
                         exchange.truncated = true;
                         break;
                     }
+                    grow_within(&mut body, chunk.len(), cap);
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
@@ -702,6 +701,15 @@ fn request_error(e: &reqwest::Error) -> FetchError {
         text
     };
     error(ProblemKind::Unreachable, message)
+}
+
+/// Make room in `body` for `more` bytes: doubling as a `Vec` does, but never past `cap`.
+fn grow_within(body: &mut Vec<u8>, more: usize, cap: usize) {
+    let need = body.len() + more;
+    if need > body.capacity() {
+        let want = need.max(body.capacity() * 2).min(cap.max(need));
+        body.reserve_exact(want - body.len());
+    }
 }
 
 /// A body that stopped before its end, as a [`FetchError`]: cut (a reset, a chunk or a
@@ -836,10 +844,8 @@ fn read_capped(
     const STEP: u64 = 64 * 1024;
     let limit = (cap as u64).saturating_add(1);
     let mut reader = reader.take(limit);
-    // A declared length sizes the buffer once, up to a few MB (whatever a server claims, a larger
-    // body grows the buffer as it arrives).
-    const MOST_RESERVED: u64 = 4 * 1024 * 1024;
-    let expected = size_hint.map_or(0, |n| n.min(limit).min(MOST_RESERVED)) as usize;
+    // A file's size sizes the buffer once (up to the cap and a byte, to tell a longer file).
+    let expected = usize::try_from(size_hint.map_or(0, |n| n.min(limit))).unwrap_or(0);
     let mut body = Vec::with_capacity(expected);
     loop {
         if let Some(stop) = cancel.stopped() {

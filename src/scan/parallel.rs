@@ -1,0 +1,459 @@
+//! Running a level's items on worker threads, taking their results in order, with what is held
+//! at once bounded (backpressure) and a stop that never waits on a stalled worker.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use super::{Cancel, Stop};
+
+/// How long a stop waits for the items in progress before leaving them behind, and how often the
+/// waiting taker looks at the stop flag: together, at most 50 ms.
+const STOP_GRACE: Duration = Duration::from_millis(40);
+const STOP_POLL: Duration = Duration::from_millis(10);
+
+/// What the workers of [`parallel_bounded`] share with the taker.
+struct Shared<T, R> {
+    items: Vec<T>,
+    state: Mutex<InOrder<R>>,
+    ready: Condvar,
+}
+
+/// Items handed out, results not yet taken, and how many workers still run.
+struct InOrder<R> {
+    /// The next item to start.
+    next: usize,
+    /// Results taken so far: an item starts only within [`window`] of it, so the results waiting
+    /// behind a slow one stay few (backpressure).
+    taken: usize,
+    /// Set when the taker leaves the workers behind: no item starts after it.
+    closed: bool,
+    /// Each item's result once done (a panic is handed over too, and raised by the taker), with
+    /// its weight.
+    slots: Vec<Option<(std::thread::Result<R>, usize)>>,
+    live: usize,
+    /// Bytes held: a reservation for each item running, the weight of each result not taken.
+    held: usize,
+}
+
+impl<T, R> Shared<T, R> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, InOrder<R>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// How far past the last result taken an item may start: twice the workers, so that a slow item
+/// holds back at most that many results.
+fn window(workers: usize) -> usize {
+    workers * 2
+}
+
+/// What [`parallel_bounded`] may hold at once, in bytes: each item running counts `reserve`
+/// (what it may read: a page's body), each result waiting to be taken its weight.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Budget {
+    pub bytes: usize,
+    pub reserve: usize,
+}
+
+impl Budget {
+    /// No bound but the window.
+    pub const NONE: Budget = Budget {
+        bytes: usize::MAX,
+        reserve: 0,
+    };
+}
+
+/// [`parallel_bounded`] with no bound but the window.
+pub(super) fn parallel_in_order<T, R>(
+    items: Vec<T>,
+    workers: usize,
+    cancel: &Cancel,
+    f: impl Fn(&T) -> R + Send + Sync + 'static,
+    take: impl FnMut(R),
+    abandon: impl FnMut(&T, Stop) -> R,
+) -> Option<Stop>
+where
+    T: Send + Sync + 'static,
+    R: Send + 'static,
+{
+    parallel_bounded(
+        items,
+        workers,
+        Budget::NONE,
+        cancel,
+        f,
+        |_| 0,
+        take,
+        abandon,
+    )
+}
+
+/// Run `f` over `items` on up to `workers` threads, handing each result to `take` on the calling
+/// thread in input order, as soon as it and every result before it are ready (so `take` runs while
+/// the workers go on).
+///
+/// What is held stays bounded whatever the number of items (backpressure): an item starts only
+/// within [`window`] of the last result taken, and only while the bytes held (`budget.reserve`
+/// for each item running, `weigh(result)` for each result waiting) leave room for one more. The
+/// next item to be taken always starts, so a result heavier than the budget cannot stall the run.
+///
+/// Once `cancel` says stop, no new item is started, and the reason is returned. The items in
+/// progress get [`STOP_GRACE`] to finish; those still running then (a read stalled on a dead
+/// server) are taken as `abandon(item, stop)` and their threads are left behind, to end on their
+/// own or with the process: the caller is not held by a blocked worker. (Only if not one thread
+/// can be started does the caller run the items itself, and then a stalled read holds it.)
+#[allow(clippy::too_many_arguments)]
+pub(super) fn parallel_bounded<T, R>(
+    items: Vec<T>,
+    workers: usize,
+    budget: Budget,
+    cancel: &Cancel,
+    f: impl Fn(&T) -> R + Send + Sync + 'static,
+    weigh: impl Fn(&R) -> usize + Send + Sync + 'static,
+    mut take: impl FnMut(R),
+    mut abandon: impl FnMut(&T, Stop) -> R,
+) -> Option<Stop>
+where
+    T: Send + Sync + 'static,
+    R: Send + 'static,
+{
+    let n = items.len();
+    let workers = workers.clamp(1, n.max(1));
+    let shared = Arc::new(Shared {
+        items,
+        state: Mutex::new(InOrder {
+            next: 0,
+            taken: 0,
+            closed: false,
+            slots: (0..n).map(|_| None).collect(),
+            live: workers,
+            held: 0,
+        }),
+        ready: Condvar::new(),
+    });
+    let f = Arc::new(f);
+    let weigh = Arc::new(weigh);
+    let mut threads = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let (mine, f, cancel) = (Arc::clone(&shared), Arc::clone(&f), cancel.clone());
+        let weigh = Arc::clone(&weigh);
+        let spawned = std::thread::Builder::new()
+            .name("heap-audit-worker".into())
+            .spawn(move || {
+                loop {
+                    // Claimed under the lock, so the taker knows every item started.
+                    let i = {
+                        let mut state = mine.lock();
+                        loop {
+                            // Nothing left to start: the worker ends (it must not wait for room).
+                            if state.closed || cancel.stopped().is_some() || state.next >= n {
+                                break None;
+                            }
+                            let head = state.next == state.taken;
+                            let room = state.held.saturating_add(budget.reserve) <= budget.bytes;
+                            if state.next < state.taken + window(workers) && (head || room) {
+                                state.next += 1;
+                                state.held = state.held.saturating_add(budget.reserve);
+                                break Some(state.next - 1);
+                            }
+                            state = mine
+                                .ready
+                                .wait_timeout(state, STOP_POLL)
+                                .unwrap_or_else(|e| e.into_inner())
+                                .0;
+                        }
+                    };
+                    let Some(i) = i else {
+                        break;
+                    };
+                    let Some(item) = mine.items.get(i) else {
+                        break;
+                    };
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item)));
+                    let weight = r.as_ref().map_or(0, |r| weigh(r));
+                    {
+                        let mut state = mine.lock();
+                        state.held = state.held.saturating_sub(budget.reserve) + weight;
+                        state.slots[i] = Some((r, weight));
+                    }
+                    mine.ready.notify_all();
+                }
+                mine.lock().live -= 1;
+                mine.ready.notify_all();
+            });
+        match spawned {
+            Ok(thread) => threads.push(thread),
+            // A thread that cannot be started leaves the others to do its share.
+            Err(_) => shared.lock().live -= 1,
+        }
+    }
+    if threads.is_empty() {
+        // Not one thread: do the work here.
+        for item in &shared.items {
+            if cancel.stopped().is_some() {
+                break;
+            }
+            take(f(item));
+        }
+        return cancel.stopped();
+    }
+    // Every item started is finished (or abandoned), so the items done are always the first
+    // ones: once no worker runs, a missing result means the run was stopped there.
+    let mut stopped_at = None;
+    for i in 0..n {
+        let mut guard = shared.lock();
+        let r = loop {
+            if let Some(r) = guard.slots[i].take() {
+                break Some(r);
+            }
+            if guard.live == 0 {
+                break None;
+            }
+            if let Some(stop) = cancel.stopped() {
+                let since = *stopped_at.get_or_insert_with(std::time::Instant::now);
+                if since.elapsed() >= STOP_GRACE {
+                    // Leave the workers behind: take what is done, in order, and the rest of
+                    // what was started as abandoned.
+                    guard.closed = true;
+                    let started = guard.next.min(n);
+                    let mut done: Vec<_> = (i..started).map(|j| guard.slots[j].take()).collect();
+                    drop(guard);
+                    for (j, r) in (i..started).zip(done.drain(..)) {
+                        match r.map(|(r, _)| r) {
+                            Some(Ok(r)) => take(r),
+                            Some(Err(panic)) => std::panic::resume_unwind(panic),
+                            None => take(abandon(&shared.items[j], stop)),
+                        }
+                    }
+                    return Some(stop);
+                }
+            }
+            guard = shared
+                .ready
+                .wait_timeout(guard, STOP_POLL)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        };
+        guard.taken = i + 1;
+        if let Some((_, weight)) = &r {
+            guard.held = guard.held.saturating_sub(*weight);
+        }
+        drop(guard);
+        shared.ready.notify_all();
+        match r.map(|(r, _)| r) {
+            Some(Ok(r)) => take(r),
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => break,
+        }
+    }
+    // Every worker has ended, or is about to (nothing is left to start).
+    for thread in threads {
+        let _ = thread.join();
+    }
+    cancel.stopped()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An item is never abandoned in these tests unless they say so.
+    fn never<T: std::fmt::Debug, R>(item: &T, stop: Stop) -> R {
+        panic!("{item:?} abandoned ({stop:?})")
+    }
+
+    #[test]
+    fn results_are_taken_in_input_order_whatever_finishes_first() {
+        let items: Vec<u64> = (0..200).collect();
+        let mut taken = Vec::new();
+        let stop = parallel_in_order(
+            items.clone(),
+            8,
+            &Cancel::new(),
+            |&i| {
+                // Early items take longest, so later ones finish first.
+                std::thread::sleep(std::time::Duration::from_micros(200 - i));
+                i * 2
+            },
+            |r| taken.push(r),
+            never,
+        );
+        assert_eq!(stop, None);
+        assert_eq!(taken, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_slow_item_holds_back_at_most_a_window_of_results() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let started = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&started);
+        let mut at_first_take = None;
+        let stop = parallel_in_order(
+            (0..500usize).collect(),
+            4,
+            &Cancel::new(),
+            move |&i| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                if i == 0 {
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+                i
+            },
+            |i| {
+                if i == 0 {
+                    at_first_take = Some(started.load(Ordering::SeqCst));
+                }
+            },
+            never,
+        );
+        assert_eq!(stop, None);
+        // Without the window, the 3 other workers would have run through all 500 items.
+        let n = at_first_take.unwrap_or(usize::MAX);
+        assert!(n <= window(4), "{n} items started behind the slow one");
+    }
+
+    #[test]
+    fn a_stop_takes_the_items_done_and_no_more() {
+        let items: Vec<usize> = (0..1000).collect();
+        let cancel = Cancel::new();
+        let mut taken = Vec::new();
+        let interrupt = cancel.clone();
+        let stop = parallel_in_order(
+            items,
+            4,
+            &cancel,
+            move |&i| {
+                if i == 100 {
+                    interrupt.interrupt();
+                }
+                i
+            },
+            |r| taken.push(r),
+            never,
+        );
+        assert_eq!(stop, Some(Stop::Interrupted));
+        // Every item started was finished and taken, in order, with no gap.
+        assert!(taken.len() > 100 && taken.len() < 1000, "{}", taken.len());
+        assert_eq!(taken, (0..taken.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_stop_leaves_a_blocked_item_behind_and_takes_it_as_abandoned() {
+        let items: Vec<usize> = (0..100).collect();
+        let cancel = Cancel::new();
+        let interrupt = cancel.clone();
+        let mut taken = Vec::new();
+        let started = std::time::Instant::now();
+        let stop = parallel_in_order(
+            items,
+            4,
+            &cancel,
+            move |&i| {
+                if i == 10 {
+                    // A read on a server that never answers.
+                    interrupt.interrupt();
+                    std::thread::sleep(Duration::from_secs(30));
+                }
+                format!("done {i}")
+            },
+            |r| taken.push(r),
+            |&i, stop| format!("abandoned {i} ({})", stop.reason()),
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(stop, Some(Stop::Interrupted));
+        // The items before the blocked one are done; it is abandoned; nothing after it is lost
+        // that was done, and nothing is taken twice.
+        assert_eq!(
+            taken[..10],
+            (0..10).map(|i| format!("done {i}")).collect::<Vec<_>>()
+        );
+        assert_eq!(taken[10], "abandoned 10 (the run was interrupted (Ctrl-C))");
+        assert!(taken.len() < 100, "{}", taken.len());
+        // Each item started is taken once, in order: done, or abandoned if still running.
+        for (k, r) in taken.iter().enumerate() {
+            assert!(
+                *r == format!("done {k}") || r.starts_with(&format!("abandoned {k} ")),
+                "{k}: {r}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_panicking_item_is_raised_on_the_calling_thread() {
+        let items: Vec<usize> = (0..50).collect();
+        let outcome = std::panic::catch_unwind(|| {
+            parallel_in_order(
+                items,
+                4,
+                &Cancel::new(),
+                |&i| {
+                    assert!(i != 7, "item 7");
+                    i
+                },
+                |_| {},
+                never,
+            )
+        });
+        assert!(outcome.is_err());
+    }
+
+    #[test]
+    fn heavy_results_waiting_hold_back_new_items_but_never_the_next_one() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // Each result weighs 40 of a 100-byte budget and each item reserves 10: item 0 is slow,
+        // so at most two results can wait behind it (40 + 40 + 10 + 10 = 100).
+        let started = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&started);
+        let mut at_first_take = None;
+        let stop = parallel_bounded(
+            (0..100usize).collect(),
+            4,
+            Budget {
+                bytes: 100,
+                reserve: 10,
+            },
+            &Cancel::new(),
+            move |&i| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                if i == 0 {
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+                i
+            },
+            |_| 40,
+            |i| {
+                if i == 0 {
+                    at_first_take = Some(started.load(Ordering::SeqCst));
+                }
+            },
+            never,
+        );
+        assert_eq!(stop, None);
+        let n = at_first_take.unwrap_or(usize::MAX);
+        assert!(n <= 4, "{n} items started behind the slow one");
+    }
+
+    #[test]
+    fn a_result_heavier_than_the_budget_does_not_stall_the_run() {
+        let mut taken = Vec::new();
+        let stop = parallel_bounded(
+            (0..20usize).collect(),
+            3,
+            Budget {
+                bytes: 10,
+                reserve: 5,
+            },
+            &Cancel::new(),
+            |&i| i,
+            |_| 1000,
+            |i| taken.push(i),
+            never,
+        );
+        assert_eq!(stop, None);
+        assert_eq!(taken, (0..20).collect::<Vec<_>>());
+    }
+}
