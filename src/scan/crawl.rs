@@ -345,10 +345,19 @@ impl Ctx {
         if let Some(mode) = self.opts.mode {
             return Some((mode, format!("--mode {}", mode.as_str())));
         }
+        let (timeout, cancel) = (self.opts.fetch.timeout, &self.opts.cancel);
         if dir {
-            return Some(repo::mode_of(path));
+            let root = path.to_path_buf();
+            let mode = local::within(timeout, cancel, move || repo::mode_of(&root));
+            return Some(mode.unwrap_or_else(|cut| {
+                let why = format!(
+                    "taken for built .html files: the folder was {}",
+                    cut.message()
+                );
+                (repo::Mode::Pages, why)
+            }));
         }
-        let head = super::source::read_bounded(path, 64 * 1024)
+        let head = super::source::read_bounded(path, 64 * 1024, timeout, cancel)
             .map(|(text, _)| text)
             .unwrap_or_default();
         match repo::file_mode(path, &head) {

@@ -34,6 +34,7 @@ use crate::model::{
 };
 use crate::observer::Observer;
 use crate::source::fetch::{remap, FetchConfig, FetchError, Fetched, Fetcher};
+use crate::source::local;
 pub use crate::source::limits::{Cancel, Signal, Stop};
 use crate::source::repo;
 use crate::source::robots::Robots;

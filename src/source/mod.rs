@@ -2,6 +2,7 @@
 
 pub mod fetch;
 pub mod limits;
+pub mod local;
 pub mod repo;
 pub mod robots;
 pub mod site;
