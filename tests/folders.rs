@@ -50,6 +50,35 @@ fn scan(args: &[&str]) -> (i32, Value, String) {
     common::scan_json(&all)
 }
 
+/// Run `heap-audit ARGS`, killed if it has not ended within `limit` (a read that blocks forever
+/// must fail the test, not hang it): (exit code, stderr), or `None` when it was killed.
+fn run_within(args: &[&str], limit: Duration) -> Option<(i32, String)> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run heap-audit");
+    let started = Instant::now();
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                use std::io::Read;
+                let _ = pipe.read_to_string(&mut stderr);
+            }
+            return Some((status.code().unwrap_or(-1), stderr));
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn urls(report: &Value) -> Vec<String> {
     common::page_urls(report)
         .into_iter()
@@ -277,6 +306,27 @@ fn a_single_file_that_fails_exits_2_as_a_start_url_does() {
     assert!(error.contains("ermission denied"), "{error}");
 }
 
+#[cfg(unix)]
+#[test]
+fn a_folder_none_of_whose_pages_can_be_read_exits_2() {
+    let dir = scratch("none-readable");
+    chmod(&dir, 0o755);
+    for page in ["a.html", "b.html"] {
+        write(&dir.join(page), &page_with_heap(page));
+        chmod(&dir.join(page), 0o000);
+    }
+    let Some((code, report, stderr)) = scan_unprivileged(&dir, &["."]) else {
+        return;
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no page of this folder could be audited"),
+        "{stderr}"
+    );
+    assert_eq!(urls(&report).len(), 2, "{report}");
+}
+
 /// Make a FIFO, or say why not.
 #[cfg(unix)]
 fn mkfifo(path: &Path) -> bool {
@@ -312,10 +362,9 @@ fn a_fifo_named_like_a_page_is_skipped_never_opened() {
         .is_some_and(|m| m.contains("FIFO")));
 
     // Named alone, it fails at once, as a start URL that cannot be read does.
-    let started = Instant::now();
-    let (code, _, stderr) =
-        common::heap_audit(&["scan", "--offline", &text(&dir.join("pipe.html"))]);
-    assert!(started.elapsed() < Duration::from_secs(60));
+    let pipe = text(&dir.join("pipe.html"));
+    let (code, stderr) = run_within(&["scan", "--offline", &pipe], Duration::from_secs(60))
+        .expect("heap-audit hung on a FIFO given as its target");
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("FIFO"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -416,5 +465,28 @@ fn a_folder_is_read_whole_by_default() {
         report["summary"]
     );
     assert!(common::problems_of_kind(&report, "pages-not-audited").is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_crawl_keeps_its_default_cap_of_200() {
+    let dir = scratch("crawl");
+    let links: String = (0..230)
+        .map(|n| format!("<a href=\"/p{n}.html\">{n}</a>"))
+        .collect();
+    write(
+        &dir.join("index.html"),
+        &format!("<!doctype html><html><body>{links}</body></html>"),
+    );
+    for n in 0..230 {
+        write(&dir.join(format!("p{n}.html")), &page_with_heap("Page"));
+    }
+    let server = common::Server::root(dir.clone());
+    let (code, report, stderr) = scan(&["--max-per-pattern", "0", &server.url("/")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(urls(&report).len(), 200);
+    // The folder's own count is for folders only.
+    assert!(common::problems_of_kind(&report, "pages-not-audited").is_empty());
+    drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
