@@ -299,13 +299,13 @@ impl Ctx {
             });
         }
         let (root, listing) = if meta.is_dir() {
-            (path.to_path_buf(), site::list_pages(path, timeout, cancel))
+            (path.to_path_buf(), folder::list(path, timeout, cancel))
         } else {
             let parent = path
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
-            let listing = site::Listing {
+            let listing = folder::Listing {
                 files: vec![path.to_path_buf()],
                 ..Default::default()
             };
@@ -355,7 +355,7 @@ impl Ctx {
                  (without --max-pages, a folder is read whole)"
             );
             self.problem(target, ProblemKind::PagesNotAudited, message);
-            site::sample(files, &root, cap)
+            folder::sample(files, &root, cap)
         } else {
             files
         };

@@ -35,10 +35,10 @@ use crate::model::{
 use crate::observer::Observer;
 use crate::source::fetch::{remap, FetchConfig, FetchError, Fetched, Fetcher};
 pub use crate::source::limits::{Cancel, Signal, Stop};
-use crate::source::local;
 use crate::source::repo;
 use crate::source::robots::Robots;
 use crate::source::site::{self, Site};
+use crate::source::{folder, local};
 use memo::Memo;
 
 /// What to scan and how.
