@@ -121,6 +121,8 @@ fn symbolic_links_are_followed_and_a_loop_is_reported_once() {
     symlink("blog", &root.join("latest"));
     // A loop: a link to a folder that contains it.
     symlink("..", &root.join("blog/up"));
+    // A link to a page that is gone.
+    symlink("missing.html", &root.join("gone.html"));
 
     let started = Instant::now();
     let (code, report, stderr) = scan(&[&text(&root)]);
@@ -148,6 +150,13 @@ fn symbolic_links_are_followed_and_a_loop_is_reported_once() {
     assert_eq!(loops.len(), 1, "{loops:?}");
     let url = loops[0]["url"].as_str().unwrap_or_default();
     assert!(url.ends_with("blog/up/"), "{url}");
+    let io = common::problems_of_kind(&report, "io");
+    assert_eq!(io.len(), 1, "{io:?}");
+    assert!(io[0]["url"]
+        .as_str()
+        .is_some_and(|u| u.ends_with("/gone.html")));
+    let message = io[0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("broken symbolic link"), "{message}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
