@@ -113,9 +113,9 @@ pub struct ScanArgs {
     #[arg(long, short = 'v')]
     pub verbose: bool,
 
-    /// Stop after this many pages per site.
-    #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_pages: u32,
+    /// Stop after this many pages per site (default: 200 for a crawl; a local folder is read whole).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_pages: Option<u32>,
 
     /// Follow links at most this many clicks away from the start URL (default: no limit).
     #[arg(long, value_name = "N")]
@@ -303,7 +303,10 @@ pub struct BatchArgs {
 impl ScanArgs {
     pub fn scan_options(&self) -> ScanOptions {
         ScanOptions {
-            max_pages: self.max_pages as usize,
+            max_pages: self
+                .max_pages
+                .map_or(ScanOptions::default().max_pages, |n| n as usize),
+            max_pages_set: self.max_pages.is_some(),
             max_depth: self.max_depth,
             concurrency: usize::from(self.concurrency),
             include: self.include.clone(),

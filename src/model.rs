@@ -514,6 +514,15 @@ pub enum ProblemKind {
     AuthRequired,
     /// `--insecure`: TLS certificates were not checked.
     InsecureTls,
+    /// A local folder: a symbolic link to a folder that contains it (`loop -> ..`): not followed,
+    /// so the folder is read once.
+    SymlinkLoop,
+    /// A local folder: a FIFO, socket or device named like a page (`*.html`): skipped, never
+    /// opened (opening a FIFO waits for a writer).
+    NotAFile,
+    /// A local folder larger than an explicit `--max-pages`: the message counts the pages not
+    /// audited (those audited are a sample spanning every folder and file-name pattern).
+    PagesNotAudited,
 }
 
 impl ProblemKind {

@@ -377,9 +377,12 @@ fn init_writes_a_starter_file_that_loads_back() {
         text.contains("segment_write_key = \"Zx81LmQp3RstUvW0yAbC4dEfGh5iJkLm\""),
         "{text}"
     );
-    assert!(text.contains("# max_pages = 200"), "{text}");
+    // No one default: a crawl stops at 200 pages, a local folder is read whole.
     assert!(
-        text.contains("# Stop after this many pages per site\n# max_pages = 200"),
+        text.contains(
+            "# Stop after this many pages per site (default: 200 for a crawl; a local folder is \
+             read whole)\n# max_pages = \"N\"   # no default"
+        ),
         "{text}"
     );
 

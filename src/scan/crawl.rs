@@ -304,13 +304,25 @@ impl Ctx {
     }
 
     /// Every HTML file of a local folder, or one local file.
+    ///
+    /// A folder is read whole unless `--max-pages` was given: then a sample spanning its folders
+    /// and file-name patterns is audited, and a problem counts the pages left out. What cannot be
+    /// listed (an unreadable folder, a symbolic link loop, a FIFO named like a page) is a problem
+    /// each, and the rest is audited. A target that yields no audited page fails, as a start URL
+    /// that cannot be audited does.
     pub(super) fn walk(
         self: &Arc<Self>,
         target: &str,
         pages: &mut Vec<Page>,
     ) -> Result<(), String> {
         let path = Path::new(target);
-        let meta = std::fs::metadata(path).map_err(|e| {
+        let (timeout, cancel) = (self.opts.fetch.timeout, &self.opts.cancel);
+        let meta = {
+            let path = path.to_path_buf();
+            local::within(timeout, cancel, move || std::fs::metadata(path))
+                .map_err(|cut| format!("{target}: cannot read: {}", cut.message()))?
+        };
+        let meta = meta.map_err(|e| {
             let hint = match site_hint(target) {
                 Some(url) if e.kind() == std::io::ErrorKind::NotFound => {
                     format!(" (a site is audited by URL: {url})")
@@ -319,6 +331,9 @@ impl Ctx {
             };
             format!("{target}: cannot read: {e}{hint}")
         })?;
+        if let Some(what) = local::special(&meta.file_type()) {
+            return Err(format!("{target}: {what}, not a file or folder: not read"));
+        }
         // How the target is read; a folder of built pages is recorded once its files are listed.
         let mut pages_read = None;
         if let Some((mode, why)) = self.mode_of(path, meta.is_dir()) {
@@ -334,31 +349,67 @@ impl Ctx {
                 ..Default::default()
             });
         }
-        let (root, files) = if meta.is_dir() {
-            let files =
-                site::html_files(path).map_err(|e| format!("{target}: cannot list: {e}"))?;
-            (path.to_path_buf(), files)
+        let (root, listing) = if meta.is_dir() {
+            (path.to_path_buf(), folder::list(path, timeout, cancel))
         } else {
             let parent = path
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
-            (parent.to_path_buf(), vec![path.to_path_buf()])
+            let listing = folder::Listing {
+                files: vec![path.to_path_buf()],
+                ..Default::default()
+            };
+            (parent.to_path_buf(), listing)
         };
         let display = if meta.is_dir() {
             target.to_owned()
         } else {
             root.to_string_lossy().into_owned()
         };
+        let site = Site::dir(&root, &display)
+            .ok_or_else(|| format!("{target}: cannot resolve the folder"))?;
+        // The folder itself could not be listed: nothing else to say.
+        if let Some(skip) = listing.skipped.iter().find(|s| s.path == root) {
+            return Err(format!("{target}: {}", skip.message));
+        }
+        for skip in &listing.skipped {
+            let url = std::path::absolute(&skip.path).ok().and_then(|a| {
+                if skip.dir {
+                    Url::from_directory_path(a).ok()
+                } else {
+                    Url::from_file_path(a).ok()
+                }
+            });
+            let shown = url.map_or_else(|| skip.path.display().to_string(), |u| site.display(&u));
+            self.problem(&shown, skip.kind, skip.message.clone());
+        }
+        if let Some(stop) = listing.stopped {
+            self.stopped(target, stop, 0);
+            return Ok(());
+        }
+        let files = listing.files;
         if let Some(mut read) = pages_read {
             read.files = files.len();
             self.record(read);
         }
-        let site = Site::dir(&root, &display)
-            .ok_or_else(|| format!("{target}: cannot resolve the folder"))?;
         if files.is_empty() {
             return Err(format!("{target}: no .html files in this folder"));
         }
+        let found = files.len();
+        let cap = self.opts.max_pages;
+        let files = if self.opts.max_pages_set && found > cap {
+            let left = found - cap;
+            let message = format!(
+                "--max-pages {cap}: {left} of the {found} pages of this folder were not audited; \
+                 the {cap} audited are a sample spanning its folders and file-name patterns \
+                 (without --max-pages, a folder is read whole)"
+            );
+            self.problem(target, ProblemKind::PagesNotAudited, message);
+            folder::sample(files, &root, cap)
+        } else {
+            files
+        };
         let urls: Vec<Url> = files
             .iter()
             .filter_map(|f| {
@@ -366,9 +417,9 @@ impl Ctx {
                     .ok()
                     .and_then(|a| Url::from_file_path(a).ok())
             })
-            .take(self.opts.max_pages)
             .collect();
         self.queued(urls.len());
+        let before = pages.len();
         // A folder's pages are all listed: their links are not needed.
         let work = {
             let (ctx, site) = (Arc::clone(self), site.clone());
@@ -384,6 +435,20 @@ impl Ctx {
         );
         if let Some(stop) = stop {
             self.stopped(target, stop, pages.len());
+            return Ok(());
+        }
+        // As for a start URL: a target of which no page could be read has failed (exit 2).
+        let read = &pages[before..];
+        if !read.is_empty() && read.iter().all(|p| p.error.is_some()) {
+            let why = read
+                .first()
+                .and_then(|p| p.error.as_deref())
+                .unwrap_or_default();
+            return Err(if meta.is_dir() {
+                format!("{target}: no page of this folder could be audited (the first: {why})")
+            } else {
+                format!("{target}: could not be audited: {why}")
+            });
         }
         Ok(())
     }
@@ -396,10 +461,19 @@ impl Ctx {
         if let Some(mode) = self.opts.mode {
             return Some((mode, format!("--mode {}", mode.as_str())));
         }
+        let (timeout, cancel) = (self.opts.fetch.timeout, &self.opts.cancel);
         if dir {
-            return Some(repo::mode_of(path));
+            let root = path.to_path_buf();
+            let mode = local::within(timeout, cancel, move || repo::mode_of(&root));
+            return Some(mode.unwrap_or_else(|cut| {
+                let why = format!(
+                    "taken for built .html files: the folder was {}",
+                    cut.message()
+                );
+                (repo::Mode::Pages, why)
+            }));
         }
-        let head = super::source::read_bounded(path, 64 * 1024)
+        let head = super::source::read_bounded(path, 64 * 1024, timeout, cancel)
             .map(|(text, _)| text)
             .unwrap_or_default();
         match repo::file_mode(path, &head) {

@@ -40,13 +40,19 @@ pub use crate::source::limits::{Cancel, Signal, Stop};
 use crate::source::repo;
 use crate::source::robots::Robots;
 use crate::source::site::{self, Site};
+use crate::source::{folder, local};
 use frontier::{Frontier, Links};
 use memo::Memo;
 
 /// What to scan and how.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
+    /// The most pages audited per site: a crawl stops there (200 by default).
     pub max_pages: usize,
+    /// Whether `max_pages` was asked for (`--max-pages`, or the configuration file): only then
+    /// does it cap a local folder too, which is otherwise read whole (reading files is cheap, and
+    /// a build check wants every page).
+    pub max_pages_set: bool,
     pub max_depth: Option<u32>,
     pub concurrency: usize,
     pub include: Vec<Regex>,
@@ -78,6 +84,7 @@ impl Default for ScanOptions {
     fn default() -> ScanOptions {
         ScanOptions {
             max_pages: 200,
+            max_pages_set: false,
             max_depth: None,
             concurrency: 8,
             include: Vec::new(),

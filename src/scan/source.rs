@@ -161,7 +161,8 @@ impl Ctx {
             .as_ref()
             .map_or_else(|| rel.clone(), |u| site.display(u));
         let mut page = Page::new(display.clone(), site.name().to_owned(), 0);
-        let text = match read_bounded(&path, self.opts.fetch.max_body) {
+        let (cap, timeout) = (self.opts.fetch.max_body, self.opts.fetch.timeout);
+        let text = match read_bounded(&path, cap, timeout, &self.opts.cancel) {
             Ok((text, truncated)) => {
                 if truncated {
                     let cap = self.opts.fetch.max_body;
@@ -325,15 +326,19 @@ fn arm_conditions(file: &File, offset: usize) -> Vec<Condition> {
         .collect()
 }
 
-/// Read at most `cap` bytes of a file, as text.
-pub(super) fn read_bounded(path: &Path, cap: usize) -> std::io::Result<(String, bool)> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
-    file.take(limit).read_to_end(&mut bytes)?;
-    let truncated = bytes.len() > cap;
-    bytes.truncate(cap);
+/// Read at most `cap` bytes of a file, as text, and say whether there was more: a regular file
+/// only (a FIFO or device is an error, never opened), within `timeout`, until the run stops.
+pub(super) fn read_bounded(
+    path: &Path,
+    cap: usize,
+    timeout: Duration,
+    cancel: &Cancel,
+) -> std::io::Result<(String, bool)> {
+    use crate::source::local::{self, ReadError};
+    let (bytes, truncated) = local::read(path, cap, timeout, cancel).map_err(|e| match e {
+        ReadError::Io(e) => e,
+        ReadError::Cut(cut) => cut.into_io(),
+    })?;
     Ok((String::from_utf8_lossy(&bytes).into_owned(), truncated))
 }
 

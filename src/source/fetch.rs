@@ -26,6 +26,7 @@ use regex::Regex;
 
 use crate::model::ProblemKind;
 use crate::source::limits::{self, Cancel, Politeness, Stop};
+use crate::source::local;
 use crate::source::site::Credentials;
 
 /// The longest wait before a retry, whatever `Retry-After` asks for.
@@ -627,14 +628,26 @@ impl Inner {
         let path = url
             .to_file_path()
             .map_err(|()| error(ProblemKind::Io, format!("not a local path: {url}")))?;
-        let file = std::fs::File::open(&path)
-            .map_err(|e| error(ProblemKind::Io, format!("{}: {e}", path.display())))?;
-        let length = file.metadata().ok().map(|m| m.len());
-        let (body, truncated) = read_capped(file, self.config.max_body, length, &self.cancel)
-            .map_err(|e| match e {
-                BodyError::Io(e) => error(ProblemKind::Io, format!("{}: {e}", path.display())),
-                BodyError::Stopped(stop) => stopped(stop),
-            })?;
+        // On a helper thread, within --timeout (a stalled mount must not hang the run); a FIFO
+        // or device is refused, never waited on.
+        let (file, cap, cancel) = (path.clone(), self.config.max_body, self.cancel.clone());
+        let read = local::within(self.config.timeout, &self.cancel, move || {
+            let file = local::open(&file).map_err(BodyError::Io)?;
+            let length = file.metadata().ok().map(|m| m.len());
+            read_capped(file, cap, length, &cancel)
+        });
+        let (body, truncated) = match read {
+            Ok(read) => read,
+            Err(local::Cut::Stopped(stop)) => Err(BodyError::Stopped(stop)),
+            Err(cut) => {
+                let message = format!("{}: {}", path.display(), cut.message());
+                return Err(error(ProblemKind::Timeout, message));
+            }
+        }
+        .map_err(|e| match e {
+            BodyError::Io(e) => error(ProblemKind::Io, format!("{}: {e}", path.display())),
+            BodyError::Stopped(stop) => stopped(stop),
+        })?;
         Ok(Response {
             final_url: url.to_string(),
             status: None,

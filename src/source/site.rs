@@ -1,7 +1,7 @@
 //! What a target is (a web origin, or a local build folder), which URLs belong to it, and how
 //! URLs are shown in the report.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use url::Url;
 
@@ -228,19 +228,7 @@ pub fn normalize(mut url: Url) -> Url {
 /// every query value `*` (`/page/N`, `/cal/N/N/N`, `/search?q=*`). The origin is left out: the
 /// crawl is per site.
 pub fn pattern(url: &Url) -> String {
-    let mut out = String::with_capacity(url.path().len());
-    let mut in_digits = false;
-    for c in url.path().chars() {
-        if c.is_ascii_digit() {
-            if !in_digits {
-                out.push('N');
-            }
-            in_digits = true;
-        } else {
-            out.push(c);
-            in_digits = false;
-        }
-    }
+    let mut out = digits_as_n(url.path());
     if let Some(query) = url.query() {
         let mut keys: Vec<&str> = query
             .split('&')
@@ -261,28 +249,22 @@ pub fn pattern(url: &Url) -> String {
     out
 }
 
-/// Every `.html`/`.htm` file under a folder, sorted, skipping hidden folders and `node_modules`.
-pub fn html_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let path = entry.path();
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                if !name.starts_with('.') && name != "node_modules" {
-                    stack.push(path);
-                }
-            } else if name.ends_with(".html") || name.ends_with(".htm") {
-                out.push(path);
+/// Every run of ASCII digits as `N` (`post-12.html` → `post-N.html`).
+pub(crate) fn digits_as_n(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_digits = false;
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('N');
             }
+            in_digits = true;
+        } else {
+            out.push(c);
+            in_digits = false;
         }
     }
-    out.sort();
-    Ok(out)
+    out
 }
 
 fn percent_decode(s: &str) -> String {

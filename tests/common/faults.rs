@@ -19,7 +19,7 @@
 //! - `/compress.html`   → `Content-Encoding: compress`, never asked for (heap-audit asks for
 //!   gzip, deflate, br and zstd)
 //! - `/reset.html`      → `Content-Length: 20000`, 1 KB sent, then the connection is closed
-//! - `/binary.html`     → NUL-laden bytes labelled text/html
+//! - `/binary.html`     → NUL-laden bytes labelled text/html (read as text)
 //! - `/huge.html`       → 3 MB of HTML, the Heap snippet at the very end
 //! - `/away.html`       → 302 to `http://elsewhere.invalid/landing` (off the site's origin)
 //! - `/loop/a` ↔ `/loop/b`; `/chain/N` → `/chain/N+1` forever

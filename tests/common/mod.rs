@@ -14,7 +14,7 @@
 //! - `/__status/NNN`                  → that status, with a small HTML body
 //! - `/__redirect-loop/a` ↔ `/__redirect-loop/b`
 //! - `/__redirect-to/<percent-encoded URL>` → 302 there
-//! - `/__binary`                      → NUL-laden bytes labelled text/html
+//! - `/__binary`                      → NUL-laden bytes labelled text/html (read as text)
 //! - `/__huge`                        → 3 MB of HTML with a Heap snippet at the very end
 //! - `/__slow`                        → answers after 4 s
 #![allow(dead_code)]
