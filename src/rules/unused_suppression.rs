@@ -148,6 +148,9 @@ impl UnusedSuppression {
 
 /// Drop the findings that every page they concern suppresses inline. Returns how many were
 /// dropped, and a finding per suppression that suppressed nothing (of the rules in `ran`).
+///
+/// Linear in the findings' pages and the suppressions: pages that carry suppressions are looked
+/// up by URL.
 pub(super) fn apply_inline(
     report: &Report,
     findings: &mut Vec<Finding>,
