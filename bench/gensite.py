@@ -1,13 +1,26 @@
 #!/usr/bin/env python3
 """Generate a realistic, deterministic static site of N pages for the benchmark.
 
-Usage: gensite.py OUT_DIR N [SEED]
+Usage: gensite.py OUT_DIR N [SEED] [--small]
 
 Every page is a full document of 30-60 KB: head with meta, canonical, Open Graph, preloads and
 stylesheets; JSON-LD; the usual third-party scripts (GA4 gtag, a OneTrust consent manager, an
-Intercom chat widget); inline application JS and state; 20-40 same-site links. Some pages carry a
-Heap native snippet, some a Segment snippet, a few both. The snippets are copied from the
-project's own realistic fixtures (fixtures/pages/), so the detector does real work on them.
+Intercom chat widget); inline application JS and state; 20-40 same-site links. With --small, a
+page keeps its head, its installs and 12-16 links, but no article, state, inline app code or
+consent and chat widgets (about 5 KB): for the scaling benchmark (bench/scale.sh), where 100,000
+pages must stay a few hundred MB.
+
+Pages carry what real sites carry, so the detector, the rules and the advice do real work (the
+shares are in INSTALLS below): a Heap snippet on most pages (classic, v5, or classic with
+disableTextCapture: three app ids), Segment's snippet on most, a GTM loader on some, and the
+site's own first-party bundles by <script src> (files in the site: every page loads two without
+analytics, some a bundle that injects Heap with a fourth app id, some one that calls
+analytics.identify with an email trait). Snippets and bundles are copied from the project's own
+realistic fixtures (fixtures/pages/, fixtures/sites/shop/); nothing is fetched. The Segment write
+key and the GTM container are ones whose settings and container are in fixtures/segment/ and
+fixtures/gtm/, so a run can read them from there with --offline and --remap (bench/scale.sh
+does): Segment's Heap destination then loads Heap on the Segment pages, and the container's
+Custom HTML tag on the GTM pages.
 
 Page 0 is `/` (index.html); page i lives at /<section>/<slug>-<i>/ (index.html in a folder, as
 static site generators write them). Page i links to pages 2i+1 and 2i+2, so every page is
@@ -45,11 +58,49 @@ def script_block(fixture, marker):
     sys.exit(f"gensite: no <script> containing {marker!r} in fixtures/pages/{fixture}")
 
 
+# Shares of pages (in %) that carry each install, drawn for each page.
+INSTALLS = {
+    # One native Heap snippet: classic (app id 3748201956), else v5 (262094718), else classic with
+    # disableTextCapture (1714093382): 70% of pages in all, 30% without.
+    "heap_classic": 50,
+    "heap_v5": 10,
+    "heap_private": 10,
+    # Segment's snippet, write key q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH (its settings are in
+    # fixtures/segment/: the classic Heap destination, app id 2682025610).
+    "segment": 60,
+    # The GTM loader of GTM-HEAPG1 (fixtures/gtm/: a Custom HTML tag loads Heap) and its
+    # <noscript> iframe.
+    "gtm": 10,
+    # A first-party bundle that injects Heap's snippet (app id 3268401795).
+    "heap_bundle": 4,
+    # A first-party bundle whose code calls analytics.identify with an email trait.
+    "identify_bundle": 20,
+}
+HEAP_NATIVE = ("heap_classic", "heap_v5", "heap_private")
+HEAP_BUNDLE = "lettingshub-analytics.js"
+IDENTIFY_BUNDLE = "app.8c1f2e.js"
+SHOP = os.path.join(ROOT, "fixtures", "sites", "shop")
+
+
+def shop_block(marker):
+    """An element of the fixture shop's journal page that contains `marker` (its Segment snippet
+    and GTM loader name a write key and a container that fixtures/segment/ and fixtures/gtm/ hold)."""
+    with open(os.path.join(SHOP, "blog", "index.html"), encoding="utf-8") as f:
+        text = f.read()
+    for m in re.finditer(r"<script\b[^>]*>.*?</script>|<noscript>.*?</noscript>", text, re.S):
+        if marker in m.group(0):
+            return m.group(0)
+    sys.exit(f"gensite: no element containing {marker!r} in fixtures/sites/shop/blog/index.html")
+
+
 def snippets():
     return {
         "heap_classic": script_block("heap-classic-current.html", "heap.load("),
         "heap_v5": script_block("heap-v5-us.html", "heapReadyCb"),
-        "segment": script_block("segment-5.2.1.html", "analytics.load("),
+        "heap_private": script_block("heap-classic-forcessl.html", "heap.load("),
+        "segment": shop_block('analytics.load("q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH")'),
+        "gtm": shop_block("gtm.js?id="),
+        "gtm_noscript": shop_block("ns.html?id=GTM-HEAPG1"),
         "gtag_loader": script_block("heap-classic-current.html", "gtag/js?id="),
         "gtag_config": script_block("heap-classic-current.html", "gtag('config'"),
         "onetrust": script_block("heap-classic-forcessl.html", "otSDKStub.js"),
@@ -108,10 +159,20 @@ def app_js(r):
     return "\n".join(parts)
 
 
-def page(i, n, r, s):
-    target = r.randint(30_000, 60_000)
-    has_heap = i % 5 == 0
-    has_segment = i % 7 == 0
+def installs_of(i, seed):
+    """Which installs page i carries: a draw of its own, the same with or without --small."""
+    r = random.Random(seed * 7_000_003 + i)
+    has = {name: r.randrange(100) < share for name, share in INSTALLS.items()}
+    heap = r.randrange(100)
+    for name in HEAP_NATIVE:
+        has[name] = 0 <= heap < INSTALLS[name]
+        heap -= INSTALLS[name]
+    return has
+
+
+def page(i, n, r, s, seed=5, small=False):
+    target = 0 if small else r.randint(30_000, 60_000)
+    has = installs_of(i, seed)
     title = sentence(r, 6)[:-1]
     head = [
         "<!DOCTYPE html>",
@@ -134,31 +195,34 @@ def page(i, n, r, s):
         '  <script type="application/ld+json">',
         json.dumps({"@context": "https://schema.org", "@type": "Article", "headline": title, "url": f"https://www.lumenledger.com{url_of(i)}", "author": {"@type": "Organization", "name": "Lumenledger"}}),
         "  </script>",
-        "  " + s["onetrust"],
-        "  " + s["onetrust_wrapper"],
-        "  " + s["gtag_loader"],
-        "  " + s["gtag_config"],
     ]
-    if has_heap:
-        head.append("  " + (s["heap_v5"] if i % 10 == 5 else s["heap_classic"]))
-    if has_segment:
-        head.append("  " + s["segment"])
+    if not small:
+        head += ["  " + s["onetrust"], "  " + s["onetrust_wrapper"]]
+    head += ["  " + s["gtag_loader"], "  " + s["gtag_config"]]
+    for name in ("gtm", *HEAP_NATIVE, "segment"):
+        if has[name]:
+            head.append("  " + s[name])
     head += [
         '  <script>window.__LL_CONFIG__ = { env: "production", apiBase: "https://api.lumenledger.com", release: "web-2024.06.11-3" };</script>',
         '  <script src="/static/js/runtime.3b1c9e.js" defer></script>',
         '  <script src="/static/js/main.9d04b7.js" defer></script>',
-        "</head>",
     ]
+    if has["heap_bundle"]:
+        head.append(f'  <script src="/static/js/{HEAP_BUNDLE}" defer></script>')
+    if has["identify_bundle"]:
+        head.append(f'  <script src="/static/js/{IDENTIFY_BUNDLE}" defer></script>')
+    head.append("</head>")
 
     # Links: the tree edges that make every page reachable, the navigation, then random picks.
     links = [c for c in (2 * i + 1, 2 * i + 2) if c < n]
     nav = [k for k in range(1, min(n, 9))]
-    want = r.randint(20, 40)
+    want = r.randint(12, 16) if small else r.randint(20, 40)
     while len(links) + len(nav) < want:
         links.append(r.randrange(n))
     nav_html = "\n".join(f'        <li><a href="{url_of(k)}">{SECTIONS[k % len(SECTIONS)].title()}</a></li>' for k in nav)
     body = [
         f'<body class="page-{SECTIONS[i % len(SECTIONS)]}">',
+        *(["  " + s["gtm_noscript"]] if has["gtm"] else []),
         '  <header class="site-header">',
         '    <a class="logo" href="/"><img src="/static/img/logo.svg" alt="Lumenledger" width="148" height="32"></a>',
         '    <nav aria-label="Primary">',
@@ -177,10 +241,16 @@ def page(i, n, r, s):
         *(f'    <li><a href="{url_of(k)}">{slug(k).replace("-", " ").title()}</a></li>' for k in links),
         "  </ul></aside>",
         '  <footer class="site-footer"><p>&copy; 2024 Lumenledger, Inc. · <a href="https://twitter.com/lumenledger">Twitter</a> · <a href="mailto:hello@lumenledger.com">Contact</a></p></footer>',
-        f'  <script id="__NEXT_DATA__" type="application/json">{app_state(r, i)}</script>',
-        f"  <script>\n{app_js(r)}\n  </script>",
-        "  " + s["intercom_settings"],
-        "  " + s["intercom"],
+        *(
+            []
+            if small
+            else [
+                f'  <script id="__NEXT_DATA__" type="application/json">{app_state(r, i)}</script>',
+                f"  <script>\n{app_js(r)}\n  </script>",
+                "  " + s["intercom_settings"],
+                "  " + s["intercom"],
+            ]
+        ),
         "</body>",
         "</html>",
         "",
@@ -203,10 +273,13 @@ def page(i, n, r, s):
 
 
 def main():
-    if len(sys.argv) < 3:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    flags = [a for a in sys.argv[1:] if a.startswith("--")]
+    if not 2 <= len(args) <= 3 or any(f != "--small" for f in flags):
         sys.exit(__doc__)
-    out, n = sys.argv[1], int(sys.argv[2])
-    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    out, n = args[0], int(args[1])
+    seed = int(args[2]) if len(args) > 2 else 5
+    small = "--small" in flags
     s = snippets()
     if os.path.exists(out):
         shutil.rmtree(out)
@@ -214,6 +287,8 @@ def main():
     # First-party assets the pages load: the scripts are real fixture bundles (scanned by heap-audit).
     for sub in ("static/js",):
         shutil.copytree(os.path.join(FIXTURES, sub), os.path.join(out, sub))
+    shutil.copy(os.path.join(FIXTURES, "js-heap", "static", "js", HEAP_BUNDLE), os.path.join(out, "static", "js"))
+    shutil.copy(os.path.join(SHOP, "static", "js", IDENTIFY_BUNDLE), os.path.join(out, "static", "js"))
     css = os.path.join(out, "static", "css")
     os.makedirs(css)
     for name in ["main.a81f22c4"] + SECTIONS:
@@ -222,7 +297,7 @@ def main():
     total = 0
     for i in range(n):
         r = random.Random(seed * 1_000_003 + i)
-        html = page(i, n, r, s)
+        html = page(i, n, r, s, seed, small)
         path = os.path.join(out, url_of(i).strip("/"), "index.html")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as f:

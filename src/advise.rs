@@ -13,8 +13,11 @@
 //! does not yet), and pages with Heap but no Segment get their own step (add Segment there, or
 //! keep Heap's snippet on them, with what that costs). "Heap is loaded both directly and by
 //! Segment" is said only of pages where both run.
+//!
+//! Linear in pages and installs: the facts are gathered in one pass over the pages, and how each
+//! page stands with Segment is looked up by URL, never searched for in the lists of installs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -41,15 +44,33 @@ struct Facts<'a> {
     via_segment: Vec<(&'a Page, &'a Install)>,
     /// Where text capture is disabled (loader descriptions).
     text_capture: Vec<String>,
+    /// What runs on the pages of each URL, for [`Facts::standing`].
+    by_url: HashMap<&'a str, OnPage>,
+}
+
+/// What runs on the pages of one URL.
+#[derive(Default, Clone, Copy)]
+struct OnPage {
+    /// Segment's Heap runs there (an active Heap install through Segment).
+    segment_heap: bool,
+    /// An active Segment install is there.
+    segment: bool,
+    /// An active Segment install that is not loaded through a tag manager is there.
+    segment_in_page: bool,
 }
 
 impl<'a> Facts<'a> {
     fn gather(report: &'a Report) -> Facts<'a> {
         let mut f = Facts::default();
+        let mut text_capture = HashSet::new();
         for page in audited(report) {
             f.pages.push(page);
-            f.segments
-                .extend(active(page, Vendor::Segment).into_iter().map(|i| (page, i)));
+            let on = f.by_url.entry(page.url.as_str()).or_default();
+            for segment in active(page, Vendor::Segment) {
+                on.segment = true;
+                on.segment_in_page |= !through_tag_manager(segment.via);
+                f.segments.push((page, segment));
+            }
             for heap in active(page, Vendor::Heap) {
                 if heap.via != Via::Segment {
                     f.direct.push((page, heap));
@@ -60,6 +81,7 @@ impl<'a> Facts<'a> {
                 .iter()
                 .filter(|i| i.vendor == Vendor::Heap && i.via == Via::Segment)
             {
+                on.segment_heap |= heap.active;
                 f.via_segment.push((page, heap));
             }
             for install in &page.installs {
@@ -71,7 +93,7 @@ impl<'a> Facts<'a> {
                     });
                 if disables_text(install) && !reached {
                     let name = describe(install, page);
-                    if !f.text_capture.contains(&name) {
+                    if text_capture.insert(name.clone()) {
                         f.text_capture.push(name);
                     }
                 }
@@ -83,17 +105,22 @@ impl<'a> Facts<'a> {
     /// How a page stands with Segment: whether Segment's device-mode Heap runs there, or only
     /// Segment, or neither.
     fn standing(&self, page: &Page) -> Standing {
-        if self
-            .via_segment
-            .iter()
-            .any(|(p, h)| p.url == page.url && h.active)
-        {
+        let on = self.on(page);
+        if on.segment_heap {
             Standing::SegmentLoadsHeap
-        } else if self.segments.iter().any(|(p, _)| p.url == page.url) {
+        } else if on.segment {
             Standing::SegmentWithoutHeap
         } else {
             Standing::NoSegment
         }
+    }
+
+    /// What runs on the pages of this page's URL.
+    fn on(&self, page: &Page) -> OnPage {
+        self.by_url
+            .get(page.url.as_str())
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Pages where Heap is loaded directly (natively or by a tag manager) and stand so.
@@ -164,21 +191,19 @@ pub fn recommend(report: &Report, findings: &[Finding], config: &Config) -> Opti
     // Segment counts as deployed through a tag manager where a page gets it only that way; a
     // leftover copy in a container next to the page's own snippet is a cleanup step instead.
     let mut through_tm: Vec<String> = Vec::new();
+    let mut named = HashSet::new();
     for (page, segment) in facts
         .segments
         .iter()
         .filter(|(_, s)| through_tag_manager(s.via))
     {
-        let also_in_page = facts
-            .segments
-            .iter()
-            .any(|(p, s)| p.url == page.url && !through_tag_manager(s.via));
+        let also_in_page = facts.on(page).segment_in_page;
         let name = format!(
             "{} {}",
             manager_label(segment.via),
             segment.container.as_deref().unwrap_or("(unknown id)")
         );
-        if !also_in_page && !through_tm.contains(&name) {
+        if !also_in_page && named.insert(name.clone()) {
             through_tm.push(name);
         }
     }
@@ -304,14 +329,13 @@ fn verb(n: usize, base: &str) -> String {
     }
 }
 
+/// The URLs of these pages, each once, in order.
 fn pages_of<'a>(items: impl Iterator<Item = &'a Page>) -> Vec<String> {
-    let mut urls: Vec<String> = Vec::new();
-    for page in items {
-        if !urls.contains(&page.url) {
-            urls.push(page.url.clone());
-        }
-    }
-    urls
+    let mut seen: HashSet<&str> = HashSet::new();
+    items
+        .filter(|page| seen.insert(page.url.as_str()))
+        .map(|page| page.url.clone())
+        .collect()
 }
 
 fn native_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> Vec<String> {
@@ -327,12 +351,13 @@ fn native_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> Ve
         .iter()
         .filter(|(_, h)| h.via == Via::Native)
         .collect();
+    let with_native: HashSet<&str> = native.iter().map(|(n, _)| n.url.as_str()).collect();
     let missing = pages_of(
         facts
             .pages
             .iter()
             .copied()
-            .filter(|p| !native.iter().any(|(n, _)| n.url == p.url)),
+            .filter(|p| !with_native.contains(p.url.as_str())),
     );
     let mut snippet = format!("Heap's snippet with heap.load(\"{id}\"{options})");
     if app_id.is_none() {
@@ -370,6 +395,7 @@ fn native_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> Ve
         ));
     }
     let mut destinations: Vec<String> = Vec::new();
+    let mut named = HashSet::new();
     for (_, heap) in facts.via_segment.iter().filter(|(_, h)| h.active) {
         let step = format!(
             "disable the Heap destination \"{}\" (app id {}) of Segment source {} in device mode, or switch it to cloud mode if Segment-tracked events should also reach Heap as server-side events",
@@ -377,7 +403,7 @@ fn native_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> Ve
             heap.id.as_deref().unwrap_or("unreadable"),
             heap.write_key.as_deref().unwrap_or("unreadable")
         );
-        if !destinations.contains(&step) {
+        if named.insert(step.clone()) {
             destinations.push(step);
         }
     }
@@ -394,15 +420,22 @@ fn segment_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> V
     let keys = facts.write_keys();
     // First make Segment load Heap in device mode, source by source.
     let id = app_id.unwrap_or(NO_ID);
+    // Heap through Segment by write key, and the write keys whose settings some page did not read.
+    let mut by_key: HashMap<&str, Vec<&(&Page, &Install)>> = HashMap::new();
+    for pair in &facts.via_segment {
+        if let Some(key) = pair.1.write_key.as_deref() {
+            by_key.entry(key).or_default().push(pair);
+        }
+    }
+    let unread_keys: HashSet<&str> = facts
+        .segments
+        .iter()
+        .filter(|(_, s)| s.settings.as_deref() != Some("fetched"))
+        .filter_map(|(_, s)| s.id.as_deref())
+        .collect();
     for key in &keys {
-        let heap: Vec<&(&Page, &Install)> = facts
-            .via_segment
-            .iter()
-            .filter(|(_, h)| h.write_key.as_deref() == Some(key.as_str()))
-            .collect();
-        let unread = facts.segments.iter().any(|(_, s)| {
-            s.id.as_deref() == Some(key.as_str()) && s.settings.as_deref() != Some("fetched")
-        });
+        let heap: Vec<&(&Page, &Install)> = by_key.remove(key.as_str()).unwrap_or_default();
+        let unread = unread_keys.contains(key.as_str());
         if heap.iter().any(|(_, h)| h.mode == Some(Mode::Cloud)) {
             steps.push(format!("switch the Heap destination of Segment source {key} to device mode for the web, so analytics.js loads Heap with autocapture"));
         } else if heap.is_empty() && unread {
@@ -506,21 +539,19 @@ fn segment_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> V
         });
     }
     let mut leftovers: Vec<String> = Vec::new();
+    let mut named = HashSet::new();
     for (page, segment) in facts
         .segments
         .iter()
         .filter(|(_, s)| through_tag_manager(s.via))
     {
-        let in_page = facts
-            .segments
-            .iter()
-            .any(|(p, s)| p.url == page.url && !through_tag_manager(s.via));
+        let in_page = facts.on(page).segment_in_page;
         let step = format!(
             "remove the Segment snippet from {} {}: the pages load Segment themselves",
             manager_label(segment.via),
             segment.container.as_deref().unwrap_or("(unknown id)")
         );
-        if in_page && !leftovers.contains(&step) {
+        if in_page && named.insert(step.clone()) {
             leftovers.push(step);
         }
     }
@@ -536,6 +567,7 @@ fn segment_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> V
 /// pages)`), with the pages that use each.
 fn by_container<'a>(direct: &[(&'a Page, &Install)]) -> Vec<(String, Vec<&'a Page>)> {
     let mut out: BTreeMap<String, Vec<&'a Page>> = BTreeMap::new();
+    let mut seen: HashSet<(String, &str)> = HashSet::new();
     for (page, heap) in direct.iter().filter(|(_, h)| through_tag_manager(h.via)) {
         let container = format!(
             "{} {}",
@@ -546,9 +578,8 @@ fn by_container<'a>(direct: &[(&'a Page, &Install)]) -> Vec<(String, Vec<&'a Pag
             Some(tag) => format!("{tag} of {container}"),
             None => container,
         };
-        let pages = out.entry(name).or_default();
-        if !pages.iter().any(|p| p.url == page.url) {
-            pages.push(page);
+        if seen.insert((name.clone(), page.url.as_str())) {
+            out.entry(name).or_default().push(page);
         }
     }
     out.into_iter()

@@ -10,13 +10,18 @@
 //! (fixing a page keeps it recorded; a new page with the problem is new). An entry that no finding
 //! of a rule that ran uses, on a page that was audited, is stale: the rules report it as an
 //! `unused-suppression`. `rule`, `url` and `message` are for people reviewing the file.
+//!
+//! Linear in pages, installs and findings: what a fingerprint or a page path needs from the
+//! report is indexed once ([`Index`]), and entries are looked up by fingerprint.
 
-use std::collections::BTreeSet;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Finding, Report};
+use crate::model::{Evidence, Finding, Report};
 
 /// The baseline file layout version.
 pub const VERSION: u32 = 1;
@@ -107,10 +112,11 @@ impl Baseline {
         report: &Report,
         findings: impl IntoIterator<Item = &'a Finding>,
     ) -> Baseline {
+        let index = Index::of(report);
         let findings = findings
             .into_iter()
             .map(|f| {
-                let key = Key::of(report, f);
+                let key = Key::of(&index, f);
                 Entry {
                     code: f.code.clone(),
                     rule: f.rule.clone(),
@@ -165,16 +171,32 @@ impl Baseline {
 
     /// Take the recorded findings out of `findings`; `ran` are the codes of the rules that ran.
     pub fn apply(&self, report: &Report, findings: &mut Vec<Finding>, ran: &[&str]) -> Applied<'_> {
-        let keys: Vec<Key> = findings.iter().map(|f| Key::of(report, f)).collect();
+        let index = Index::of(report);
+        let keys: Vec<Key> = findings.iter().map(|f| Key::of(&index, f)).collect();
+        // The entries by fingerprint, each with its pages as a set.
+        let mut entries: HashMap<&str, Vec<HashSet<&str>>> = HashMap::new();
+        for e in &self.findings {
+            entries
+                .entry(e.fingerprint.as_str())
+                .or_default()
+                .push(e.pages.iter().map(String::as_str).collect());
+        }
         let recorded = |key: &Key| {
-            self.findings.iter().any(|e| {
-                e.fingerprint == key.fingerprint && key.pages.iter().all(|p| e.pages.contains(p))
+            entries.get(key.fingerprint.as_str()).is_some_and(|pages| {
+                pages
+                    .iter()
+                    .any(|e| key.pages.iter().all(|p| e.contains(p.as_str())))
             })
         };
+        let by_fingerprint: HashMap<&str, Vec<&Key>> =
+            keys.iter().fold(HashMap::new(), |mut map, k| {
+                map.entry(k.fingerprint.as_str()).or_default().push(k);
+                map
+            });
         let audited: BTreeSet<String> = report
             .pages
             .iter()
-            .map(|p| page_key(report, &p.url))
+            .map(|p| index.page_key(&p.url))
             .collect();
         let stale = self
             .findings
@@ -182,11 +204,14 @@ impl Baseline {
             .filter(|e| ran.contains(&e.code.as_str()))
             .filter(|e| e.pages.is_empty() || e.pages.iter().any(|p| audited.contains(p)))
             .filter(|e| {
-                !keys.iter().any(|k| {
-                    k.fingerprint == e.fingerprint
-                        && (k.pages.iter().any(|p| e.pages.contains(p))
-                            || (k.pages.is_empty() && e.pages.is_empty()))
-                })
+                !by_fingerprint
+                    .get(e.fingerprint.as_str())
+                    .into_iter()
+                    .flatten()
+                    .any(|k| {
+                        e.pages.iter().any(|p| k.pages.contains(p))
+                            || (k.pages.is_empty() && e.pages.is_empty())
+                    })
             })
             .collect();
         let mut baselined = Vec::new();
@@ -211,19 +236,13 @@ struct Key {
 }
 
 impl Key {
-    fn of(report: &Report, finding: &Finding) -> Key {
+    fn of(index: &Index, finding: &Finding) -> Key {
         // The ids named are those of the installs whose evidence the finding cites.
         let ids: BTreeSet<String> = finding
             .evidence
             .iter()
-            .flat_map(|e| {
-                report
-                    .pages
-                    .iter()
-                    .flat_map(|p| &p.installs)
-                    .filter(move |i| i.evidence == *e)
-            })
-            .filter_map(|i| Some(format!("{}:{}", i.vendor.as_str(), i.id.as_deref()?)))
+            .flat_map(|e| index.ids_of(e))
+            .cloned()
             .collect();
         let ids: Vec<String> = ids.into_iter().collect();
         let mut text = finding.code.clone();
@@ -234,17 +253,89 @@ impl Key {
         Key {
             fingerprint: format!("{:016x}", fnv1a(text.as_bytes())),
             ids,
-            pages: finding.pages.iter().map(|p| page_key(report, p)).collect(),
+            pages: finding.pages.iter().map(|p| index.page_key(p)).collect(),
         }
     }
+}
+
+/// What fingerprints and page paths need from a report, indexed once: each page's site by URL,
+/// and the install ids by their evidence. Built in O(pages + installs); each lookup is O(1) (a
+/// hash, then equality within the bucket).
+pub struct Index<'a> {
+    /// Page URL -> the site of the first page with that URL.
+    site_of: HashMap<&'a str, &'a str>,
+    /// Hash of an evidence -> the evidences with that hash and the `vendor:id` of every install
+    /// that has it.
+    ids: HashMap<u64, Vec<(&'a Evidence, BTreeSet<String>)>>,
+}
+
+impl<'a> Index<'a> {
+    pub fn of(report: &'a Report) -> Index<'a> {
+        let mut site_of: HashMap<&str, &str> = HashMap::new();
+        let mut ids: HashMap<u64, Vec<(&Evidence, BTreeSet<String>)>> = HashMap::new();
+        for page in &report.pages {
+            site_of
+                .entry(page.url.as_str())
+                .or_insert(page.site.as_str());
+            for install in &page.installs {
+                let bucket = ids.entry(evidence_hash(&install.evidence)).or_default();
+                let at = match bucket.iter().position(|(e, _)| **e == install.evidence) {
+                    Some(at) => at,
+                    None => {
+                        bucket.push((&install.evidence, BTreeSet::new()));
+                        bucket.len() - 1
+                    }
+                };
+                if let Some(id) = install.id.as_deref() {
+                    bucket[at]
+                        .1
+                        .insert(format!("{}:{id}", install.vendor.as_str()));
+                }
+            }
+        }
+        Index { site_of, ids }
+    }
+
+    /// The `vendor:id` of the installs with this evidence.
+    fn ids_of<'s>(&'s self, evidence: &'s Evidence) -> impl Iterator<Item = &'s String> {
+        self.ids
+            .get(&evidence_hash(evidence))
+            .into_iter()
+            .flatten()
+            .filter(move |(e, _)| *e == evidence)
+            .flat_map(|(_, ids)| ids)
+    }
+
+    /// [`page_key`], with the page's site looked up here.
+    pub fn page_key(&self, page: &str) -> String {
+        page_key_in(page, |url| self.site_of.get(url).copied())
+    }
+}
+
+/// An [`Evidence`]'s hash over every field its equality compares (the same for equal evidence
+/// within a run; not stable across releases, unlike the fingerprints).
+pub fn evidence_hash(e: &Evidence) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    (
+        &e.source,
+        e.line,
+        &e.snippet,
+        &e.signature,
+        &e.tag,
+        e.offset,
+    )
+        .hash(&mut hasher);
+    hasher.finish()
 }
 
 /// A finding's identity across runs, for code scanning (SARIF `partialFingerprints`): what the
 /// baseline matches on (rule, install ids, pages as paths) plus where its evidence is (as paths)
 /// and what it quotes, so two findings of one rule on one page stay apart, and a preview deployed
 /// on another host or port keeps its alerts.
-pub fn identity(report: &Report, finding: &Finding) -> String {
-    let key = Key::of(report, finding);
+///
+/// `index` is the report's [`Index`], built once for all its findings.
+pub fn identity(index: &Index, finding: &Finding) -> String {
+    let key = Key::of(index, finding);
     let mut text = key.fingerprint;
     for page in &key.pages {
         text.push('\0');
@@ -252,15 +343,27 @@ pub fn identity(report: &Report, finding: &Finding) -> String {
     }
     for e in &finding.evidence {
         text.push('\0');
-        text.push_str(&page_key(report, &e.source));
+        text.push_str(&index.page_key(&e.source));
         text.push('\0');
         text.push_str(&e.snippet);
     }
     format!("{:016x}", fnv1a(text.as_bytes()))
 }
 
-/// A page as a path: a URL without its origin, a file relative to the folder audited.
+/// A page as a path: a URL without its origin, a file relative to the folder audited. This
+/// searches the report's pages for a local file's site: for many pages, use [`Index::page_key`].
 pub fn page_key(report: &Report, page: &str) -> String {
+    page_key_in(page, |url| {
+        report
+            .pages
+            .iter()
+            .find(|p| p.url == url)
+            .map(|p| p.site.as_str())
+    })
+}
+
+/// [`page_key`] with `site_of` giving the site of the page with a URL.
+fn page_key_in<'s>(page: &str, site_of: impl FnOnce(&str) -> Option<&'s str>) -> String {
     if let Ok(url) = url::Url::parse(page) {
         if matches!(url.scheme(), "http" | "https") {
             return match url.query() {
@@ -269,12 +372,7 @@ pub fn page_key(report: &Report, page: &str) -> String {
             };
         }
     }
-    let site = report
-        .pages
-        .iter()
-        .find(|p| p.url == page)
-        .map(|p| p.site.as_str());
-    match site.and_then(|s| page.strip_prefix(s)) {
+    match site_of(page).and_then(|s| page.strip_prefix(s)) {
         Some(rest) => format!("/{}", rest.trim_start_matches('/')),
         None => page.to_owned(),
     }
@@ -353,7 +451,7 @@ mod tests {
     fn the_fingerprint_ignores_wording_lines_and_origin() {
         let r = report();
         let a = Key::of(
-            &r,
+            &Index::of(&r),
             &finding(
                 "heap loads 2 times",
                 &["https://preview-1.example.com/cart?x=1"],
@@ -365,7 +463,7 @@ mod tests {
         let mut moved = r.clone();
         moved.pages[0].installs[0].evidence.line = Some(40);
         let b = Key::of(
-            &moved,
+            &Index::of(&moved),
             &finding(
                 "Heap is loaded twice",
                 &["https://preview-1.example.com/cart?x=1"],
@@ -377,7 +475,10 @@ mod tests {
             code: "HA003".into(),
             ..finding("x", &["https://preview-1.example.com/cart?x=1"], 12)
         };
-        assert_ne!(Key::of(&r, &other_rule).fingerprint, a.fingerprint);
+        assert_ne!(
+            Key::of(&Index::of(&r), &other_rule).fingerprint,
+            a.fingerprint
+        );
     }
 
     #[test]

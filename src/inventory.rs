@@ -1,7 +1,7 @@
 //! The inventory: what loads Heap on each page, and through which path. Pure functions that turn
 //! what `extract` found (and what the scan followed) into the installs of one page.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::extract::segment_settings::{DestinationKind, HeapDestination, Settings};
 use crate::model::{Branch, Evidence, Install, Mode, Page, Problem, Sdk, Summary, Vendor, Via};
@@ -184,28 +184,46 @@ pub fn through_tag_manager(installs: &mut [Install], manager: &Install) {
 
 /// A crawled URL that redirects to another crawled page is the same page: keep the page once and
 /// list the redirecting URL in its `aliases`. Redirects to pages not otherwise crawled stay.
+///
+/// Linear in pages: the URLs and redirect targets are looked up in hash maps.
 pub fn fold_redirects(pages: Vec<Page>) -> Vec<Page> {
-    let direct: Vec<String> = pages
+    let direct: HashSet<String> = pages
         .iter()
         .filter(|p| p.redirects.is_empty())
         .map(|p| p.url.clone())
         .collect();
     let mut kept: Vec<Page> = Vec::with_capacity(pages.len());
+    // The final URL of each kept page that was reached through redirects.
+    let mut landed: HashSet<String> = HashSet::new();
     let mut moved: Vec<(String, String)> = Vec::new();
     for page in pages {
-        let target = page.redirects.last().filter(|last| {
-            direct.contains(last) || kept.iter().any(|k| k.redirects.last() == Some(last))
-        });
+        let target = page
+            .redirects
+            .last()
+            .filter(|last| direct.contains(*last) || landed.contains(*last));
         match target {
             Some(target) => moved.push((target.clone(), page.url)),
-            None => kept.push(page),
+            None => {
+                if let Some(last) = page.redirects.last() {
+                    landed.insert(last.clone());
+                }
+                kept.push(page);
+            }
+        }
+    }
+    if moved.is_empty() {
+        return kept;
+    }
+    // The first kept page whose URL, or whose last redirect, is each target.
+    let mut owner_of: HashMap<String, usize> = HashMap::new();
+    for (i, k) in kept.iter().enumerate() {
+        owner_of.entry(k.url.clone()).or_insert(i);
+        if let Some(last) = k.redirects.last() {
+            owner_of.entry(last.clone()).or_insert(i);
         }
     }
     for (target, alias) in moved {
-        let owner = kept
-            .iter_mut()
-            .find(|k| k.url == target || k.redirects.last() == Some(&target));
-        if let Some(owner) = owner {
+        if let Some(owner) = owner_of.get(&target).and_then(|&i| kept.get_mut(i)) {
             owner.aliases.push(alias);
         }
     }
@@ -228,7 +246,7 @@ pub fn settings_url(install: &Install) -> String {
 /// The summary block of the report.
 pub fn summarize(pages: &[Page], problems: &[Problem], findings: usize) -> Summary {
     let mut installs: BTreeMap<String, usize> = BTreeMap::new();
-    let mut ids: Vec<String> = Vec::new();
+    let mut ids: BTreeSet<String> = BTreeSet::new();
     let mut with_heap = 0;
     for page in pages {
         let mut heap_here = false;
@@ -238,22 +256,17 @@ pub fn summarize(pages: &[Page], problems: &[Problem], findings: usize) -> Summa
                 .or_default() += 1;
             if install.vendor == Vendor::Heap {
                 heap_here = true;
-                for id in install.id.iter().chain(&install.alternative_ids) {
-                    if !ids.contains(id) {
-                        ids.push(id.clone());
-                    }
-                }
+                ids.extend(install.id.iter().chain(&install.alternative_ids).cloned());
             }
         }
         with_heap += usize::from(heap_here);
     }
-    ids.sort();
     Summary {
         pages: pages.len(),
         pages_with_errors: pages.iter().filter(|p| p.error.is_some()).count(),
         pages_with_heap: with_heap,
         installs,
-        heap_app_ids: ids,
+        heap_app_ids: ids.into_iter().collect(),
         problems: problems.len(),
         findings,
         suppressed: 0,

@@ -5,6 +5,7 @@
 //! skipped, with the reason. A run without checked certificates (`--insecure`) or stopped by a
 //! sign-in says so in each suite's `<system-err>`.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -48,25 +49,29 @@ impl Counts {
 }
 
 pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
-    // Sites in the order their first page appears.
-    let mut sites: Vec<&str> = Vec::new();
-    for page in &report.pages {
-        if !sites.contains(&page.site.as_str()) {
-            sites.push(&page.site);
+    // The findings of each rule and page, in report order: each case looks its findings up.
+    let mut on_page: HashMap<(&str, &str), Vec<&Finding>> = HashMap::new();
+    for f in &report.findings {
+        let mut seen = HashSet::new();
+        for page in f.pages.iter().filter(|p| seen.insert(p.as_str())) {
+            on_page
+                .entry((f.code.as_str(), page.as_str()))
+                .or_default()
+                .push(f);
         }
     }
-    let suites: Vec<(&str, Vec<Case>)> = sites
-        .iter()
-        .map(|site| {
-            let cases = report
-                .pages
-                .iter()
-                .filter(|p| p.site == *site)
-                .flat_map(|page| cases(report, page, options))
-                .collect();
-            (*site, cases)
-        })
-        .collect();
+    // Sites in the order their first page appears, each with its cases.
+    let mut suites: Vec<(&str, Vec<Case>)> = Vec::new();
+    let mut suite_of: HashMap<&str, usize> = HashMap::new();
+    for page in &report.pages {
+        let at = *suite_of.entry(page.site.as_str()).or_insert_with(|| {
+            suites.push((page.site.as_str(), Vec::new()));
+            suites.len() - 1
+        });
+        if let Some((_, cases_of_site)) = suites.get_mut(at) {
+            cases_of_site.extend(cases(&on_page, page, options));
+        }
+    }
 
     let mut total = Counts::default();
     suites
@@ -110,16 +115,22 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
     writeln!(out, "</testsuites>")
 }
 
-/// The cases of one page: one per rule that ran.
-fn cases<'a>(report: &'a Report, page: &'a Page, options: &RenderOptions) -> Vec<Case<'a>> {
+/// The cases of one page: one per rule that ran. `on_page` holds the findings of each rule code
+/// and page, in report order.
+fn cases<'a>(
+    on_page: &HashMap<(&str, &str), Vec<&'a Finding>>,
+    page: &'a Page,
+    options: &RenderOptions,
+) -> Vec<Case<'a>> {
     options
         .rules
         .iter()
         .map(|&rule| {
-            let (failures, notes) = report
-                .findings
-                .iter()
-                .filter(|f| f.code == rule.code() && f.pages.contains(&page.url))
+            let (failures, notes) = on_page
+                .get(&(rule.code(), page.url.as_str()))
+                .into_iter()
+                .flatten()
+                .copied()
                 .partition(|f| options.fail_on.fails(f.severity));
             Case {
                 page: &page.url,

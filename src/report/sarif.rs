@@ -7,6 +7,7 @@
 //! audited are tool execution notifications. `partialFingerprints` identify a finding across runs
 //! whatever its wording.
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 
 use serde_json::{json, Value};
@@ -20,7 +21,8 @@ const SRCROOT: &str = "%SRCROOT%";
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let rules: Vec<Value> = RULES.iter().map(|r| rule(*r)).collect();
-    let results: Vec<Value> = report.findings.iter().map(|f| result(report, f)).collect();
+    let index = baseline::Index::of(report);
+    let results: Vec<Value> = report.findings.iter().map(|f| result(&index, f)).collect();
     let notifications: Vec<Value> = report
         .problems
         .iter()
@@ -79,7 +81,7 @@ fn what_it_does(doc: &str) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-fn result(report: &Report, f: &Finding) -> Value {
+fn result(index: &baseline::Index, f: &Finding) -> Value {
     let primary = primary(f);
     let related: Vec<Value> = f
         .evidence
@@ -104,7 +106,7 @@ fn result(report: &Report, f: &Finding) -> Value {
         "level": level(f.severity),
         "message": { "text": format!("{}\nhelp: {}", f.message, f.help) },
         "locations": [location],
-        "partialFingerprints": { "heapAuditFinding/v1": baseline::identity(report, f) },
+        "partialFingerprints": { "heapAuditFinding/v1": baseline::identity(index, f) },
         "properties": { "pages": f.pages },
     });
     if !related.is_empty() {
@@ -119,7 +121,8 @@ fn result(report: &Report, f: &Finding) -> Value {
 /// The evidence a result is shown at: a local file line first (it annotates the code), then
 /// evidence on one of the finding's pages, then any local file.
 fn primary(f: &Finding) -> Option<usize> {
-    let on_page = |e: &Evidence| f.pages.contains(&e.source);
+    let pages: HashSet<&str> = f.pages.iter().map(String::as_str).collect();
+    let on_page = |e: &Evidence| pages.contains(e.source.as_str());
     let local = |e: &Evidence| !is_url(&e.source);
     f.evidence
         .iter()

@@ -73,6 +73,10 @@ impl Rule for AppIdMismatch {
         super::doc_from_source(include_str!("app_id_mismatch.rs"))
     }
 
+    /// Linear in pages and installs: each part is one pass over the pages, grouping by hash
+    /// ([`Group`]); a page's own loaders are compared with each other (a handful). The id families
+    /// cost O(installs + distinct ids²) ([`IdFamilies::from_pages`]); the environments part adds a
+    /// factor of the configured environments.
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut out = self.same_page(cx);
         out.extend(self.across_pages(cx));

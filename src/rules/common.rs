@@ -2,11 +2,15 @@
 //! on a page, how to name a loader in a message, which evidence goes with it, and how findings
 //! are grouped across pages (one finding per distinct situation, listing every page).
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
 
 use serde_json::{Map, Value};
 
-use crate::model::{Condition, Evidence, Install, Mode, Page, Report, SegmentCall, Vendor, Via};
+use crate::model::{
+    Condition, Evidence, Install, Mode, Page, Report, SegmentCall, Unverified, Vendor, Via,
+};
 
 /// Pages that were audited (fetched and parsed).
 pub fn audited(report: &Report) -> impl Iterator<Item = &Page> {
@@ -177,6 +181,68 @@ pub fn found_on(page: &Page, url: &str) -> bool {
                 || i.vendor.is_tag_manager() && i.id.as_deref().is_some_and(|id| url.contains(id))
         })
         || page.segment_calls.iter().any(|c| c.evidence.source == url)
+}
+
+/// The Segment-like snippets that could not be confirmed (`report.unverified` of kind
+/// `segment-candidate`), indexed by URL so that finding those of a page ([`found_on`] it) costs
+/// the page's own installs and calls, not a search of every candidate: O(1) per URL looked up, and
+/// the candidates whose URL contains a tag manager id are searched once per distinct id.
+pub struct Candidates<'a> {
+    pub list: Vec<&'a Unverified>,
+    by_url: HashMap<&'a str, Vec<usize>>,
+    by_id: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> Candidates<'a> {
+    pub fn of(report: &'a Report) -> Candidates<'a> {
+        let list: Vec<&Unverified> = report
+            .unverified
+            .iter()
+            .filter(|u| u.kind == "segment-candidate")
+            .collect();
+        let mut by_url: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, u) in list.iter().enumerate() {
+            by_url.entry(u.url.as_str()).or_default().push(i);
+        }
+        Candidates {
+            list,
+            by_url,
+            by_id: HashMap::new(),
+        }
+    }
+
+    /// The candidates found on `page`, by index in [`Candidates::list`], in order, each once.
+    pub fn on(&mut self, page: &'a Page) -> Vec<usize> {
+        if self.list.is_empty() {
+            return Vec::new();
+        }
+        let mut out: Vec<usize> = Vec::new();
+        let urls = std::iter::once(page.url.as_str())
+            .chain(page.installs.iter().map(|i| i.evidence.source.as_str()))
+            .chain(
+                page.segment_calls
+                    .iter()
+                    .map(|c| c.evidence.source.as_str()),
+            );
+        for url in urls {
+            out.extend(self.by_url.get(url).into_iter().flatten());
+        }
+        for install in page.installs.iter().filter(|i| i.vendor.is_tag_manager()) {
+            let Some(id) = install.id.as_deref() else {
+                continue;
+            };
+            let list = &self.list;
+            let with_id = self.by_id.entry(id).or_insert_with(|| {
+                (0..list.len())
+                    .filter(|&c| list[c].url.contains(id))
+                    .collect()
+            });
+            out.extend(with_id.iter());
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 /// Loaded by a tag manager's container or library.
@@ -352,35 +418,88 @@ pub fn count(n: usize, word: &str) -> String {
 }
 
 /// The pages and evidence of one finding-to-be.
+///
+/// Each list holds every value once, in the order first added. Add through [`Group::page`],
+/// [`Group::evidence`] and [`Group::note`]: each keeps a hash index beside its list, so adding is
+/// O(1) and a group of n pages is built in O(n), not the O(n²) of searching the list each time.
+/// The lists may be read, moved out or reordered once the group is complete.
 #[derive(Debug, Default, Clone)]
 pub struct Group {
     pub pages: Vec<String>,
     pub evidence: Vec<Evidence>,
     /// Free-form facts the rule collects (ids, methods, ...), deduplicated, in order.
     pub notes: Vec<String>,
+    seen_pages: Seen,
+    seen_evidence: Seen,
+    seen_notes: Seen,
 }
 
 impl Group {
     pub fn page(&mut self, url: &str) {
-        if !self.pages.iter().any(|p| p == url) {
-            self.pages.push(url.to_owned());
-        }
+        self.seen_pages.add_with(
+            &mut self.pages,
+            hash_of(url),
+            url,
+            |p, u| p == u,
+            str::to_owned,
+        );
     }
 
     pub fn evidence(&mut self, evidence: impl IntoIterator<Item = Evidence>) {
         for e in evidence {
-            if !self.evidence.contains(&e) {
-                self.evidence.push(e);
-            }
+            let hash = crate::baseline::evidence_hash(&e);
+            self.seen_evidence.add(&mut self.evidence, hash, e);
         }
     }
 
     pub fn note(&mut self, note: impl Into<String>) {
         let note = note.into();
-        if !self.notes.contains(&note) {
-            self.notes.push(note);
-        }
+        let hash = hash_of(note.as_str());
+        self.seen_notes.add(&mut self.notes, hash, note);
     }
+}
+
+/// A hash index over a list whose values are unique: a value's hash to the position of the first
+/// value with that hash. A value found at that position is in the list; a position that holds
+/// another value (two values with one 64-bit hash, or a list reordered since) falls back to
+/// searching the list, so the answer is always exact.
+#[derive(Debug, Default, Clone)]
+pub struct Seen(HashMap<u64, usize>);
+
+impl Seen {
+    /// Push `item` onto `list` unless it is there; whether it was pushed.
+    pub fn add<T: PartialEq>(&mut self, list: &mut Vec<T>, hash: u64, item: T) -> bool {
+        self.add_with(list, hash, item, |a, b| *a == *b, |x| x)
+    }
+
+    /// [`Seen::add`] for a value compared to the list's items by `same` and made into one by
+    /// `own` only when pushed (a `&str` for a list of `String`s).
+    pub fn add_with<T, Q>(
+        &mut self,
+        list: &mut Vec<T>,
+        hash: u64,
+        item: Q,
+        same: impl Fn(&T, &Q) -> bool,
+        own: impl FnOnce(Q) -> T,
+    ) -> bool {
+        match self.0.get(&hash) {
+            Some(&at) if list.get(at).is_some_and(|x| same(x, &item)) => return false,
+            Some(_) if list.iter().any(|x| same(x, &item)) => return false,
+            Some(_) => {}
+            None => {
+                self.0.insert(hash, list.len());
+            }
+        }
+        list.push(own(item));
+        true
+    }
+}
+
+/// A value's hash, the same for equal values within a run.
+pub fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Groups keyed by what makes two pages the same situation, in key order.
@@ -429,6 +548,7 @@ impl IdFamilies {
         IdFamilies::from_pages(&report.pages)
     }
 
+    /// O(installs + distinct ids²): see the merge below.
     pub fn from_pages<'a>(pages: impl IntoIterator<Item = &'a Page>) -> IdFamilies {
         let mut families = IdFamilies::default();
         for install in pages.into_iter().flat_map(|p| &p.installs) {
@@ -442,9 +562,14 @@ impl IdFamilies {
             let roots: Vec<String> = members.iter().map(|m| families.canonical(m)).collect();
             members.extend(roots.iter().cloned());
             let root = members.iter().min().cloned().unwrap_or_default();
-            for r in families.canonical.values_mut() {
-                if roots.contains(r) {
-                    *r = root.clone();
+            // Families are merged (every id of the map visited) only when this loader joins
+            // two, or brings a smaller id: at most once per distinct id. A loader seen again on
+            // the next page costs its own ids only.
+            if roots.iter().any(|r| *r != root) {
+                for r in families.canonical.values_mut() {
+                    if roots.contains(r) {
+                        *r = root.clone();
+                    }
                 }
             }
             for m in members {
@@ -527,6 +652,40 @@ mod tests {
         // The same arm of the block (a copy in each partial of one arm) is not exclusive.
         let p = page("/", vec![production.clone(), production]);
         assert_eq!(active(&p, Vendor::Heap).len(), 2);
+    }
+
+    #[test]
+    fn groups_keep_each_value_once_in_order() {
+        let mut g = Group::default();
+        for url in ["/b", "/a", "/b", "/c", "/a"] {
+            g.page(url);
+        }
+        g.note("x");
+        g.note(String::from("x"));
+        let e = Evidence {
+            source: "/a".into(),
+            line: Some(3),
+            ..Evidence::default()
+        };
+        g.evidence([e.clone(), e.clone(), Evidence::default(), e]);
+        assert_eq!(g.pages, ["/b", "/a", "/c"]);
+        assert_eq!(g.notes, ["x"]);
+        assert_eq!(g.evidence.len(), 2);
+        // Reordered once complete, the lists still answer exactly.
+        g.pages.sort();
+        g.page("/b");
+        g.page("/d");
+        assert_eq!(g.pages, ["/a", "/b", "/c", "/d"]);
+    }
+
+    #[test]
+    fn values_with_one_hash_are_told_apart() {
+        let (mut seen, mut list) = (Seen::default(), Vec::new());
+        assert!(seen.add(&mut list, 7, "one"));
+        assert!(seen.add(&mut list, 7, "two"));
+        assert!(!seen.add(&mut list, 7, "two"));
+        assert!(!seen.add(&mut list, 7, "one"));
+        assert_eq!(list, ["one", "two"]);
     }
 
     #[test]

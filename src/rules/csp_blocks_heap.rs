@@ -67,6 +67,8 @@ impl Rule for CspBlocksHeap {
         super::doc_from_source(include_str!("csp_blocks_heap.rs"))
     }
 
+    /// Linear in pages: for each page with a policy, its installs' fetches against each of its
+    /// policies (a handful), grouped by hash ([`Group`]).
     fn check(&self, cx: &Context) -> Vec<Finding> {
         // (policy source, policy, what is blocked) -> pages and evidence
         let mut groups: BTreeMap<(String, String, Vec<Blocked>), Group> = BTreeMap::new();

@@ -74,6 +74,8 @@ impl Rule for DisableTargetText {
         super::doc_from_source(include_str!("disable_target_text.rs"))
     }
 
+    /// Linear in pages and installs: one pass, grouped by hash ([`Group`]); an install is judged
+    /// against the other loaders of its own page only.
     fn check(&self, cx: &Context) -> Vec<Finding> {
         // (severity, message, help) -> pages and evidence
         let mut groups: BTreeMap<(Severity, String, String), Group> = BTreeMap::new();

@@ -69,6 +69,8 @@ impl Rule for DuplicateHeapLoad {
         super::doc_from_source(include_str!("duplicate_heap_load.rs"))
     }
 
+    /// Linear in pages: [`multiple_loaders`] compares each page's loaders with each other (a
+    /// handful) and groups pages by hash.
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let groups = multiple_loaders(cx.report, Vendor::Heap, kind_note);
         groups

@@ -50,6 +50,7 @@ impl Rule for EmailTraitRenamed {
         super::doc_from_source(include_str!("email_trait_renamed.rs"))
     }
 
+    /// Linear in pages, installs and calls: [`calls_through_classic_destination`] is one pass.
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let groups = calls_through_classic_destination(cx.report, |c: &SegmentCall| {
             c.method == "identify" && c.email_trait

@@ -53,6 +53,7 @@ impl Rule for HeapCloudModeOnly {
         super::doc_from_source(include_str!("heap_cloud_mode_only.rs"))
     }
 
+    /// Linear in pages and installs: one pass, grouped by hash ([`Groups`]).
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut groups = Groups::new();
         for page in audited(cx.report) {

@@ -30,10 +30,11 @@
 use std::collections::BTreeMap;
 
 use super::common::{
-    active, audited, container_read, count, describe, evidence_of, found_on, list, Group,
+    active, audited, container_read, count, describe, evidence_of, hash_of, list, Candidates,
+    Group, Seen,
 };
 use super::{finding, Context, Rule};
-use crate::model::{Finding, Page, Report, Severity, Vendor};
+use crate::model::{Finding, Page, Severity, Vendor};
 
 pub struct HeapMissingOnSomePages;
 
@@ -43,7 +44,9 @@ struct Site {
     without: Vec<String>,
     unknown: usize,
     loaders: Vec<String>,
+    seen_loaders: Seen,
     ids: Vec<String>,
+    seen_ids: Seen,
     /// Pages without a running Heap where a Heap install is present but inactive, and why.
     inactive: Group,
 }
@@ -65,8 +68,11 @@ impl Rule for HeapMissingOnSomePages {
         super::doc_from_source(include_str!("heap_missing_on_some_pages.rs"))
     }
 
+    /// Linear in pages and installs: one pass; loaders and ids are deduplicated by hash, and a
+    /// page's unconfirmed Segment-like snippets are looked up by URL ([`Candidates`]).
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut sites: BTreeMap<&str, Site> = BTreeMap::new();
+        let mut candidates = Candidates::of(cx.report);
         // A source file no page was found to render is not a page a visitor loads.
         for page in audited(cx.report).filter(|p| p.kind.as_deref() != Some("file")) {
             let site = sites.entry(&page.site).or_default();
@@ -76,7 +82,7 @@ impl Rule for HeapMissingOnSomePages {
                 if page.incomplete {
                     continue;
                 }
-                if unknown(page, cx.report) {
+                if unknown(page, &mut candidates) {
                     site.unknown += 1;
                     continue;
                 }
@@ -92,13 +98,15 @@ impl Rule for HeapMissingOnSomePages {
             }
             site.with.page(&page.url);
             for install in heap {
-                if let Some(id) = install.id.as_ref().filter(|id| !site.ids.contains(id)) {
-                    site.ids.push(id.clone());
+                if let Some(id) = &install.id {
+                    let hash = hash_of(id.as_str());
+                    site.seen_ids
+                        .add_with(&mut site.ids, hash, id, |a, b| a == *b, Clone::clone);
                 }
                 let name = describe(install, page);
-                if !site.loaders.contains(&name) {
+                let hash = hash_of(name.as_str());
+                if site.seen_loaders.add(&mut site.loaders, hash, name) {
                     site.with.evidence(evidence_of(install, page));
-                    site.loaders.push(name);
                 }
             }
         }
@@ -156,7 +164,7 @@ impl Rule for HeapMissingOnSomePages {
 /// Whether Heap could be loaded by something heap-audit did not read: a Segment install whose
 /// settings were not read, a tag manager whose container or library was not read, or a
 /// Segment-like snippet on another host that could not be confirmed (`segment-candidate`).
-fn unknown(page: &Page, report: &Report) -> bool {
+fn unknown<'a>(page: &'a Page, candidates: &mut Candidates<'a>) -> bool {
     page.installs
         .iter()
         .filter(|i| i.active)
@@ -165,16 +173,13 @@ fn unknown(page: &Page, report: &Report) -> bool {
             v if v.is_tag_manager() => !container_read(i, page),
             _ => false,
         })
-        || report
-            .unverified
-            .iter()
-            .any(|u| u.kind == "segment-candidate" && found_on(page, &u.url))
+        || !candidates.on(page).is_empty()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Problem, ProblemKind};
+    use crate::model::{Problem, ProblemKind, Report};
     use crate::rules::common::testing::{gtm, native_heap, page, report, unverified};
     use crate::rules::Config;
 
@@ -243,5 +248,22 @@ mod tests {
             "a Segment-like snippet (write key k) loads from https://seg.example-proxy.net, whose settings could not be read (offline): whether it is Segment, and loads Heap, is unknown",
         ));
         assert!(missing(&r).is_empty());
+    }
+
+    #[test]
+    fn a_candidate_in_a_container_on_the_page_leaves_it_unjudged() {
+        let page_with = |path: &str, id: &str| page(path, vec![gtm(path, id, "fetched")]);
+        let candidate = unverified(
+            "segment-candidate",
+            "https://www.googletagmanager.com/gtm.js?id=GTM-K9X2",
+            "a Segment-like snippet (write key k) whose settings could not be read",
+        );
+        let mut r = report(vec![
+            page("/", vec![native_heap("/", "2682025610")]),
+            page_with("/help", "GTM-K9X2"),
+            page_with("/docs", "GTM-OTHER"),
+        ]);
+        r.unverified.push(candidate);
+        assert_eq!(missing(&r), vec!["https://www.example.com/docs"]);
     }
 }

@@ -50,6 +50,7 @@ impl Rule for HeapViaTagManager {
         super::doc_from_source(include_str!("heap_via_tag_manager.rs"))
     }
 
+    /// Linear in pages and installs: one pass, grouped by hash ([`Groups`]).
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut groups = Groups::new();
         for page in audited(cx.report) {

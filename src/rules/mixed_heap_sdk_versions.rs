@@ -53,6 +53,7 @@ impl Rule for MixedHeapSdkVersions {
         super::doc_from_source(include_str!("mixed_heap_sdk_versions.rs"))
     }
 
+    /// Linear in pages and installs: one pass, grouped by hash ([`Group`]).
     fn check(&self, cx: &Context) -> Vec<Finding> {
         // site -> (classic, v5)
         let mut sites: BTreeMap<&str, [Group; 2]> = BTreeMap::new();

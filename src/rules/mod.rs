@@ -326,12 +326,15 @@ pub fn finish(
     let baselined = match &config.baseline {
         Some(baseline) => {
             let applied = baseline.apply(report, &mut findings, ran);
-            unused.extend(
-                applied
-                    .stale
-                    .iter()
-                    .map(|e| UnusedSuppression.stale(report, baseline, e)),
-            );
+            if !applied.stale.is_empty() {
+                let paths = unused_suppression::PagePaths::of(report);
+                unused.extend(
+                    applied
+                        .stale
+                        .iter()
+                        .map(|e| UnusedSuppression.stale(report, &paths, baseline, e)),
+                );
+            }
             applied.baselined
         }
         None => Vec::new(),

@@ -56,6 +56,7 @@ impl Rule for SegmentCallsIgnoredByHeap {
         super::doc_from_source(include_str!("segment_calls_ignored_by_heap.rs"))
     }
 
+    /// Linear in pages, installs and calls: [`calls_through_classic_destination`] is one pass.
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let groups = calls_through_classic_destination(cx.report, |c: &SegmentCall| {
             IGNORED.contains(&c.method.as_str()) && !c.from_snippet

@@ -52,6 +52,8 @@ impl Rule for SegmentLoadedTwice {
         super::doc_from_source(include_str!("segment_loaded_twice.rs"))
     }
 
+    /// Linear in pages: [`multiple_loaders`] compares each page's loaders with each other (a
+    /// handful) and groups pages by hash.
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let groups = multiple_loaders(cx.report, Vendor::Segment, |i: &Install| {
             i.id.clone().unwrap_or_default()

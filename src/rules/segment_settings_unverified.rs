@@ -33,7 +33,9 @@
 //! - analytics-next, loading CDN settings: <https://github.com/segmentio/analytics-next/blob/master/packages/browser/src/browser/index.ts>
 //! - Heap, Segment installation: <https://help.heap.io/installation/third-party-installations/segment-installation/>
 
-use super::common::{audited, count, found_on, Groups};
+use std::collections::{BTreeSet, HashMap};
+
+use super::common::{audited, count, Candidates, Groups};
 use super::{finding, Context, Rule};
 use crate::inventory::settings_url;
 use crate::model::{Evidence, Finding, Severity, Vendor};
@@ -57,8 +59,15 @@ impl Rule for SegmentSettingsUnverified {
         super::doc_from_source(include_str!("segment_settings_unverified.rs"))
     }
 
+    /// One pass over the pages' installs, with the problems looked up by URL: linear in
+    /// installs and problems. The candidates: see [`SegmentSettingsUnverified::candidates`].
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut groups = Groups::new();
+        // The first problem about each URL.
+        let mut problems: HashMap<&str, &str> = HashMap::new();
+        for p in &cx.report.problems {
+            problems.entry(p.url.as_str()).or_insert(p.message.as_str());
+        }
         for page in audited(cx.report) {
             // A placeholder key is placeholder-id's: there is nothing to fetch.
             for segment in page
@@ -81,12 +90,7 @@ impl Rule for SegmentSettingsUnverified {
                 group.evidence([segment.evidence.clone()]);
                 if segment.id.is_some() {
                     let url = settings_url(segment);
-                    let why = cx
-                        .report
-                        .problems
-                        .iter()
-                        .find(|p| p.url == url)
-                        .map(|p| p.message.clone());
+                    let why = problems.get(url.as_str()).map(|m| (*m).to_owned());
                     group.evidence([Evidence {
                         source: url,
                         line: None,
@@ -118,27 +122,42 @@ impl Rule for SegmentSettingsUnverified {
 impl SegmentSettingsUnverified {
     /// Segment-like snippets (`report.unverified` of kind `segment-candidate`): one finding per
     /// reason (which names the write key, the host and the state), on every page it was found on.
+    ///
+    /// One pass over the pages finds each page's candidates by URL ([`Candidates`]); a candidate
+    /// found on no page lists every page, once per reason: linear in pages, installs and
+    /// candidates (times the distinct reasons of such candidates, a handful).
     fn candidates(&self, cx: &Context) -> Vec<Finding> {
+        let mut index = Candidates::of(cx.report);
+        if index.list.is_empty() {
+            return Vec::new();
+        }
+        let mut found: Vec<Vec<&str>> = vec![Vec::new(); index.list.len()];
+        for page in audited(cx.report) {
+            for c in index.on(page) {
+                found[c].push(page.url.as_str());
+            }
+        }
         let mut groups = Groups::new();
-        for candidate in cx
-            .report
-            .unverified
-            .iter()
-            .filter(|u| u.kind == "segment-candidate")
-        {
-            let mut pages: Vec<&str> = audited(cx.report)
-                .filter(|p| found_on(p, &candidate.url))
-                .map(|p| p.url.as_str())
-                .collect();
-            if pages.is_empty() {
+        // The reasons whose group already lists every page.
+        let mut everywhere: BTreeSet<&str> = BTreeSet::new();
+        for (candidate, pages) in index.list.iter().zip(found) {
+            let group = if !pages.is_empty() {
+                let group = groups.entry(candidate.reason.clone()).or_default();
+                pages.into_iter().for_each(|p| group.page(p));
+                group
+            } else if everywhere.contains(candidate.reason.as_str()) {
+                groups.entry(candidate.reason.clone()).or_default()
+            } else {
                 // Found in a file that no page's installs point to: somewhere on the audited site.
-                pages = audited(cx.report).map(|p| p.url.as_str()).collect();
-            }
-            if pages.is_empty() {
-                continue;
-            }
-            let group = groups.entry(candidate.reason.clone()).or_default();
-            pages.into_iter().for_each(|p| group.page(p));
+                let mut all = audited(cx.report).peekable();
+                if all.peek().is_none() {
+                    continue;
+                }
+                everywhere.insert(candidate.reason.as_str());
+                let group = groups.entry(candidate.reason.clone()).or_default();
+                all.for_each(|p| group.page(&p.url));
+                group
+            };
             group.evidence([Evidence {
                 source: candidate.url.clone(),
                 line: None,

@@ -55,6 +55,7 @@ impl Rule for SegmentViaGtm {
         super::doc_from_source(include_str!("segment_via_gtm.rs"))
     }
 
+    /// Linear in pages and installs: one pass, grouped by hash ([`Groups`]).
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut groups = Groups::new();
         for page in audited(cx.report) {

@@ -27,9 +27,11 @@
 //! - Heap, "heap.push is not a function": <https://help.heap.io/getting-started/getting-started-faqs/heap-push-is-not-a-function-console-error/>
 //! - Google Tag Manager environments: <https://support.google.com/tagmanager/answer/6311518>
 
+use std::collections::HashMap;
+
 use super::common::{audited, container_read, count, Groups};
 use super::{finding, Context, Rule};
-use crate::model::{Evidence, Finding, Severity};
+use crate::model::{Evidence, Finding, Problem, Severity};
 
 pub struct TagManagerUnverified;
 
@@ -50,8 +52,11 @@ impl Rule for TagManagerUnverified {
         super::doc_from_source(include_str!("tag_manager_unverified.rs"))
     }
 
+    /// One pass over the pages' installs; the problems are searched once per distinct container
+    /// (not once per page that loads it): linear in installs, plus containers times problems.
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut groups = Groups::new();
+        let mut problems: HashMap<(&str, &str), Option<&Problem>> = HashMap::new();
         for page in audited(cx.report) {
             for manager in page
                 .installs
@@ -68,11 +73,13 @@ impl Rule for TagManagerUnverified {
                     .or_default();
                 group.page(&page.url);
                 group.evidence([manager.evidence.clone()]);
-                let problem = cx
-                    .report
-                    .problems
-                    .iter()
-                    .find(|p| is_container_of(&p.url, manager.vendor.as_str(), id));
+                let vendor = manager.vendor.as_str();
+                let problem = *problems.entry((vendor, id)).or_insert_with(|| {
+                    cx.report
+                        .problems
+                        .iter()
+                        .find(|p| is_container_of(&p.url, vendor, id))
+                });
                 if let Some(problem) = problem {
                     group.evidence([Evidence {
                         source: problem.url.clone(),

@@ -32,7 +32,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::{find, finding, Rule};
-use crate::baseline::{page_key, Baseline, Entry};
+use crate::baseline::{Baseline, Entry, Index};
 use crate::model::{Evidence, Finding, Page, Report, Severity, Suppression};
 
 pub struct UnusedSuppression;
@@ -60,13 +60,40 @@ impl Rule for UnusedSuppression {
     }
 }
 
+/// The positions of a report's pages by path (`baseline::page_key`).
+pub(super) struct PagePaths(HashMap<String, Vec<usize>>);
+
+impl PagePaths {
+    pub(super) fn of(report: &Report) -> PagePaths {
+        let index = Index::of(report);
+        let mut paths: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, page) in report.pages.iter().enumerate() {
+            paths.entry(index.page_key(&page.url)).or_default().push(i);
+        }
+        PagePaths(paths)
+    }
+}
+
 impl UnusedSuppression {
-    /// A baseline entry that matched nothing.
-    pub(super) fn stale(&self, report: &Report, baseline: &Baseline, entry: &Entry) -> Finding {
-        let pages: Vec<String> = report
+    /// A baseline entry that matched nothing. `paths` are the report's pages by path, built once
+    /// for all the stale entries: each costs its own pages, not a search of the report's.
+    pub(super) fn stale(
+        &self,
+        report: &Report,
+        paths: &PagePaths,
+        baseline: &Baseline,
+        entry: &Entry,
+    ) -> Finding {
+        let mut at: Vec<usize> = entry
             .pages
             .iter()
-            .filter(|p| entry.pages.contains(&page_key(report, &p.url)))
+            .flat_map(|p| paths.0.get(p.as_str()).into_iter().flatten().copied())
+            .collect();
+        at.sort_unstable();
+        at.dedup();
+        let pages: Vec<String> = at
+            .into_iter()
+            .filter_map(|i| report.pages.get(i))
             .map(|p| p.url.clone())
             .collect();
         let pages = if pages.is_empty() {
@@ -121,6 +148,9 @@ impl UnusedSuppression {
 
 /// Drop the findings that every page they concern suppresses inline. Returns how many were
 /// dropped, and a finding per suppression that suppressed nothing (of the rules in `ran`).
+///
+/// Linear in the findings' pages and the suppressions: pages that carry suppressions are looked
+/// up by URL.
 pub(super) fn apply_inline(
     report: &Report,
     findings: &mut Vec<Finding>,
