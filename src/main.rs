@@ -467,7 +467,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 /// Page bodies (up to --max-body each) are read on several threads. glibc's malloc raises its
 /// mmap threshold each time such a buffer is freed, so later ones come from per-thread heaps that
-/// never shrink: on a site of 10 MB pages the peak RSS went from 103 MB to 172 MB that way
+/// never shrink: on a site of 10 MB pages the peak RSS was 172 MB that way, 104 MB without
 /// (bench/linkfarm.sh). A fixed threshold keeps every buffer of 1 MB or more in its own mapping,
 /// given back to the system when freed.
 fn keep_big_buffers_out_of_the_heap() {
