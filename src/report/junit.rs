@@ -13,14 +13,43 @@ use crate::model::{Finding, Page, ProblemKind, Report, Severity};
 use crate::report::{human, RenderOptions};
 use crate::rules::Rule;
 
+/// A finding with its evidence by source, worked out once: each page's case lists the evidence
+/// on its own page, not the finding's evidence on every page.
+struct Located<'a> {
+    finding: &'a Finding,
+    /// Evidence on each page of the finding.
+    on: HashMap<&'a str, Vec<&'a crate::model::Evidence>>,
+    /// Evidence elsewhere (a script or container the pages load).
+    elsewhere: Vec<&'a crate::model::Evidence>,
+}
+
+impl<'a> Located<'a> {
+    fn new(finding: &'a Finding) -> Located<'a> {
+        let pages: HashSet<&str> = finding.pages.iter().map(String::as_str).collect();
+        let mut located = Located {
+            finding,
+            on: HashMap::new(),
+            elsewhere: Vec::new(),
+        };
+        for e in &finding.evidence {
+            if pages.contains(e.source.as_str()) {
+                located.on.entry(e.source.as_str()).or_default().push(e);
+            } else {
+                located.elsewhere.push(e);
+            }
+        }
+        located
+    }
+}
+
 /// One `<testcase>`.
 struct Case<'a> {
     page: &'a str,
     rule: &'static dyn Rule,
     /// Findings at or above the fail level.
-    failures: Vec<&'a Finding>,
+    failures: Vec<&'a Located<'a>>,
     /// Findings below it.
-    notes: Vec<&'a Finding>,
+    notes: Vec<&'a Located<'a>>,
     /// Why the rule could not run on the page.
     skipped: Option<&'a str>,
 }
@@ -50,14 +79,16 @@ impl Counts {
 
 pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     // The findings of each rule and page, in report order: each case looks its findings up.
-    let mut on_page: HashMap<(&str, &str), Vec<&Finding>> = HashMap::new();
-    for f in &report.findings {
+    let located: Vec<Located> = report.findings.iter().map(Located::new).collect();
+    let mut on_page: HashMap<(&str, &str), Vec<&Located>> = HashMap::new();
+    for located in &located {
+        let f = located.finding;
         let mut seen = HashSet::new();
         for page in f.pages.iter().filter(|p| seen.insert(p.as_str())) {
             on_page
                 .entry((f.code.as_str(), page.as_str()))
                 .or_default()
-                .push(f);
+                .push(located);
         }
     }
     // Sites in the order their first page appears, each with its cases.
@@ -118,7 +149,7 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
 /// The cases of one page: one per rule that ran. `on_page` holds the findings of each rule code
 /// and page, in report order.
 fn cases<'a>(
-    on_page: &HashMap<(&str, &str), Vec<&'a Finding>>,
+    on_page: &HashMap<(&str, &str), Vec<&'a Located<'a>>>,
     page: &'a Page,
     options: &RenderOptions,
 ) -> Vec<Case<'a>> {
@@ -131,7 +162,7 @@ fn cases<'a>(
                 .into_iter()
                 .flatten()
                 .copied()
-                .partition(|f| options.fail_on.fails(f.severity));
+                .partition(|l| options.fail_on.fails(l.finding.severity));
             Case {
                 page: &page.url,
                 rule,
@@ -162,8 +193,12 @@ fn case_xml(case: &Case) -> String {
             attr(&format!("the page could not be audited: {reason}"))
         );
     }
-    if let Some(first) = case.failures.first() {
-        let body: Vec<String> = case.failures.iter().map(|f| describe(f)).collect();
+    if let Some(first) = case.failures.first().map(|l| l.finding) {
+        let body: Vec<String> = case
+            .failures
+            .iter()
+            .map(|l| describe(l, case.page))
+            .collect();
         let _ = writeln!(
             xml,
             r#"      <failure message="{}" type="{}">{}</failure>"#,
@@ -173,7 +208,7 @@ fn case_xml(case: &Case) -> String {
         );
     }
     if !case.notes.is_empty() {
-        let body: Vec<String> = case.notes.iter().map(|f| describe(f)).collect();
+        let body: Vec<String> = case.notes.iter().map(|l| describe(l, case.page)).collect();
         let _ = writeln!(
             xml,
             "      <system-out>{}</system-out>",
@@ -184,8 +219,16 @@ fn case_xml(case: &Case) -> String {
     xml
 }
 
-/// A finding in full, for a failure's body or the system output.
-fn describe(f: &Finding) -> String {
+/// Evidence listed in one page's case at most: a finding across thousands of pages has evidence
+/// on each, and repeating all of it in every page's case made the file grow with the square of
+/// the pages.
+const MOST_EVIDENCE: usize = 5;
+
+/// A finding as it concerns one page, for a failure's body or the system output: its evidence on
+/// that page first (then elsewhere, in scripts or containers the page loads), at most
+/// [`MOST_EVIDENCE`] of it.
+fn describe(located: &Located, page: &str) -> String {
+    let f = located.finding;
     let mut s = format!(
         "{}[{}] {}: {}",
         severity(f.severity),
@@ -193,8 +236,19 @@ fn describe(f: &Finding) -> String {
         f.rule,
         f.message
     );
-    for e in &f.evidence {
+    let here = located.on.get(page).into_iter().flatten();
+    let mut shown = 0;
+    for e in here.chain(&located.elsewhere).take(MOST_EVIDENCE) {
         let _ = write!(s, "\n  --> {}  {}", human::location(e), e.snippet);
+        shown += 1;
+    }
+    let more = f.evidence.len() - shown;
+    if more > 0 {
+        let locations = if more == 1 { "location" } else { "locations" };
+        let _ = write!(
+            s,
+            "\n  ({more} more {locations} on other pages or past the first {MOST_EVIDENCE}: see the JSON report)"
+        );
     }
     let _ = write!(s, "\n  help: {}", f.help);
     s
@@ -246,5 +300,66 @@ mod tests {
             "say &quot;hi&quot;&#10;&apos;x&apos;"
         );
         assert_eq!(text("nul\u{0}bell\u{7}"), "nul\u{FFFD}bell\u{FFFD}");
+    }
+
+    use crate::model::Evidence;
+    use crate::rules::common::testing;
+
+    /// One finding on `n` pages with evidence on each, rendered.
+    fn junit_of(n: usize) -> String {
+        let pages: Vec<_> = (0..n)
+            .map(|i| testing::page(&format!("/p{i}"), Vec::new()))
+            .collect();
+        let mut report = testing::report(pages);
+        let urls: Vec<String> = report.pages.iter().map(|p| p.url.clone()).collect();
+        report.findings.push(Finding {
+            rule: "app-id-mismatch".into(),
+            code: "HA003".into(),
+            severity: Severity::Error,
+            message: "ids differ".into(),
+            help: "use one".into(),
+            evidence: urls
+                .iter()
+                .map(|u| Evidence {
+                    source: u.clone(),
+                    line: Some(3),
+                    snippet: "heap.load(\"1\")".into(),
+                    signature: "heap-load".into(),
+                    tag: None,
+                    offset: None,
+                })
+                .collect(),
+            pages: urls,
+        });
+        let options = RenderOptions {
+            color: false,
+            fail_on: crate::report::FailOn::Error,
+            rules: crate::rules::RULES,
+        };
+        let mut out = Vec::new();
+        let rendered = render(&report, &options, &mut out);
+        assert!(rendered.is_ok());
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_page_case_lists_its_own_evidence_and_the_file_grows_linearly() {
+        let small = junit_of(100);
+        let big = junit_of(400);
+        // Each page's failure names its own line, not the 99 others.
+        let case = small
+            .split("<testcase classname=\"https://www.example.com/p7\" name=\"HA003")
+            .nth(1)
+            .and_then(|rest| rest.split("</testcase>").next())
+            .unwrap_or_default();
+        assert!(
+            case.contains("--&gt; https://www.example.com/p7:3"),
+            "{case}"
+        );
+        assert_eq!(case.matches("--&gt;").count(), 1, "{case}");
+        assert!(case.contains("99 more locations"), "{case}");
+        // Four times the pages, about four times the bytes (it was sixteen).
+        let ratio = big.len() as f64 / small.len() as f64;
+        assert!(ratio < 4.5, "{ratio}");
     }
 }
