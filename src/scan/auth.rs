@@ -110,9 +110,18 @@ pub(super) fn has_password_field(html: &str) -> bool {
 }
 
 fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
+    let (&first, _) = needle.split_first()?;
+    // Jump from one possible first byte to the next (memchr), not byte by byte.
+    memchr::memchr2_iter(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        haystack,
+    )
+    .find(|&at| {
+        haystack
+            .get(at..at + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    })
 }
 
 #[cfg(test)]

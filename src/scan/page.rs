@@ -73,8 +73,9 @@ impl Ctx {
             .last()
             .and_then(|u| Url::parse(u).ok())
             .unwrap_or_else(|| url.clone());
-        // Only the start page's answer decides whether the site is behind a sign-in.
-        if depth == 0 {
+        // Only a crawl's start page decides whether the site is behind a sign-in (a folder's
+        // pages are all at depth 0).
+        if depth == 0 && matches!(site, Site::Web { .. }) {
             page.sign_in = auth::has_password_field(&text);
         }
         page.csp.extend(response.csp.iter().map(|p| Csp {
