@@ -215,7 +215,11 @@ const PACKAGES: &[(&str, &[Known])] = &[
 
 fn known(ecosystem: &str, name: &str) -> Option<&'static Known> {
     // Carthage names the same GitHub repositories as Swift Package Manager.
-    let ecosystem = if ecosystem == "carthage" { "spm" } else { ecosystem };
+    let ecosystem = if ecosystem == "carthage" {
+        "spm"
+    } else {
+        ecosystem
+    };
     PACKAGES
         .iter()
         .find(|(e, _)| *e == ecosystem)
