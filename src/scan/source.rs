@@ -154,18 +154,18 @@ impl Ctx {
 
     /// The mobile apps and server-side services of a repository (not pages).
     fn read_apps(&self, root: &Path, display: &str, listing: &Listing) -> Vec<crate::model::App> {
-        let files: Vec<crate::extract::apps::SourceFile> = listing
+        let files: Vec<String> = listing
             .app_files
             .iter()
-            .filter_map(|rel| {
-                let (text, _) = read_bounded(&root.join(rel), self.opts.fetch.max_body).ok()?;
-                Some(crate::extract::apps::SourceFile {
-                    rel: rel.to_string_lossy().replace('\\', "/"),
-                    text,
-                })
-            })
+            .map(|rel| rel.to_string_lossy().replace('\\', "/"))
             .collect();
-        crate::extract::apps::scan(display, &files)
+        let max = self.opts.fetch.max_body;
+        let read = |rel: &str| {
+            read_bounded(&root.join(rel), max)
+                .ok()
+                .map(|(text, _)| text)
+        };
+        crate::extract::apps::scan(display, &files, &read)
     }
 
     /// Read one file: its structure, and what it holds. `Err` (with its path) for a minified
