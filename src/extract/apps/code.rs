@@ -444,4 +444,72 @@ mod tests {
         let events: Vec<_> = found.iter().filter_map(|c| c.event.as_deref()).collect();
         assert_eq!(events, ["Order Completed", "Invoice Paid"]);
     }
+
+    /// `(vendor, id or id_from, line)` of the inits of a snippet.
+    fn inits(src: &str, lang: &str) -> Vec<(Vendor, String, u32)> {
+        installs(src, &lex(src, lang))
+            .into_iter()
+            .map(|i| {
+                let id = i.id.or(i.id_from).or(i.placeholder).unwrap_or_default();
+                (i.vendor, id, i.evidence.line.unwrap_or(0))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn inits_in_every_language() {
+        use Vendor::{Heap, Segment};
+        let cases: &[(&str, &str, (Vendor, &str))] = &[
+            ("objective-c", "[Heap initialize:@\"1620493857\"];", (Heap, "1620493857")),
+            ("objective-c", "SEGAnalyticsConfiguration *c = [SEGAnalyticsConfiguration configurationWithWriteKey:@\"KEY1\"];", (Segment, "KEY1")),
+            ("swift", "let config = Configuration(writeKey: \"KEY2\")", (Segment, "KEY2")),
+            ("java", "Heap.init(getApplicationContext(), \"604918273\");", (Heap, "604918273")),
+            ("java", "Analytics analytics = new Analytics.Builder(context, \"KEY3\").build();", (Segment, "KEY3")),
+            ("kotlin", "Heap.startRecording(this, BuildConfig.HEAP_APP_ID)", (Heap, "BuildConfig.HEAP_APP_ID")),
+            ("dart", "await Heap().startRecording('2750194836');", (Heap, "2750194836")),
+            ("javascript", "const heap = require('heap-api')('3180826004');", (Heap, "3180826004")),
+            ("javascript", "const analytics = new Analytics('KEY4');", (Segment, "KEY4")),
+            ("python", "client = HeapAPIClient(\"1535634150\")", (Heap, "1535634150")),
+            ("ruby", "Analytics = Segment::Analytics.new(write_key: ENV['SEGMENT_WRITE_KEY'])", (Segment, "ENV['SEGMENT_WRITE_KEY']")),
+            ("go", "client := analytics.New(\"KEY5\")", (Segment, "KEY5")),
+            ("php", "Segment::init(\"KEY6\");", (Segment, "KEY6")),
+            ("java", "Analytics analytics = Analytics.builder(\"KEY7\").build();", (Segment, "KEY7")),
+            ("csharp", "Analytics.Initialize(\"KEY8\");", (Segment, "KEY8")),
+            ("csharp", "Heap.StartRecording(\"2682025610\");", (Heap, "2682025610")),
+            ("swift", "Heap.shared.startRecording(\"YOUR_APP_ID\")", (Heap, "YOUR_APP_ID")),
+        ];
+        for (lang, src, (vendor, id)) in cases {
+            let found = inits(src, lang);
+            assert_eq!(found, [(*vendor, (*id).to_owned(), 1)], "{lang}: {src}");
+        }
+    }
+
+    #[test]
+    fn comments_by_language() {
+        // `#` is a comment in Python, Ruby and PHP; `//` and `/* */` elsewhere (and in PHP).
+        for (lang, src) in [
+            ("ruby", "# Segment::Analytics.new(write_key: 'old')\n=begin\n"),
+            ("php", "// Segment::init(\"old\");\n# Segment::init(\"old\");\n/* Segment::init(\"old\"); */\n"),
+            ("go", "// client := analytics.New(\"old\")\n"),
+            ("kotlin", "/* Heap.startRecording(this, \"1\") */\n"),
+            ("csharp", "// Analytics.Initialize(\"old\");\n"),
+            ("dart", "// await Heap().startRecording('1');\n"),
+        ] {
+            assert_eq!(inits(src, lang), [], "{lang}");
+        }
+        // A call inside a string is not an install either.
+        let src = "let doc = \"call Heap.shared.startRecording(\\\"1\\\") at launch\"\n";
+        assert_eq!(inits(src, "swift"), []);
+    }
+
+    #[test]
+    fn go_track_structs_and_identify_email() {
+        let src = "client.Enqueue(analytics.Track{\n\tUserId: id,\n\tEvent:  \"Invoice Paid\",\n})\nclient.Enqueue(analytics.Identify{UserId: id, Traits: analytics.NewTraits().SetEmail(e)})\n";
+        let found = calls(src, &lex(src, "go"), "go");
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].event.as_deref(), Some("Invoice Paid"));
+        assert_eq!(found[1].method, "identify");
+        let src = "analytics.identify(user.id, {\"email\": user.email})\n";
+        assert!(calls(src, &lex(src, "python"), "python")[0].email_trait);
+    }
 }

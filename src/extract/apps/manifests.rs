@@ -112,7 +112,7 @@ static CATALOG: LazyLock<Regex> = LazyLock::new(|| {
         .expect("regex")
 });
 static REQUIREMENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*([A-Za-z0-9_.-]+)\s*(?:\[[^\]]*\])?\s*((?:[=<>!~]=?|===)\s*[^\s;#]+)?")
+    Regex::new(r#"^\s*([A-Za-z0-9_.-]+)\s*(?:\[[^\]]*\])?\s*((?:[=<>!~]=?|===)\s*[^\s;#"',]+)?"#)
         .expect("regex")
 });
 static GEM: LazyLock<Regex> = LazyLock::new(|| {
@@ -390,4 +390,123 @@ fn json_dependencies_in(text: &str, key: &str) -> Vec<(String, String, usize)> {
             (n.clone(), v.as_str().unwrap_or_default().to_owned(), at)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(name, version, line)` of the packages of one manifest.
+    fn found(name: &str, text: &str) -> Vec<(String, String, u32)> {
+        let Some(ecosystem) = manifest_kind(name) else {
+            return Vec::new();
+        };
+        packages(ecosystem, name, text)
+            .into_iter()
+            .map(|p| {
+                let line = p.evidence.line.unwrap_or(0);
+                (p.name, p.version.unwrap_or_default(), line)
+            })
+            .collect()
+    }
+
+    fn one(name: &str, version: &str, line: u32) -> Vec<(String, String, u32)> {
+        vec![(name.to_owned(), version.to_owned(), line)]
+    }
+
+    #[test]
+    fn every_manifest_kind() {
+        let resolved = "{\n  \"pins\" : [\n    {\n      \"identity\" : \"heap-swift-core-sdk\",\n      \"location\" : \"https://github.com/heap/heap-swift-core-sdk.git\",\n      \"state\" : {\n        \"revision\" : \"abc\",\n        \"version\" : \"0.8.8\"\n      }\n    }\n  ]\n}\n";
+        assert_eq!(
+            found("Package.resolved", resolved),
+            one("heap-swift-core-sdk", "0.8.8", 5)
+        );
+        let swift = ".package(url: \"https://github.com/segmentio/analytics-swift.git\", from: \"1.5.11\"),\n";
+        assert_eq!(
+            found("Package.swift", swift),
+            one("analytics-swift", "1.5.11", 1)
+        );
+        assert_eq!(
+            found("Cartfile", "github \"segmentio/analytics-ios\" ~> 4.1\n"),
+            [("analytics-ios".to_owned(), "4.1".to_owned(), 1)]
+        );
+        let gradle = "dependencies {\n    // implementation 'com.segment.analytics.android:analytics:4.10.4'\n    implementation 'com.heapanalytics.android:heap-android-client:1.10.6'\n}\n";
+        assert_eq!(
+            found("build.gradle", gradle),
+            one("com.heapanalytics.android:heap-android-client", "1.10.6", 3)
+        );
+        let lock = "{\n  \"packages\": {\n    \"node_modules/@segment/analytics-node\": {\n      \"version\": \"2.1.2\",\n";
+        assert_eq!(
+            found("package-lock.json", lock),
+            one("@segment/analytics-node", "2.1.2", 3)
+        );
+        assert_eq!(
+            found(
+                "requirements-prod.txt",
+                "# analytics-python==1.2\nsegment-analytics-python>=2.3\n"
+            ),
+            one("segment-analytics-python", ">=2.3", 2)
+        );
+        let poetry = "[[package]]\nname = \"segment-analytics-python\"\nversion = \"2.3.2\"\n";
+        assert_eq!(
+            found("poetry.lock", poetry),
+            one("segment-analytics-python", "2.3.2", 2)
+        );
+        let pyproject = "[project]\ndependencies = [\n  \"segment-analytics-python>=2.3\",\n]\n";
+        assert_eq!(
+            found("pyproject.toml", pyproject),
+            one("segment-analytics-python", ">=2.3", 3)
+        );
+        assert_eq!(
+            found(
+                "Gemfile",
+                "gem 'analytics-ruby', '~> 2.4', require: 'segment'\n"
+            ),
+            one("analytics-ruby", "~> 2.4", 1)
+        );
+        assert_eq!(
+            found(
+                "Gemfile.lock",
+                "GEM\n  specs:\n    analytics-ruby (2.4.0)\n"
+            ),
+            one("analytics-ruby", "2.4.0", 3)
+        );
+        let gomod = "module example.com/billing\n\nrequire (\n\tgithub.com/segmentio/analytics-go/v3 v3.3.0\n)\n";
+        assert_eq!(
+            found("go.mod", gomod),
+            one("github.com/segmentio/analytics-go/v3", "v3.3.0", 4)
+        );
+        let composer = "{\n  \"require\": {\n    \"php\": \"^8.2\",\n    \"segmentio/analytics-php\": \"^3.7\"\n  }\n}\n";
+        assert_eq!(
+            found("composer.json", composer),
+            one("segmentio/analytics-php", "^3.7", 4)
+        );
+        let pom = "<dependencies>\n  <dependency>\n    <groupId>com.segment.analytics.java</groupId>\n    <artifactId>analytics</artifactId>\n    <version>3.5.1</version>\n  </dependency>\n</dependencies>\n";
+        assert_eq!(
+            found("pom.xml", pom),
+            one("com.segment.analytics.java:analytics", "3.5.1", 2)
+        );
+        let csproj = "<ItemGroup>\n  <PackageReference Include=\"Segment.Analytics.CSharp\" Version=\"2.4.0\" />\n</ItemGroup>\n";
+        assert_eq!(
+            found("Billing.csproj", csproj),
+            one("Segment.Analytics.CSharp", "2.4.0", 2)
+        );
+    }
+
+    #[test]
+    fn platforms() {
+        assert_eq!(platforms_of("Podfile", "platform :ios"), ["ios"]);
+        assert_eq!(
+            platforms_of("pubspec.yaml", "  flutter:\n    sdk: flutter\n"),
+            ["flutter"]
+        );
+        let expo = "{\"dependencies\": {\"expo\": \"~51.0.0\"}}";
+        assert_eq!(platforms_of("package.json", expo), ["react-native"]);
+        let capacitor = "{\"dependencies\": {\"@capacitor/core\": \"6.1.0\"}}";
+        assert_eq!(platforms_of("package.json", capacitor), ["capacitor"]);
+        let next = "{\"dependencies\": {\"next\": \"14.2.3\"}}";
+        assert!(platforms_of("package.json", next).is_empty());
+        let gradle = "plugins {\n    id(\"com.android.application\")\n}\n";
+        assert_eq!(platforms_of("build.gradle.kts", gradle), ["android"]);
+    }
 }
