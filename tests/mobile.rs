@@ -134,6 +134,9 @@ fn ios_app_with_heaps_sdk_from_the_podfile_lock() {
     );
     assert_eq!(app["calls"][0]["event"], "Order Placed");
     assert_eq!(rules(&report), Vec::<&str>::new());
+    assert!(!report["recommendation"]["steps"]
+        .to_string()
+        .contains("ios app"));
     // The app is not a page: the Next.js site's two pages are.
     assert_eq!(report["summary"]["pages"], 2);
 }
@@ -172,6 +175,12 @@ fn ios_app_with_segment_only_is_told_what_heap_would_miss() {
         "{f}"
     );
     assert_eq!(at(&f["evidence"][0]), "ios/Acme/App/AppDelegate.swift:14");
+    // The advice for the web stays; the app gets its own step.
+    let steps = report["recommendation"]["steps"].to_string();
+    assert!(
+        steps.contains("ios app") && steps.contains("install Heap's own SDK for autocapture"),
+        "{steps}"
+    );
 }
 
 #[test]
