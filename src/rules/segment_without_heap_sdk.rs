@@ -59,7 +59,7 @@ impl Rule for SegmentWithoutHeapSdk {
                     apps::name(app),
                     apps::packages(app, Vendor::Segment)
                 );
-                let help = "Heap's guide: on mobile, install Heap's iOS or Android SDK directly to enable autocapture; Segment's cloud mode sends only Segment-tracked events through Heap's server-side API".to_owned();
+                let help = "Heap's guide: on mobile, install Heap's iOS or Android SDK directly to enable autocapture (in a React Native or Flutter app, Heap's SDK for it, which wraps them); Segment's cloud mode sends only Segment-tracked events through Heap's server-side API".to_owned();
                 finding(
                     self,
                     self.severity(),
