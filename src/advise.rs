@@ -255,11 +255,24 @@ pub fn recommend(report: &Report, findings: &[Finding], config: &Config) -> Opti
             list(&both, 3)
         ));
     }
+    let mut steps = steps;
+    steps.extend(app_steps(report));
     Some(Recommendation {
         install_path: path.to_owned(),
         reasons,
         steps,
     })
+}
+
+/// Steps for the repository's mobile apps: the web's install path does not apply to them, and
+/// Heap's guide says autocapture there needs Heap's own SDK.
+fn app_steps(report: &Report) -> Vec<String> {
+    use crate::rules::apps;
+    apps::all(report)
+        .filter(|a| apps::is_mobile(a) && apps::uses(a, crate::model::Vendor::Segment))
+        .filter(|a| !apps::uses(a, crate::model::Vendor::Heap))
+        .map(|a| format!("in the {}, install Heap's own SDK for autocapture: through Segment a mobile app reaches Heap only in cloud mode, with Segment-tracked events only", apps::name(a)))
+        .collect()
 }
 
 /// The expected id, else the id most used by the recommended path, else the most used id.

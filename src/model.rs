@@ -693,6 +693,93 @@ pub struct SourceRead {
     /// What source mode could not decide, in words (e.g. each layout counted as one page).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Mobile apps and server-side services in the repository that use Heap or Segment (from
+    /// their manifests, lock files and code). They are not web pages: they do not count in
+    /// `pages`, `summary.pages` or `--max-pages`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<App>,
+}
+
+/// A mobile app or a server-side service found in a repository (source mode).
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct App {
+    /// Its folder, as the report names files (the target's path joined with the folder).
+    pub path: String,
+    /// `ios`, `android`, `react-native` (Expo included), `capacitor`, `cordova`, `flutter`,
+    /// or `server`.
+    #[schemars(extend("enum" = ["ios", "android", "react-native", "capacitor", "cordova", "flutter", "server"]))]
+    pub platform: String,
+    /// The language of the code read (`swift`, `kotlin`, `dart`, `javascript`, `python`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Heap and Segment packages declared in its manifests and lock files.
+    pub packages: Vec<AppPackage>,
+    /// Where the code starts Heap or Segment, with the app id or write key.
+    pub installs: Vec<AppInstall>,
+    /// `track` and `identify` calls in its code.
+    #[serde(default)]
+    pub calls: Vec<AppCall>,
+}
+
+/// A Heap or Segment package an app depends on.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct AppPackage {
+    /// `heap` or `segment`.
+    pub vendor: Vendor,
+    /// The package as its ecosystem names it (`Heap`, `com.heapanalytics.android:heap-android-client`,
+    /// `@segment/analytics-react-native`, `segment-analytics-python`, ...).
+    pub name: String,
+    /// `cocoapods`, `spm`, `carthage`, `gradle`, `npm`, `pub`, `pypi`, `rubygems`, `go`,
+    /// `composer`, `maven`, `nuget`.
+    pub ecosystem: String,
+    /// The version: resolved from a lock file when there is one, else the requirement as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// For Heap: `classic` (Heap's first mobile SDKs, `heap-android-client`, the `Heap` pod,
+    /// `@heap/react-native-heap`) or `core` (`heap-swift-core`, `io.heap.core`, the bridges and
+    /// autocapture SDKs); for Segment: `classic` (analytics-ios, analytics-android) or `current`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<String>,
+    /// Where it is declared (the lock file's line when the version came from there).
+    pub evidence: Evidence,
+}
+
+/// Where an app's code starts Heap or Segment.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct AppInstall {
+    /// `heap` or `segment`.
+    pub vendor: Vendor,
+    /// The call as written, without its arguments (`Heap.shared.startRecording`,
+    /// `Analytics.Builder`, `analytics.write_key =`).
+    pub call: String,
+    /// Heap app/env id or Segment write key, when it is a literal.
+    pub id: Option<String>,
+    /// The expression that supplies the id when it is not a literal (`BuildConfig.HEAP_APP_ID`,
+    /// `os.environ["SEGMENT_WRITE_KEY"]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_from: Option<String>,
+    /// The id is a documentation placeholder (`YOUR_APP_ID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    /// Where the call is.
+    pub evidence: Evidence,
+}
+
+/// A `track` or `identify` call in an app's code.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct AppCall {
+    /// Whose API: `heap` or `segment`.
+    pub vendor: Vendor,
+    /// `track` or `identify`.
+    pub method: String,
+    /// The event name of a `track` call, when it is a literal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// For `identify`: an `email` trait is passed.
+    #[serde(default)]
+    pub email_trait: bool,
+    /// Where the call is.
+    pub evidence: Evidence,
 }
 
 /// Files or folders left out of a source read, for one reason.

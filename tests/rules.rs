@@ -246,6 +246,10 @@ fn names_codes_and_severities_are_pinned() {
         ("tag-manager-unverified", "HA014", Severity::Info),
         ("unused-suppression", "HA015", Severity::Info),
         ("placeholder-id", "HA016", Severity::Error),
+        ("segment-without-heap-sdk", "HA017", Severity::Info),
+        ("heap-and-segment-in-app", "HA018", Severity::Info),
+        ("app-id-differs-from-web", "HA019", Severity::Info),
+        ("server-side-track-calls", "HA020", Severity::Info),
     ];
     let actual: Vec<(&str, &str, Severity)> = RULES
         .iter()
@@ -410,8 +414,15 @@ fn findings_are_well_formed() {
                 "{at}: code"
             );
             for page in &f.pages {
+                // Findings about a mobile app or a server-side service name its folder.
+                let app = c
+                    .report
+                    .sources
+                    .iter()
+                    .flat_map(|s| s.apps.iter())
+                    .any(|a| &a.path == page);
                 assert!(
-                    c.report.pages.iter().any(|p| &p.url == page),
+                    app || c.report.pages.iter().any(|p| &p.url == page),
                     "{at}: unknown page {page}"
                 );
             }

@@ -1,5 +1,6 @@
 //! Pure parsers: page text, script text, GTM containers and Segment settings in; facts out.
 
+pub mod apps;
 pub mod decode;
 pub mod detect;
 pub mod gtm;

@@ -50,6 +50,7 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     for page in &report.pages {
         render_page(page, p, out)?;
     }
+    super::apps::human(report, p, out)?;
     render_findings(report, p, out)?;
     if let Some(rec) = &report.recommendation {
         writeln!(

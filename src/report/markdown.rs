@@ -14,6 +14,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "## heap-audit\n")?;
     writeln!(out, "{}\n", summary_line(report))?;
     render_installs(report, out)?;
+    super::apps::markdown(report, out)?;
     render_findings(&report.findings, out)?;
     if let Some(rec) = &report.recommendation {
         writeln!(

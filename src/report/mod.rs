@@ -21,6 +21,7 @@ use crate::model::{Phase, Problem, ProblemKind, Report};
 use crate::rules::Rule;
 use crate::source::limits::Cancel;
 
+pub mod apps;
 pub mod github;
 pub mod human;
 pub mod json;

@@ -14,15 +14,18 @@ use regex::Regex;
 use crate::baseline::Baseline;
 use crate::model::{Evidence, Finding, Report, Severity};
 
+pub mod apps;
 pub mod common;
 pub mod csp;
 pub mod fetches;
 
+mod app_id_differs_from_web;
 mod app_id_mismatch;
 mod csp_blocks_heap;
 mod disable_target_text;
 mod duplicate_heap_load;
 mod email_trait_renamed;
+mod heap_and_segment_in_app;
 mod heap_cloud_mode_only;
 mod heap_missing_on_some_pages;
 mod heap_via_tag_manager;
@@ -32,14 +35,18 @@ mod segment_calls_ignored_by_heap;
 mod segment_loaded_twice;
 mod segment_settings_unverified;
 mod segment_via_gtm;
+mod segment_without_heap_sdk;
+mod server_side_track_calls;
 mod tag_manager_unverified;
 mod unused_suppression;
 
+pub use app_id_differs_from_web::AppIdDiffersFromWeb;
 pub use app_id_mismatch::AppIdMismatch;
 pub use csp_blocks_heap::CspBlocksHeap;
 pub use disable_target_text::DisableTargetText;
 pub use duplicate_heap_load::DuplicateHeapLoad;
 pub use email_trait_renamed::EmailTraitRenamed;
+pub use heap_and_segment_in_app::HeapAndSegmentInApp;
 pub use heap_cloud_mode_only::HeapCloudModeOnly;
 pub use heap_missing_on_some_pages::HeapMissingOnSomePages;
 pub use heap_via_tag_manager::HeapViaTagManager;
@@ -49,6 +56,8 @@ pub use segment_calls_ignored_by_heap::SegmentCallsIgnoredByHeap;
 pub use segment_loaded_twice::SegmentLoadedTwice;
 pub use segment_settings_unverified::SegmentSettingsUnverified;
 pub use segment_via_gtm::SegmentViaGtm;
+pub use segment_without_heap_sdk::SegmentWithoutHeapSdk;
+pub use server_side_track_calls::ServerSideTrackCalls;
 pub use tag_manager_unverified::TagManagerUnverified;
 pub use unused_suppression::UnusedSuppression;
 
@@ -166,6 +175,10 @@ pub static RULES: &[&dyn Rule] = &[
     &TagManagerUnverified,
     &UnusedSuppression,
     &PlaceholderId,
+    &SegmentWithoutHeapSdk,
+    &HeapAndSegmentInApp,
+    &AppIdDiffersFromWeb,
+    &ServerSideTrackCalls,
 ];
 
 /// A `--select`/`--ignore` entry that names no rule.

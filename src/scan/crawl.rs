@@ -518,7 +518,7 @@ impl Ctx {
             };
             (root, listing)
         };
-        if listing.files.is_empty() {
+        if listing.files.is_empty() && listing.app_files.is_empty() {
             return Err(format!(
                 "{target}: no template, component or script file to read in this folder"
             ));

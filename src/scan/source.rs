@@ -60,6 +60,7 @@ impl Ctx {
             files: 0,
             skipped: listing.skipped.clone(),
             notes: Vec::new(),
+            apps: Vec::new(),
         };
         let rels: Vec<String> = listing
             .files
@@ -141,13 +142,30 @@ impl Ctx {
             }
             pages.push(page);
         }
-        if total == 0 {
+        read.apps = self.read_apps(root, display, &listing);
+        if total == 0 && read.apps.is_empty() {
             read.notes.push("no page was found to render: nothing in this repository loads Heap or Segment from a template".into());
         }
         if let Some(stop) = stop {
             self.stopped(target, stop, pages.len());
         }
         Ok(read)
+    }
+
+    /// The mobile apps and server-side services of a repository (not pages).
+    fn read_apps(&self, root: &Path, display: &str, listing: &Listing) -> Vec<crate::model::App> {
+        let files: Vec<String> = listing
+            .app_files
+            .iter()
+            .map(|rel| rel.to_string_lossy().replace('\\', "/"))
+            .collect();
+        let (max, timeout) = (self.opts.fetch.max_body, self.opts.fetch.timeout);
+        let read = |rel: &str| {
+            read_bounded(&root.join(rel), max, timeout, &self.opts.cancel)
+                .ok()
+                .map(|(text, _)| text)
+        };
+        crate::extract::apps::scan(display, &files, &read)
     }
 
     /// Read one file: its structure, and what it holds. `Err` (with its path) for a minified

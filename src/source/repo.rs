@@ -62,6 +62,8 @@ const SKIPPED_DIRS: &[(&str, &str)] = &[
     ("venv", "dependencies"),
     ("__tests__", "tests"),
     ("__mocks__", "tests"),
+    ("Pods", "dependencies"),
+    ("Carthage", "dependencies"),
     ("cypress", "tests"),
     ("e2e", "tests"),
     ("spec", "tests"),
@@ -137,6 +139,13 @@ const MARKERS: &[(&str, &str)] = &[
     ("go.mod", "go"),
     ("pom.xml", "java"),
     ("build.gradle", "java"),
+    ("build.gradle.kts", "android"),
+    ("settings.gradle", "android"),
+    ("settings.gradle.kts", "android"),
+    ("Podfile", "ios"),
+    ("Package.swift", "swift"),
+    ("Cartfile", "ios"),
+    ("pubspec.yaml", "flutter"),
     (".git", "git"),
 ];
 
@@ -148,6 +157,9 @@ pub struct Listing {
     pub skipped: Vec<Skipped>,
     /// The ecosystems the root's files name (`rails`, `jekyll`, `nextjs`, ...).
     pub ecosystems: Vec<String>,
+    /// Manifests, lock files and code read for mobile apps and server-side services
+    /// ([`crate::extract::apps`]), relative to the root, sorted.
+    pub app_files: Vec<PathBuf>,
 }
 
 /// Glob filters on paths relative to the root (`--include-path`, `--exclude-path`).
@@ -207,8 +219,8 @@ pub fn mode_of(root: &Path) -> (Mode, String) {
     if !found.is_empty() {
         return (Mode::Source, format!("found {}", found.join(", ")));
     }
-    // No project file: templates or components anywhere (a theme, a folder of views) make it a
-    // repository; only .html files, a built site.
+    // No project file: templates or components anywhere (a theme, a folder of views), or an app's
+    // manifest, make it a repository; only .html files, a built site.
     let walker = ignore::WalkBuilder::new(root)
         .hidden(true)
         .git_ignore(true)
@@ -222,6 +234,15 @@ pub fn mode_of(root: &Path) -> (Mode, String) {
             continue;
         }
         let name = path.to_string_lossy();
+        let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if crate::extract::apps::is_manifest(file) {
+            // An app or a service (an Xcode or Gradle project, a Go module): read as source.
+            let rel = path.strip_prefix(root).unwrap_or(path);
+            return (
+                Mode::Source,
+                format!("{} is an app manifest", rel.display()),
+            );
+        }
         if let Some(dialect) = crate::extract::template::Dialect::of_path(&name) {
             if dialect != crate::extract::template::Dialect::Html {
                 let rel = path.strip_prefix(root).unwrap_or(path);
@@ -345,6 +366,7 @@ pub fn list(root: &Path, filter: &PathFilter) -> Result<Listing, String> {
         })
         .build();
     let mut files = Vec::new();
+    let mut app_files = Vec::new();
     for entry in walker {
         let entry = entry.map_err(|e| format!("{}: cannot list: {e}", root.display()))?;
         if !entry.file_type().is_some_and(|t| t.is_file()) {
@@ -356,6 +378,12 @@ pub fn list(root: &Path, filter: &PathFilter) -> Result<Listing, String> {
             .unwrap_or(entry.path())
             .to_path_buf();
         let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if crate::extract::apps::wanted(name)
+            && filter.allows(&rel).is_ok()
+            && !matches!(skip_file(name), Some("tests" | "minified"))
+        {
+            app_files.push(rel.clone());
+        }
         if let Some(why) = skip_file(name) {
             if why != "not a source file" {
                 note(&mut skipped, why, &rel);
@@ -384,5 +412,6 @@ pub fn list(root: &Path, filter: &PathFilter) -> Result<Listing, String> {
             })
             .collect(),
         ecosystems: ecosystems(root),
+        app_files,
     })
 }

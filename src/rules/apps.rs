@@ -1,0 +1,54 @@
+//! What the app and service rules share: the apps of a report, and what each uses.
+
+use crate::model::{App, Evidence, Report, Vendor};
+
+/// Every app and service of the report, across source targets.
+pub fn all(report: &Report) -> impl Iterator<Item = &App> {
+    report.sources.iter().flat_map(|s| s.apps.iter())
+}
+
+/// A mobile app (not a server-side service).
+pub fn is_mobile(app: &App) -> bool {
+    app.platform != "server"
+}
+
+/// Whether the app uses the vendor: a package or an init call.
+pub fn uses(app: &App, vendor: Vendor) -> bool {
+    app.packages.iter().any(|p| p.vendor == vendor)
+        || app.installs.iter().any(|i| i.vendor == vendor)
+}
+
+/// Where the app uses the vendor: its init calls first, then its packages.
+pub fn evidence(app: &App, vendor: Vendor) -> Vec<Evidence> {
+    app.installs
+        .iter()
+        .filter(|i| i.vendor == vendor)
+        .map(|i| i.evidence.clone())
+        .chain(
+            app.packages
+                .iter()
+                .filter(|p| p.vendor == vendor)
+                .map(|p| p.evidence.clone()),
+        )
+        .collect()
+}
+
+/// `ios app fixtures/x/ios`.
+pub fn name(app: &App) -> String {
+    let kind = if is_mobile(app) { "app" } else { "service" };
+    format!("{} {kind} {}", app.platform, app.path)
+}
+
+/// The Segment packages of an app, as `name version`.
+pub fn packages(app: &App, vendor: Vendor) -> String {
+    let names: Vec<String> = app
+        .packages
+        .iter()
+        .filter(|p| p.vendor == vendor)
+        .map(|p| match &p.version {
+            Some(v) => format!("{} {v}", p.name),
+            None => p.name.clone(),
+        })
+        .collect();
+    names.join(", ")
+}

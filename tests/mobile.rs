@@ -1,0 +1,516 @@
+//! Mobile apps and server-side services in a repository (`fixtures/apps/`), through the real
+//! binary: what each app uses (packages with versions, init calls with ids), where (file and
+//! line), which findings it gets, and that apps are not web pages.
+
+mod common;
+
+use common::{fixtures, heap_audit, scan_json};
+use serde_json::Value;
+
+fn fixture(name: &str) -> String {
+    fixtures()
+        .join("apps")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Scan a fixture offline; the report, with paths shown relative to `fixtures/apps/<name>`.
+fn scan(name: &str, extra: &[&str]) -> Value {
+    let path = fixture(name);
+    let mut args = vec![path.as_str(), "--offline"];
+    args.extend(extra);
+    let (code, report, stderr) = scan_json(&args);
+    assert!(code == 0 || code == 1, "{name}: exit {code}: {stderr}");
+    report
+}
+
+fn apps(report: &Value) -> Vec<&Value> {
+    report["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["apps"].as_array().into_iter().flatten())
+        .collect()
+}
+
+/// The one app of a report.
+fn only_app(report: &Value) -> &Value {
+    let all = apps(report);
+    assert_eq!(
+        all.len(),
+        1,
+        "{}",
+        serde_json::to_string_pretty(&all).unwrap_or_default()
+    );
+    all[0]
+}
+
+/// `file:line` with the fixture's path cut off.
+fn at(evidence: &Value) -> String {
+    let source = evidence["source"].as_str().unwrap_or_default();
+    let rel = source
+        .rsplit_once("fixtures/apps/")
+        .map_or(source, |(_, r)| r);
+    let rel = rel.split_once('/').map_or(rel, |(_, r)| r);
+    format!("{rel}:{}", evidence["line"])
+}
+
+/// `(name, version, file:line)` of each package.
+fn packages(app: &Value) -> Vec<(String, String, String)> {
+    app["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap_or_default().to_owned(),
+                p["version"].as_str().unwrap_or_default().to_owned(),
+                at(&p["evidence"]),
+            )
+        })
+        .collect()
+}
+
+/// `(vendor, id or id_from, file:line)` of each init call.
+fn inits(app: &Value) -> Vec<(String, String, String)> {
+    app["installs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| {
+            let id = i["id"]
+                .as_str()
+                .or(i["id_from"].as_str())
+                .unwrap_or_default();
+            (
+                i["vendor"].as_str().unwrap_or_default().to_owned(),
+                id.to_owned(),
+                at(&i["evidence"]),
+            )
+        })
+        .collect()
+}
+
+fn rules(report: &Value) -> Vec<&str> {
+    report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["rule"].as_str())
+        .collect()
+}
+
+fn finding<'a>(report: &'a Value, rule: &str) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .and_then(|all| all.iter().find(|f| f["rule"] == rule))
+        .unwrap_or_else(|| panic!("no {rule}: {}", report["findings"]))
+}
+
+fn owned(v: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    v.iter()
+        .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
+        .collect()
+}
+
+#[test]
+fn ios_app_with_heaps_sdk_from_the_podfile_lock() {
+    let report = scan("ios-pass", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["platform"], "ios");
+    assert_eq!(app["language"], "swift");
+    assert_eq!(
+        packages(app),
+        owned(&[
+            ("HeapIOSAutocapture", "0.8.1", "ios/Podfile.lock:3"),
+            ("HeapSwiftCore", "0.8.8", "ios/Podfile.lock:5"),
+        ])
+    );
+    // The classic init in a comment (line 15) is not an install.
+    assert_eq!(
+        inits(app),
+        owned(&[("heap", "1620493857", "ios/Acme/App/AppDelegate.swift:17")])
+    );
+    assert_eq!(app["calls"][0]["event"], "Order Placed");
+    assert_eq!(rules(&report), Vec::<&str>::new());
+    assert!(!report["recommendation"]["steps"]
+        .to_string()
+        .contains("ios app"));
+    // The app is not a page: the Next.js site's two pages are.
+    assert_eq!(report["summary"]["pages"], 2);
+}
+
+#[test]
+fn ios_app_with_segment_only_is_told_what_heap_would_miss() {
+    let report = scan("ios-fail", &[]);
+    let app = only_app(&report);
+    assert_eq!(
+        packages(app),
+        owned(&[("Analytics", "4.1.8", "ios/Podfile.lock:3")])
+    );
+    assert_eq!(app["packages"][0]["generation"], "classic");
+    assert_eq!(
+        inits(app),
+        owned(&[(
+            "segment",
+            "Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V",
+            "ios/Acme/App/AppDelegate.swift:14"
+        )])
+    );
+    assert_eq!(rules(&report), ["segment-without-heap-sdk"]);
+    let f = finding(&report, "segment-without-heap-sdk");
+    assert_eq!(f["severity"], "info");
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("if Heap is a destination of this source"),
+        "{message}"
+    );
+    assert!(message.contains("no autocapture"), "{message}");
+    assert!(
+        f["help"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("install Heap's iOS or Android SDK"),
+        "{f}"
+    );
+    assert_eq!(at(&f["evidence"][0]), "ios/Acme/App/AppDelegate.swift:14");
+    // The advice for the web stays; the app gets its own step.
+    let steps = report["recommendation"]["steps"].to_string();
+    assert!(
+        steps.contains("ios app") && steps.contains("install Heap's own SDK for autocapture"),
+        "{steps}"
+    );
+}
+
+#[test]
+fn android_app_with_heap_core_from_the_version_catalog() {
+    let report = scan("android-pass", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["platform"], "android");
+    assert_eq!(app["language"], "kotlin");
+    assert_eq!(
+        packages(app),
+        owned(&[
+            (
+                "io.heap.core:heap-android-core",
+                "0.7.1",
+                "android/gradle/libs.versions.toml:10"
+            ),
+            (
+                "io.heap.autocapture:heap-autocapture-view",
+                "0.7.1",
+                "android/gradle/libs.versions.toml:11"
+            ),
+        ])
+    );
+    assert_eq!(
+        inits(app),
+        owned(&[(
+            "heap",
+            "2750194836",
+            "android/app/src/main/java/com/acme/shop/ShopApplication.kt:11"
+        )])
+    );
+    assert_eq!(rules(&report), Vec::<&str>::new());
+}
+
+#[test]
+fn android_app_with_both_sdks_and_another_heap_project() {
+    let report = scan("android-fail", &[]);
+    let app = only_app(&report);
+    assert_eq!(
+        inits(app),
+        owned(&[
+            (
+                "heap",
+                "604918273",
+                "android/app/src/main/java/com/acme/shop/ShopApplication.kt:13"
+            ),
+            (
+                "segment",
+                "Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V",
+                "android/app/src/main/java/com/acme/shop/ShopApplication.kt:14"
+            ),
+        ])
+    );
+    let mut found = rules(&report);
+    found.sort_unstable();
+    assert_eq!(
+        found,
+        ["app-id-differs-from-web", "heap-and-segment-in-app"]
+    );
+    let both = finding(&report, "heap-and-segment-in-app");
+    assert!(
+        both["help"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("time window"),
+        "{both}"
+    );
+    let ids = finding(&report, "app-id-differs-from-web");
+    assert_eq!(ids["severity"], "info");
+    let message = ids["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("604918273") && message.contains("2750194836"),
+        "{message}"
+    );
+}
+
+#[test]
+fn environments_that_name_one_app_id_make_a_differing_app_id_a_warning() {
+    let dir = std::env::temp_dir().join(format!("heap-audit-mobile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("heap-audit.toml");
+    std::fs::write(
+        &config,
+        "[[environments]]\nname = \"production\"\nheap_app_id = \"2750194836\"\n",
+    )
+    .expect("config");
+    let config = config.to_string_lossy().into_owned();
+    let report = scan("android-fail", &["--config", &config]);
+    let ids = finding(&report, "app-id-differs-from-web");
+    assert_eq!(ids["severity"], "warning");
+    // The app that uses the configured id is fine.
+    let report = scan("android-pass", &["--config", &config]);
+    assert!(!rules(&report).contains(&"app-id-differs-from-web"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn react_native_apps() {
+    let report = scan("react-native-pass", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["platform"], "react-native");
+    assert_eq!(
+        packages(app),
+        owned(&[
+            (
+                "@heap/heap-react-native-autocapture",
+                "0.7.4",
+                "yarn.lock:5"
+            ),
+            ("@heap/heap-react-native-bridge", "0.8.1", "yarn.lock:9"),
+        ])
+    );
+    assert_eq!(rules(&report), Vec::<&str>::new());
+    assert_eq!(report["summary"]["pages"], 0);
+
+    let report = scan("react-native-fail", &[]);
+    let app = only_app(&report);
+    assert_eq!(
+        inits(app),
+        owned(&[(
+            "segment",
+            "Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V",
+            "src/App.tsx:6"
+        )])
+    );
+    assert_eq!(rules(&report), ["segment-without-heap-sdk"]);
+}
+
+#[test]
+fn flutter_apps() {
+    let report = scan("flutter-pass", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["platform"], "flutter");
+    assert_eq!(
+        packages(app),
+        owned(&[
+            ("heap_flutter_autocapture", "0.7.0", "pubspec.lock:12"),
+            ("heap_flutter_bridge", "0.4.0", "pubspec.lock:20"),
+        ])
+    );
+    // The staging id in the comment above is not an install.
+    assert_eq!(
+        inits(app),
+        owned(&[("heap", "2750194836", "lib/main.dart:10")])
+    );
+    assert_eq!(rules(&report), Vec::<&str>::new());
+
+    let report = scan("flutter-fail", &[]);
+    let app = only_app(&report);
+    assert_eq!(
+        packages(app),
+        owned(&[("segment_analytics", "^1.1.1", "pubspec.yaml:13")])
+    );
+    assert_eq!(
+        inits(app),
+        owned(&[(
+            "segment",
+            "Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V",
+            "lib/main.dart:7"
+        )])
+    );
+    assert_eq!(rules(&report), ["segment-without-heap-sdk"]);
+}
+
+#[test]
+fn node_services() {
+    let report = scan("node-service-pass", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["platform"], "server");
+    assert_eq!(
+        inits(app),
+        owned(&[(
+            "segment",
+            "process.env.SEGMENT_WRITE_KEY",
+            "src/server.js:4"
+        )])
+    );
+    assert_eq!(rules(&report), Vec::<&str>::new());
+
+    let report = scan("node-service-fail", &[]);
+    let app = only_app(&report);
+    assert_eq!(
+        inits(app),
+        owned(&[(
+            "segment",
+            "Vb3Nq8RtKs2LmXw7PzYc4JdHf6GaEu9T",
+            "src/server.js:4"
+        )])
+    );
+    assert_eq!(rules(&report), ["server-side-track-calls"]);
+    let f = finding(&report, "server-side-track-calls");
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("Invoice Paid, Order Completed"),
+        "{message}"
+    );
+    assert!(message.contains("_email"), "{message}");
+    assert!(
+        f["help"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("offline events"),
+        "{f}"
+    );
+    let places: Vec<String> = f["evidence"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(at)
+        .collect();
+    assert_eq!(
+        places,
+        ["src/server.js:16", "src/server.js:21", "src/server.js:9"]
+    );
+}
+
+#[test]
+fn python_services() {
+    let report = scan("python-service-pass", &[]);
+    let app = only_app(&report);
+    assert_eq!(
+        packages(app),
+        owned(&[("segment-analytics-python", "==2.3.2", "requirements.txt:3")])
+    );
+    assert_eq!(
+        inits(app),
+        owned(&[(
+            "segment",
+            "os.environ[\"SEGMENT_WRITE_KEY\"]",
+            "billing/analytics.py:5"
+        )])
+    );
+    assert_eq!(rules(&report), Vec::<&str>::new());
+
+    let report = scan("python-service-fail", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["packages"][0]["generation"], "classic");
+    // The old key in a comment is not an install; the call in a docstring is not a call.
+    assert_eq!(
+        inits(app),
+        owned(&[(
+            "segment",
+            "Vb3Nq8RtKs2LmXw7PzYc4JdHf6GaEu9T",
+            "billing/analytics.py:4"
+        )])
+    );
+    let calls: Vec<String> = app["calls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| at(&c["evidence"]))
+        .collect();
+    assert_eq!(calls, ["billing/analytics.py:9", "billing/analytics.py:13"]);
+    assert_eq!(rules(&report), ["server-side-track-calls"]);
+}
+
+#[test]
+fn apps_do_not_count_as_pages_or_against_max_pages() {
+    let report = scan("ios-pass", &["--max-pages", "1"]);
+    assert_eq!(report["summary"]["pages"], 1);
+    assert_eq!(apps(&report).len(), 1);
+    assert!(!rules(&report).contains(&"heap-missing-on-some-pages"));
+}
+
+#[test]
+fn reports_point_at_the_file_and_line() {
+    let path = fixture("ios-fail");
+    let (_, sarif, _) = heap_audit(&["scan", &path, "--offline", "--format", "sarif"]);
+    let sarif: Value = serde_json::from_str(&sarif).expect("SARIF is JSON");
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "HA017");
+    let location = &result["locations"][0]["physicalLocation"];
+    let uri = location["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        uri.ends_with("ios/Acme/App/AppDelegate.swift"),
+        "{location}"
+    );
+    assert_eq!(location["region"]["startLine"], 14);
+
+    let (_, github, _) = heap_audit(&["scan", &path, "--offline", "--format", "github"]);
+    assert!(
+        github.contains("ios/Acme/App/AppDelegate.swift,line=14,title=HA017"),
+        "{github}"
+    );
+
+    let (_, human, _) = heap_audit(&["scan", &path, "--offline"]);
+    let section = human
+        .split("Apps and services (1), not web pages")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no apps section: {human}"));
+    assert!(
+        section.contains("segment Analytics 4.1.8 (cocoapods)"),
+        "{section}"
+    );
+    assert!(section.contains("ios/Podfile.lock:3"), "{section}");
+
+    let (_, markdown, _) = heap_audit(&["scan", &path, "--offline", "--format", "markdown"]);
+    assert!(
+        markdown.contains("### Apps and services (not web pages)"),
+        "{markdown}"
+    );
+}
+
+/// Copy a folder (a fixture's app alone, without the web project around it).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+#[test]
+fn a_repository_with_only_a_native_app_is_read_as_source() {
+    // An Xcode project alone: no template, no web page, only a Podfile and Swift.
+    let dir = std::env::temp_dir().join(format!("heap-audit-native-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&fixtures().join("apps/ios-fail/ios"), &dir.join("ios"));
+    let path = dir.to_string_lossy().into_owned();
+    let (code, report, stderr) = scan_json(&[path.as_str(), "--offline"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["sources"][0]["mode"], "source", "{report}");
+    assert_eq!(only_app(&report)["platform"], "ios");
+    assert_eq!(rules(&report), ["segment-without-heap-sdk"]);
+    assert_eq!(report["summary"]["pages"], 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
