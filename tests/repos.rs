@@ -424,3 +424,32 @@ fn a_partial_elsewhere_in_the_repository_is_found_by_its_name() {
     );
     let _ = std::fs::remove_dir_all(&root);
 }
+
+#[test]
+fn a_repository_is_read_whole_unless_max_pages_is_given() {
+    // 230 Jinja templates, each its own page: more than a crawl's default cap of 200.
+    let dir =
+        std::env::temp_dir().join(format!("heap-audit-many-templates-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("templates")).expect("create dir");
+    for i in 1..=230 {
+        let page = format!("<html><head><title>{{{{ title }}}}</title></head><body>{{% if user %}}Hi {{{{ user.name }}}}{{% endif %}} page {i}</body></html>\n");
+        std::fs::write(dir.join(format!("templates/page{i}.html.j2")), page).expect("write");
+    }
+    let target = dir.to_string_lossy().into_owned();
+    let run = |args: &[&str]| -> Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+            .args(["scan", "--offline", "--format", "json", "--no-progress"])
+            .args(args)
+            .output()
+            .expect("run heap-audit");
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let report = run(&[&target]);
+    assert_eq!(report["sources"][0]["mode"], "source");
+    assert_eq!(report["pages"].as_array().map(Vec::len), Some(230));
+    let report = run(&["--max-pages", "200", &target]);
+    assert_eq!(report["pages"].as_array().map(Vec::len), Some(200));
+    let _ = std::fs::remove_dir_all(&dir);
+}

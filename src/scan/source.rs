@@ -92,13 +92,13 @@ impl Ctx {
                 examples: minified.iter().take(5).cloned().collect(),
             });
         }
-        let composed = compose(
-            root,
-            &files,
-            &listing.ecosystems,
-            self.opts.max_pages,
-            &mut read.notes,
-        );
+        // A repository, like a build folder, is read whole unless --max-pages is given.
+        let cap = if self.opts.max_pages_set {
+            self.opts.max_pages
+        } else {
+            usize::MAX
+        };
+        let composed = compose(root, &files, &listing.ecosystems, cap, &mut read.notes);
         for problem in &composed.problems {
             self.problem(&problem.0, problem.1, problem.2.clone());
         }
