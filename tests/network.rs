@@ -449,7 +449,28 @@ fn an_untrusted_certificate_fails_naming_the_problem() {
             lower.contains("certificate") && (lower.contains("issuer") || lower.contains("trust")),
             "the message does not name the certificate problem: {message}"
         );
+        // Named for a person, not as the TLS library's chain of errors.
+        assert!(
+            message.contains("TLS: unknown certificate authority")
+                && !message.contains("client error"),
+            "{message}"
+        );
     }
+}
+
+#[test]
+fn a_refused_connection_is_named_for_a_person() {
+    // A port nothing listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let url = format!("http://127.0.0.1:{port}/");
+    let (code, report, stderr) = scan(std::slice::from_ref(&url), &[]);
+    assert_eq!(code, 2, "{stderr}");
+    let message = page(&report, &url)["error"].as_str().unwrap_or_default();
+    assert_eq!(message, "connection refused: nothing listens on that port");
+    assert!(!stderr.contains("tcp connect error"), "{stderr}");
 }
 
 /// Audit the TLS site with `args` and `env` (the CA is trusted some way): the pages are found.

@@ -696,7 +696,9 @@ fn request_error(e: &reqwest::Error) -> FetchError {
     }
     let text = chain(e);
     let lower = text.to_ascii_lowercase();
-    let message = if lower.contains("invalid http version")
+    let message = if let Some(plain) = plain_cause(e, &lower) {
+        plain
+    } else if lower.contains("invalid http version")
         || (lower.contains("http2") && lower.contains("preface"))
     {
         "the server did not answer in HTTP/1.x: it looks like an HTTP/2-only server without TLS \
@@ -704,8 +706,9 @@ fn request_error(e: &reqwest::Error) -> FetchError {
          there) or HTTP/1.1"
             .to_owned()
     } else if lower.contains("certificate") || lower.contains("unknownissuer") {
+        let what = tls_problem(e).unwrap_or(text);
         format!(
-            "the site's TLS certificate is not trusted ({text}): add its CA with --ca-cert FILE \
+            "the site's TLS certificate is not trusted ({what}): add its CA with --ca-cert FILE \
              or SSL_CERT_FILE, or use --insecure for a self-signed staging site"
         )
     } else if e.is_connect() {
@@ -714,6 +717,76 @@ fn request_error(e: &reqwest::Error) -> FetchError {
         text
     };
     error(ProblemKind::Unreachable, message)
+}
+
+/// The cause of a failed connection in a person's words, where it is a common one: the HTTP
+/// library's own chain of messages (`client error (Connect): tcp connect error: …`) says the same
+/// thing at four levels.
+fn plain_cause(e: &reqwest::Error, lower: &str) -> Option<String> {
+    use std::io::ErrorKind;
+    let io = causes(e).find_map(|c| c.downcast_ref::<std::io::Error>().map(|io| io.kind()));
+    let plain = match io {
+        Some(ErrorKind::ConnectionRefused) => "connection refused: nothing listens on that port",
+        Some(ErrorKind::ConnectionReset) => "the connection was reset by the server",
+        Some(ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable) => {
+            "the host cannot be reached from this network"
+        }
+        _ if lower.contains("dns error") => {
+            "could not resolve the host name (DNS): check the URL, or the network's DNS and proxy \
+             settings (HTTPS_PROXY)"
+        }
+        _ => return None,
+    };
+    Some(plain.to_owned())
+}
+
+/// A TLS certificate failure named for a person: `unknown certificate authority`, `expired`, ...
+fn tls_problem(e: &reqwest::Error) -> Option<String> {
+    use rustls::{CertificateError, Error};
+    // rustls's error may come wrapped in an io::Error, whose `source()` skips it, or be known
+    // only by its text (`invalid peer certificate: UnknownIssuer`).
+    let tls = causes(e).find_map(|c| {
+        c.downcast_ref::<Error>().cloned().or_else(|| {
+            c.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<Error>())
+                .cloned()
+        })
+    });
+    let text = chain(e);
+    let named = |name: &str| text.contains(&format!("invalid peer certificate: {name}"));
+    let tls = tls.or_else(|| {
+        [
+            ("UnknownIssuer", CertificateError::UnknownIssuer),
+            ("Expired", CertificateError::Expired),
+            ("NotValidForName", CertificateError::NotValidForName),
+            ("BadSignature", CertificateError::BadSignature),
+        ]
+        .into_iter()
+        .find(|(name, _)| named(name))
+        .map(|(_, cert)| Error::InvalidCertificate(cert))
+    })?;
+    let what = match tls {
+        Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            "TLS: unknown certificate authority"
+        }
+        Error::InvalidCertificate(CertificateError::Expired) => "TLS: the certificate has expired",
+        Error::InvalidCertificate(CertificateError::NotValidForName) => {
+            "TLS: the certificate is not valid for this host name"
+        }
+        Error::InvalidCertificate(CertificateError::BadSignature) => {
+            "TLS: the certificate's signature is wrong"
+        }
+        _ => return None,
+    };
+    Some(what.to_owned())
+}
+
+/// An error and each of its sources, outermost first.
+fn causes<'e>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |c| c.source())
 }
 
 /// Make room in `body` for `more` bytes: doubling as a `Vec` does, but never past `cap`.
