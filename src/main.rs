@@ -148,6 +148,9 @@ fn run_single(
             output: args.output.as_deref(),
             reports: &args.reports,
             color: color_for(args, io::stdout().is_terminal()),
+            // A run that audited nothing prints its error once (below), not an empty human
+            // report around it; the machine formats still write a valid report with the problem.
+            quiet_stdout: nothing_audited && args.format == Format::Human,
         },
         &RenderOptions {
             color: false,

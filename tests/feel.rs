@@ -189,3 +189,25 @@ fn completions_and_man_pages_come_from_the_cli() {
     assert_eq!(code, 2);
     assert!(stderr.contains("'nope'"), "{stderr}");
 }
+
+#[test]
+fn a_run_that_audits_nothing_prints_its_error_once_and_no_empty_report() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let url = format!("http://127.0.0.1:{port}/");
+    let (code, stdout, stderr) = heap_audit(&["scan", &url]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stdout, "", "no empty human report");
+    assert_eq!(
+        stderr.matches("connection refused").count(),
+        1,
+        "the error once: {stderr}"
+    );
+    // A machine format still writes a valid report that carries the problem.
+    let (code, stdout, _) = heap_audit(&["scan", &url, "--format", "json"]);
+    assert_eq!(code, 2);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON report");
+    assert_eq!(report["problems"][0]["kind"], "unreachable");
+}

@@ -115,6 +115,9 @@ pub struct Outputs<'a> {
     /// Whether to colour standard output (decided by the caller, e.g. with
     /// [`ColorChoice::enabled`]; files are never coloured).
     pub color: bool,
+    /// Write nothing on standard output (a human report of a run that audited nothing would only
+    /// repeat its error); files are written all the same.
+    pub quiet_stdout: bool,
 }
 
 /// Write every report of the run. Files never get colour. When a `github` report is written and
@@ -213,10 +216,11 @@ pub fn write_outputs_within(
         }
         report.summary.problems = report.problems.len();
     }
-    let (format, output, color) = (
+    let (format, output, color, quiet_stdout) = (
         outputs.format,
         outputs.output.map(Path::to_path_buf),
         outputs.color,
+        outputs.quiet_stdout,
     );
     let written = within(cancel, REPORT_BY, move |watch| {
         let options = RenderOptions {
@@ -226,6 +230,7 @@ pub fn write_outputs_within(
         };
         match output {
             Some(path) => write_file(&report, format, &path, &options, &watch),
+            None if quiet_stdout => Ok(()),
             None => {
                 // Watched under the buffer: only the writes to the system are.
                 let mut out = io::BufWriter::new(Watched::new(io::stdout().lock(), &watch));
