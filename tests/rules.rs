@@ -233,7 +233,7 @@ fn names_codes_and_severities_are_pinned() {
         ("duplicate-heap-load", "HA001", Severity::Error),
         ("segment-via-gtm", "HA002", Severity::Warning),
         ("app-id-mismatch", "HA003", Severity::Error),
-        ("disable-target-text", "HA004", Severity::Warning),
+        ("disable-target-text", "HA004", Severity::Info),
         ("segment-loaded-twice", "HA005", Severity::Warning),
         ("heap-via-tag-manager", "HA006", Severity::Info),
         ("mixed-heap-sdk-versions", "HA007", Severity::Warning),

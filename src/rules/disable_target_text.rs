@@ -2,8 +2,9 @@
 //! Flags Heap's global text-capture switch, `disableTextCapture` (and the name `disableTargetText`,
 //! which Heap's Segment guide uses but which is not a `heap.load` option), and says whether it can
 //! take effect where it is set:
-//! - in a native (or tag-manager) `heap.load(id, { disableTextCapture: true })`: **warning**. It
-//!   works, and it is one of the reasons Heap's guide gives to keep a native install; **error**
+//! - in a native (or tag-manager) `heap.load(id, { disableTextCapture: true })`: **info**. It
+//!   works, and it is one of the reasons Heap's guide gives to keep a native install (a correct
+//!   setup never fails a `fail_on = "warning"` build); **error**
 //!   when Segment's classic `Heap` destination also runs on that page: it replaces `heap.load` and
 //!   calls it with its own app id and no config, so the option is lost;
 //! - `disableTargetText` alone in `heap.load`: **error**, Heap does not know that option;
@@ -65,7 +66,7 @@ impl Rule for DisableTargetText {
         "HA004"
     }
     fn severity(&self) -> Severity {
-        Severity::Warning
+        Severity::Info
     }
     fn summary(&self) -> &'static str {
         "Heap's text capture is disabled in code: fine natively, ineffective through Segment's classic destination"
@@ -121,7 +122,7 @@ fn judge(install: &Install, page: &Page) -> Option<(Severity, String, String)> {
                 Some(classic) => (Severity::Error,
                     format!("disableTextCapture is set in heap.load of {who}, but the {} also loads Heap on this page: it replaces heap.load and calls it with its own app id and no config, so the option is lost and target text is captured", describe(classic, page)),
                     format!("keep one loader: keep the native snippet with disableTextCapture and disable Segment's Heap destination in device mode (Heap's guide lists privacy concerns as a reason for a native install), {TOGGLE}")),
-                None => (Severity::Warning,
+                None => (Severity::Info,
                     format!("disableTextCapture is set in heap.load of {who}: it works because Heap is installed natively, which Heap's guide gives as a reason to keep a native install"),
                     format!("keep Heap installed natively: Segment's classic Heap destination cannot pass disableTextCapture; {TOGGLE}")),
             });
