@@ -144,10 +144,16 @@ impl Rule for HeapMissingOnSomePages {
                 site.without.len(),
                 list(&site.without, 5)
             );
-            let help = format!(
-                "add the loader the other pages use ({}) to these pages, usually in the shared layout's <head>",
-                list(&site.loaders, 3)
-            );
+            // Never "add A and B": two loaders on a page load Heap twice.
+            let help = match site.loaders.as_slice() {
+                [one] => format!(
+                    "add the loader the other pages use ({one}) to these pages, usually in the shared layout's <head>"
+                ),
+                _ => format!(
+                    "add ONE of the loaders the other pages use ({}) to these pages, usually in the shared layout's <head>: the one the recommended install path keeps, never two (Heap would load twice)",
+                    site.loaders.iter().take(3).cloned().collect::<Vec<_>>().join(" or ")
+                ),
+            };
             out.push(finding(
                 self,
                 self.severity(),
@@ -194,6 +200,28 @@ mod tests {
             .into_iter()
             .flat_map(|f| f.pages)
             .collect()
+    }
+
+    #[test]
+    fn the_help_never_says_to_add_two_loaders() {
+        let r = report(vec![
+            page("/", vec![native_heap("/", "2682025610")]),
+            page("/pricing", vec![native_heap("/pricing", "1535634150")]),
+            page("/about", vec![]),
+        ]);
+        let config = Config::default();
+        let cx = Context {
+            report: &r,
+            config: &config,
+        };
+        let findings = HeapMissingOnSomePages.check(&cx);
+        let help = findings
+            .first()
+            .map(|f| f.help.as_str())
+            .unwrap_or_default();
+        assert!(help.starts_with("add ONE of the loaders"), "{help}");
+        assert!(help.contains(" or ") && !help.contains(" and "), "{help}");
+        assert!(help.contains("never two"), "{help}");
     }
 
     #[test]
