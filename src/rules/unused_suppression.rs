@@ -109,7 +109,7 @@ impl UnusedSuppression {
             entry.message
         );
         let help = format!(
-            "the problem is gone: write the baseline again (--write-baseline {}) or delete the entry with fingerprint {}",
+            "either the problem is gone, or it changed (more pages, another id or loader) and is reported as a new finding: write the baseline again (--write-baseline {}) or delete the entry with fingerprint {}",
             baseline.path, entry.fingerprint
         );
         let evidence = Evidence {
