@@ -151,6 +151,12 @@ fn baseline_round_trip_reports_only_new_findings_and_stale_entries() {
         "{message}"
     );
     assert_eq!(stale["evidence"][0]["source"], baseline_arg.as_str());
+    // It does not claim the problem is gone: it may have changed into a new finding.
+    let help = stale["help"].as_str().unwrap_or_default();
+    assert!(
+        help.contains("either the problem is gone, or it changed"),
+        "{help}"
+    );
     assert_eq!(report["summary"]["suppressed"], recorded - 1);
 
     // 4. Writing the baseline again records the new problem and forgets the fixed one.
