@@ -45,6 +45,17 @@ impl Paint {
 }
 
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    render_with(report, color, None, out)
+}
+
+/// As [`render`], and with `min_coverage` (`--min-coverage`), a line for each target audited
+/// below it.
+pub fn render_with(
+    report: &Report,
+    color: bool,
+    min_coverage: Option<f64>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let p = Paint(color);
     render_sources(report, p, out)?;
     for page in &report.pages {
@@ -118,8 +129,13 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         plural(s.problems, "problem", "problems"),
         plural(s.findings, "finding", "findings"),
     )?;
-    for c in report.coverage.iter().filter(|c| c.urls_left_out > 0) {
-        writeln!(out, "{}", p.dim(&coverage_line(c)))?;
+    for line in coverage_lines(report) {
+        writeln!(out, "{}", p.dim(&line))?;
+    }
+    if let Some(min) = min_coverage {
+        for line in below_min_coverage(report, min) {
+            writeln!(out, "{}", p.red(&line))?;
+        }
     }
     if s.suppressed > 0 {
         writeln!(
@@ -134,16 +150,48 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     Ok(())
 }
 
-/// What a crawl left out, in words: `https://example.com/: 200 pages audited; at least 100000
-/// more URLs found were not (--max-pages)`.
+/// How much of a target was audited, in words: `https://example.com/: 200 pages audited; at
+/// least 100,000 more URLs found on its pages were not (--max-pages)`, `site/: 40 of 120 pages
+/// audited (--max-pages)`, `site/: all 120 pages audited`.
 pub(crate) fn coverage_line(c: &crate::model::Coverage) -> String {
-    let at_least = if c.at_least { "at least " } else { "" };
     let caps = if c.stopped_by.is_empty() {
         String::new()
     } else {
-        let caps: Vec<String> = c.stopped_by.iter().map(|cap| format!("--{cap}")).collect();
+        let caps: Vec<String> = c
+            .stopped_by
+            .iter()
+            .map(|cap| match cap.as_str() {
+                "interrupted" => "interrupted".to_owned(),
+                cap => format!("--{cap}"),
+            })
+            .collect();
         format!(" ({})", caps.join(", "))
     };
+    if c.kind == "folder" || c.kind == "file" {
+        return if c.pages_audited >= c.pages_found && caps.is_empty() {
+            format!(
+                "{}: all {} audited",
+                c.target,
+                count_of(c.pages_found, "page", "pages")
+            )
+        } else {
+            let at_least = if c.at_least { "≥ " } else { "" };
+            format!(
+                "{}: {} of {at_least}{} pages audited{caps}",
+                c.target,
+                thousands(c.pages_audited),
+                thousands(c.pages_found),
+            )
+        };
+    }
+    if c.urls_left_out == 0 {
+        return format!(
+            "{}: {} audited, every page found on its pages{caps}",
+            c.target,
+            count_of(c.pages_audited, "page", "pages")
+        );
+    }
+    let at_least = if c.at_least { "at least " } else { "" };
     let (urls, were) = if c.urls_left_out == 1 {
         ("URL", "was")
     } else {
@@ -152,9 +200,75 @@ pub(crate) fn coverage_line(c: &crate::model::Coverage) -> String {
     format!(
         "{}: {} audited; {at_least}{} more {urls} found on its pages {were} not{caps}",
         c.target,
-        plural(c.pages_audited, "page", "pages"),
-        c.urls_left_out,
+        count_of(c.pages_audited, "page", "pages"),
+        thousands(c.urls_left_out),
     )
+}
+
+/// Each URL pattern a crawl sampled, in words: `audited 50 of ≥ 4,210 /blog/page-N pages (same
+/// template)`.
+pub(crate) fn sampled_lines(c: &crate::model::Coverage) -> Vec<String> {
+    c.sampled
+        .iter()
+        .map(|s| {
+            let why = if s.trap {
+                "a likely crawler trap"
+            } else {
+                "same template"
+            };
+            format!(
+                "audited {} of ≥ {} {} pages ({why}, --max-per-pattern)",
+                thousands(s.audited),
+                thousands(s.found),
+                s.pattern
+            )
+        })
+        .collect()
+}
+
+/// The coverage of every target, with its sampled patterns, one line each (patterns indented).
+pub(crate) fn coverage_lines(report: &Report) -> Vec<String> {
+    let mut lines = Vec::new();
+    for c in &report.coverage {
+        lines.push(coverage_line(c));
+        lines.extend(sampled_lines(c).into_iter().map(|l| format!("  {l}")));
+    }
+    lines
+}
+
+/// The targets whose audited share of the pages found is below `min` percent, each with the
+/// message that says so.
+pub fn below_min_coverage(report: &Report, min: f64) -> Vec<String> {
+    report
+        .coverage
+        .iter()
+        .filter(|c| c.percent() < min)
+        .map(|c| {
+            format!(
+                "coverage {:.1}% is below --min-coverage {min}%: {}",
+                c.percent(),
+                coverage_line(c)
+            )
+        })
+        .collect()
+}
+
+/// `1 page`, `4,210 pages`.
+fn count_of(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+/// `4210` as `4,210`.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The recommended install path in words: `via Segment`, `natively (Heap's own snippet)`.
