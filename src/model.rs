@@ -686,10 +686,15 @@ pub struct Coverage {
 }
 
 impl Coverage {
-    /// The share of the pages found that was audited, in percent (100 when none were found).
+    /// The share of the pages found that was audited, in percent: 100 when none were found,
+    /// unless a stop kept the target from being read (0).
     pub fn percent(&self) -> f64 {
         if self.pages_found == 0 {
-            100.0
+            if self.pages_audited == 0 && !self.stopped_by.is_empty() {
+                0.0
+            } else {
+                100.0
+            }
         } else {
             self.pages_audited.min(self.pages_found) as f64 * 100.0 / self.pages_found as f64
         }

@@ -167,6 +167,9 @@ pub(crate) fn coverage_line(c: &crate::model::Coverage) -> String {
             .collect();
         format!(" ({})", caps.join(", "))
     };
+    if c.pages_audited == 0 && c.pages_found == 0 && !caps.is_empty() {
+        return format!("{}: not audited{caps}", c.target);
+    }
     if c.kind == "folder" || c.kind == "file" {
         return if c.pages_audited >= c.pages_found && caps.is_empty() {
             format!(
@@ -525,4 +528,74 @@ fn render_findings(report: &Report, p: Paint, out: &mut dyn Write) -> io::Result
         writeln!(out)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Coverage, Sampled};
+
+    fn folder(audited: usize, found: usize, stopped_by: &[&str]) -> Coverage {
+        Coverage {
+            target: "dist/".into(),
+            pages_audited: audited,
+            urls_left_out: found - audited,
+            stopped_by: stopped_by.iter().map(|s| (*s).to_owned()).collect(),
+            pages_found: found,
+            kind: "folder".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn coverage_in_words() {
+        assert_eq!(
+            coverage_line(&folder(200, 100_001, &["max-pages"])),
+            "dist/: 200 of 100,001 pages audited (--max-pages)"
+        );
+        assert_eq!(
+            coverage_line(&folder(1, 1, &[])),
+            "dist/: all 1 page audited"
+        );
+        assert_eq!(
+            coverage_line(&folder(0, 0, &["max-time"])),
+            "dist/: not audited (--max-time)"
+        );
+        let crawl = Coverage {
+            target: "https://a.test/".into(),
+            pages_audited: 51,
+            urls_left_out: 4_160,
+            at_least: true,
+            stopped_by: vec!["max-pages".into(), "interrupted".into()],
+            pages_found: 4_211,
+            kind: "crawl".into(),
+            sampled: vec![Sampled {
+                pattern: "/blog/page-N".into(),
+                audited: 50,
+                found: 4_210,
+                trap: false,
+            }],
+        };
+        assert_eq!(
+            coverage_line(&crawl),
+            "https://a.test/: 51 pages audited; at least 4,160 more URLs found on its pages were \
+             not (--max-pages, interrupted)"
+        );
+        assert_eq!(
+            sampled_lines(&crawl),
+            ["audited 50 of ≥ 4,210 /blog/page-N pages (same template, --max-per-pattern)"]
+        );
+    }
+
+    #[test]
+    fn the_share_audited() {
+        assert!((folder(10, 113, &["max-pages"]).percent() - 8.849).abs() < 0.01);
+        assert_eq!(folder(0, 0, &[]).percent(), 100.0);
+        // A target a stop kept from being read has none of it audited.
+        assert_eq!(folder(0, 0, &["max-time"]).percent(), 0.0);
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 }

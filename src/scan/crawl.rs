@@ -597,7 +597,7 @@ impl Ctx {
 }
 
 /// A stop as `coverage[].stopped_by` names it.
-fn stop_name(stop: Stop) -> &'static str {
+pub(super) fn stop_name(stop: Stop) -> &'static str {
     if stop.signal().is_some() {
         "interrupted"
     } else {
