@@ -189,7 +189,7 @@ pub(crate) fn coverage_line(c: &crate::model::Coverage) -> String {
     }
     if c.urls_left_out == 0 {
         return format!(
-            "{}: {} audited, every page found on its pages{caps}",
+            "{}: all {} found audited{caps}",
             c.target,
             count_of(c.pages_audited, "page", "pages")
         );
@@ -556,6 +556,17 @@ mod tests {
         assert_eq!(
             coverage_line(&folder(1, 1, &[])),
             "dist/: all 1 page audited"
+        );
+        let whole = Coverage {
+            target: "https://a.test/".into(),
+            pages_audited: 7,
+            pages_found: 7,
+            kind: "crawl".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            coverage_line(&whole),
+            "https://a.test/: all 7 pages found audited"
         );
         assert_eq!(
             coverage_line(&folder(0, 0, &["max-time"])),
