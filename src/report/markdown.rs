@@ -17,11 +17,10 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !coverage.is_empty() {
         for line in &coverage {
             // Sampled patterns are indented under their target: a nested item.
-            let (indent, line) = match line.strip_prefix("  ") {
-                Some(line) => ("  ", line),
-                None => ("", line.as_str()),
-            };
-            writeln!(out, "{indent}- Coverage: {}", text(line))?;
+            match line.strip_prefix("  ") {
+                Some(line) => writeln!(out, "  - {}", text(line))?,
+                None => writeln!(out, "- Coverage: {}", text(line))?,
+            }
         }
         writeln!(out)?;
     }
