@@ -227,6 +227,11 @@ pub struct ScanArgs {
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub fail_on: Option<FailOn>,
 
+    /// Exit with status 1 when a target's audited share of the pages found is below this
+    /// percentage (0-100): a folder capped by --max-pages, a crawl that left pages out.
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub min_coverage: Option<f64>,
+
     /// The Heap app id the site must use; any other is reported (app-id-mismatch).
     #[arg(long, value_name = "ID", value_parser = parse_app_id)]
     pub expect_app_id: Option<String>,
@@ -417,6 +422,14 @@ fn parse_app_id(s: &str) -> Result<String, String> {
 }
 
 /// Requests per second: from one an hour to ten thousand.
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let number = s.trim().trim_end_matches('%');
+    match number.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("expected a percentage from 0 to 100, got '{s}'")),
+    }
+}
+
 fn parse_rate(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(rate) if (1.0 / 3600.0..=10_000.0).contains(&rate) => Ok(rate),

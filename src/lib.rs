@@ -20,7 +20,7 @@
 //! for finding in &audit.report.findings {
 //!     println!("{:?} {}: {}", finding.severity, finding.rule, finding.message);
 //! }
-//! let options = RenderOptions { color: false, fail_on: Default::default(), rules: &[] };
+//! let options = RenderOptions { color: false, fail_on: Default::default(), rules: &[], min_coverage: None };
 //! report::render(&audit.report, Format::Json, &options, &mut std::io::stdout())?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -134,11 +134,16 @@ fn run_single(
     }
     drop(bar); // wiped before the report is printed on the same terminal
     let ran = rules::enabled(&settings.rules, &settings.select, &settings.ignore)?;
-    let failed = audit
-        .report
-        .findings
-        .iter()
-        .any(|f| fail_on.fails(f.severity));
+    let short = args
+        .min_coverage
+        .map(|min| report::human::below_min_coverage(&audit.report, min))
+        .unwrap_or_default();
+    let failed = !short.is_empty()
+        || audit
+            .report
+            .findings
+            .iter()
+            .any(|f| fail_on.fails(f.severity));
     let site = targets.first().map_or("", String::as_str);
     progress.phase(Phase::Writing, site);
     let written = report::write_outputs_within(
@@ -156,6 +161,7 @@ fn run_single(
             color: false,
             fail_on,
             rules: &ran,
+            min_coverage: args.min_coverage,
         },
         cancel,
     );
@@ -166,6 +172,9 @@ fn run_single(
         }
         progress.error(&format!("{e:#}"));
         return Ok(ExitCode::from(stop_status(cancel).unwrap_or(2)));
+    }
+    for message in &short {
+        progress.error(message);
     }
     for message in &audit.fatal {
         if nothing_audited {
@@ -270,7 +279,9 @@ fn run_batch(
         color,
         fail_on,
         rules: &ran,
+        min_coverage: args.min_coverage,
     };
+    let mut short = false;
     let total = targets.len();
     let mut rows: Vec<(usize, Row)> = Vec::new();
     batch::run(
@@ -288,6 +299,12 @@ fn run_batch(
             })?;
             if let Some(error) = &site.error {
                 progress.warn(error);
+            }
+            if let Some(min) = args.min_coverage {
+                for message in report::human::below_min_coverage(&site.report, min) {
+                    progress.error(&message);
+                    short = true;
+                }
             }
             rows.push((site.index, Row::of(&site)));
             Ok(())
@@ -318,14 +335,16 @@ fn run_batch(
         progress.error(&format!("none of the {total} sites could be audited"));
         return Ok(ExitCode::from(2));
     }
-    let failed = rows
-        .iter()
-        .filter_map(Row::worst)
-        .any(|worst| fail_on.fails(worst));
+    let failed = short
+        || rows
+            .iter()
+            .filter_map(Row::worst)
+            .any(|worst| fail_on.fails(worst));
     Ok(exit_status(failed))
 }
 
-/// 1 when a finding reached the fail level, else 0.
+/// 1 when a finding reached the fail level or a target's coverage fell below --min-coverage,
+/// else 0.
 fn exit_status(failed: bool) -> ExitCode {
     if failed {
         ExitCode::from(1)

@@ -648,12 +648,13 @@ pub struct Report {
     /// How each local folder or file target was read: as built pages or as a source repository.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<SourceRead>,
-    /// How much of each crawled site was audited, and what its caps left out.
+    /// How much of each target (crawled site, folder of built pages) was audited, and what was
+    /// left out and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub coverage: Vec<Coverage>,
 }
 
-/// How much of one crawled site was audited.
+/// How much of one target was audited.
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
 pub struct Coverage {
     /// The target as given.
@@ -666,9 +667,54 @@ pub struct Coverage {
     /// `urls_left_out` is a lower bound: counting stops at 100,000.
     #[serde(default)]
     pub at_least: bool,
-    /// The caps that left pages out: `max-pages`, `max-depth`.
+    /// What stopped the audit short of every page found: the caps `max-pages`, `max-depth`,
+    /// and `max-time` (the `--max-time` budget was spent) or `interrupted` (a signal).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stopped_by: Vec<String>,
+    /// Pages found: for a folder, its pages; for a crawl, the pages audited and the URLs left
+    /// out (a lower bound when `at_least`).
+    #[serde(default)]
+    pub pages_found: usize,
+    /// `crawl` (a site), `folder` (a local folder of built pages) or `file` (one local page).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schemars(extend("enum" = ["crawl", "folder", "file"]))]
+    pub kind: String,
+    /// URL patterns sampled by `--max-per-pattern` (digit runs as `N`): the crawl audited a few
+    /// pages of each and left the rest out, as pages of one template.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sampled: Vec<Sampled>,
+}
+
+impl Coverage {
+    /// The share of the pages found that was audited, in percent: 100 when none were found,
+    /// unless a stop kept the target from being read (0).
+    pub fn percent(&self) -> f64 {
+        if self.pages_found == 0 {
+            if self.pages_audited == 0 && !self.stopped_by.is_empty() {
+                0.0
+            } else {
+                100.0
+            }
+        } else {
+            self.pages_audited.min(self.pages_found) as f64 * 100.0 / self.pages_found as f64
+        }
+    }
+}
+
+/// One URL pattern a crawl sampled (`--max-per-pattern`).
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
+pub struct Sampled {
+    /// The pattern, digit runs as `N` and query values as `*` (`/blog/page-N`).
+    pub pattern: String,
+    /// Pages of the pattern audited.
+    pub audited: usize,
+    /// Distinct URLs of the pattern found (audited or not): a lower bound, since links are
+    /// only counted until the crawl's tally of URLs left out is full.
+    pub found: usize,
+    /// A likely crawler trap rather than pages of one template: query permutations
+    /// (`/search?q=*`) or a calendar (`/cal/N/N/N`); also reported as a `crawl-trap` problem.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub trap: bool,
 }
 
 /// How a local target was read.

@@ -365,3 +365,40 @@ fn shards_split_the_list_without_overlap_and_stay_put_when_lines_are_added() {
         assert!(stderr.contains(&format!("'{bad}'")), "{stderr}");
     }
 }
+
+#[test]
+fn min_coverage_fails_a_batch_when_one_site_is_audited_below_it() {
+    // shop: 2 of its 5 pages (40%); clean: 2 of its 3 (67%).
+    let list = list_file("min-coverage", &[site_folder("shop"), site_folder("clean")]);
+    let args = |min: &str| {
+        scan_args(
+            &list.to_string_lossy(),
+            &[
+                "--format".into(),
+                "jsonl".into(),
+                "--offline".into(),
+                "--fail-on".into(),
+                "never".into(),
+                "--max-pages".into(),
+                "2".into(),
+                "--min-coverage".into(),
+                min.into(),
+            ],
+        )
+    };
+    let (code, stdout, stderr) = run(&args("50"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("coverage 40.0% is below --min-coverage 50%"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("66.7%"), "{stderr}");
+    let reports = reports_by_target(&stdout);
+    assert_eq!(reports.len(), 2, "{stdout}");
+    for (_, report) in &reports {
+        assert_eq!(report["coverage"][0]["pages_audited"], 2, "{report}");
+    }
+    let (code, _, stderr) = run(&args("40"));
+    assert_eq!(code, 0, "{stderr}");
+    let _ = std::fs::remove_dir_all(list.parent().unwrap_or(&list));
+}

@@ -499,3 +499,173 @@ fn a_crawl_keeps_its_default_cap_of_200() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Run `heap-audit ARGS` with `GITHUB_STEP_SUMMARY` set to `summary`: (exit code, stdout,
+/// stderr).
+fn run_with_summary(args: &[&str], summary: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("GITHUB_STEP_SUMMARY", summary)
+        .output()
+        .expect("run heap-audit");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_capped_folder_states_its_coverage_in_every_format() {
+    let dir = build_folder("coverage-formats");
+    let out = scratch("coverage-formats-out");
+    let file = |name: &str| text(&out.join(name));
+    let (sarif, junit, markdown) = (file("r.sarif"), file("r.xml"), file("r.md"));
+    let summary = out.join("summary.md");
+    let reports = [
+        format!("sarif={sarif}"),
+        format!("junit={junit}"),
+        format!("markdown={markdown}"),
+        format!("github={}", file("r.github")),
+    ];
+    let mut args = vec![
+        "scan",
+        "--offline",
+        "--fail-on",
+        "never",
+        "--max-pages",
+        "10",
+    ];
+    for r in &reports {
+        args.extend(["--report", r.as_str()]);
+    }
+    let folder = text(&dir);
+    args.extend(["--format", "json", folder.as_str()]);
+    let (code, stdout, stderr) = run_with_summary(&args, &summary);
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).expect("a JSON report");
+    let line = format!("{folder}: 10 of 113 pages audited (--max-pages)");
+
+    // JSON: one entry for the folder.
+    let coverage = &report["coverage"];
+    assert_eq!(coverage.as_array().map(Vec::len), Some(1), "{coverage}");
+    let c = &coverage[0];
+    assert_eq!(c["target"], folder.as_str());
+    assert_eq!(c["kind"], "folder");
+    assert_eq!(c["pages_audited"], 10);
+    assert_eq!(c["pages_found"], 113);
+    assert_eq!(c["urls_left_out"], 103);
+    assert_eq!(c["stopped_by"], serde_json::json!(["max-pages"]));
+
+    // SARIF: the run's properties, as in the JSON report and in words.
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).expect("the SARIF file"))
+            .expect("SARIF is JSON");
+    let properties = &sarif["runs"][0]["properties"];
+    assert_eq!(&properties["coverage"], coverage, "{properties}");
+    assert_eq!(properties["coverageText"][0], line.as_str(), "{properties}");
+
+    // JUnit: properties of the folder's testsuite.
+    let junit = std::fs::read_to_string(&junit).expect("the JUnit file");
+    let suite = junit
+        .find(&format!("<testsuite name=\"{folder}\""))
+        .expect("a testsuite for the folder");
+    let properties = junit[suite..].find("<properties>").expect("<properties>") + suite;
+    let first_case = junit[suite..].find("<testcase").expect("a testcase") + suite;
+    assert!(properties < first_case, "properties come first: {junit}");
+    for property in [
+        format!("<property name=\"coverage\" value=\"{line}\"/>"),
+        "<property name=\"coverage.pages_audited\" value=\"10\"/>".to_owned(),
+        "<property name=\"coverage.pages_found\" value=\"113\"/>".to_owned(),
+        "<property name=\"coverage.stopped_by\" value=\"max-pages\"/>".to_owned(),
+    ] {
+        assert!(junit.contains(&property), "no {property}: {junit}");
+    }
+
+    // Markdown and the GitHub job summary: a line under the summary line.
+    let expected = format!("- Coverage: {line}");
+    let markdown = std::fs::read_to_string(&markdown).expect("the Markdown file");
+    assert!(markdown.contains(&expected), "{markdown}");
+    let summary = std::fs::read_to_string(&summary).expect("the job summary");
+    assert!(summary.contains(&expected), "{summary}");
+
+    // Human: after the summary line.
+    let (code, human, stderr) = common::heap_audit(&[
+        "scan",
+        "--offline",
+        "--fail-on",
+        "never",
+        "--max-pages",
+        "10",
+        folder.as_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let after = human.find("Summary:").map_or("", |at| &human[at..]);
+    assert!(after.contains(&line), "{human}");
+
+    // Read whole: all of it, in words.
+    let (_, report, _) = scan(&[&folder]);
+    assert_eq!(report["coverage"][0]["pages_audited"], 113);
+    assert_eq!(report["coverage"][0]["pages_found"], 113);
+    assert!(report["coverage"][0].get("stopped_by").is_none());
+    let (_, human, _) = common::heap_audit(&["scan", "--offline", "--fail-on", "never", &folder]);
+    assert!(
+        human.contains(&format!("{folder}: all 113 pages audited")),
+        "{human}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn min_coverage_fails_a_folder_audited_below_it() {
+    let dir = build_folder("min-coverage");
+    let folder = text(&dir);
+    // 10 of 113 pages: 8.8%.
+    let (code, report, stderr) = scan(&["--max-pages", "10", "--min-coverage", "50", &folder]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report["coverage"][0]["pages_audited"], 10);
+    assert!(
+        stderr.contains("coverage 8.8% is below --min-coverage 50%"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("10 of 113 pages audited"), "{stderr}");
+    // Said in the human report too.
+    let (code, human, _) = common::heap_audit(&[
+        "scan",
+        "--offline",
+        "--fail-on",
+        "never",
+        "--max-pages",
+        "10",
+        "--min-coverage",
+        "50",
+        &folder,
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        human.contains("coverage 8.8% is below --min-coverage 50%"),
+        "{human}"
+    );
+
+    // At or above it: a pass, and nothing said.
+    let (code, _, stderr) = scan(&["--max-pages", "10", "--min-coverage", "8", &folder]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("--min-coverage"), "{stderr}");
+    let (code, _, stderr) = scan(&["--min-coverage", "100", &folder]);
+    assert_eq!(code, 0, "{stderr}");
+
+    // The configuration file's min_coverage, with its max_pages.
+    let config = dir.join("settings.toml");
+    std::fs::write(&config, "max_pages = 10\nmin_coverage = 90\n").expect("write the config");
+    let (code, _, stderr) = scan(&["--config", &text(&config), &folder]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("below --min-coverage 90%"), "{stderr}");
+
+    // Not a percentage: refused.
+    let (code, _, stderr) = common::heap_audit(&["scan", "--min-coverage", "120", &folder]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("percentage"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

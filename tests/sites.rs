@@ -813,3 +813,96 @@ fn a_whole_crawl_reports_nothing_left_out() {
     assert!(coverage(&report).get("stopped_by").is_none());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A blog of `n` numbered pages: `/` links to `/blog/page-1/` … `/blog/page-N/`, pages of one
+/// template.
+fn numbered_site(name: &str, n: usize) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("heap-audit-numbered-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let write = |path: &str, body: String| {
+        let file = dir.join(path.trim_start_matches('/')).join("index.html");
+        std::fs::create_dir_all(file.parent().unwrap_or(&dir)).expect("create dir");
+        std::fs::write(file, body).expect("write page");
+    };
+    let links: String = (1..=n)
+        .map(|i| format!("<li><a href=\"/blog/page-{i}/\">post {i}</a></li>\n"))
+        .collect();
+    write(
+        "/",
+        format!("<!doctype html><html><body><ul>\n{links}</ul></body></html>\n"),
+    );
+    for i in 1..=n {
+        write(
+            &format!("/blog/page-{i}/"),
+            format!(
+                "<!doctype html><html><body><a href=\"/\">Home</a><p>post {i}</p></body></html>\n"
+            ),
+        );
+    }
+    dir
+}
+
+#[test]
+fn numbered_pages_are_sampled_and_said_so_not_a_crawler_trap() {
+    let dir = numbered_site("sampled", 80);
+    let server = Server::root(dir.clone());
+    let (code, report, stderr) =
+        scan_json(&[server.url("/"), "--max-per-pattern".into(), "50".into()]);
+    assert_eq!(code, 0, "{stderr}");
+    // The home page and 50 of the 80 posts.
+    assert_eq!(report["summary"]["pages"], 51, "{stderr}");
+    assert!(
+        problems_of_kind(&report, "crawl-trap").is_empty(),
+        "{}",
+        report["problems"]
+    );
+    let c = coverage(&report);
+    assert_eq!(c["kind"], "crawl");
+    assert_eq!(c["pages_audited"], 51);
+    assert_eq!(c["urls_left_out"], 30);
+    assert_eq!(c["pages_found"], 81);
+    assert_eq!(
+        c["sampled"],
+        serde_json::json!([{ "pattern": "/blog/page-N/", "audited": 50, "found": 80 }])
+    );
+    let (_, human, _) = heap_audit(&[
+        "scan".into(),
+        server.url("/"),
+        "--color".into(),
+        "never".into(),
+    ]);
+    assert!(
+        human.contains("audited 50 of ≥ 80 /blog/page-N/ pages (same template, --max-per-pattern)"),
+        "{human}"
+    );
+    assert!(
+        human.contains("51 pages audited; 30 more URLs found on its pages were not"),
+        "{human}"
+    );
+
+    // --min-coverage: 51 of 81 pages found is 63%.
+    let min = |percent: &str| {
+        heap_audit(&[
+            "scan".into(),
+            server.url("/"),
+            "--min-coverage".into(),
+            percent.to_owned(),
+        ])
+    };
+    let (code, _, stderr) = min("60");
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = min("70");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("coverage 63.0% is below --min-coverage 70%"),
+        "{stderr}"
+    );
+
+    // Without a cap per pattern, every post is audited and nothing is sampled.
+    let (_, report, stderr) = scan_json(&[server.url("/"), "--max-per-pattern".into(), "0".into()]);
+    assert_eq!(report["summary"]["pages"], 81, "{stderr}");
+    assert!(coverage(&report).get("sampled").is_none());
+    assert_eq!(coverage(&report)["pages_found"], 81);
+    let _ = std::fs::remove_dir_all(dir);
+}

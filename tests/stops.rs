@@ -336,6 +336,13 @@ fn each_signal_in_the_crawl_exits_128_plus_it_with_the_pages_audited() {
         assert!(note["url"].as_str().unwrap().ends_with("/slow/0"), "{note}");
         assert!(audited(&report) >= 3, "{}", report["pages"]);
         assert!(site.requests_for("/slow/") < 41, "the crawl went on");
+        // The coverage says what stopped it.
+        let coverage = &report["coverage"][0];
+        assert_eq!(
+            coverage["stopped_by"],
+            serde_json::json!(["interrupted"]),
+            "{coverage}"
+        );
         // The crawl was cut, so the rules and advice ran on the pages audited, within the grace.
         assert_eq!(phases_cut(&report), ["crawl"]);
         let _ = std::fs::remove_dir_all(&dir);
@@ -377,6 +384,14 @@ fn max_time_in_a_crawl_held_by_stalled_pages() {
     let report = read_report(&report_path);
     cut(&report, "crawl", &["the crawl was cut", "--max-time"]);
     assert!(audited(&report) >= 5, "{}", report["pages"]);
+    let coverage = &report["coverage"][0];
+    let stopped_by = coverage["stopped_by"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(stopped_by.contains(&"max-time".into()), "{coverage}");
+    let pages = report["pages"].as_array().map_or(0, Vec::len);
+    assert_eq!(coverage["pages_audited"].as_u64(), Some(pages as u64));
     for stalled in ["/slow.html", "/stall.html"] {
         let page = common::page(&report, stalled);
         let error = page["error"].as_str().unwrap_or("");

@@ -45,6 +45,17 @@ impl Paint {
 }
 
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    render_with(report, color, None, out)
+}
+
+/// As [`render`], and with `min_coverage` (`--min-coverage`), a line for each target audited
+/// below it.
+pub fn render_with(
+    report: &Report,
+    color: bool,
+    min_coverage: Option<f64>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let p = Paint(color);
     render_sources(report, p, out)?;
     for page in &report.pages {
@@ -118,8 +129,13 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
         plural(s.problems, "problem", "problems"),
         plural(s.findings, "finding", "findings"),
     )?;
-    for c in report.coverage.iter().filter(|c| c.urls_left_out > 0) {
-        writeln!(out, "{}", p.dim(&coverage_line(c)))?;
+    for line in coverage_lines(report) {
+        writeln!(out, "{}", p.dim(&line))?;
+    }
+    if let Some(min) = min_coverage {
+        for line in below_min_coverage(report, min) {
+            writeln!(out, "{}", p.red(&line))?;
+        }
     }
     if s.suppressed > 0 {
         writeln!(
@@ -134,16 +150,51 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     Ok(())
 }
 
-/// What a crawl left out, in words: `https://example.com/: 200 pages audited; at least 100000
-/// more URLs found were not (--max-pages)`.
+/// How much of a target was audited, in words: `https://example.com/: 200 pages audited; at
+/// least 100,000 more URLs found on its pages were not (--max-pages)`, `site/: 40 of 120 pages
+/// audited (--max-pages)`, `site/: all 120 pages audited`.
 pub(crate) fn coverage_line(c: &crate::model::Coverage) -> String {
-    let at_least = if c.at_least { "at least " } else { "" };
     let caps = if c.stopped_by.is_empty() {
         String::new()
     } else {
-        let caps: Vec<String> = c.stopped_by.iter().map(|cap| format!("--{cap}")).collect();
+        let caps: Vec<String> = c
+            .stopped_by
+            .iter()
+            .map(|cap| match cap.as_str() {
+                "interrupted" => "interrupted".to_owned(),
+                cap => format!("--{cap}"),
+            })
+            .collect();
         format!(" ({})", caps.join(", "))
     };
+    if c.pages_audited == 0 && c.pages_found == 0 && !caps.is_empty() {
+        return format!("{}: not audited{caps}", c.target);
+    }
+    if c.kind == "folder" || c.kind == "file" {
+        return if c.pages_audited >= c.pages_found && caps.is_empty() {
+            format!(
+                "{}: all {} audited",
+                c.target,
+                count_of(c.pages_found, "page", "pages")
+            )
+        } else {
+            let at_least = if c.at_least { "≥ " } else { "" };
+            format!(
+                "{}: {} of {at_least}{} pages audited{caps}",
+                c.target,
+                thousands(c.pages_audited),
+                thousands(c.pages_found),
+            )
+        };
+    }
+    if c.urls_left_out == 0 {
+        return format!(
+            "{}: all {} found audited{caps}",
+            c.target,
+            count_of(c.pages_audited, "page", "pages")
+        );
+    }
+    let at_least = if c.at_least { "at least " } else { "" };
     let (urls, were) = if c.urls_left_out == 1 {
         ("URL", "was")
     } else {
@@ -152,9 +203,75 @@ pub(crate) fn coverage_line(c: &crate::model::Coverage) -> String {
     format!(
         "{}: {} audited; {at_least}{} more {urls} found on its pages {were} not{caps}",
         c.target,
-        plural(c.pages_audited, "page", "pages"),
-        c.urls_left_out,
+        count_of(c.pages_audited, "page", "pages"),
+        thousands(c.urls_left_out),
     )
+}
+
+/// Each URL pattern a crawl sampled, in words: `audited 50 of ≥ 4,210 /blog/page-N pages (same
+/// template)`.
+pub(crate) fn sampled_lines(c: &crate::model::Coverage) -> Vec<String> {
+    c.sampled
+        .iter()
+        .map(|s| {
+            let why = if s.trap {
+                "a likely crawler trap"
+            } else {
+                "same template"
+            };
+            format!(
+                "audited {} of ≥ {} {} pages ({why}, --max-per-pattern)",
+                thousands(s.audited),
+                thousands(s.found),
+                s.pattern
+            )
+        })
+        .collect()
+}
+
+/// The coverage of every target, with its sampled patterns, one line each (patterns indented).
+pub(crate) fn coverage_lines(report: &Report) -> Vec<String> {
+    let mut lines = Vec::new();
+    for c in &report.coverage {
+        lines.push(coverage_line(c));
+        lines.extend(sampled_lines(c).into_iter().map(|l| format!("  {l}")));
+    }
+    lines
+}
+
+/// The targets whose audited share of the pages found is below `min` percent, each with the
+/// message that says so.
+pub fn below_min_coverage(report: &Report, min: f64) -> Vec<String> {
+    report
+        .coverage
+        .iter()
+        .filter(|c| c.percent() < min)
+        .map(|c| {
+            format!(
+                "coverage {:.1}% is below --min-coverage {min}%: {}",
+                c.percent(),
+                coverage_line(c)
+            )
+        })
+        .collect()
+}
+
+/// `1 page`, `4,210 pages`.
+fn count_of(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+/// `4210` as `4,210`.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The recommended install path in words: `via Segment`, `natively (Heap's own snippet)`.
@@ -411,4 +528,85 @@ fn render_findings(report: &Report, p: Paint, out: &mut dyn Write) -> io::Result
         writeln!(out)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Coverage, Sampled};
+
+    fn folder(audited: usize, found: usize, stopped_by: &[&str]) -> Coverage {
+        Coverage {
+            target: "dist/".into(),
+            pages_audited: audited,
+            urls_left_out: found - audited,
+            stopped_by: stopped_by.iter().map(|s| (*s).to_owned()).collect(),
+            pages_found: found,
+            kind: "folder".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn coverage_in_words() {
+        assert_eq!(
+            coverage_line(&folder(200, 100_001, &["max-pages"])),
+            "dist/: 200 of 100,001 pages audited (--max-pages)"
+        );
+        assert_eq!(
+            coverage_line(&folder(1, 1, &[])),
+            "dist/: all 1 page audited"
+        );
+        let whole = Coverage {
+            target: "https://a.test/".into(),
+            pages_audited: 7,
+            pages_found: 7,
+            kind: "crawl".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            coverage_line(&whole),
+            "https://a.test/: all 7 pages found audited"
+        );
+        assert_eq!(
+            coverage_line(&folder(0, 0, &["max-time"])),
+            "dist/: not audited (--max-time)"
+        );
+        let crawl = Coverage {
+            target: "https://a.test/".into(),
+            pages_audited: 51,
+            urls_left_out: 4_160,
+            at_least: true,
+            stopped_by: vec!["max-pages".into(), "interrupted".into()],
+            pages_found: 4_211,
+            kind: "crawl".into(),
+            sampled: vec![Sampled {
+                pattern: "/blog/page-N".into(),
+                audited: 50,
+                found: 4_210,
+                trap: false,
+            }],
+        };
+        assert_eq!(
+            coverage_line(&crawl),
+            "https://a.test/: 51 pages audited; at least 4,160 more URLs found on its pages were \
+             not (--max-pages, interrupted)"
+        );
+        assert_eq!(
+            sampled_lines(&crawl),
+            ["audited 50 of ≥ 4,210 /blog/page-N pages (same template, --max-per-pattern)"]
+        );
+    }
+
+    #[test]
+    fn the_share_audited() {
+        assert!((folder(10, 113, &["max-pages"]).percent() - 8.849).abs() < 0.01);
+        assert_eq!(folder(0, 0, &[]).percent(), 100.0);
+        // A target a stop kept from being read has none of it audited.
+        assert_eq!(folder(0, 0, &["max-time"]).percent(), 0.0);
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 }

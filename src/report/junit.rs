@@ -124,6 +124,34 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
             attr(site),
             counts.attributes()
         )?;
+        let covered: Vec<&crate::model::Coverage> = report
+            .coverage
+            .iter()
+            .filter(|c| suite_of_target(&suites, &c.target) == Some(*site))
+            .collect();
+        if !covered.is_empty() {
+            writeln!(out, "    <properties>")?;
+            for c in covered {
+                let mut lines = vec![human::coverage_line(c)];
+                lines.extend(human::sampled_lines(c));
+                for (name, value) in [
+                    ("coverage", lines.join("; ")),
+                    ("coverage.pages_audited", c.pages_audited.to_string()),
+                    ("coverage.pages_found", c.pages_found.to_string()),
+                    ("coverage.stopped_by", c.stopped_by.join(",")),
+                ] {
+                    if value.is_empty() {
+                        continue;
+                    }
+                    writeln!(
+                        out,
+                        r#"      <property name="{name}" value="{}"/>"#,
+                        attr(&value)
+                    )?;
+                }
+            }
+            writeln!(out, "    </properties>")?;
+        }
         for case in cases {
             out.write_all(case_xml(case).as_bytes())?;
         }
@@ -144,6 +172,23 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
         writeln!(out, "  </testsuite>")?;
     }
     writeln!(out, "</testsuites>")
+}
+
+/// The suite (site) a target's coverage belongs to: the site named as the target (a folder), or
+/// of its origin (a crawl); else the first suite.
+fn suite_of_target<'a>(suites: &[(&'a str, Vec<Case>)], target: &str) -> Option<&'a str> {
+    let origin = url::Url::parse(target)
+        .ok()
+        .map(|u| u.origin().ascii_serialization());
+    suites
+        .iter()
+        .map(|(site, _)| *site)
+        .find(|site| {
+            *site == target
+                || site.trim_end_matches('/') == target.trim_end_matches('/')
+                || origin.as_deref() == Some(*site)
+        })
+        .or_else(|| suites.first().map(|(site, _)| *site))
 }
 
 /// The cases of one page: one per rule that ran. `on_page` holds the findings of each rule code
@@ -335,6 +380,7 @@ mod tests {
             color: false,
             fail_on: crate::report::FailOn::Error,
             rules: crate::rules::RULES,
+            min_coverage: None,
         };
         let mut out = Vec::new();
         let rendered = render(&report, &options, &mut out);

@@ -13,6 +13,17 @@ const LIST_LIMIT: usize = 3;
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "## heap-audit\n")?;
     writeln!(out, "{}\n", summary_line(report))?;
+    let coverage = human::coverage_lines(report);
+    if !coverage.is_empty() {
+        for line in &coverage {
+            // Sampled patterns are indented under their target: a nested item.
+            match line.strip_prefix("  ") {
+                Some(line) => writeln!(out, "  - {}", text(line))?,
+                None => writeln!(out, "- Coverage: {}", text(line))?,
+            }
+        }
+        writeln!(out)?;
+    }
     render_installs(report, out)?;
     super::apps::markdown(report, out)?;
     render_findings(&report.findings, out)?;

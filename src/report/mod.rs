@@ -42,6 +42,8 @@ pub struct RenderOptions<'a> {
     pub fail_on: FailOn,
     /// The rules that ran, in code order (JUnit test cases).
     pub rules: &'a [&'static dyn Rule],
+    /// `--min-coverage`: the human report names each target audited below it.
+    pub min_coverage: Option<f64>,
 }
 
 /// Render a report.
@@ -52,7 +54,12 @@ pub fn render(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        Format::Human => human::render(&printable_report(report), options.color, out),
+        Format::Human => human::render_with(
+            &printable_report(report),
+            options.color,
+            options.min_coverage,
+            out,
+        ),
         Format::Json => json::render(report, out),
         Format::Jsonl => jsonl::render(report, out),
         Format::Sarif => sarif::render(report, out),
@@ -163,7 +170,7 @@ pub fn write_outputs_within(
     cancel: &Cancel,
 ) -> anyhow::Result<()> {
     // What the writing threads need, owned.
-    let fail_on = options.fail_on;
+    let (fail_on, min_coverage) = (options.fail_on, options.min_coverage);
     let rules: Arc<[&'static dyn Rule]> = options.rules.into();
     let mut report = Arc::new(report);
     let mut cut = Vec::new();
@@ -191,6 +198,7 @@ pub fn write_outputs_within(
                 color: false,
                 fail_on,
                 rules: &rules,
+                min_coverage,
             };
             match format {
                 Some(format) => write_file(&shared, format, &target, &options, &watch),
@@ -227,6 +235,7 @@ pub fn write_outputs_within(
             color: false,
             fail_on,
             rules: &rules,
+            min_coverage,
         };
         match output {
             Some(path) => write_file(&report, format, &path, &options, &watch),

@@ -50,6 +50,12 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             }],
             "columnKind": "unicodeCodePoints",
             "results": results,
+            // How much of each target was audited (as in the JSON report's `coverage`), and
+            // the same in words.
+            "properties": {
+                "coverage": report.coverage,
+                "coverageText": super::human::coverage_lines(report),
+            },
         }],
     });
     serde_json::to_writer_pretty(&mut *out, &sarif)?;

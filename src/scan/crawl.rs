@@ -71,14 +71,18 @@ impl Ctx {
                     }
                     match traps.admit(&link, self.opts.max_per_pattern) {
                         Admit::Yes => {}
-                        Admit::No => return Offer::Skipped,
+                        Admit::No(pattern) => return Offer::Sampled(pattern),
                         Admit::FirstRefused(pattern) => {
-                            // Workers stop keeping links of this pattern from now on.
+                            // Workers stop keeping links of this pattern from now on. Pages of
+                            // one template (`/blog/page-N`) are sampling, stated in the
+                            // coverage; endless query permutations are a likely trap.
                             frontier.refuse(&pattern);
-                            let cap = self.opts.max_per_pattern;
-                            let message = format!("skipped, with every further link like {pattern}: more than {cap} pages share that pattern, a likely crawler trap (--max-per-pattern)");
-                            self.problem(link.as_str(), ProblemKind::CrawlTrap, message);
-                            return Offer::Skipped;
+                            if is_trap(&pattern) {
+                                let cap = self.opts.max_per_pattern;
+                                let message = format!("skipped, with every further link like {pattern}: more than {cap} pages share that pattern, a likely crawler trap (query permutations or a calendar; --max-per-pattern)");
+                                self.problem(link.as_str(), ProblemKind::CrawlTrap, message);
+                            }
+                            return Offer::Sampled(pattern);
                         }
                     }
                     // A page is queued here.
@@ -162,10 +166,40 @@ impl Ctx {
             self.problem(target, ProblemKind::RobotsDisallowed, message);
         }
         let (urls_left_out, at_least) = frontier.beyond.count();
+        let stop = self.stop.get().copied();
         let caps = [
             (frontier.is_full(), "max-pages"),
             (frontier.depth_capped(), "max-depth"),
+            (stop == Some(Stop::OutOfTime), "max-time"),
+            (stop.is_some_and(|s| s.signal().is_some()), "interrupted"),
         ];
+        let sampled = frontier.sampled();
+        let sampled = if sampled.is_empty() {
+            Vec::new()
+        } else {
+            // Pages audited of each sampled pattern: one count each, from the pages.
+            let mut audited: std::collections::HashMap<&str, usize> =
+                sampled.iter().map(|(p, _)| (p.as_str(), 0)).collect();
+            for page in pages.iter() {
+                if let Ok(url) = Url::parse(&page.url) {
+                    if let Some(n) = audited.get_mut(site::pattern(&url).as_str()) {
+                        *n += 1;
+                    }
+                }
+            }
+            sampled
+                .iter()
+                .map(|(pattern, left)| {
+                    let audited = audited.get(pattern.as_str()).copied().unwrap_or(0);
+                    crate::model::Sampled {
+                        pattern: pattern.clone(),
+                        audited,
+                        found: audited + left,
+                        trap: is_trap(pattern),
+                    }
+                })
+                .collect()
+        };
         let coverage = crate::model::Coverage {
             target: target.to_owned(),
             pages_audited: pages.len(),
@@ -176,12 +210,20 @@ impl Ctx {
                 .filter(|(hit, _)| *hit)
                 .map(|(_, cap)| cap.to_owned())
                 .collect(),
+            pages_found: pages.len() + urls_left_out,
+            kind: "crawl".to_owned(),
+            sampled,
         };
+        self.covered(coverage);
+        Ok(())
+    }
+
+    /// Record how much of a target was audited.
+    fn covered(&self, coverage: crate::model::Coverage) {
         self.coverage
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(coverage);
-        Ok(())
     }
 
     /// Audit one level of the crawl on the workers, handing each page to `take` in level order.
@@ -384,8 +426,22 @@ impl Ctx {
             let shown = url.map_or_else(|| skip.path.display().to_string(), |u| site.display(&u));
             self.problem(&shown, skip.kind, skip.message.clone());
         }
+        let kind = if meta.is_dir() { "folder" } else { "file" };
+        let local = |found: usize, audited: usize, stopped_by: Option<&str>, at_least: bool| {
+            crate::model::Coverage {
+                target: target.to_owned(),
+                pages_audited: audited,
+                urls_left_out: found.saturating_sub(audited),
+                at_least,
+                stopped_by: stopped_by.into_iter().map(str::to_owned).collect(),
+                pages_found: found,
+                kind: kind.to_owned(),
+                sampled: Vec::new(),
+            }
+        };
         if let Some(stop) = listing.stopped {
             self.stopped(target, stop, 0);
+            self.covered(local(listing.files.len(), 0, Some(stop_name(stop)), true));
             return Ok(());
         }
         let files = listing.files;
@@ -398,7 +454,8 @@ impl Ctx {
         }
         let found = files.len();
         let cap = self.opts.max_pages;
-        let files = if self.opts.max_pages_set && found > cap {
+        let capped = self.opts.max_pages_set && found > cap;
+        let files = if capped {
             let left = found - cap;
             let message = format!(
                 "--max-pages {cap}: {left} of the {found} pages of this folder were not audited; \
@@ -433,10 +490,13 @@ impl Ctx {
             |page| pages.push(page),
             |url, stop| self.unread(&site, url, 0, &FetchError::stopped(stop)).page,
         );
+        let audited = pages.len() - before;
         if let Some(stop) = stop {
             self.stopped(target, stop, pages.len());
+            self.covered(local(found, audited, Some(stop_name(stop)), false));
             return Ok(());
         }
+        self.covered(local(found, audited, capped.then_some("max-pages"), false));
         // As for a start URL: a target of which no page could be read has failed (exit 2).
         let read = &pages[before..];
         if !read.is_empty() && read.iter().all(|p| p.error.is_some()) {
@@ -536,6 +596,15 @@ impl Ctx {
     }
 }
 
+/// A stop as `coverage[].stopped_by` names it.
+pub(super) fn stop_name(stop: Stop) -> &'static str {
+    if stop.signal().is_some() {
+        "interrupted"
+    } else {
+        "max-time"
+    }
+}
+
 fn path_and_query(url: &Url) -> String {
     match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
@@ -573,9 +642,28 @@ struct Traps {
 
 enum Admit {
     Yes,
-    /// The first link past the cap for its pattern (named here): worth one problem.
+    /// The first link past the cap for its pattern (named here): the pattern is sampled now.
     FirstRefused(String),
-    No,
+    /// A later link of a sampled pattern (named here).
+    No(String),
+}
+
+/// A sampled pattern that is a likely crawler trap rather than pages of one template: query
+/// permutations (`/search?q=*&page=*`) or a calendar, three or more path segments in a row that
+/// are only a number (`/cal/N/N/N`), where links go on without end. Anything else (`/blog/page-N`,
+/// `/product/N`) is pages of one template, sampled.
+fn is_trap(pattern: &str) -> bool {
+    if pattern.contains('?') {
+        return true;
+    }
+    let mut run = 0;
+    for segment in pattern.split('/') {
+        run = if segment == "N" { run + 1 } else { 0 };
+        if run >= 3 {
+            return true;
+        }
+    }
+    false
 }
 
 impl Traps {
@@ -588,7 +676,7 @@ impl Traps {
         } else if *count == cap + 1 {
             Admit::FirstRefused(pattern)
         } else {
-            Admit::No
+            Admit::No(pattern)
         }
     }
 }
@@ -613,4 +701,19 @@ fn site_hint(target: &str) -> Option<String> {
     }
     let scheme = if local { "http" } else { "https" };
     Some(format!("{scheme}://{target}/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_trap;
+
+    #[test]
+    fn query_permutations_and_calendars_are_traps_and_templates_are_not() {
+        assert!(is_trap("/search?q=*"));
+        assert!(is_trap("/cal/N/N/N"));
+        assert!(is_trap("/events/N/N/N/"));
+        assert!(!is_trap("/blog/page-N"));
+        assert!(!is_trap("/product/N"));
+        assert!(!is_trap("/N/N/post-N"));
+    }
 }

@@ -4,7 +4,7 @@
 //! the crawl has queued all it may, a page's links are only counted, and the count itself stops
 //! growing at [`Tally::CAP`] distinct URLs ("at least").
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
@@ -55,6 +55,9 @@ pub(super) struct Frontier {
     /// URL patterns sampled enough (`--max-per-pattern`): their links are counted, not kept.
     refused: RwLock<Keys>,
     any_refused: AtomicBool,
+    /// Distinct URLs of each refused pattern left out, by pattern (one count per pattern, never
+    /// the URLs: they are in `beyond`, which stops at its cap, so these are lower bounds).
+    sampled: Mutex<HashMap<String, usize>>,
 }
 
 impl Frontier {
@@ -94,16 +97,47 @@ impl Frontier {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(key(pattern));
+        self.sampled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(pattern.to_owned())
+            .or_insert(0);
         self.any_refused.store(true, Ordering::Release);
     }
 
-    fn is_refused(&self, url: &Url) -> bool {
-        self.any_refused.load(Ordering::Acquire)
-            && self
-                .refused
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .contains(&key(&site::pattern(url)))
+    /// The pattern of `url` when it is refused.
+    fn refused_pattern(&self, url: &Url) -> Option<String> {
+        if !self.any_refused.load(Ordering::Acquire) {
+            return None;
+        }
+        let pattern = site::pattern(url);
+        self.refused
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&key(&pattern))
+            .then_some(pattern)
+    }
+
+    /// Count `key` as left out, and as one more URL of a sampled `pattern` when it is new.
+    fn left_out(&self, key: u64, pattern: Option<&str>) {
+        if self.beyond.add(key).is_some() {
+            if let Some(pattern) = pattern {
+                *self
+                    .sampled
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(pattern.to_owned())
+                    .or_insert(0) += 1;
+            }
+        }
+    }
+
+    /// Each refused pattern with the distinct URLs of it left out (a lower bound), by pattern.
+    pub(super) fn sampled(&self) -> Vec<(String, usize)> {
+        let sampled = self.sampled.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<(String, usize)> = sampled.iter().map(|(p, n)| (p.clone(), *n)).collect();
+        out.sort();
+        out
     }
 
     /// A link a page found, already resolved and on the site: kept in `links` while it may still
@@ -114,7 +148,8 @@ impl Frontier {
     /// the timing: the crawl only ever fills up and refuses more patterns, and only pages taken
     /// before this one can have done so.
     pub(super) fn found(&self, links: &mut Links, url: &Url, follow: bool) {
-        if follow && !self.is_full() && !self.is_refused(url) {
+        let refused = self.refused_pattern(url);
+        if follow && !self.is_full() && refused.is_none() {
             links.push(url.as_str());
         } else {
             let key = key(url.as_str());
@@ -122,7 +157,7 @@ impl Frontier {
                 if !follow {
                     self.depth_capped.store(true, Ordering::Release);
                 }
-                self.beyond.add(key);
+                self.left_out(key, refused.as_deref());
             }
         }
     }
@@ -150,6 +185,9 @@ impl Frontier {
                 Offer::Skipped => {
                     self.beyond.add(key);
                 }
+                Offer::Sampled(pattern) => {
+                    self.left_out(key, Some(&pattern));
+                }
                 Offer::Full => {
                     self.set_full();
                     self.beyond.add(key);
@@ -164,6 +202,8 @@ pub(super) enum Offer {
     Queued,
     /// Left out for a reason of its own (robots.txt, sampling).
     Skipped,
+    /// Left out because its URL pattern (named) was sampled enough (`--max-per-pattern`).
+    Sampled(String),
     /// No room left: no later link will be queued either.
     Full,
 }
@@ -371,6 +411,10 @@ mod tests {
         assert_eq!(links.len(), 1);
         // /page/2 and /deep; /page/1 was queued.
         assert_eq!(frontier.beyond.count(), (2, false));
+        // /page/2 counts as a page of the sampled pattern, once however often it is found.
+        frontier.found(&mut links, &url("https://a.test/page/2"), true);
+        frontier.found(&mut links, &url("https://a.test/page/3"), true);
+        assert_eq!(frontier.sampled(), [("/page/N".to_owned(), 2)]);
     }
 
     #[test]

@@ -155,6 +155,20 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
             let _ = ctx.stop.set(stop);
             let message = format!("the crawl was cut: not audited: {}", stop.reason());
             ctx.problem(target, ProblemKind::Interrupted, message.clone());
+            // Nothing of it was audited, and that is its coverage too.
+            let kind = match Target::of(target) {
+                Ok(Target::Url) => "crawl",
+                _ => "folder",
+            };
+            ctx.coverage
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(crate::model::Coverage {
+                    target: target.clone(),
+                    stopped_by: vec![crawl::stop_name(stop).to_owned()],
+                    kind: kind.to_owned(),
+                    ..Default::default()
+                });
             fatal.push(format!("{target}: {message}"));
             continue;
         }
