@@ -63,10 +63,7 @@ pub(super) struct Frontier {
 impl Frontier {
     /// Record `url` as queued; false if it already was.
     pub(super) fn queue(&self, url: &str) -> bool {
-        self.queued
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key(url))
+        self.queue_key(key(url))
     }
 
     pub(super) fn was_queued(&self, key: u64) -> bool {
