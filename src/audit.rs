@@ -39,6 +39,8 @@ pub struct Settings {
     pub select: Vec<String>,
     /// Rules not to run (names or codes).
     pub ignore: Vec<String>,
+    /// `--render`: render a sample of the pages in headless Chromium before the rules run.
+    pub render: Option<crate::render::RenderOptions>,
 }
 
 /// A finished audit: the report, and the targets that yielded nothing at all.
@@ -81,7 +83,22 @@ pub enum AuditError {
 /// baseline applied), summarise and recommend. Returns within about [`GRACE`] of a stop.
 pub fn site(targets: &[String], settings: &Settings) -> Result<Audit, AuditError> {
     let enabled = rules::enabled(&settings.rules, &settings.select, &settings.ignore)?;
-    let outcome = scan::run(targets, &settings.scan).map_err(AuditError::Signatures)?;
+    let mut outcome = scan::run(targets, &settings.scan).map_err(AuditError::Signatures)?;
+    if let Some(render) = &settings.render {
+        if settings.scan.cancel.stopped().is_none() {
+            if let Some(observer) = &settings.scan.observer {
+                observer.phase(Phase::Render, targets.first().map_or("", String::as_str));
+            }
+            crate::render::run(
+                &mut outcome.report,
+                render,
+                &settings.scan.fetch,
+                settings.scan.offline,
+                &settings.scan.cancel,
+            );
+            outcome.stopped = outcome.stopped.or(settings.scan.cancel.stopped());
+        }
+    }
     let report = Arc::new(outcome.report);
     let site = targets.first().cloned().unwrap_or_default();
     let judged = judge(

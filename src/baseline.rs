@@ -428,6 +428,7 @@ mod tests {
             summary: Default::default(),
             sources: Vec::new(),
             coverage: Vec::new(),
+            render: None,
         }
     }
 

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use regex::Regex;
 
 use crate::batch::Shard;
-use crate::options::{Choice, ColorChoice, FailOn, Format, ReportFile};
+use crate::options::{Choice, ColorChoice, FailOn, Format, RenderConsent, ReportFile};
 use crate::progress::Verbosity;
 use crate::scan::{Cancel, ScanOptions};
 use crate::source::fetch::{CaCert, FetchConfig, Proxy, Remap};
@@ -75,7 +75,7 @@ macro_rules! value_enum {
     )*};
 }
 
-value_enum!(Format, FailOn, ColorChoice, Mode);
+value_enum!(Format, FailOn, ColorChoice, Mode, RenderConsent);
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -252,6 +252,34 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
 
+    /// Also render a sample of the pages in headless Chromium and check what really runs.
+    #[arg(long, help_heading = "Browser")]
+    pub render: bool,
+
+    /// The Chromium binary for --render [default: chromium on PATH].
+    #[arg(long, value_name = "PATH", help_heading = "Browser")]
+    pub chromium: Option<PathBuf>,
+
+    /// The most pages --render renders: the start page, one per template, then the rest.
+    #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Browser", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub render_pages: u64,
+
+    /// Milliseconds --render waits after a page's load event and network idle.
+    #[arg(long, default_value_t = 0, value_name = "MS", help_heading = "Browser", value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub render_wait: u64,
+
+    /// Consent --render gives: none, or accept (through OneTrust, Cookiebot, Usercentrics).
+    #[arg(long, value_enum, default_value_t = RenderConsent::None, value_name = "MODE", help_heading = "Browser")]
+    pub render_consent: RenderConsent,
+
+    /// Block requests outside the site, the remaps and the vendors' hosts while rendering.
+    #[arg(long, help_heading = "Browser")]
+    pub render_block_third_party: bool,
+
+    /// Pages rendered at a time (tabs of one browser).
+    #[arg(long, default_value_t = 2, value_name = "N", help_heading = "Browser", value_parser = clap::value_parser!(u64).range(1..=16))]
+    pub render_concurrency: u64,
+
     // Last: clap applies the flattened struct's help heading to every argument after it.
     #[command(flatten)]
     pub batch: BatchArgs,
@@ -306,6 +334,19 @@ pub struct BatchArgs {
 }
 
 impl ScanArgs {
+    /// `--render` and its options; `None` without `--render`.
+    pub fn render_options(&self) -> Option<crate::render::RenderOptions> {
+        self.render.then(|| crate::render::RenderOptions {
+            chromium: self.chromium.clone(),
+            pages: usize::try_from(self.render_pages).unwrap_or(usize::MAX),
+            wait: Duration::from_millis(self.render_wait),
+            accept_consent: self.render_consent == RenderConsent::Accept,
+            block_third_party: self.render_block_third_party,
+            concurrency: usize::try_from(self.render_concurrency).unwrap_or(2),
+            ..crate::render::RenderOptions::default()
+        })
+    }
+
     pub fn scan_options(&self) -> ScanOptions {
         ScanOptions {
             max_pages: self

@@ -54,6 +54,7 @@ pub mod inventory;
 pub mod model;
 pub mod observer;
 pub mod options;
+pub mod render;
 pub mod report;
 pub mod rules;
 pub mod scan;

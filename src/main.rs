@@ -213,6 +213,7 @@ fn settings(args: &ScanArgs, file: config::Settings) -> anyhow::Result<(Settings
         rules: file.rule_config(args)?,
         select: args.select.clone(),
         ignore: args.ignore.clone(),
+        render: args.render_options(),
     };
     Ok((settings, args.fail_on.unwrap_or(FailOn::Error)))
 }

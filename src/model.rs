@@ -216,6 +216,142 @@ pub struct Install {
     pub conditions: Vec<Condition>,
     /// Where the loader was found.
     pub evidence: Evidence,
+    /// What a browser made of it (`--render`): confirmed, not seen, or seen only at run time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<Seen>,
+}
+
+/// What a browser made of one install (`--render`).
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    /// `confirmed`: it ran in the browser; `not-seen`: it did not (`reason` says why, as far as
+    /// the browser tells); `runtime-only`: only the browser saw it (assembled at run time,
+    /// injected by a bundle or a container that could not be read).
+    #[schemars(extend("enum" = ["confirmed", "not-seen", "runtime-only"]))]
+    pub status: String,
+    /// For `not-seen`: `consent-gated` (it waits for consent, not given in the browser),
+    /// `trigger-gated` (a tag manager's trigger did not fire on this page), `skipped` (Heap Web
+    /// (Actions) found `window.heap` already set), `unreachable` (its script failed to load) or
+    /// `not-run`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["consent-gated", "trigger-gated", "skipped", "unreachable", "not-run"]))]
+    pub reason: Option<String>,
+    /// The same in words.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+    /// Where the browser saw it run: the calling script and line of each `heap.load`, or the
+    /// request that loaded a library or container.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<Evidence>,
+}
+
+/// What ran on a page in headless Chromium (`--render`).
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Default)]
+pub struct Runtime {
+    /// The URL the browser loaded (a build folder's page is served on 127.0.0.1).
+    pub url: String,
+    /// Why the page could not be rendered, if it could not (what was seen is kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// `none` (no consent given), `accepted` (through `manager`), or `no-manager` (`accept`
+    /// was asked and no known consent manager was on the page).
+    #[schemars(extend("enum" = ["none", "accepted", "no-manager"]))]
+    pub consent: String,
+    /// The consent managers accepted through (`onetrust`, `cookiebot`, `usercentrics`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consent_managers: Vec<String>,
+    /// Milliseconds from navigation to the end of the render.
+    pub elapsed_ms: u64,
+    /// Every `heap.load` call, in order.
+    pub heap_loads: Vec<HeapLoad>,
+    /// Every request to Heap's, Segment's or a tag manager's hosts.
+    pub requests: Vec<VendorRequest>,
+    /// Heap's globals at the end: `appid`/`config` (classic), `envId`/`clientConfig` (v5),
+    /// `loaded`; absent when `window.heap` was never set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heap: Option<Map<String, Value>>,
+    /// Segment's analytics.js at the end; absent when `window.analytics` was never set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analytics: Option<AnalyticsRuntime>,
+    /// GTM containers that loaded (`GTM-…`).
+    #[serde(default)]
+    pub containers: Vec<String>,
+    /// Errors thrown or logged by Heap's, Segment's or a tag manager's code (and errors naming
+    /// them), as the console shows them.
+    #[serde(default)]
+    pub console_errors: Vec<String>,
+}
+
+/// One `heap.load` call seen in the browser.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq)]
+pub struct HeapLoad {
+    /// The app id or environment id passed.
+    pub id: Option<String>,
+    /// The options object passed (`null` when none).
+    pub options: Option<Value>,
+    /// The script that called it: a URL (the page's own URL for an inline script), or `null`
+    /// for code with no URL (a script inserted at run time by code without one).
+    pub script: Option<String>,
+    /// 1-based line and column in `script`.
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    /// Who called it: `page` (the page or its own scripts), `segment` (analytics.js or one of
+    /// its destinations), `tag-manager` (a container's tag), or `unknown`.
+    #[schemars(extend("enum" = ["page", "segment", "tag-manager", "unknown"]))]
+    pub by: String,
+    /// The calling scripts, innermost first, as the DevTools protocol's stack shows them
+    /// (asynchronous parents included): `url:line:column`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stack: Vec<String>,
+}
+
+/// One request to a vendor's host seen in the browser.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct VendorRequest {
+    pub vendor: Vendor,
+    /// `library`, `settings`, `integration`, `container`, `tracking` (answered by heap-audit,
+    /// never sent) or `other`.
+    #[schemars(extend("enum" = ["library", "settings", "integration", "container", "tracking", "other"]))]
+    pub kind: String,
+    /// The URL as the page asked for it (before any `--remap`).
+    pub url: String,
+    /// The HTTP status answered, if any; `null` when it failed.
+    pub status: Option<u16>,
+    /// Why it failed, if it did (`net::ERR_BLOCKED_BY_CLIENT`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
+    /// The script that started it, when the browser says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiator: Option<String>,
+}
+
+/// Segment's analytics.js as the browser left it.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
+pub struct AnalyticsRuntime {
+    /// `analytics.initialized`.
+    pub initialized: bool,
+    /// The device-mode destinations it loaded (`Heap`, `Heap Web (Actions)`).
+    pub integrations: Vec<String>,
+}
+
+/// What `--render` did over the whole run.
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Default)]
+pub struct RenderSummary {
+    /// The browser (`Chromium/148.0.7778.167`).
+    pub browser: String,
+    /// Pages rendered, and how many of those failed.
+    pub pages: usize,
+    pub failed: usize,
+    /// Audited pages not rendered (past `--render-pages`, source files, pages that failed to
+    /// load).
+    pub not_rendered: usize,
+    /// Seconds the rendering added to the run, and per page rendered.
+    pub seconds: f64,
+    pub seconds_per_page: f64,
+    /// Installs confirmed, not seen, and seen only at run time.
+    pub confirmed: usize,
+    pub not_seen: usize,
+    pub runtime_only: usize,
 }
 
 /// One template condition a loader is rendered under.
@@ -293,6 +429,7 @@ impl Install {
             guard: None,
             conditions: Vec::new(),
             evidence,
+            runtime: None,
         }
     }
 }
@@ -386,6 +523,9 @@ pub struct Page {
     /// imported modules), the page's own file first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub renders: Vec<String>,
+    /// What ran on the page in headless Chromium (`--render`), when it was rendered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<Runtime>,
 }
 
 /// An HTML comment in a page that suppresses rules for that page:
@@ -424,6 +564,7 @@ impl Page {
             suppressions: Vec::new(),
             kind: None,
             renders: Vec::new(),
+            runtime: None,
         }
     }
 }
@@ -459,6 +600,8 @@ pub enum Phase {
     Advice,
     /// Writing the reports: the ones not written are named.
     Writing,
+    /// `--render`: the pages not rendered keep their static audit only.
+    Render,
 }
 
 impl Phase {
@@ -470,6 +613,7 @@ impl Phase {
             Phase::Rules => "rules",
             Phase::Advice => "advice",
             Phase::Writing => "writing",
+            Phase::Render => "render",
         }
     }
 }
@@ -523,6 +667,9 @@ pub enum ProblemKind {
     /// A local folder larger than an explicit `--max-pages`: the message counts the pages not
     /// audited (those audited are a sample spanning every folder and file-name pattern).
     PagesNotAudited,
+    /// `--render`: the browser could not start, or a page could not be rendered (the static
+    /// audit of the page stands).
+    Render,
 }
 
 impl ProblemKind {
@@ -652,6 +799,9 @@ pub struct Report {
     /// left out and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub coverage: Vec<Coverage>,
+    /// What `--render` did, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub render: Option<RenderSummary>,
 }
 
 /// How much of one target was audited.

@@ -270,3 +270,33 @@ mod tests {
         assert!("json=".parse::<ReportFile>().is_err());
     }
 }
+
+/// Consent `--render` gives to the consent managers on a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RenderConsent {
+    /// None: tags that wait for consent do not run (what a visitor who ignores the banner gets).
+    #[default]
+    None,
+    /// Accept every category, by the manager's documented cookie or its accept control.
+    Accept,
+}
+
+impl Choice for RenderConsent {
+    const ALL: &'static [RenderConsent] = &[RenderConsent::None, RenderConsent::Accept];
+
+    fn name(self) -> &'static str {
+        match self {
+            RenderConsent::None => "none",
+            RenderConsent::Accept => "accept",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            RenderConsent::None => "give no consent: tags waiting for it do not run",
+            RenderConsent::Accept => {
+                "accept through OneTrust, Cookiebot or Usercentrics (their cookie or accept control)"
+            }
+        }
+    }
+}

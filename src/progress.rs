@@ -87,6 +87,7 @@ impl Observer for Progress {
                 Phase::Rules => "running the rules",
                 Phase::Advice => "working out the advice",
                 Phase::Writing => "writing the reports",
+                Phase::Render => "rendering pages in Chromium",
             };
             self.line(&format!("heap-audit: {site}: {doing}"));
         }

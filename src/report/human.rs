@@ -132,6 +132,9 @@ pub fn render_with(
     for line in coverage_lines(report) {
         writeln!(out, "{}", p.dim(&line))?;
     }
+    if let Some(render) = &report.render {
+        writeln!(out, "{}", p.dim(&render_line(render)))?;
+    }
     if let Some(min) = min_coverage {
         for line in below_min_coverage(report, min) {
             writeln!(out, "{}", p.red(&line))?;
@@ -493,7 +496,34 @@ pub(crate) fn details(i: &Install) -> Vec<String> {
     if !i.options.is_empty() {
         details.push(serde_json::Value::Object(i.options.clone()).to_string());
     }
+    if let Some(seen) = &i.runtime {
+        details.push(match (seen.status.as_str(), &seen.reason) {
+            ("confirmed", _) => "ran in the browser".to_owned(),
+            ("runtime-only", _) => "seen only in the browser".to_owned(),
+            (_, Some(reason)) => format!("not seen in the browser ({reason})"),
+            _ => "not seen in the browser".to_owned(),
+        });
+    }
     details
+}
+
+/// What `--render` did, in one line.
+pub(crate) fn render_line(r: &crate::model::RenderSummary) -> String {
+    let failed = if r.failed > 0 {
+        format!(", {} failed", r.failed)
+    } else {
+        String::new()
+    };
+    format!(
+        "Rendered {} in {} ({:.1} s, {:.1} s per page{failed}): {} confirmed, {} not seen, {} seen only in the browser",
+        plural(r.pages, "page", "pages"),
+        if r.browser.is_empty() { "no browser" } else { &r.browser },
+        r.seconds,
+        r.seconds_per_page,
+        plural(r.confirmed, "install", "installs"),
+        r.not_seen,
+        r.runtime_only,
+    )
 }
 
 fn render_findings(report: &Report, p: Paint, out: &mut dyn Write) -> io::Result<()> {

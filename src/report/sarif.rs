@@ -34,6 +34,15 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             })
         })
         .collect();
+    let mut properties = json!({
+        "coverage": report.coverage,
+        "coverageText": super::human::coverage_lines(report),
+    });
+    // `--render`: what the browser did, and the same in words.
+    if let Some(render) = &report.render {
+        properties["render"] = json!(render);
+        properties["renderText"] = json!(super::human::render_line(render));
+    }
     let sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -52,10 +61,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "results": results,
             // How much of each target was audited (as in the JSON report's `coverage`), and
             // the same in words.
-            "properties": {
-                "coverage": report.coverage,
-                "coverageText": super::human::coverage_lines(report),
-            },
+            "properties": properties,
         }],
     });
     serde_json::to_writer_pretty(&mut *out, &sarif)?;

@@ -77,7 +77,10 @@ fn together(installs: Vec<&Install>) -> Vec<&Install> {
 /// destinations (which load asynchronously), so a guarded copy is a no-op after a native loader
 /// earlier in the page, or, when it comes through a tag manager, after any native loader.
 pub fn loaders(page: &Page, vendor: Vendor) -> Vec<&Install> {
-    let installs = active(page, vendor);
+    let mut installs = active(page, vendor);
+    // A tag the browser saw its container load without firing on this page (`--render`) does
+    // not load here.
+    installs.retain(|i| !not_fired(i));
     installs
         .iter()
         .enumerate()
@@ -92,6 +95,25 @@ pub fn loaders(page: &Page, vendor: Vendor) -> Vec<&Install> {
         })
         .map(|(_, install)| *install)
         .collect()
+}
+
+/// A loader that a render showed not to run on its page because a tag manager's trigger did not
+/// fire there (consent-gated loaders still count: they run once consent is given).
+pub fn not_fired(install: &Install) -> bool {
+    install
+        .runtime
+        .as_ref()
+        .is_some_and(|r| r.reason.as_deref() == Some("trigger-gated"))
+}
+
+/// Whether a render saw every one of `installs` run on its page (`--render`).
+pub fn all_ran(installs: &[&Install]) -> bool {
+    !installs.is_empty()
+        && installs.iter().all(|i| {
+            i.runtime
+                .as_ref()
+                .is_some_and(|r| r.status == "confirmed" || r.status == "runtime-only")
+        })
 }
 
 /// What a loader waits for, in words (`after consent (cookiebot: statistics)`), if anything.
@@ -595,6 +617,10 @@ impl IdFamilies {
 
 /// Pages where two or more active installs of `vendor` load, one group per combination of
 /// loaders (named by [`describe`]), with every loader's evidence and `note` per loader.
+/// The prefix of the note [`multiple_loaders`] gives a group for each page where a render saw
+/// every loader run (the page's URL follows).
+pub const RAN_IN_BROWSER: &str = "runtime:ran:";
+
 pub fn multiple_loaders(
     report: &Report,
     vendor: Vendor,
@@ -610,8 +636,14 @@ pub fn multiple_loaders(
         names.sort();
         let group = groups.entry(names.join(" + ")).or_default();
         group.page(&page.url);
+        if all_ran(&loaders) {
+            group.note(format!("{RAN_IN_BROWSER}{}", page.url));
+        }
         for install in &loaders {
             group.evidence(evidence_of(install, page));
+            if let Some(seen) = &install.runtime {
+                group.evidence(seen.calls.iter().cloned());
+            }
             group.note(note(install));
             if let Some(words) = gate_words(install) {
                 group.note(format!("gate:{} loads {words}", describe(install, page)));
@@ -828,6 +860,7 @@ pub mod testing {
             summary: Summary::default(),
             sources: Vec::new(),
             coverage: Vec::new(),
+            render: None,
         }
     }
 

@@ -46,7 +46,7 @@
 //! - Segment, Heap destination: <https://segment.com/docs/connections/destinations/catalog/heap/>
 //! - Heap Web (Actions) skips loading when `window.heap` exists: <https://github.com/segmentio/action-destinations/pull/958>
 
-use super::common::{count, is_actions, multiple_loaders};
+use super::common::{count, is_actions, multiple_loaders, RAN_IN_BROWSER};
 use super::{finding, Context, Rule};
 use crate::model::{Finding, Install, Severity, Vendor, Via};
 
@@ -86,6 +86,17 @@ impl Rule for DuplicateHeapLoad {
                 } else {
                     format!("heap loads {n} times on {pages}: {loaders}")
                 };
+                let ran = g.notes.iter().filter(|n| n.starts_with(RAN_IN_BROWSER)).count();
+                if ran > 0 {
+                    message.push_str(&format!(
+                        "; confirmed in a browser (--render) on {}: each loader called heap.load",
+                        if ran == g.pages.len() {
+                            "every one of them".to_owned()
+                        } else {
+                            format!("{ran} of them")
+                        }
+                    ));
+                }
                 // A gated loader makes the double load conditional: say when it happens.
                 for gate in g.notes.iter().filter_map(|n| n.strip_prefix("gate:")) {
                     message.push_str(&format!("; {gate}"));
@@ -113,9 +124,9 @@ fn kind_note(install: &Install) -> String {
 
 fn help(notes: &[String], actions: bool) -> String {
     let through_segment = notes.iter().any(|n| n.starts_with("segment:"));
-    let others = notes
-        .iter()
-        .any(|n| !n.starts_with("segment:") && !n.starts_with("gate:"));
+    let others = notes.iter().any(|n| {
+        !n.starts_with("segment:") && !n.starts_with("gate:") && !n.starts_with("runtime:")
+    });
     let mut help = if through_segment && others {
         "Heap's guide: do not install the Heap snippet directly AND via Segment; keep one loader: remove the native/tag-manager Heap code and let Segment load Heap, or disable the Heap destination in Segment".to_owned()
     } else {

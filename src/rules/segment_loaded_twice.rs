@@ -62,7 +62,11 @@ impl Rule for SegmentLoadedTwice {
             .into_iter()
             .map(|(loaders, g)| {
                 let n = loaders.split(" + ").count();
-                let keys = g.notes.iter().filter(|n| !n.starts_with("gate:")).count();
+                let keys = g
+                    .notes
+                    .iter()
+                    .filter(|n| !n.starts_with("gate:") && !n.starts_with("runtime:"))
+                    .count();
                 let consequence = if keys > 1 {
                     "only the first one to run loads analytics.js, so the other write key gets no data from these pages"
                 } else {

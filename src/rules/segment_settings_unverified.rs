@@ -85,7 +85,18 @@ impl Rule for SegmentSettingsUnverified {
                     .as_deref()
                     .or(from.as_deref())
                     .unwrap_or("unreadable");
-                let group = groups.entry(format!("{key}\u{0}{state}")).or_default();
+                // A render that saw analytics.js initialise settles the question for the page.
+                let settled = segment
+                    .runtime
+                    .as_ref()
+                    .filter(|r| r.status == "confirmed")
+                    .map(|r| r.detail.clone());
+                let group = groups
+                    .entry(format!(
+                        "{key}\u{0}{state}\u{0}{}",
+                        settled.as_deref().unwrap_or_default()
+                    ))
+                    .or_default();
                 group.page(&page.url);
                 group.evidence([segment.evidence.clone()]);
                 if segment.id.is_some() {
@@ -105,8 +116,19 @@ impl Rule for SegmentSettingsUnverified {
         let mut out: Vec<Finding> =         groups
             .into_iter()
             .map(|(key, g)| {
-                let (write_key, state) = key.split_once('\u{0}').unwrap_or((&key, ""));
+                let mut parts = key.split('\u{0}');
+                let write_key = parts.next().unwrap_or_default();
+                let state = parts.next().unwrap_or_default();
+                let settled = parts.next().unwrap_or_default();
                 let (why, help) = reason(state);
+                if !settled.is_empty() {
+                    let message = format!(
+                        "segment settings of write key {write_key} {why}, but a browser settled it on {} (--render): {settled}",
+                        count(g.pages.len(), "page")
+                    );
+                    let help = "nothing to change for these pages: what Segment loads was seen in the browser (duplicate-heap-load and app-id-mismatch use it)";
+                    return finding(self, self.severity(), message, help.to_owned(), g.pages, g.evidence);
+                }
                 let message = format!(
                     "segment settings of write key {write_key} {why}: whether Segment loads Heap, and with which app id, is unknown on {}, so duplicate-heap-load and app-id-mismatch are incomplete there",
                     count(g.pages.len(), "page")

@@ -223,6 +223,7 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
         summary,
         sources,
         coverage,
+        render: None,
     };
     Ok(Outcome {
         report,

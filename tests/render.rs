@@ -1,0 +1,326 @@
+//! `--render`: real headless Chromium (Debian's `chromium`, installed by `.ci/run`) against
+//! loopback fixture sites, with Heap's, Segment's, GTM's and OneTrust's files served from the
+//! stand-ins in `fixtures/render/standins/` through `--remap` (see fixtures/render/README.md).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{fixtures, heap_audit, page, scan_json, Server};
+use serde_json::Value;
+
+/// The remaps of fixtures/render/README.md, for `scenario`.
+fn remaps(scenario: &str) -> Vec<String> {
+    let root = fixtures().join("render");
+    let standins = root.join("standins");
+    let here = root.join(scenario);
+    let s = |p: &str| standins.join(p).display().to_string();
+    let h = |p: &str| here.join(p).display().to_string();
+    let rules = [
+        (
+            r"https://cdn\.heapanalytics\.com/js/heap-[^/]*\.js".to_owned(),
+            s("heap-classic.js"),
+        ),
+        (
+            r"https://cdn\.us\.heap-api\.com/config/[^/]+/heap_config\.js".to_owned(),
+            s("heap-v5.js"),
+        ),
+        (r"https://heapanalytics\.com/.*".to_owned(), s("beacon.gif")),
+        (
+            r"https://cdn\.segment\.com/analytics\.js/v1/[^/]+/analytics\.min\.js".to_owned(),
+            s("analytics.js"),
+        ),
+        (
+            r"https://cdn\.segment\.com/v1/projects/([^/]+)/settings".to_owned(),
+            h("segment/$1.json"),
+        ),
+        (
+            r"https://cdn\.segment\.com/next-integrations/actions/heap/.*".to_owned(),
+            s("heap-web-actions.js"),
+        ),
+        (r"https://api\.segment\.io/.*".to_owned(), s("beacon.gif")),
+        (
+            r"https://www\.googletagmanager\.com/standin/gtm-runtime\.js".to_owned(),
+            s("gtm-runtime.js"),
+        ),
+        (
+            r"https://www\.googletagmanager\.com/gtm\.js\?id=([^&]+).*".to_owned(),
+            h("gtm/$1.js"),
+        ),
+        (
+            r"https://cdn\.cookielaw\.org/.*otSDKStub\.js".to_owned(),
+            s("onetrust.js"),
+        ),
+    ];
+    rules
+        .into_iter()
+        .flat_map(|(regex, path)| ["--remap".to_owned(), format!("{regex} {path}")])
+        .collect()
+}
+
+/// Render `scenario`'s site (served on loopback) with `extra` flags: the JSON report.
+fn render(scenario: &str, extra: &[&str]) -> (Value, Server) {
+    let server = Server::root(fixtures().join("render").join(scenario).join("site"));
+    let mut args = vec![
+        server.url("/"),
+        "--render".into(),
+        "--render-block-third-party".into(),
+    ];
+    args.extend(remaps(scenario));
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    let (_, report, stderr) = scan_json(&args);
+    assert!(
+        report["render"]["pages"].as_u64().unwrap_or(0) > 0,
+        "nothing rendered: {stderr}\n{}",
+        serde_json::to_string_pretty(&report["problems"]).unwrap()
+    );
+    (report, server)
+}
+
+fn loads(page: &Value) -> Vec<(String, String)> {
+    page["runtime"]["heap_loads"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap_or("-").to_owned(),
+                c["by"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `(vendor, via, id, runtime status, reason)` of a page's installs.
+fn seen(page: &Value) -> Vec<(String, String, String, String, String)> {
+    let mut out: Vec<_> = page["installs"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|i| {
+            let s = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+            (
+                s(&i["vendor"]),
+                s(&i["via"]),
+                s(&i["id"]),
+                s(&i["runtime"]["status"]),
+                s(&i["runtime"]["reason"]),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn finding<'a>(report: &'a Value, rule: &str) -> Option<&'a Value> {
+    report["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["rule"] == rule))
+}
+
+#[test]
+fn a_missing_browser_is_a_clear_error_naming_the_package() {
+    let site = fixtures().join("sites").join("clean");
+    let (_, report, _) = scan_json(&[
+        site.display().to_string(),
+        "--render".into(),
+        "--chromium".into(),
+        "/nonexistent/chromium".into(),
+    ]);
+    let problems = common::problems_of_kind(&report, "render");
+    assert_eq!(problems.len(), 1, "{report:#}");
+    assert!(problems[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("/nonexistent/chromium"));
+    // The static audit stands.
+    assert!(!report["pages"].as_array().unwrap().is_empty());
+    // With no browser on PATH, the message names Debian's package.
+    let out = Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+        .args(["scan", "--format", "json", "--render"])
+        .arg(&site)
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = common::problems_of_kind(&report, "render")[0]["message"].to_string();
+    assert!(message.contains("apt-get install chromium"), "{message}");
+}
+
+/// A site whose page waits forever on a script: the render is in progress as long as we like.
+fn hanging_site() -> (u16, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(20) {
+            let Ok(mut stream) = stream else { continue };
+            let mut line = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let _ = reader.read_line(&mut line);
+            let mut header = String::new();
+            while reader.read_line(&mut header).unwrap_or(0) > 2 {
+                header.clear();
+            }
+            if line.contains("/hang.js") {
+                held.push(stream); // never answered
+                continue;
+            }
+            let body = "<html><head><script src=\"/hang.js\"></script></head><body>x</body></html>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (port, handle)
+}
+
+/// Processes whose command line contains `needle`.
+fn processes_with(needle: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(needle) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn chromium_dies_when_heap_audit_gets(signal: &str) -> PathBuf {
+    let (port, _server) = hanging_site();
+    let report = std::env::temp_dir().join(format!(
+        "heap-audit-render-{signal}-{}.json",
+        std::process::id()
+    ));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+        // The static read gives up on /hang.js after --timeout; the browser waits on it.
+        .args([
+            "scan",
+            "--render",
+            "--timeout",
+            "1",
+            "--format",
+            "json",
+            "-o",
+        ])
+        .arg(&report)
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let profile = format!("heap-audit-chromium-{}-", child.id());
+    wait_for("chromium to start", || !processes_with(&profile).is_empty());
+    // Give it the page: the tab is waiting on /hang.js.
+    std::thread::sleep(Duration::from_millis(700));
+    Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    let _ = child.wait();
+    wait_for("chromium to die with heap-audit", || {
+        processes_with(&profile).is_empty()
+    });
+    report
+}
+
+#[test]
+fn chromium_dies_with_heap_audit_even_on_sigkill() {
+    chromium_dies_when_heap_audit_gets("-KILL");
+}
+
+#[test]
+fn sigterm_kills_chromium_and_still_writes_the_report() {
+    let report = chromium_dies_when_heap_audit_gets("-TERM");
+    let text = std::fs::read_to_string(&report).expect("the report is written on SIGTERM");
+    let _ = std::fs::remove_file(&report);
+    let report: Value = serde_json::from_str(&text).unwrap();
+    let interrupted = common::problems_of_kind(&report, "interrupted");
+    assert!(
+        interrupted.iter().any(|p| p["phase"] == "render"),
+        "{:#}",
+        report["problems"]
+    );
+}
+
+#[test]
+fn native_and_segment_device_mode_is_a_double_load_confirmed_in_the_browser() {
+    let (report, _server) = render("double-load", &[]);
+    let home = page(&report, "/");
+    let calls = loads(home);
+    assert_eq!(calls.len(), 2, "{:#}", home["runtime"]);
+    assert!(calls.iter().any(|(_, by)| by == "page"), "{calls:?}");
+    assert!(calls.iter().any(|(_, by)| by == "segment"), "{calls:?}");
+    for install in seen(home).iter().filter(|i| i.0 == "heap") {
+        assert_eq!(install.3, "confirmed", "{install:?}");
+    }
+    let duplicate = finding(&report, "duplicate-heap-load").expect("a duplicate");
+    assert_eq!(duplicate["severity"], "error");
+    let message = duplicate["message"].as_str().unwrap();
+    assert!(message.contains("confirmed in a browser"), "{message}");
+    // Both call sites are evidence: the page's inline snippet and analytics.js.
+    let sources: Vec<&str> = duplicate["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["signature"] == "runtime:heap.load")
+        .filter_map(|e| e["source"].as_str())
+        .collect();
+    assert!(
+        sources.iter().any(|s| s.contains("analytics")),
+        "{sources:?}"
+    );
+    assert!(
+        sources.iter().any(|s| s.starts_with("http://127.0.0.1")),
+        "{sources:?}"
+    );
+    assert_eq!(report["render"]["failed"], 0, "{:#}", report["render"]);
+    // The human report and SARIF say so too.
+    let server = Server::root(fixtures().join("render/double-load/site"));
+    let mut args: Vec<String> = vec!["scan".into(), server.url("/"), "--render".into()];
+    args.extend(remaps("double-load"));
+    args.extend([
+        "--report".into(),
+        format!("sarif={}", sarif_path().display()),
+    ]);
+    let (_, human, _) = heap_audit(&args);
+    assert!(human.contains("ran in the browser"), "{human}");
+    assert!(human.contains("Rendered 1 page in Chrome"), "{human}");
+    assert!(human.contains("confirmed in a browser"), "{human}");
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(sarif_path()).unwrap()).unwrap();
+    let _ = std::fs::remove_file(sarif_path());
+    let run = &sarif["runs"][0];
+    assert_eq!(run["properties"]["render"]["pages"], 1);
+    let results = run["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["message"]["text"]
+        .as_str()
+        .is_some_and(|t| t.contains("confirmed in a browser"))));
+}
+
+fn sarif_path() -> PathBuf {
+    std::env::temp_dir().join(format!("heap-audit-render-{}.sarif", std::process::id()))
+}
