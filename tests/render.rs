@@ -324,3 +324,67 @@ fn native_and_segment_device_mode_is_a_double_load_confirmed_in_the_browser() {
 fn sarif_path() -> PathBuf {
     std::env::temp_dir().join(format!("heap-audit-render-{}.sarif", std::process::id()))
 }
+
+#[test]
+fn a_cloud_mode_destination_seen_in_the_browser_settles_an_unreadable_write_key() {
+    let server = Server::root(fixtures().join("render/cloud-refutes/site"));
+    // Without --render: the write key is assembled at run time, so the settings are unknown and
+    // the duplicate check is incomplete.
+    let mut args = vec![server.url("/")];
+    args.extend(remaps("cloud-refutes"));
+    let (_, before, _) = scan_json(&args);
+    let unverified = finding(&before, "segment-settings-unverified").expect("unverified settings");
+    assert!(!unverified["message"].as_str().unwrap().contains("settled"));
+    drop(server);
+    // With --render: analytics.js initialised, loaded no Heap (cloud mode): no double load, and
+    // the finding says the browser settled it.
+    let (report, _server) = render("cloud-refutes", &[]);
+    let home = page(&report, "/");
+    assert_eq!(loads(home), vec![("5081736294".into(), "page".into())]);
+    assert_eq!(home["runtime"]["analytics"]["initialized"], true, "{:#}", home["runtime"]);
+    assert!(finding(&report, "duplicate-heap-load").is_none(), "{:#}", report["findings"]);
+    let settled = finding(&report, "segment-settings-unverified").expect("the finding says why");
+    let message = settled["message"].as_str().unwrap();
+    assert!(message.contains("a browser settled it"), "{message}");
+    assert!(message.contains("did not load Heap"), "{message}");
+    let segment = seen(home).into_iter().find(|i| i.0 == "segment").unwrap();
+    assert_eq!(segment.3, "confirmed");
+}
+
+#[test]
+fn a_consent_gated_gtm_tag_runs_only_after_consent() {
+    let (report, _server) = render("consent-gtm", &[]);
+    let home = page(&report, "/");
+    assert!(loads(home).is_empty(), "{:#}", home["runtime"]);
+    assert_eq!(home["runtime"]["consent"], "none");
+    assert!(home["runtime"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "GTM-K7QX2MF"));
+    let tag = seen(home)
+        .into_iter()
+        .find(|i| i.0 == "heap")
+        .expect("the Heap tag of the container, found statically");
+    assert_eq!(tag.3, "not-seen", "{tag:?}");
+
+    let (report, _server) = render("consent-gtm", &["--render-consent", "accept"]);
+    let home = page(&report, "/");
+    assert_eq!(home["runtime"]["consent"], "accepted", "{:#}", home["runtime"]);
+    assert_eq!(home["runtime"]["consent_managers"][0], "onetrust");
+    let calls = loads(home);
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].1, "tag-manager", "{calls:?}");
+    let tag = seen(home).into_iter().find(|i| i.0 == "heap").unwrap();
+    assert_eq!(tag.3, "confirmed", "{tag:?}");
+}
+
+#[test]
+fn a_gtm_trigger_on_one_path_fires_there_only() {
+    let (report, _server) = render("gtm-path", &[]);
+    let checkout = page(&report, "/checkout/");
+    assert_eq!(loads(checkout).len(), 1, "{:#}", checkout["runtime"]);
+    assert_eq!(loads(checkout)[0].1, "tag-manager");
+    let home = page(&report, "127.0.0.1:{port}/".replace("{port}", "").as_str().trim_start_matches("127.0.0.1:"));
+    let _ = home;
+}
