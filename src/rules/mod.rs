@@ -28,6 +28,7 @@ mod email_trait_renamed;
 mod heap_and_segment_in_app;
 mod heap_cloud_mode_only;
 mod heap_missing_on_some_pages;
+mod heap_options_differ;
 mod heap_via_tag_manager;
 mod mixed_heap_sdk_versions;
 mod placeholder_id;
@@ -49,6 +50,7 @@ pub use email_trait_renamed::EmailTraitRenamed;
 pub use heap_and_segment_in_app::HeapAndSegmentInApp;
 pub use heap_cloud_mode_only::HeapCloudModeOnly;
 pub use heap_missing_on_some_pages::HeapMissingOnSomePages;
+pub use heap_options_differ::HeapOptionsDiffer;
 pub use heap_via_tag_manager::HeapViaTagManager;
 pub use mixed_heap_sdk_versions::MixedHeapSdkVersions;
 pub use placeholder_id::PlaceholderId;
@@ -204,6 +206,7 @@ pub static RULES: &[&dyn Rule] = &[
     &HeapAndSegmentInApp,
     &AppIdDiffersFromWeb,
     &ServerSideTrackCalls,
+    &HeapOptionsDiffer,
 ];
 
 /// A `--select`/`--ignore` entry that names no rule.
