@@ -23,10 +23,10 @@ use serde_json::Value;
 
 use crate::model::{Finding, Install, Mode, Page, Recommendation, Report, Vendor, Via};
 use crate::rules::common::{
-    active, audited, count, describe, heap_with_data, list, manager_label, text_capture_option,
-    through_tag_manager,
+    active, audited, count, describe, heap_with_data, is_actions, list, manager_label, not_judged,
+    text_capture_option, through_tag_manager, Candidates,
 };
-use crate::rules::Config;
+use crate::rules::{environment_of, Config, Intent};
 
 const GUIDE: &str = "Heap's Segment installation guide";
 /// Stands for the app id when none was found or given.
@@ -44,6 +44,14 @@ struct Facts<'a> {
     via_segment: Vec<(&'a Page, &'a Install)>,
     /// Where text capture is disabled (loader descriptions).
     text_capture: Vec<String>,
+    /// The pages where something disables text capture, each once.
+    text_pages: Vec<&'a Page>,
+    /// The pages where an active Segment install runs, each once.
+    segment_pages: Vec<&'a Page>,
+    /// The pages that get Segment only through a tag manager, each once.
+    tm_segment_pages: Vec<&'a Page>,
+    /// URLs of pages where what loads Heap is unknown ([`not_judged`]): never told to add a loader.
+    unjudged: HashSet<&'a str>,
     /// What runs on the pages of each URL, for [`Facts::standing`].
     by_url: HashMap<&'a str, OnPage>,
 }
@@ -63,8 +71,12 @@ impl<'a> Facts<'a> {
     fn gather(report: &'a Report) -> Facts<'a> {
         let mut f = Facts::default();
         let mut text_capture = HashSet::new();
+        let mut candidates = Candidates::of(report);
         for page in audited(report) {
             f.pages.push(page);
+            if not_judged(page, &mut candidates) {
+                f.unjudged.insert(page.url.as_str());
+            }
             let on = f.by_url.entry(page.url.as_str()).or_default();
             for segment in active(page, Vendor::Segment) {
                 on.segment = true;
@@ -99,7 +111,42 @@ impl<'a> Facts<'a> {
                 }
             }
         }
+        // Page by page, after every install of a URL was seen (a URL can be audited twice).
+        let mut seen: HashSet<&str> = HashSet::new();
+        for page in &f.pages {
+            if !seen.insert(page.url.as_str()) {
+                continue;
+            }
+            let on = f.on(page);
+            if on.segment {
+                f.segment_pages.push(page);
+                if !on.segment_in_page {
+                    f.tm_segment_pages.push(page);
+                }
+            }
+            if page.installs.iter().any(disables_text) {
+                f.text_pages.push(page);
+            }
+        }
         f
+    }
+
+    /// Audited pages, each URL once.
+    fn total(&self) -> usize {
+        self.by_url.len()
+    }
+
+    /// Whether the Segment path in use can pass disableTextCapture to Heap: only Heap Web
+    /// (Actions) can, so every Heap destination that runs must be one (a private beta, and one
+    /// that ignores its settings when window.heap already exists).
+    fn segment_carries_text_option(&self) -> bool {
+        let running: Vec<&Install> = self
+            .via_segment
+            .iter()
+            .filter(|(_, h)| h.active)
+            .map(|(_, h)| *h)
+            .collect();
+        !running.is_empty() && running.iter().all(|h| is_actions(h))
     }
 
     /// How a page stands with Segment: whether Segment's device-mode Heap runs there, or only
@@ -176,17 +223,105 @@ fn disables_text(install: &Install) -> bool {
 }
 
 /// The recommended install path, or `None` when no page could be audited.
+///
+/// The decision weighs the whole site. First the guide's hard conditions, each of which makes the
+/// advice native whatever the page counts: no Segment on any page, a team not committed to Segment
+/// (as stated in the configuration), Segment loaded through a tag manager, and a need to disable
+/// text capture that the Segment destination in use cannot carry (stated, or, when not stated, shown
+/// by most of the pages). Then the pages: Segment when the team states it is committed to Segment,
+/// or when Segment runs on at least half of the audited pages; native otherwise. The reasons name
+/// the evidence that decided, and what was seen but did not decide (one page of five disabling text
+/// capture is reported, not taken as the site's need).
 pub fn recommend(report: &Report, findings: &[Finding], config: &Config) -> Option<Recommendation> {
     let facts = Facts::gather(report);
     if facts.pages.is_empty() {
         return None;
     }
-    let mut native = Vec::new();
+    let decision = decide(&facts, config);
+    let path = if decision.native { "native" } else { "segment" };
+    let app_id = choose_app_id(&facts, path, config);
+    let mut reasons = decision.reasons;
+    let mut steps = if decision.native {
+        native_steps(&facts, findings, app_id.as_deref(), &decision.text, config)
+    } else {
+        segment_steps(&facts, findings, app_id.as_deref(), &decision.text)
+    };
+    reasons.extend(decision.notes);
+    // Only where both run on the same page is Heap loaded twice.
+    let both = facts.direct_pages(Standing::SegmentLoadsHeap, false);
+    if !both.is_empty() {
+        let remove = if path == "segment" {
+            "the native/tag-manager Heap code there"
+        } else {
+            "Segment's Heap destination"
+        };
+        reasons.push(format!(
+            "Heap is loaded both directly and by Segment on the same page today ({}: {}); {GUIDE} says \"you must NOT install the Heap snippet directly AND install via Segment\": remove {remove}.",
+            count(both.len(), "page"),
+            list(&both, 3)
+        ));
+    }
+    steps.extend(not_judged_step(&facts));
+    steps.extend(app_steps(report));
+    Some(Recommendation {
+        install_path: path.to_owned(),
+        reasons,
+        steps,
+    })
+}
+
+/// What the text-capture evidence comes to.
+struct TextCapture {
+    /// Text capture must be disabled on every page (stated, or shown by most pages).
+    needed: bool,
+    /// The team said so (`--disable-text-capture`), rather than the pages.
+    stated: bool,
+    /// The pages that disable it today.
+    pages: Vec<String>,
+}
+
+/// The install path and the reasons that decided it.
+struct Decision {
+    native: bool,
+    /// The evidence that decided, first the hard conditions.
+    reasons: Vec<String>,
+    /// Evidence that was weighed and did not decide.
+    notes: Vec<String>,
+    text: TextCapture,
+}
+
+/// `3 of 5 audited pages`.
+fn of_pages(n: usize, total: usize) -> String {
+    format!(
+        "{n} of {total} audited {}",
+        if total == 1 { "page" } else { "pages" }
+    )
+}
+
+/// The install path: the guide's hard conditions first, then the pages and the team's stated
+/// commitment (see [`recommend`]).
+fn decide(facts: &Facts, config: &Config) -> Decision {
+    let total = facts.total();
+    let commitment = config.segment();
+    let text_pages = pages_of(facts.text_pages.iter().copied());
+    let stated = config.disable_text_capture != Intent::Unknown;
+    let text = TextCapture {
+        needed: match config.disable_text_capture {
+            Intent::Yes => true,
+            Intent::No => false,
+            // A need of the site, not of one page: most pages disable text capture.
+            Intent::Unknown => text_pages.len() * 2 > total,
+        },
+        stated,
+        pages: text_pages,
+    };
+    let mut hard = Vec::new();
+    let mut notes = Vec::new();
     let keys = facts.write_keys();
     if facts.segments.is_empty() {
-        native.push("No audited page loads Segment, so Heap's own snippet is the way to install it (Heap's guide recommends Segment only for sites that use Segment on the web).".to_owned());
-    } else if config.not_committed_to_segment {
-        native.push(format!("You are not committed to Segment long-term: {GUIDE} lists this as a reason to install Heap directly, because \"if Heap is implemented via Segment and Segment is removed, then Heap will need to be re-installed and re-configured\"."));
+        hard.push("No audited page loads Segment, so Heap's own snippet is the way to install it (Heap's guide recommends Segment only for sites that use Segment on the web).".to_owned());
+    } else if commitment == Intent::No {
+        hard.push(format!("You state that the team is not committed to Segment long-term (segment_commitment = \"not-committed\"): {GUIDE} lists this as a reason to install Heap directly, because \"if Heap is implemented via Segment and Segment is removed, then Heap will need to be re-installed and re-configured\"."));
     }
     // Segment counts as deployed through a tag manager where a page gets it only that way; a
     // leftover copy in a container next to the page's own snippet is a cleanup step instead.
@@ -216,52 +351,106 @@ pub fn recommend(report: &Report, findings: &[Finding], config: &Config) -> Opti
         } else {
             " The same extra script downloads before Heap starts apply to any tag manager."
         };
-        native.push(format!("Segment is loaded through {}: {GUIDE} says \"If Segment is deployed via Google Tag Manager, direct installation of Heap is recommended to avoid delays in data collection or missed events.\"{other}", list(&through_tm, 3)));
+        hard.push(format!("Segment is loaded through {} on {}: {GUIDE} says \"If Segment is deployed via Google Tag Manager, direct installation of Heap is recommended to avoid delays in data collection or missed events.\"{other}", list(&through_tm, 3), of_pages(facts.tm_segment_pages.len(), total)));
     }
-    if !facts.text_capture.is_empty() && !facts.segments.is_empty() {
-        native.push(format!("Text capture is disabled ({}): {GUIDE} lists \"data collection privacy concerns\" with disableTargetText as a reason to install Heap directly; Segment's classic Heap destination passes only the app id to heap.load, and Heap Web (Actions), which can pass disableTextCapture, is in private beta and ignores its settings when window.heap already exists (Heap's Target Text Autocapture setting works with any install method).", list(&facts.text_capture, 3)));
-    }
-    let path = if native.is_empty() {
-        "segment"
+    let carried = facts.segment_carries_text_option();
+    let where_set = if text.pages.is_empty() {
+        "no audited page disables it today".to_owned()
     } else {
-        "native"
-    };
-    let app_id = choose_app_id(&facts, path, config);
-    let (mut reasons, steps) = if path == "native" {
-        (native, native_steps(&facts, findings, app_id.as_deref()))
-    } else {
-        let keys_written = if keys.is_empty() {
-            String::new()
-        } else {
-            format!(" (write key {})", list(&keys, 3))
-        };
-        let reason = format!("The site uses Segment on the web{keys_written} and nothing argues against it: {GUIDE} recommends installing Heap via Segment \"to leverage Segment for centralized tag management and to quickly extend Segment configuration to Heap\", and in device mode Heap keeps all native functionality, autocapture included.");
-        (
-            vec![reason],
-            segment_steps(&facts, findings, app_id.as_deref()),
+        format!(
+            "disabled today on {} ({})",
+            of_pages(text.pages.len(), total),
+            list(&facts.text_capture, 3)
         )
     };
-    // Only where both run on the same page is Heap loaded twice.
-    let both = facts.direct_pages(Standing::SegmentLoadsHeap, false);
-    if !both.is_empty() {
-        let remove = if path == "segment" {
-            "the native/tag-manager Heap code there"
+    let why_text = format!("{GUIDE} lists \"data collection privacy concerns\" with disableTargetText as a reason to install Heap directly; Segment's classic Heap destination passes only the app id to heap.load, and Heap Web (Actions), which can pass disableTextCapture, is in private beta and ignores its settings when window.heap already exists (Heap's Target Text Autocapture setting works with any install method)");
+    if text.needed && !facts.segments.is_empty() {
+        let evidence = if stated {
+            format!("You state that text capture must be disabled (disable_text_capture = \"needed\"; {where_set})")
         } else {
-            "Segment's Heap destination"
+            format!(
+                "Text capture is disabled on most pages: {} ({})",
+                of_pages(text.pages.len(), total),
+                list(&facts.text_capture, 3)
+            )
         };
-        reasons.push(format!(
-            "Heap is loaded both directly and by Segment on the same page today ({}: {}); {GUIDE} says \"you must NOT install the Heap snippet directly AND install via Segment\": remove {remove}.",
-            count(both.len(), "page"),
-            list(&both, 3)
-        ));
+        if carried {
+            notes.push(format!("{evidence}: every Heap destination that runs is Heap Web (Actions), which can pass disableTextCapture, so this does not rule out Segment; {why_text}."));
+        } else {
+            hard.push(format!("{evidence}: {why_text}."));
+        }
+    } else if !text.pages.is_empty() && !facts.segments.is_empty() {
+        notes.push(if stated {
+            format!("You state that text capture need not be disabled (disable_text_capture = \"not-needed\"), so the {} that disable it ({}) did not decide the install path.", count(text.pages.len(), "page"), list(&text.pages, 3))
+        } else {
+            format!("Text capture is disabled on only {} ({}): not taken as the whole site's need (heap-options-differ reports the pages that differ); state disable_text_capture = \"needed\" if every page needs it, which rules out Segment's classic Heap destination.", of_pages(text.pages.len(), total), list(&facts.text_capture, 3))
+        });
     }
-    let mut steps = steps;
-    steps.extend(app_steps(report));
-    Some(Recommendation {
-        install_path: path.to_owned(),
-        reasons,
-        steps,
+    if !hard.is_empty() {
+        return Decision {
+            native: true,
+            reasons: hard,
+            notes,
+            text,
+        };
+    }
+    let keys_written = if keys.is_empty() {
+        String::new()
+    } else {
+        format!("write key {}; ", list(&keys, 3))
+    };
+    let on = of_pages(facts.segment_pages.len(), total);
+    let why = format!("{GUIDE} recommends installing Heap via Segment \"to leverage Segment for centralized tag management and to quickly extend Segment configuration to Heap\", and in device mode Heap keeps all native functionality, autocapture included.");
+    let (native, reason) = if commitment == Intent::Yes {
+        (false, format!("The site uses Segment on the web ({keys_written}on {on}) and you state that the team is committed to Segment (segment_commitment = \"committed\"): {why}"))
+    } else if facts.segment_pages.len() * 2 < total {
+        (true, format!("Segment runs on only {on} ({keys_written}the team's commitment to Segment is not stated), and none of the guide's hard conditions applies: Heap's own snippet fits most of the site; state segment_commitment = \"committed\" to move every page to Segment instead."))
+    } else {
+        (false, format!("The site uses Segment on the web ({keys_written}on {on}) and nothing argues against it: {why}"))
+    };
+    Decision {
+        native,
+        reasons: vec![reason],
+        notes,
+        text,
+    }
+}
+
+/// Pages where what loads Heap could not be read are told to check, never to add a loader.
+fn not_judged_step(facts: &Facts) -> Option<String> {
+    let pages = pages_of(
+        facts
+            .pages
+            .iter()
+            .copied()
+            .filter(|p| facts.unjudged.contains(p.url.as_str())),
+    );
+    (!pages.is_empty()).then(|| {
+        format!(
+            "check the {} not judged before adding any loader there (Segment settings, a tag manager container or a Segment-like snippet could not be read, or the page was cut short; it may already load Heap): {}",
+            count(pages.len(), "page"),
+            list(&pages, 5)
+        )
     })
+}
+
+/// Pages grouped by an app id: `on the 4 pages with 1234567890 (a, b, c and d); on about.html
+/// (9876543210)`, the largest group first.
+fn per_id(groups: BTreeMap<String, Vec<String>>) -> String {
+    let mut groups: Vec<(String, Vec<String>)> = groups.into_iter().collect();
+    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+    groups
+        .iter()
+        .map(|(id, pages)| match pages.as_slice() {
+            [one] => format!("on {one} ({id})"),
+            _ => format!(
+                "on the {} with {id} ({})",
+                count(pages.len(), "page"),
+                list(pages, 5)
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Steps for the repository's mobile apps: the web's install path does not apply to them, and
@@ -275,7 +464,9 @@ fn app_steps(report: &Report) -> Vec<String> {
         .collect()
 }
 
-/// The expected id, else the id most used by the recommended path, else the most used id.
+/// The expected id, else the id that sends data from the most pages (the whole site weighs, not
+/// the loaders of one path: one native page does not outvote four pages of Segment's Heap), ties
+/// going to the id the recommended path uses most, then to the smallest id.
 fn choose_app_id(facts: &Facts, path: &str, config: &Config) -> Option<String> {
     if let Some(id) = config
         .expect_app_id
@@ -295,19 +486,35 @@ fn choose_app_id(facts: &Facts, path: &str, config: &Config) -> Option<String> {
     } else {
         facts.direct.iter().map(|(_, h)| *h).collect()
     };
-    most_used(on_path.into_iter())
-        .or_else(|| most_used(facts.pages.iter().flat_map(|p| heap_with_data(p))))
-}
-
-fn most_used<'a>(installs: impl Iterator<Item = &'a Install>) -> Option<String> {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for id in installs.filter_map(|i| i.id.as_deref()) {
-        *counts.entry(id).or_default() += 1;
+    let mut path_uses: BTreeMap<&str, usize> = BTreeMap::new();
+    for id in on_path.iter().filter_map(|i| i.id.as_deref()) {
+        *path_uses.entry(id).or_default() += 1;
     }
-    counts
-        .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-        .map(|(id, _)| id.to_owned())
+    let mut pages: BTreeMap<&str, HashSet<&str>> = BTreeMap::new();
+    for page in &facts.pages {
+        for id in heap_with_data(page)
+            .into_iter()
+            .filter_map(|i| i.id.as_deref())
+        {
+            pages.entry(id).or_default().insert(page.url.as_str());
+        }
+    }
+    let uses = |id: &str| path_uses.get(id).copied().unwrap_or(0);
+    pages
+        .iter()
+        .max_by(|a, b| {
+            a.1.len()
+                .cmp(&b.1.len())
+                .then(uses(a.0).cmp(&uses(b.0)))
+                .then(b.0.cmp(a.0))
+        })
+        .map(|(id, _)| (*id).to_owned())
+        .or_else(|| {
+            path_uses
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map(|(id, _)| (*id).to_owned())
+        })
 }
 
 fn keep_id_step(facts: &Facts, app_id: Option<&str>) -> Option<String> {
@@ -351,13 +558,19 @@ fn pages_of<'a>(items: impl Iterator<Item = &'a Page>) -> Vec<String> {
         .collect()
 }
 
-fn native_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> Vec<String> {
+fn native_steps(
+    facts: &Facts,
+    findings: &[Finding],
+    app_id: Option<&str>,
+    text: &TextCapture,
+    config: &Config,
+) -> Vec<String> {
     let mut steps = Vec::new();
     let id = app_id.unwrap_or("YOUR_APP_ID");
-    let options = if facts.text_capture.is_empty() {
-        String::new()
-    } else {
+    let options = if text.needed {
         ", { disableTextCapture: true }".to_owned()
+    } else {
+        String::new()
     };
     let native: Vec<&(&Page, &Install)> = facts
         .direct
@@ -365,41 +578,94 @@ fn native_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> Ve
         .filter(|(_, h)| h.via == Via::Native)
         .collect();
     let with_native: HashSet<&str> = native.iter().map(|(n, _)| n.url.as_str()).collect();
-    let missing = pages_of(
-        facts
-            .pages
-            .iter()
-            .copied()
-            .filter(|p| !with_native.contains(p.url.as_str())),
-    );
-    let mut snippet = format!("Heap's snippet with heap.load(\"{id}\"{options})");
-    if app_id.is_none() {
-        snippet.push_str(" (your app id is in Heap under Account > Manage > Projects)");
+    // Pages not judged are never told to add a loader ([`not_judged_step`]).
+    let missing: Vec<&Page> = facts
+        .pages
+        .iter()
+        .copied()
+        .filter(|p| !with_native.contains(p.url.as_str()))
+        .filter(|p| !facts.unjudged.contains(p.url.as_str()))
+        .collect();
+    // The id each page gets: its environment's (`[[environments]]`), else the site's.
+    let mut by_id: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for page in &missing {
+        let env_id = environment_of(&config.environments, &page.url)
+            .and_then(|e| e.heap_app_id.as_deref())
+            .unwrap_or(id);
+        by_id
+            .entry(env_id.to_owned())
+            .or_default()
+            .push(page.url.clone());
     }
-    if !missing.is_empty() && missing.len() == facts.pages.len() {
+    for pages in by_id.values_mut() {
+        pages.dedup();
+    }
+    let missing = pages_of(missing.into_iter());
+    let unknown_id = if app_id.is_none() {
+        " (your app id is in Heap under Account > Manage > Projects)"
+    } else {
+        ""
+    };
+    if by_id.len() > 1 {
+        let groups: Vec<String> = by_id
+            .iter()
+            .map(|(env_id, pages)| {
+                let env_pages = match pages.as_slice() {
+                    [one] => one.clone(),
+                    _ => format!("the {}: {}", count(pages.len(), "page"), list(pages, 5)),
+                };
+                format!("heap.load(\"{env_id}\"{options}) on {env_pages}")
+            })
+            .collect();
         steps.push(format!(
-            "add {snippet} to the <head> of every page (usually the shared layout)"
-        ));
-    } else if !missing.is_empty() {
-        steps.push(format!(
-            "add {snippet} to the <head> of the {} without it: {}",
+            "add Heap's snippet to the <head> of the {} without it, with each page's environment id: {}",
             count(missing.len(), "page"),
-            list(&missing, 5)
+            groups.join("; ")
         ));
+    } else if let Some((env_id, _)) = by_id.iter().next() {
+        let snippet = format!("Heap's snippet with heap.load(\"{env_id}\"{options}){unknown_id}");
+        if missing.len() == facts.total() {
+            steps.push(format!(
+                "add {snippet} to the <head> of every page (usually the shared layout)"
+            ));
+        } else {
+            steps.push(format!(
+                "add {snippet} to the <head> of the {} without it: {}",
+                count(missing.len(), "page"),
+                list(&missing, 5)
+            ));
+        }
     }
-    // Only the native snippets that do not already disable text capture need the option.
-    let lacking = pages_of(
-        native
-            .iter()
-            .filter(|(_, h)| !disables_text(h))
-            .map(|(p, _)| *p),
-    );
-    if !options.is_empty() && !lacking.is_empty() {
+    // Only the native snippets that do not already disable text capture need the option, each
+    // named with the id it loads (a page of another id is not one of "the pages").
+    let mut lacking: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    for (page, heap) in native.iter().filter(|(_, h)| !disables_text(h)) {
+        let snippet_id = heap.id.as_deref().unwrap_or("an unreadable id");
+        if seen.insert((page.url.as_str(), snippet_id)) {
+            lacking
+                .entry(snippet_id.to_owned())
+                .or_default()
+                .push(page.url.clone());
+        }
+    }
+    let lacking_pages: usize = lacking.values().map(Vec::len).sum();
+    if text.needed && !lacking.is_empty() {
+        let today = if facts.text_capture.is_empty() {
+            String::new()
+        } else {
+            format!(" (set today in {})", list(&facts.text_capture, 3))
+        };
         steps.push(format!(
-            "pass {{ disableTextCapture: true }} to heap.load(\"{id}\") in the native snippet of the {} that do not set it yet: {} (set today in {})",
-            count(lacking.len(), "page"),
-            list(&lacking, 5),
-            list(&facts.text_capture, 3)
+            "pass {{ disableTextCapture: true }} to heap.load in the native snippet of the {} that do not set it yet: {}{today}",
+            count(lacking_pages, "page"),
+            per_id(lacking)
+        ));
+    } else if !text.needed && !text.stated && !text.pages.is_empty() && !lacking.is_empty() {
+        steps.push(format!(
+            "make text capture the same on every page: disableTextCapture is set on {} ({}) and not on the others; decide whether the site needs it (disable_text_capture in heap-audit.toml), then pass it to heap.load on every page or on none, or use Heap's Target Text Autocapture setting (Account > Manage > Privacy & Security)",
+            count(text.pages.len(), "page"),
+            list(&text.pages, 3)
         ));
     }
     for (container, _) in by_container(&facts.direct) {
@@ -428,7 +694,12 @@ fn native_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> Ve
     steps
 }
 
-fn segment_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> Vec<String> {
+fn segment_steps(
+    facts: &Facts,
+    findings: &[Finding],
+    app_id: Option<&str>,
+    text: &TextCapture,
+) -> Vec<String> {
     let mut steps = Vec::new();
     let keys = facts.write_keys();
     // First make Segment load Heap in device mode, source by source.
@@ -472,7 +743,12 @@ fn segment_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> V
         }
     }
     // Then remove the direct Heap code, page by page: only where Segment's Heap takes over.
-    let lonely = facts.direct_pages(Standing::NoSegment, false);
+    // Pages not judged are never told to add a loader ([`not_judged_step`]).
+    let lonely: Vec<String> = facts
+        .direct_pages(Standing::NoSegment, false)
+        .into_iter()
+        .filter(|url| !facts.unjudged.contains(url.as_str()))
+        .collect();
     if !lonely.is_empty() {
         let key = match keys.as_slice() {
             [key] => format!("write key {key}"),
@@ -571,6 +847,22 @@ fn segment_steps(facts: &Facts, findings: &[Finding], app_id: Option<&str>) -> V
     steps.extend(leftovers);
     if findings.iter().any(|f| f.rule == "segment-loaded-twice") {
         steps.push("load Segment's snippet once per page".to_owned());
+    }
+    if !text.pages.is_empty() {
+        steps.push(if facts.segment_carries_text_option() {
+            format!(
+                "set disableTextCapture in the Heap Web (Actions) destination's settings{}, as the {} that disable text capture today do ({}); or use Heap's Target Text Autocapture setting (Account > Manage > Privacy & Security), which works with any install method",
+                if text.needed { "" } else { " if the site needs it" },
+                count(text.pages.len(), "page"),
+                list(&text.pages, 3)
+            )
+        } else {
+            format!(
+                "the {} that disable text capture today ({}) cannot keep it through Segment's classic Heap destination (it passes only the app id): if they need it, use Heap's Target Text Autocapture setting (Account > Manage > Privacy & Security), which works with any install method",
+                count(text.pages.len(), "page"),
+                list(&text.pages, 3)
+            )
+        });
     }
     steps.extend(keep_id_step(facts, app_id));
     steps
@@ -722,6 +1014,186 @@ mod tests {
         assert!(switch < remove, "{steps}");
         assert!(
             !rec.reasons.iter().any(|s| s.contains("loaded both")),
+            "{rec:#?}"
+        );
+    }
+
+    /// Four pages where Segment's classic destination loads Heap, and a blog page whose native
+    /// snippet (another id) disables text capture.
+    fn one_blog_page_disables_text() -> Report {
+        let mut pages: Vec<Page> = ["/", "/pricing", "/docs", "/about"]
+            .iter()
+            .map(|p| {
+                page(
+                    p,
+                    vec![segment(p, KEY), classic_destination(KEY, "2682025610")],
+                )
+            })
+            .collect();
+        let mut blog = native_heap("/blog", "1535634150");
+        blog.options = serde_json::json!({"disableTextCapture": true})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        pages.push(page("/blog", vec![blog]));
+        report(pages)
+    }
+
+    #[test]
+    fn one_page_of_five_disabling_text_capture_does_not_flip_the_site() {
+        let r = one_blog_page_disables_text();
+        let rec = recommend(&r, &[], &Config::default()).expect("advice");
+        assert_eq!(rec.install_path, "segment", "{rec:#?}");
+        assert!(
+            rec.reasons[0].contains("on 4 of 5 audited pages"),
+            "{rec:#?}"
+        );
+        assert!(
+            rec.reasons
+                .iter()
+                .any(|s| s.starts_with("Text capture is disabled on only 1 of 5 audited pages")),
+            "{rec:#?}"
+        );
+        assert!(
+            rec.steps
+                .iter()
+                .any(|s| s.contains("cannot keep it through Segment's classic Heap destination")),
+            "{rec:#?}"
+        );
+    }
+
+    #[test]
+    fn a_stated_text_capture_need_is_a_hard_condition() {
+        let r = one_blog_page_disables_text();
+        let config = Config {
+            disable_text_capture: Intent::Yes,
+            ..Config::default()
+        };
+        let rec = recommend(&r, &[], &config).expect("advice");
+        assert_eq!(rec.install_path, "native", "{rec:#?}");
+        assert!(
+            rec.reasons[0].starts_with("You state that text capture must be disabled (disable_text_capture = \"needed\"; disabled today on 1 of 5 audited pages"),
+            "{rec:#?}"
+        );
+        // The option is added with the site's id where there is no native snippet yet; the blog
+        // already sets it.
+        assert!(
+            rec.steps.iter().any(|s| s.starts_with(
+                "add Heap's snippet with heap.load(\"2682025610\", { disableTextCapture: true }) to the <head> of the 4 pages without it"
+            )),
+            "{rec:#?}"
+        );
+        assert!(
+            !rec.steps.iter().any(|s| s.starts_with("pass ")),
+            "{rec:#?}"
+        );
+    }
+
+    #[test]
+    fn segment_through_gtm_on_some_pages_is_a_hard_condition() {
+        let mut r = one_blog_page_disables_text();
+        let mut in_gtm = segment("/about", KEY);
+        in_gtm.via = Via::Gtm;
+        in_gtm.container = Some("GTM-K9X2".into());
+        r.pages[3].installs[0] = in_gtm;
+        let rec = recommend(&r, &[], &Config::default()).expect("advice");
+        assert_eq!(rec.install_path, "native", "{rec:#?}");
+        assert!(
+            rec.reasons[0].starts_with(
+                "Segment is loaded through GTM container GTM-K9X2 on 1 of 5 audited pages: "
+            ),
+            "{rec:#?}"
+        );
+    }
+
+    #[test]
+    fn the_stated_commitment_weighs_against_the_page_count() {
+        // Segment on 2 of 5 pages, Heap's snippet on the other 3.
+        let mut pages: Vec<Page> = ["/", "/pricing"]
+            .iter()
+            .map(|p| {
+                page(
+                    p,
+                    vec![segment(p, KEY), classic_destination(KEY, "2682025610")],
+                )
+            })
+            .collect();
+        for p in ["/docs", "/about", "/blog"] {
+            pages.push(page(p, vec![native_heap(p, "2682025610")]));
+        }
+        let r = report(pages);
+        let rec = recommend(&r, &[], &Config::default()).expect("advice");
+        assert_eq!(rec.install_path, "native", "{rec:#?}");
+        assert!(
+            rec.reasons[0].starts_with("Segment runs on only 2 of 5 audited pages"),
+            "{rec:#?}"
+        );
+        let committed = Config {
+            segment_commitment: Intent::Yes,
+            ..Config::default()
+        };
+        let rec = recommend(&r, &[], &committed).expect("advice");
+        assert_eq!(rec.install_path, "segment", "{rec:#?}");
+        assert!(
+            rec.reasons[0].contains("segment_commitment = \"committed\""),
+            "{rec:#?}"
+        );
+        // Not committed outranks a site where every page loads Segment.
+        let not = Config {
+            segment_commitment: Intent::No,
+            ..Config::default()
+        };
+        let rec = recommend(&one_blog_page_disables_text(), &[], &not).expect("advice");
+        assert_eq!(rec.install_path, "native", "{rec:#?}");
+        assert!(rec.reasons[0].contains("not committed"), "{rec:#?}");
+    }
+
+    #[test]
+    fn text_capture_steps_name_each_id_group() {
+        let mut pages: Vec<Page> = ["/", "/pricing", "/docs", "/blog"]
+            .iter()
+            .map(|p| page(p, vec![native_heap(p, "1234567890")]))
+            .collect();
+        pages.push(page("/about", vec![native_heap("/about", "9876543210")]));
+        let r = report(pages);
+        let config = Config {
+            disable_text_capture: Intent::Yes,
+            ..Config::default()
+        };
+        let rec = recommend(&r, &[], &config).expect("advice");
+        assert_eq!(rec.install_path, "native", "{rec:#?}");
+        assert!(
+            rec.steps.iter().any(|s| s
+                == "pass { disableTextCapture: true } to heap.load in the native snippet of the 5 pages that do not set it yet: on the 4 pages with 1234567890 (https://www.example.com/, https://www.example.com/pricing, https://www.example.com/docs and https://www.example.com/blog); on https://www.example.com/about (9876543210)"),
+            "{rec:#?}"
+        );
+    }
+
+    #[test]
+    fn pages_not_judged_are_never_told_to_add_a_loader() {
+        let r = report(vec![
+            page("/", vec![native_heap("/", "2682025610")]),
+            page(
+                "/help",
+                vec![crate::rules::common::testing::gtm(
+                    "/help", "GTM-K9X2", "offline",
+                )],
+            ),
+            page("/about", vec![]),
+        ]);
+        let rec = recommend(&r, &[], &Config::default()).expect("advice");
+        assert_eq!(rec.install_path, "native", "{rec:#?}");
+        let add: Vec<&String> = rec.steps.iter().filter(|s| s.starts_with("add ")).collect();
+        assert_eq!(add.len(), 1, "{rec:#?}");
+        assert!(
+            add[0].ends_with("the 1 page without it: https://www.example.com/about"),
+            "{rec:#?}"
+        );
+        assert!(
+            rec.steps
+                .iter()
+                .any(|s| s.starts_with("check the 1 page not judged")
+                    && s.ends_with("https://www.example.com/help")),
             "{rec:#?}"
         );
     }

@@ -8,7 +8,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use regex::Regex;
 
 use crate::batch::Shard;
-use crate::options::{Choice, ColorChoice, FailOn, Format, RenderConsent, ReportFile};
+use crate::options::{
+    Choice, ColorChoice, FailOn, Format, RenderConsent, ReportFile, SegmentCommitment,
+    TextCaptureNeed,
+};
 use crate::progress::Verbosity;
 use crate::scan::{Cancel, ScanOptions};
 use crate::source::fetch::{CaCert, FetchConfig, Proxy, Remap};
@@ -75,7 +78,15 @@ macro_rules! value_enum {
     )*};
 }
 
-value_enum!(Format, FailOn, ColorChoice, Mode, RenderConsent);
+value_enum!(
+    Format,
+    FailOn,
+    ColorChoice,
+    Mode,
+    SegmentCommitment,
+    TextCaptureNeed,
+    RenderConsent
+);
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -237,8 +248,19 @@ pub struct ScanArgs {
     pub expect_app_id: Option<String>,
 
     /// The team is not committed to Segment long-term: recommend a native Heap install (Heap's guide).
-    #[arg(long)]
+    /// The same as --segment-commitment not-committed.
+    #[arg(long, conflicts_with = "segment_commitment")]
     pub not_committed_to_segment: bool,
+
+    /// The team's commitment to Segment, weighed by the recommended install path [default:
+    /// unknown].
+    #[arg(long, value_enum, value_name = "STATE")]
+    pub segment_commitment: Option<SegmentCommitment>,
+
+    /// Whether the site needs Heap's text capture disabled in code (disableTextCapture), weighed
+    /// by the recommended install path [default: unknown: a need when most pages disable it].
+    #[arg(long, value_enum, value_name = "NEED")]
+    pub disable_text_capture: Option<TextCaptureNeed>,
 
     /// Configuration file [default: ./heap-audit.toml when it exists].
     #[arg(long, value_name = "FILE")]

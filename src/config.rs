@@ -38,7 +38,8 @@ use toml::Spanned;
 use crate::baseline::{Baseline, BaselineError};
 use crate::cli::{Cli, ScanArgs};
 use crate::model::Severity;
-use crate::rules::{self, Environment, RuleLevel};
+use crate::options::{SegmentCommitment, TextCaptureNeed};
+use crate::rules::{self, Environment, Intent, RuleLevel};
 
 pub use crate::cli::DEFAULT_FILE;
 
@@ -117,6 +118,16 @@ impl Settings {
             rule_levels: self.rules,
             environments: self.environments,
             baseline: args.baseline.as_deref().map(Baseline::load).transpose()?,
+            segment_commitment: match args.segment_commitment.unwrap_or_default() {
+                SegmentCommitment::Committed => Intent::Yes,
+                SegmentCommitment::NotCommitted => Intent::No,
+                SegmentCommitment::Unknown => Intent::Unknown,
+            },
+            disable_text_capture: match args.disable_text_capture.unwrap_or_default() {
+                TextCaptureNeed::Needed => Intent::Yes,
+                TextCaptureNeed::NotNeeded => Intent::No,
+                TextCaptureNeed::Unknown => Intent::Unknown,
+            },
         })
     }
 }

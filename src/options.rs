@@ -125,6 +125,77 @@ impl Choice for FailOn {
     }
 }
 
+/// What the team states about its commitment to Segment (`--segment-commitment`): Heap's guide
+/// gives "not committed to using Segment long-term" as a reason to install Heap natively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SegmentCommitment {
+    Committed,
+    NotCommitted,
+    #[default]
+    Unknown,
+}
+
+impl Choice for SegmentCommitment {
+    const ALL: &'static [SegmentCommitment] = &[
+        SegmentCommitment::Committed,
+        SegmentCommitment::NotCommitted,
+        SegmentCommitment::Unknown,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            SegmentCommitment::Committed => "committed",
+            SegmentCommitment::NotCommitted => "not-committed",
+            SegmentCommitment::Unknown => "unknown",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            SegmentCommitment::Committed => "Segment stays: recommend it wherever the site uses it",
+            SegmentCommitment::NotCommitted => "Segment may go: recommend a native Heap install",
+            SegmentCommitment::Unknown => "not said: weigh the pages",
+        }
+    }
+}
+
+/// Whether the team needs Heap's text capture disabled in code (`--disable-text-capture`):
+/// Heap's guide gives privacy concerns served by disableTargetText as a reason for a native
+/// install when the Segment destination in use cannot pass the option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextCaptureNeed {
+    Needed,
+    NotNeeded,
+    #[default]
+    Unknown,
+}
+
+impl Choice for TextCaptureNeed {
+    const ALL: &'static [TextCaptureNeed] = &[
+        TextCaptureNeed::Needed,
+        TextCaptureNeed::NotNeeded,
+        TextCaptureNeed::Unknown,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            TextCaptureNeed::Needed => "needed",
+            TextCaptureNeed::NotNeeded => "not-needed",
+            TextCaptureNeed::Unknown => "unknown",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            TextCaptureNeed::Needed => "disableTextCapture must be set on every page",
+            TextCaptureNeed::NotNeeded => {
+                "text capture may stay on (or Heap's own setting handles it)"
+            }
+            TextCaptureNeed::Unknown => "not said: a need only when most pages disable it",
+        }
+    }
+}
+
 /// When to colour the human format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ColorChoice {

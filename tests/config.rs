@@ -135,6 +135,16 @@ fn config_errors_name_the_file_line_and_key() {
             &["sometimes", "error, warning, info, never"],
         ),
         (
+            "segment_commitment = \"maybe\"\n",
+            "bad.toml:1: segment_commitment:",
+            &["maybe", "committed, not-committed, unknown"],
+        ),
+        (
+            "\ndisable_text_capture = true\n",
+            "bad.toml:2: disable_text_capture:",
+            &["needed, not-needed, unknown"],
+        ),
+        (
             "offline = \"yes\"\n",
             "bad.toml:1: offline:",
             &["expected true or false"],
@@ -207,6 +217,39 @@ fn config_errors_name_the_file_line_and_key() {
     assert_eq!(code, 2);
     assert!(stderr.contains("absent.toml"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_teams_stated_intent_changes_the_install_path() {
+    let dir = temp("intent");
+    let path_of = |text: &str| {
+        std::fs::write(dir.join("heap-audit.toml"), text).unwrap();
+        let (code, out, err) = scan_in(&dir, "shop", &["--format", "json", "--fail-on", "never"]);
+        assert_eq!(code, 0, "{err}");
+        let report = json(&out);
+        let rec = &report["recommendation"];
+        (
+            rec["install_path"].as_str().unwrap_or_default().to_owned(),
+            rec["reasons"][0].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    let (path, _) = path_of("");
+    assert_eq!(path, "segment");
+    let (path, reason) = path_of("segment_commitment = \"not-committed\"\n");
+    assert_eq!(path, "native");
+    assert!(
+        reason.contains("segment_commitment = \"not-committed\""),
+        "{reason}"
+    );
+    let (path, reason) = path_of("disable_text_capture = \"needed\"\n");
+    assert_eq!(path, "native");
+    assert!(
+        reason.starts_with("You state that text capture must be disabled"),
+        "{reason}"
+    );
+    let (path, reason) = path_of("segment_commitment = \"committed\"\n");
+    assert_eq!(path, "segment");
+    assert!(reason.contains("committed to Segment"), "{reason}");
 }
 
 #[test]

@@ -250,6 +250,7 @@ fn names_codes_and_severities_are_pinned() {
         ("heap-and-segment-in-app", "HA018", Severity::Info),
         ("app-id-differs-from-web", "HA019", Severity::Info),
         ("server-side-track-calls", "HA020", Severity::Info),
+        ("heap-options-differ", "HA021", Severity::Warning),
     ];
     let actual: Vec<(&str, &str, Severity)> = RULES
         .iter()

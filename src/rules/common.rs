@@ -267,6 +267,24 @@ impl<'a> Candidates<'a> {
     }
 }
 
+/// Whether what loads Heap on an audited page is unknown, so that the page is not judged (neither
+/// told it lacks Heap nor told to add a loader): a body cut short, a Segment install whose settings
+/// were not read, a tag manager whose container or library was not read, or a Segment-like snippet
+/// on another host that could not be confirmed (`segment-candidate`).
+pub fn not_judged<'a>(page: &'a Page, candidates: &mut Candidates<'a>) -> bool {
+    page.incomplete
+        || page
+            .installs
+            .iter()
+            .filter(|i| i.active)
+            .any(|i| match i.vendor {
+                Vendor::Segment => i.settings.as_deref() != Some("fetched"),
+                v if v.is_tag_manager() => !container_read(i, page),
+                _ => false,
+            })
+        || !candidates.on(page).is_empty()
+}
+
 /// Loaded by a tag manager's container or library.
 pub fn through_tag_manager(via: Via) -> bool {
     matches!(via, Via::Gtm | Via::Tealium | Via::AdobeLaunch)

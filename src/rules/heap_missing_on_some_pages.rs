@@ -30,8 +30,8 @@
 use std::collections::BTreeMap;
 
 use super::common::{
-    active, audited, container_read, count, describe, evidence_of, hash_of, list, Candidates,
-    Group, Seen,
+    active, audited, count, describe, evidence_of, hash_of, list, not_judged, Candidates, Group,
+    Seen,
 };
 use super::{finding, Context, Rule};
 use crate::model::{Finding, Page, Severity, Vendor};
@@ -167,19 +167,10 @@ impl Rule for HeapMissingOnSomePages {
     }
 }
 
-/// Whether Heap could be loaded by something heap-audit did not read: a Segment install whose
-/// settings were not read, a tag manager whose container or library was not read, or a
-/// Segment-like snippet on another host that could not be confirmed (`segment-candidate`).
+/// Whether Heap could be loaded by something heap-audit did not read (see [`not_judged`]; a
+/// page cut short is handled by the caller).
 fn unknown<'a>(page: &'a Page, candidates: &mut Candidates<'a>) -> bool {
-    page.installs
-        .iter()
-        .filter(|i| i.active)
-        .any(|i| match i.vendor {
-            Vendor::Segment => i.settings.as_deref() != Some("fetched"),
-            v if v.is_tag_manager() => !container_read(i, page),
-            _ => false,
-        })
-        || !candidates.on(page).is_empty()
+    not_judged(page, candidates)
 }
 
 #[cfg(test)]

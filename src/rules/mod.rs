@@ -28,6 +28,7 @@ mod email_trait_renamed;
 mod heap_and_segment_in_app;
 mod heap_cloud_mode_only;
 mod heap_missing_on_some_pages;
+mod heap_options_differ;
 mod heap_via_tag_manager;
 mod mixed_heap_sdk_versions;
 mod placeholder_id;
@@ -49,6 +50,7 @@ pub use email_trait_renamed::EmailTraitRenamed;
 pub use heap_and_segment_in_app::HeapAndSegmentInApp;
 pub use heap_cloud_mode_only::HeapCloudModeOnly;
 pub use heap_missing_on_some_pages::HeapMissingOnSomePages;
+pub use heap_options_differ::HeapOptionsDiffer;
 pub use heap_via_tag_manager::HeapViaTagManager;
 pub use mixed_heap_sdk_versions::MixedHeapSdkVersions;
 pub use placeholder_id::PlaceholderId;
@@ -67,6 +69,7 @@ pub struct Config {
     /// The Heap app id the site should use (`--expect-app-id`).
     pub expect_app_id: Option<String>,
     /// The team is not committed to Segment long-term (Heap's guide: a reason to install natively).
+    /// Kept for callers of the library; the same as `segment_commitment: NotCommitted`.
     pub not_committed_to_segment: bool,
     /// Severity overrides and disabled rules (`[rules]` in the config file), by rule code.
     pub rule_levels: BTreeMap<String, RuleLevel>,
@@ -75,6 +78,30 @@ pub struct Config {
     pub environments: Vec<Environment>,
     /// Findings recorded earlier (`--baseline`): not reported again.
     pub baseline: Option<Baseline>,
+    /// What the team states about its commitment to Segment (`--segment-commitment`).
+    pub segment_commitment: Intent,
+    /// Whether the team needs Heap's text capture disabled in code (`--disable-text-capture`).
+    pub disable_text_capture: Intent,
+}
+
+impl Config {
+    /// The commitment to Segment, with `not_committed_to_segment` counted as a statement.
+    pub fn segment(&self) -> Intent {
+        match self.segment_commitment {
+            Intent::Unknown if self.not_committed_to_segment => Intent::No,
+            stated => stated,
+        }
+    }
+}
+
+/// What the team states about one question the install path depends on (Heap's guide): yes, no,
+/// or not said, in which case the advice weighs what the pages show.
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intent {
+    Yes,
+    No,
+    #[default]
+    Unknown,
 }
 
 /// What the config file says about one rule.
@@ -179,6 +206,7 @@ pub static RULES: &[&dyn Rule] = &[
     &HeapAndSegmentInApp,
     &AppIdDiffersFromWeb,
     &ServerSideTrackCalls,
+    &HeapOptionsDiffer,
 ];
 
 /// A `--select`/`--ignore` entry that names no rule.
