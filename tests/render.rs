@@ -341,8 +341,16 @@ fn a_cloud_mode_destination_seen_in_the_browser_settles_an_unreadable_write_key(
     let (report, _server) = render("cloud-refutes", &[]);
     let home = page(&report, "/");
     assert_eq!(loads(home), vec![("5081736294".into(), "page".into())]);
-    assert_eq!(home["runtime"]["analytics"]["initialized"], true, "{:#}", home["runtime"]);
-    assert!(finding(&report, "duplicate-heap-load").is_none(), "{:#}", report["findings"]);
+    assert_eq!(
+        home["runtime"]["analytics"]["initialized"], true,
+        "{:#}",
+        home["runtime"]
+    );
+    assert!(
+        finding(&report, "duplicate-heap-load").is_none(),
+        "{:#}",
+        report["findings"]
+    );
     let settled = finding(&report, "segment-settings-unverified").expect("the finding says why");
     let message = settled["message"].as_str().unwrap();
     assert!(message.contains("a browser settled it"), "{message}");
@@ -370,7 +378,11 @@ fn a_consent_gated_gtm_tag_runs_only_after_consent() {
 
     let (report, _server) = render("consent-gtm", &["--render-consent", "accept"]);
     let home = page(&report, "/");
-    assert_eq!(home["runtime"]["consent"], "accepted", "{:#}", home["runtime"]);
+    assert_eq!(
+        home["runtime"]["consent"], "accepted",
+        "{:#}",
+        home["runtime"]
+    );
     assert_eq!(home["runtime"]["consent_managers"][0], "onetrust");
     let calls = loads(home);
     assert_eq!(calls.len(), 1, "{calls:?}");
@@ -381,10 +393,87 @@ fn a_consent_gated_gtm_tag_runs_only_after_consent() {
 
 #[test]
 fn a_gtm_trigger_on_one_path_fires_there_only() {
-    let (report, _server) = render("gtm-path", &[]);
+    let (report, server) = render("gtm-path", &[]);
     let checkout = page(&report, "/checkout/");
-    assert_eq!(loads(checkout).len(), 1, "{:#}", checkout["runtime"]);
-    assert_eq!(loads(checkout)[0].1, "tag-manager");
-    let home = page(&report, "127.0.0.1:{port}/".replace("{port}", "").as_str().trim_start_matches("127.0.0.1:"));
-    let _ = home;
+    assert_eq!(
+        loads(checkout),
+        vec![("8350472916".into(), "tag-manager".into())],
+        "{:#}",
+        checkout["runtime"]
+    );
+    let tag = seen(checkout).into_iter().find(|i| i.0 == "heap").unwrap();
+    assert_eq!(tag.3, "confirmed", "{tag:?}");
+    let home = report["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["url"] == server.url("/"))
+        .expect("the home page");
+    assert!(loads(home).is_empty(), "{:#}", home["runtime"]);
+    let tag = seen(home).into_iter().find(|i| i.0 == "heap").unwrap();
+    assert_eq!(
+        (tag.3.as_str(), tag.4.as_str()),
+        ("not-seen", "trigger-gated")
+    );
+}
+
+#[test]
+fn a_loader_assembled_at_run_time_is_seen_only_in_the_browser() {
+    let server = Server::root(fixtures().join("render/runtime-loader/site"));
+    let mut args = vec![server.url("/")];
+    args.extend(remaps("runtime-loader"));
+    let (_, before, _) = scan_json(&args);
+    assert_eq!(
+        before["summary"]["pages_with_heap"], 0,
+        "static reading cannot see it"
+    );
+    drop(server);
+    let (report, _server) = render("runtime-loader", &[]);
+    let home = page(&report, "/");
+    let heap: Vec<_> = home["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["vendor"] == "heap")
+        .collect();
+    assert_eq!(heap.len(), 1, "{:#}", home["installs"]);
+    assert_eq!(heap[0]["id"], "748215930");
+    assert_eq!(heap[0]["runtime"]["status"], "runtime-only");
+    assert_eq!(heap[0]["sdk"], "v5");
+    assert_eq!(heap[0]["options"]["disableTextCapture"], true);
+    assert!(heap[0]["evidence"]["source"]
+        .as_str()
+        .unwrap()
+        .ends_with("/assets/app.8c41d7e2.js"));
+    assert_eq!(report["summary"]["pages_with_heap"], 1);
+    assert_eq!(home["runtime"]["heap"]["envId"], "748215930");
+}
+
+#[test]
+fn heap_web_actions_skipping_is_named_with_the_ignored_app_id() {
+    let (report, _server) = render("actions-skip", &[]);
+    let home = page(&report, "/");
+    assert_eq!(loads(home), vec![("1947385062".into(), "page".into())]);
+    let actions = home["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["vendor"] == "heap" && i["via"] == "segment")
+        .expect("the Actions destination, from the settings");
+    assert_eq!(actions["runtime"]["reason"], "skipped", "{actions:#}");
+    let detail = actions["runtime"]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("3602819475") && detail.contains("1947385062"),
+        "{detail}"
+    );
+    let duplicate = finding(&report, "duplicate-heap-load").expect("configured twice");
+    assert!(duplicate["message"]
+        .as_str()
+        .unwrap()
+        .contains("silently ignored"));
+    assert!(home["runtime"]["analytics"]["integrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i == "Heap Web (Actions)"));
 }

@@ -705,6 +705,33 @@ mod tests {
     }
 
     #[test]
+    fn a_tag_the_browser_saw_not_firing_is_not_a_loader_of_that_page() {
+        use super::testing::{native_heap, page};
+        let mut tag = native_heap("/", "222");
+        tag.via = Via::Gtm;
+        let seen = |status: &str, reason: Option<&str>| crate::model::Seen {
+            status: status.into(),
+            reason: reason.map(str::to_owned),
+            detail: String::new(),
+            calls: Vec::new(),
+        };
+        let mut native = native_heap("/", "111");
+        native.runtime = Some(seen("confirmed", None));
+        tag.runtime = Some(seen("not-seen", Some("trigger-gated")));
+        let p = page("/", vec![native.clone(), tag.clone()]);
+        assert_eq!(loaders(&p, Vendor::Heap).len(), 1);
+        assert!(!all_ran(&loaders(&p, Vendor::Heap)[..0]));
+        // Waiting for consent, it still loads once a visitor consents.
+        tag.runtime = Some(seen("not-seen", Some("consent-gated")));
+        let p = page("/", vec![native.clone(), tag.clone()]);
+        assert_eq!(loaders(&p, Vendor::Heap).len(), 2);
+        assert!(!all_ran(&loaders(&p, Vendor::Heap)));
+        tag.runtime = Some(seen("runtime-only", None));
+        let p = page("/", vec![native, tag]);
+        assert!(all_ran(&loaders(&p, Vendor::Heap)));
+    }
+
+    #[test]
     fn groups_keep_each_value_once_in_order() {
         let mut g = Group::default();
         for url in ["/b", "/a", "/b", "/c", "/a"] {
