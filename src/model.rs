@@ -260,6 +260,13 @@ pub struct Runtime {
     /// The consent managers accepted through (`onetrust`, `cookiebot`, `usercentrics`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub consent_managers: Vec<String>,
+    /// A consent manager's script loaded on the page (OneTrust, Cookiebot, Usercentrics hosts):
+    /// with no consent given, a tag that did not fire may be waiting for it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub consent_manager_loaded: bool,
+    /// Requests refused by `--render-block-third-party` or `--offline` (the first 20).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked: Vec<String>,
     /// Milliseconds from navigation to the end of the render.
     pub elapsed_ms: u64,
     /// Every `heap.load` call, in order.

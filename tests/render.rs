@@ -374,7 +374,11 @@ fn a_consent_gated_gtm_tag_runs_only_after_consent() {
         .into_iter()
         .find(|i| i.0 == "heap")
         .expect("the Heap tag of the container, found statically");
-    assert_eq!(tag.3, "not-seen", "{tag:?}");
+    assert_eq!(
+        (tag.3.as_str(), tag.4.as_str()),
+        ("not-seen", "consent-gated"),
+        "{tag:?}"
+    );
 
     let (report, _server) = render("consent-gtm", &["--render-consent", "accept"]);
     let home = page(&report, "/");
@@ -476,4 +480,146 @@ fn heap_web_actions_skipping_is_named_with_the_ignored_app_id() {
         .unwrap()
         .iter()
         .any(|i| i == "Heap Web (Actions)"));
+}
+
+/// A build folder written by the test: `(name, html)` pages.
+fn folder(name: &str, pages: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("heap-audit-render-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, html) in pages {
+        std::fs::write(dir.join(file), html).unwrap();
+    }
+    dir
+}
+
+/// A consent manager's API or button that, once used, runs a Heap loader (what a consent-gated
+/// tag does), as Cookiebot's and Usercentrics' are used by --render-consent accept.
+const COOKIEBOT: &str = r#"<!doctype html><html><head><title>Cookiebot</title>
+<script>window.Cookiebot = { consent: { statistics: false }, submitCustomConsent: function (p, s, m) {
+  this.consent.statistics = s;
+  var code = document.createElement('script');
+  code.text = 'window.heap=window.heap||[];heap.load=function(e){window.heap.appid=e};heap.load("4100000001")';
+  document.head.appendChild(code);
+} };</script>
+<script src="https://widgets.third-party.example/chat.js"></script>
+</head><body><a href="uc.html">next</a></body></html>"#;
+
+const USERCENTRICS: &str = r#"<!doctype html><html><head><title>Usercentrics</title></head><body>
+<div id="usercentrics-root"></div>
+<script>
+var root = document.getElementById('usercentrics-root').attachShadow({ mode: 'open' });
+root.innerHTML = '<button data-testid="uc-accept-all-button">Accept all</button>';
+root.querySelector('button').addEventListener('click', function () {
+  window.heap = window.heap || []; heap.load = function (e) { window.heap.appid = e; };
+  heap.load('4100000002');
+});
+</script></body></html>"#;
+
+#[test]
+fn a_build_folder_is_served_for_the_browser_and_consent_reaches_cookiebot_and_usercentrics() {
+    let dir = folder(
+        "consent",
+        &[("index.html", COOKIEBOT), ("uc.html", USERCENTRICS)],
+    );
+    let (_, report, stderr) = scan_json(&[
+        dir.display().to_string(),
+        "--render".into(),
+        "--render-consent".into(),
+        "accept".into(),
+        "--render-block-third-party".into(),
+    ]);
+    assert_eq!(
+        report["render"]["pages"], 2,
+        "{stderr}\n{:#}",
+        report["problems"]
+    );
+    let cookiebot = page(&report, "index.html");
+    assert_eq!(cookiebot["runtime"]["consent_managers"][0], "cookiebot");
+    assert_eq!(loads(cookiebot), vec![("4100000001".into(), "page".into())]);
+    // The runtime names the folder's files, not the loopback server's URLs.
+    assert!(cookiebot["runtime"]["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+    let blocked = cookiebot["runtime"]["blocked"].as_array().unwrap();
+    assert_eq!(blocked[0], "https://widgets.third-party.example/chat.js");
+    let uc = page(&report, "uc.html");
+    assert_eq!(uc["runtime"]["consent_managers"][0], "usercentrics");
+    assert_eq!(loads(uc).len(), 1, "{:#}", uc["runtime"]);
+    let call = &uc["runtime"]["heap_loads"][0];
+    assert_eq!(call["script"], dir.join("uc.html").display().to_string());
+    // Without consent, nothing runs.
+    let (_, report, _) = scan_json(&[
+        dir.display().to_string(),
+        "--render".into(),
+        "--render-pages".into(),
+        "1".into(),
+        "--render-block-third-party".into(),
+    ]);
+    assert_eq!(report["render"]["pages"], 1);
+    assert_eq!(report["render"]["not_rendered"], 1);
+    assert!(report["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["runtime"]["heap_loads"]
+            .as_array()
+            .is_none_or(Vec::is_empty)));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn render_is_a_config_key_and_source_files_are_not_rendered() {
+    let dir = folder("config", &[("index.html", COOKIEBOT)]);
+    let config = dir.join("heap-audit.toml");
+    std::fs::write(
+        &config,
+        "render = true\nchromium = \"/nonexistent/chrome\"\n",
+    )
+    .unwrap();
+    let (_, report, _) = scan_json(&[
+        dir.join("index.html").display().to_string(),
+        "--config".into(),
+        config.display().to_string(),
+    ]);
+    let problems = common::problems_of_kind(&report, "render");
+    assert!(
+        problems[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/nonexistent/chrome"),
+        "{problems:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    // A source repository: its templates are not pages yet.
+    let repo = fixtures().join("repos").join("jekyll-fail");
+    let (_, report, _) = scan_json(&[repo.display().to_string(), "--render".into()]);
+    assert_eq!(report["render"]["pages"], 0, "{:#}", report["render"]);
+    assert!(report["render"]["not_rendered"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn max_time_covers_rendering() {
+    let (port, _server) = hanging_site();
+    let start = Instant::now();
+    let (_, report, _) = scan_json(&[
+        format!("http://127.0.0.1:{port}/"),
+        "--render".into(),
+        "--timeout".into(),
+        "1".into(),
+        "--max-time".into(),
+        "4".into(),
+    ]);
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    let interrupted = common::problems_of_kind(&report, "interrupted");
+    assert!(
+        interrupted.iter().any(|p| p["phase"] == "render"),
+        "{:#}",
+        report["problems"]
+    );
 }

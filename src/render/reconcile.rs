@@ -197,15 +197,17 @@ fn heap_not_seen(install: &Install, runtime: &Runtime) -> (&'static str, String)
         _ => {
             let container = install.container.as_deref().unwrap_or_default();
             if runtime.containers.iter().any(|c| c == container) {
-                let consent = if runtime.consent == "accepted" {
-                    ""
+                if runtime.consent != "accepted" && runtime.consent_manager_loaded {
+                    (
+                        "consent-gated",
+                        format!("container {container} loaded, but this tag did not fire on this page without consent (a consent manager is on the page: render with --render-consent accept to tell a consent gate from a trigger)"),
+                    )
                 } else {
-                    " or it waits for consent, which the render did not give"
-                };
-                (
-                    "trigger-gated",
-                    format!("container {container} loaded, but this tag did not fire on this page: its trigger did not match{consent}"),
-                )
+                    (
+                        "trigger-gated",
+                        format!("container {container} loaded, but this tag did not fire on this page: its trigger did not match"),
+                    )
+                }
             } else {
                 (
                     "unreachable",

@@ -239,6 +239,9 @@ impl Tab<'_> {
                 self.last_activity = Instant::now();
                 let id = p["requestId"].as_str().unwrap_or_default().to_owned();
                 let url = p["request"]["url"].as_str().unwrap_or_default();
+                if self.config.hosts.is_consent(url) {
+                    self.runtime.consent_manager_loaded = true;
+                }
                 let entry = self.config.hosts.classify(url).map(|(vendor, kind)| {
                     self.runtime.requests.push(VendorRequest {
                         vendor,
@@ -437,6 +440,9 @@ impl Tab<'_> {
         let refused = (self.config.offline && !self.config.hosts.is_site(&url))
             || (self.config.block_third_party && !allowed);
         if refused {
+            if self.runtime.blocked.len() < 20 {
+                self.runtime.blocked.push(url.clone());
+            }
             post(
                 "Fetch.failRequest",
                 json!({"requestId": id, "errorReason": "BlockedByClient"}),

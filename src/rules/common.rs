@@ -34,7 +34,9 @@ pub fn active(page: &Page, vendor: Vendor) -> Vec<&Install> {
     for install in page
         .installs
         .iter()
-        .filter(|i| i.vendor == vendor && i.active)
+        // A tag whose container a render saw load without firing it on this page does not load
+        // here (`--render`).
+        .filter(|i| i.vendor == vendor && i.active && !not_fired(i))
     {
         if !out.iter().any(|seen| same_destination(seen, install)) {
             out.push(install);
@@ -77,10 +79,7 @@ fn together(installs: Vec<&Install>) -> Vec<&Install> {
 /// destinations (which load asynchronously), so a guarded copy is a no-op after a native loader
 /// earlier in the page, or, when it comes through a tag manager, after any native loader.
 pub fn loaders(page: &Page, vendor: Vendor) -> Vec<&Install> {
-    let mut installs = active(page, vendor);
-    // A tag the browser saw its container load without firing on this page (`--render`) does
-    // not load here.
-    installs.retain(|i| !not_fired(i));
+    let installs = active(page, vendor);
     installs
         .iter()
         .enumerate()
