@@ -69,6 +69,7 @@ pub fn render(browser: &Browser, url: &str, config: &TabConfig) -> Runtime {
         config,
         runtime,
         in_flight: HashMap::new(),
+        answered: std::collections::HashSet::new(),
         last_activity: Instant::now(),
         loaded: false,
         deadline: started + config.timeout,
@@ -91,6 +92,9 @@ struct Tab<'a> {
     /// Requests in flight (by the browser's request id): when each started, and the index of
     /// its entry in `runtime.requests` if it is a vendor's.
     in_flight: HashMap<String, (Instant, Option<usize>)>,
+    /// Requests answered here (tracking calls): never waited for, whatever the browser reports
+    /// of them (a beacon may never get its `loadingFinished`).
+    answered: std::collections::HashSet<String>,
     last_activity: Instant,
     loaded: bool,
     deadline: Instant,
@@ -260,7 +264,9 @@ impl Tab<'_> {
                     }
                     self.runtime.requests.len() - 1
                 });
-                self.in_flight.insert(id, (Instant::now(), entry));
+                if !self.answered.contains(&id) {
+                    self.in_flight.insert(id, (Instant::now(), entry));
+                }
             }
             "Network.responseReceived" => {
                 let id = p["requestId"].as_str().unwrap_or_default();
@@ -399,6 +405,10 @@ impl Tab<'_> {
         if kind == Some("tracking") {
             // Recorded (Network.requestWillBeSent), answered here, never sent: an audit adds no
             // sessions or events to the team's Heap or Segment.
+            if let Some(network) = p["networkId"].as_str() {
+                self.in_flight.remove(network);
+                self.answered.insert(network.to_owned());
+            }
             post(
                 "Fetch.fulfillRequest",
                 json!({"requestId": id, "responseCode": 200, "responseHeaders": cors(None),
