@@ -471,10 +471,12 @@ fn heap_web_actions_skipping_is_named_with_the_ignored_app_id() {
         "{detail}"
     );
     let duplicate = finding(&report, "duplicate-heap-load").expect("configured twice");
-    assert!(duplicate["message"]
-        .as_str()
-        .unwrap()
-        .contains("silently ignored"));
+    let message = duplicate["message"].as_str().unwrap();
+    assert!(message.contains("silently ignored"), "{message}");
+    assert!(
+        message.contains("Heap Web (Actions) loaded and skipped"),
+        "{message}"
+    );
     assert!(home["runtime"]["analytics"]["integrations"]
         .as_array()
         .unwrap()
@@ -503,6 +505,7 @@ const COOKIEBOT: &str = r#"<!doctype html><html><head><title>Cookiebot</title>
   document.head.appendChild(code);
 } };</script>
 <script src="https://widgets.third-party.example/chat.js"></script>
+<script>console.error("Segment snippet included twice."); console.error("unrelated: image failed");</script>
 </head><body><a href="uc.html">next</a></body></html>"#;
 
 const USERCENTRICS: &str = r#"<!doctype html><html><head><title>Usercentrics</title></head><body>
@@ -542,6 +545,11 @@ fn a_build_folder_is_served_for_the_browser_and_consent_reaches_cookiebot_and_us
         .as_str()
         .unwrap()
         .starts_with("http://127.0.0.1:"));
+    // Console errors about the vendors are kept; others are not.
+    assert_eq!(
+        cookiebot["runtime"]["console_errors"],
+        serde_json::json!(["Segment snippet included twice."])
+    );
     let blocked = cookiebot["runtime"]["blocked"].as_array().unwrap();
     assert_eq!(blocked[0], "https://widgets.third-party.example/chat.js");
     let uc = page(&report, "uc.html");

@@ -638,6 +638,9 @@ impl IdFamilies {
 /// every loader run (the page's URL follows).
 pub const RAN_IN_BROWSER: &str = "runtime:ran:";
 
+/// The note [`multiple_loaders`] gives a group when a render saw Heap Web (Actions) skip loading.
+pub const SKIPPED_IN_BROWSER: &str = "runtime:skipped";
+
 pub fn multiple_loaders(
     report: &Report,
     vendor: Vendor,
@@ -660,6 +663,9 @@ pub fn multiple_loaders(
             group.evidence(evidence_of(install, page));
             if let Some(seen) = &install.runtime {
                 group.evidence(seen.calls.iter().cloned());
+                if seen.reason.as_deref() == Some("skipped") {
+                    group.note(SKIPPED_IN_BROWSER);
+                }
             }
             group.note(note(install));
             if let Some(words) = gate_words(install) {

@@ -46,7 +46,7 @@
 //! - Segment, Heap destination: <https://segment.com/docs/connections/destinations/catalog/heap/>
 //! - Heap Web (Actions) skips loading when `window.heap` exists: <https://github.com/segmentio/action-destinations/pull/958>
 
-use super::common::{count, is_actions, multiple_loaders, RAN_IN_BROWSER};
+use super::common::{count, is_actions, multiple_loaders, RAN_IN_BROWSER, SKIPPED_IN_BROWSER};
 use super::{finding, Context, Rule};
 use crate::model::{Finding, Install, Severity, Vendor, Via};
 
@@ -86,6 +86,9 @@ impl Rule for DuplicateHeapLoad {
                 } else {
                     format!("heap loads {n} times on {pages}: {loaders}")
                 };
+                if g.notes.iter().any(|n| n == SKIPPED_IN_BROWSER) {
+                    message.push_str("; confirmed in a browser (--render): Heap Web (Actions) loaded and skipped, and Heap ran with the other loader's id");
+                }
                 let ran = g.notes.iter().filter(|n| n.starts_with(RAN_IN_BROWSER)).count();
                 if ran > 0 {
                     message.push_str(&format!(
