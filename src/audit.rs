@@ -109,6 +109,7 @@ pub fn site(targets: &[String], settings: &Settings) -> Result<Audit, AuditError
     report.summary = inventory::summarize(&report.pages, &report.problems, report.findings.len());
     report.summary.suppressed = judged.rules.baselined.len() + judged.rules.suppressed_inline;
     report.recommendation = judged.advice;
+    rules::group::point_at_removed(&mut report);
     Ok(Audit {
         report,
         fatal: outcome.fatal,
