@@ -653,6 +653,15 @@ pub struct Summary {
     /// Findings not reported because a page suppresses them inline or the baseline records them.
     #[serde(default)]
     pub suppressed: usize,
+    /// Pages that loaded and were checked (`pages` less `pages_failed`).
+    #[serde(default)]
+    pub pages_audited: usize,
+    /// Pages that failed to load (the same count as `pages_with_errors`, named for what it is).
+    #[serde(default)]
+    pub pages_failed: usize,
+    /// Entries in `findings` by severity: `error`, `warning`, `info` (each present, 0 when none).
+    #[serde(default)]
+    pub findings_by_severity: std::collections::BTreeMap<String, usize>,
 }
 
 /// The whole result of a run.

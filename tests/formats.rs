@@ -554,3 +554,30 @@ fn findings_are_grouped_by_cause_and_every_format_follows_the_primary_location()
     assert!(!involved.is_empty());
     assert_eq!(failures, named, "{junit}");
 }
+
+/// The summary counts say what they mean: pages audited (loaded), pages that failed to load,
+/// findings by severity; the old fields stay.
+#[test]
+fn the_summary_counts_pages_audited_failed_and_findings_by_severity() {
+    let json: Value = serde_json::from_str(&shop("json")).unwrap();
+    let s = &json["summary"];
+    assert_eq!(s["pages_audited"], 5);
+    assert_eq!(s["pages_failed"], 0);
+    assert_eq!(s["pages"], 5);
+    assert_eq!(s["pages_with_errors"], 0);
+    assert_eq!(
+        s["findings_by_severity"],
+        serde_json::json!({ "error": 2, "warning": 0, "info": 2 })
+    );
+    let human = shop("human");
+    assert!(
+        human.contains("5 pages audited, 0 failed to load, 5 with Heap; 4 findings: 2 errors, 0 warnings, 2 info"),
+        "{human}"
+    );
+    assert!(!human.contains("with errors"), "{human}");
+    let markdown = shop("markdown");
+    assert!(
+        markdown.contains("audited (0 failed to load, 5 with Heap)"),
+        "{markdown}"
+    );
+}
