@@ -124,8 +124,10 @@ pub fn site(targets: &[String], settings: &Settings) -> Result<Audit, AuditError
     }
     report.findings = judged.rules.findings;
     report.summary = inventory::summarize(&report.pages, &report.problems, report.findings.len());
+    report.summary.findings_by_severity = inventory::by_severity(&report.findings);
     report.summary.suppressed = judged.rules.baselined.len() + judged.rules.suppressed_inline;
     report.recommendation = judged.advice;
+    rules::group::point_at_removed(&mut report);
     Ok(Audit {
         report,
         fatal: outcome.fatal,

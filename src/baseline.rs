@@ -11,6 +11,10 @@
 //! of a rule that ran uses, on a page that was audited, is stale: the rules report it as an
 //! `unused-suppression`. `rule`, `url` and `message` are for people reviewing the file.
 //!
+//! Entries are of the findings as the rules made them ([`Finding::as_made`]): a reported finding
+//! that merges several of one cause records one entry per part, and the baseline is applied before
+//! findings are merged, so a baseline written before findings were grouped keeps matching.
+//!
 //! Linear in pages, installs and findings: what a fingerprint or a page path needs from the
 //! report is indexed once ([`Index`]), and entries are looked up by fingerprint.
 
@@ -113,8 +117,10 @@ impl Baseline {
         findings: impl IntoIterator<Item = &'a Finding>,
     ) -> Baseline {
         let index = Index::of(report);
+        // The findings as the rules made them: a finding merged from several records each.
         let findings = findings
             .into_iter()
+            .flat_map(Finding::as_made)
             .map(|f| {
                 let key = Key::of(&index, f);
                 Entry {
@@ -335,6 +341,37 @@ pub fn evidence_hash(e: &Evidence) -> u64 {
 ///
 /// `index` is the report's [`Index`], built once for all its findings.
 pub fn identity(index: &Index, finding: &Finding) -> String {
+    match finding.as_made().as_slice() {
+        [one] => made_identity(index, one),
+        parts => grouped_identity(index, finding, parts),
+    }
+}
+
+/// The identity of a finding merged from several of one cause: the rule, the fingerprints of its
+/// parts (the cause), and its primary location as a path and what it quotes.
+fn grouped_identity(index: &Index, finding: &Finding, parts: &[&Finding]) -> String {
+    let mut fingerprints: Vec<String> = parts
+        .iter()
+        .map(|f| Key::of(index, f).fingerprint)
+        .collect();
+    fingerprints.sort();
+    fingerprints.dedup();
+    let mut text = finding.code.clone();
+    for f in &fingerprints {
+        text.push('\0');
+        text.push_str(f);
+    }
+    if let Some(e) = finding.evidence.first() {
+        text.push('\0');
+        text.push_str(&index.page_key(&e.source));
+        text.push('\0');
+        text.push_str(&e.snippet);
+    }
+    format!("{:016x}", fnv1a(text.as_bytes()))
+}
+
+/// [`identity`] of a finding as a rule made it (unchanged since before findings were grouped).
+fn made_identity(index: &Index, finding: &Finding) -> String {
     let key = Key::of(index, finding);
     let mut text = key.fingerprint;
     for page in &key.pages {
@@ -445,6 +482,9 @@ mod tests {
                 line: Some(line),
                 ..Evidence::default()
             }],
+            related_total: None,
+            cause: None,
+            parts: Vec::new(),
         }
     }
 

@@ -244,6 +244,22 @@ pub fn settings_url(install: &Install) -> String {
 }
 
 /// The summary block of the report.
+/// The findings counted by severity, every severity present.
+pub fn by_severity(findings: &[crate::model::Finding]) -> BTreeMap<String, usize> {
+    use crate::model::Severity;
+    [
+        (Severity::Error, "error"),
+        (Severity::Warning, "warning"),
+        (Severity::Info, "info"),
+    ]
+    .into_iter()
+    .map(|(severity, name)| {
+        let n = findings.iter().filter(|f| f.severity == severity).count();
+        (name.to_owned(), n)
+    })
+    .collect()
+}
+
 pub fn summarize(pages: &[Page], problems: &[Problem], findings: usize) -> Summary {
     let mut installs: BTreeMap<String, usize> = BTreeMap::new();
     let mut ids: BTreeSet<String> = BTreeSet::new();
@@ -261,9 +277,13 @@ pub fn summarize(pages: &[Page], problems: &[Problem], findings: usize) -> Summa
         }
         with_heap += usize::from(heap_here);
     }
+    let failed = pages.iter().filter(|p| p.error.is_some()).count();
     Summary {
         pages: pages.len(),
-        pages_with_errors: pages.iter().filter(|p| p.error.is_some()).count(),
+        pages_with_errors: failed,
+        pages_audited: pages.len() - failed,
+        pages_failed: failed,
+        findings_by_severity: by_severity(&[]),
         pages_with_heap: with_heap,
         installs,
         heap_app_ids: ids.into_iter().collect(),

@@ -729,8 +729,41 @@ pub struct Finding {
     pub help: String,
     /// The pages concerned.
     pub pages: Vec<String>,
-    /// Where it was seen, most telling first.
+    /// Where it was seen. The first entry is the primary location: the line a person must change
+    /// (the page whose app id is the odd one out, the loader the recommended path removes); the
+    /// rest are related locations, at most [`Finding::RELATED_SHOWN`] of them (`related_total`
+    /// counts them all when some were left out).
     pub evidence: Vec<Evidence>,
+    /// How many related locations (evidence after the first) there are in all, when `evidence`
+    /// lists only the first [`Finding::RELATED_SHOWN`] of them; absent when it lists them all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub related_total: Option<usize>,
+    /// What the finding is due to, for grouping: findings of one rule with the same cause are
+    /// reported as one (`rules::group`). Not part of the report.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub cause: Option<String>,
+    /// The findings as the rule made them, when this one merges several or had its evidence cut
+    /// to [`Finding::RELATED_SHOWN`]: what baselines record and match, so a baseline written
+    /// before grouping keeps matching. Empty when the finding is as the rule made it. Not part of
+    /// the report.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub parts: Vec<Finding>,
+}
+
+impl Finding {
+    /// The related locations a finding lists at most (after its primary location).
+    pub const RELATED_SHOWN: usize = 20;
+
+    /// The findings as the rules made them: [`Finding::parts`], or the finding itself.
+    pub fn as_made(&self) -> Vec<&Finding> {
+        if self.parts.is_empty() {
+            vec![self]
+        } else {
+            self.parts.iter().collect()
+        }
+    }
 }
 
 /// The install path heap-audit recommends.
@@ -774,6 +807,15 @@ pub struct Summary {
     /// Findings not reported because a page suppresses them inline or the baseline records them.
     #[serde(default)]
     pub suppressed: usize,
+    /// Pages that loaded and were checked (`pages` less `pages_failed`).
+    #[serde(default)]
+    pub pages_audited: usize,
+    /// Pages that failed to load (the same count as `pages_with_errors`, named for what it is).
+    #[serde(default)]
+    pub pages_failed: usize,
+    /// Entries in `findings` by severity: `error`, `warning`, `info` (each present, 0 when none).
+    #[serde(default)]
+    pub findings_by_severity: std::collections::BTreeMap<String, usize>,
 }
 
 /// The whole result of a run.

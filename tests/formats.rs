@@ -482,3 +482,102 @@ fn text_from_a_page_cannot_drive_the_terminal() {
     assert!(stdout.contains("\\u001b"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One finding per root cause in the shop (Heap loaded twice, three app ids, plus the two notes),
+/// and every format puts it where a person must change something: the JSON's first evidence (the
+/// primary location) is the native snippet the recommended Segment path removes, which also has
+/// the odd app id; SARIF's location and GitHub's annotation are that line, SARIF lists the rest as
+/// `relatedLocations`; JUnit fails only the pages the findings concern.
+#[test]
+fn findings_are_grouped_by_cause_and_every_format_follows_the_primary_location() {
+    let json: Value = serde_json::from_str(&shop("json")).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    let rules: Vec<&str> = findings
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            "duplicate-heap-load",
+            "app-id-mismatch",
+            "heap-via-tag-manager",
+            "email-trait-renamed"
+        ]
+    );
+    let primary = "fixtures/sites/shop/docs/install.html";
+    for f in &findings[..2] {
+        assert_eq!(f["evidence"][0]["source"], primary, "{f}");
+        assert_eq!(f["evidence"][0]["line"], 24, "{f}");
+        // Few locations: all listed, no count of the rest.
+        assert!(f.get("related_total").is_none(), "{f}");
+    }
+
+    let sarif: Value = serde_json::from_str(&shop("sarif")).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    for r in &results[..2] {
+        let at = &r["locations"][0]["physicalLocation"];
+        assert_eq!(at["artifactLocation"]["uri"], primary, "{r}");
+        assert_eq!(at["region"]["startLine"], 24, "{r}");
+        let related = r["relatedLocations"].as_array().unwrap();
+        assert!(related.len() >= 5, "{r}");
+    }
+
+    let github = shop("github");
+    let annotations: Vec<&str> = github
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
+    assert_eq!(annotations.len(), 2, "{github}");
+    for a in annotations {
+        assert!(
+            a.starts_with(&format!("::error file={primary},line=24,")),
+            "{a}"
+        );
+    }
+
+    // JUnit: a page fails only for the findings that name it.
+    let junit = shop("junit");
+    let involved: std::collections::BTreeSet<&str> = findings
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .flat_map(|f| f["pages"].as_array().unwrap())
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    let failures = junit.matches("<failure").count();
+    let named: usize = findings
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| f["pages"].as_array().unwrap().len())
+        .sum();
+    assert!(!involved.is_empty());
+    assert_eq!(failures, named, "{junit}");
+}
+
+/// The summary counts say what they mean: pages audited (loaded), pages that failed to load,
+/// findings by severity; the old fields stay.
+#[test]
+fn the_summary_counts_pages_audited_failed_and_findings_by_severity() {
+    let json: Value = serde_json::from_str(&shop("json")).unwrap();
+    let s = &json["summary"];
+    assert_eq!(s["pages_audited"], 5);
+    assert_eq!(s["pages_failed"], 0);
+    assert_eq!(s["pages"], 5);
+    assert_eq!(s["pages_with_errors"], 0);
+    assert_eq!(
+        s["findings_by_severity"],
+        serde_json::json!({ "error": 2, "warning": 0, "info": 2 })
+    );
+    let human = shop("human");
+    assert!(
+        human.contains("5 pages audited, 0 failed to load, 5 with Heap; 4 findings: 2 errors, 0 warnings, 2 info"),
+        "{human}"
+    );
+    assert!(!human.contains("with errors"), "{human}");
+    let markdown = shop("markdown");
+    assert!(
+        markdown.contains("audited (0 failed to load, 5 with Heap)"),
+        "{markdown}"
+    );
+}

@@ -439,7 +439,7 @@ fn findings_are_well_formed() {
 }
 
 #[test]
-fn one_finding_per_combination_lists_every_page() {
+fn one_finding_per_site_on_the_odd_page_with_every_loader_as_evidence() {
     let c = case("app-id-mismatch", "fail_across_pages");
     let site: Vec<&Finding> = c
         .findings
@@ -447,7 +447,13 @@ fn one_finding_per_combination_lists_every_page() {
         .filter(|f| f.rule == "app-id-mismatch")
         .collect();
     assert_eq!(site.len(), 1, "{site:#?}");
-    assert_eq!(site[0].pages.len(), 3);
+    // The pages involved are the odd ones out (those whose id is not the most used), and the
+    // primary location, the first evidence, is on one of them: the line to change.
+    assert!(
+        !site[0].pages.is_empty() && site[0].pages.len() < 3,
+        "{site:#?}"
+    );
+    assert!(site[0].pages.contains(&site[0].evidence[0].source));
     // Evidence names every loader: the three pages' snippets.
     assert!(
         site[0]

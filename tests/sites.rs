@@ -525,7 +525,7 @@ fn human_format_lists_each_page_and_how_heap_loads() {
         "{out}"
     );
     assert!(
-        out.contains("Summary: 3 pages audited, 3 with Heap"),
+        out.contains("Summary: 3 pages audited, 0 failed to load, 3 with Heap"),
         "{out}"
     );
     let mut args = args.clone();

@@ -1,11 +1,13 @@
 //! GitHub Actions workflow commands: one `::error`/`::warning`/`::notice` annotation per finding,
-//! on the file and line of its first local evidence when there is one, so a pull request shows
-//! the finding next to the snippet. Problems that change what the run is worth get a warning of
+//! on the file and line of its primary location (its first evidence: the line to change) when
+//! that is a local file, else of its first local evidence, so a pull request shows the finding
+//! next to the snippet. Problems that change what the run is worth get a warning of
 //! their own: certificates not checked (`--insecure`), a site behind a sign-in.
 
 use std::io::{self, Write};
 
 use crate::model::{ProblemKind, Report, Severity};
+use crate::rules::group::local_line;
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for p in report
@@ -27,12 +29,9 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "title={}",
             property(&format!("{} {}", f.code, f.rule))
         )];
-        // Annotations attach to files of the repository: only local evidence has one.
-        if let Some(e) = f
-            .evidence
-            .iter()
-            .find(|e| !e.source.contains("://") && e.line.is_some())
-        {
+        // Annotations attach to files of the repository: only local evidence has one. The
+        // primary location (the first evidence, the line to change) when it is local.
+        if let Some(e) = f.evidence.iter().find(|e| local_line(e)) {
             props.insert(0, format!("file={}", property(&e.source)));
             if let Some(line) = e.line {
                 props.insert(1, format!("line={line}"));

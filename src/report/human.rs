@@ -119,15 +119,19 @@ pub fn render_with(
     } else {
         s.heap_app_ids.join(", ")
     };
+    let severity = |name: &str| s.findings_by_severity.get(name).copied().unwrap_or(0);
     writeln!(
         out,
-        "{} {}, {} with Heap, {} with errors; Heap app ids: {ids}; {}; {}",
+        "{} {}, {} failed to load, {} with Heap; {}: {}, {}, {} info; {}; Heap app ids: {ids}",
         p.bold("Summary:"),
-        plural(s.pages, "page audited", "pages audited"),
+        plural(s.pages_audited, "page audited", "pages audited"),
+        s.pages_failed,
         s.pages_with_heap,
-        s.pages_with_errors,
-        plural(s.problems, "problem", "problems"),
         plural(s.findings, "finding", "findings"),
+        plural(severity("error"), "error", "errors"),
+        plural(severity("warning"), "warning", "warnings"),
+        severity("info"),
+        plural(s.problems, "problem", "problems"),
     )?;
     for line in coverage_lines(report) {
         writeln!(out, "{}", p.dim(&line))?;

@@ -375,6 +375,9 @@ mod tests {
                 })
                 .collect(),
             pages: urls,
+            related_total: None,
+            cause: None,
+            parts: Vec::new(),
         });
         let options = RenderOptions {
             color: false,

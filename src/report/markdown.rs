@@ -73,7 +73,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// `**5 pages** audited (5 with Heap, 0 with errors) · **7 findings**: 5 errors, 2 info · ...`
+/// `**5 pages** audited (0 failed to load, 5 with Heap) · **4 findings**: 2 errors, 2 info · ...`
 fn summary_line(report: &Report) -> String {
     let s = &report.summary;
     let count = |severity| {
@@ -116,10 +116,10 @@ fn summary_line(report: &Report) -> String {
             .join(", ")
     };
     format!(
-        "**{}** audited ({} with Heap, {} with errors) · {findings} · {} · Heap app ids: {ids}",
-        plural(s.pages, "page", "pages"),
+        "**{}** audited ({} failed to load, {} with Heap) · {findings} · {} · Heap app ids: {ids}",
+        plural(s.pages_audited, "page", "pages"),
+        s.pages_failed,
         s.pages_with_heap,
-        s.pages_with_errors,
         plural(s.problems, "problem", "problems"),
     )
 }

@@ -3,7 +3,9 @@
 //!
 //! A result is located where it can be opened: at a line of a local file when the target is a
 //! build folder (a relative path, based on `%SRCROOT%`, the folder heap-audit ran in), otherwise at
-//! the page's URL. The rest of the evidence is in `relatedLocations`. Pages that could not be
+//! the page's URL: the finding's primary location (its first evidence) when that is a line of a
+//! local file. The rest of the evidence is in `relatedLocations` (at most
+//! [`Finding::RELATED_SHOWN`], with `properties.relatedTotal` when more were left out). Pages that could not be
 //! audited are tool execution notifications. `partialFingerprints` identify a finding across runs
 //! whatever its wording.
 
@@ -121,6 +123,9 @@ fn result(index: &baseline::Index, f: &Finding) -> Value {
         "partialFingerprints": { "heapAuditFinding/v1": baseline::identity(index, f) },
         "properties": { "pages": f.pages },
     });
+    if let Some(total) = f.related_total {
+        result["properties"]["relatedTotal"] = json!(total);
+    }
     if !related.is_empty() {
         result["relatedLocations"] = json!(related);
     }
@@ -130,15 +135,22 @@ fn result(index: &baseline::Index, f: &Finding) -> Value {
     result
 }
 
-/// The evidence a result is shown at: a local file line first (it annotates the code), then
-/// evidence on one of the finding's pages, then any local file.
+/// The evidence a result is shown at: the finding's primary location (its first evidence: the
+/// line to change) when it is a line of a local file, then a local file line on one of the
+/// finding's pages (it annotates the code), then any local file line, then evidence on one of the
+/// finding's pages.
 fn primary(f: &Finding) -> Option<usize> {
     let pages: HashSet<&str> = f.pages.iter().map(String::as_str).collect();
     let on_page = |e: &Evidence| pages.contains(e.source.as_str());
     let local = |e: &Evidence| !is_url(&e.source);
-    f.evidence
-        .iter()
-        .position(|e| local(e) && e.line.is_some() && on_page(e))
+    let first = f.evidence.first().filter(|e| local(e) && e.line.is_some());
+    first
+        .map(|_| 0)
+        .or_else(|| {
+            f.evidence
+                .iter()
+                .position(|e| local(e) && e.line.is_some() && on_page(e))
+        })
         .or_else(|| f.evidence.iter().position(|e| local(e) && e.line.is_some()))
         .or_else(|| f.evidence.iter().position(on_page))
 }

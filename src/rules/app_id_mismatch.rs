@@ -15,6 +15,11 @@
 //! - in a source repository, the arm of a template `if`/`else` that an environment's `condition`
 //!   selects (`condition = 'Rails\.env\.production\?'`) uses another id than the environment's.
 //!
+//! The first three are one cause per site and are reported as one finding, which leads with the
+//! expected-id part, then the site-wide part; its pages are those with an id other than the one to
+//! keep (the expected id, else the most used), and its primary location is the odd one out: a
+//! loader with such an id, on a line of a page first.
+//!
 //! Counted: ids of Heap installs that run on the page, plus Segment's Heap destination in cloud
 //! mode (its events still reach that app id). Not counted: a destination disabled by the page's
 //! `analytics.load` options. The same id on several pages or loaders is fine.
@@ -51,8 +56,9 @@ use super::common::{
     audited, count, describe, evidence_of, heap_with_data, is_actions, list, Group, Groups,
     IdFamilies,
 };
+use super::group::{local_line, put_first};
 use super::{environment_of, finding, Context, Environment, Rule};
-use crate::model::{Finding, Install, Page, Severity, Vendor, Via};
+use crate::model::{Evidence, Finding, Install, Page, Severity, Vendor, Via};
 
 pub struct AppIdMismatch;
 
@@ -77,13 +83,104 @@ impl Rule for AppIdMismatch {
     /// ([`Group`]); a page's own loaders are compared with each other (a handful). The id families
     /// cost O(installs + distinct ids²) ([`IdFamilies::from_pages`]); the environments part adds a
     /// factor of the configured environments.
+    ///
+    /// The findings of one site share its cause (`site:<site>`) and are reported as one
+    /// (`rules::group`): the one about the expected id leads, then the one across pages, then
+    /// those on the same page; its primary location is the odd one out ([`odd_one`]).
     fn check(&self, cx: &Context) -> Vec<Finding> {
-        let mut out = self.same_page(cx);
+        let mut out = self.unexpected(cx);
         out.extend(self.across_pages(cx));
-        out.extend(self.unexpected(cx));
+        out.extend(self.same_page(cx));
+        let site_of: BTreeMap<&str, &str> = cx
+            .report
+            .pages
+            .iter()
+            .map(|p| (p.url.as_str(), p.site.as_str()))
+            .collect();
+        let mut led: BTreeSet<String> = BTreeSet::new();
+        for f in &mut out {
+            let Some(site) = f.pages.first().and_then(|p| site_of.get(p.as_str())) else {
+                continue;
+            };
+            f.cause = Some(format!("site:{site}"));
+            if led.insert((*site).to_owned()) {
+                if let Some(odd) = odd_one(cx, site) {
+                    put_first(&mut f.evidence, odd);
+                }
+            }
+        }
         out.extend(self.environments(cx));
         out
     }
+}
+
+/// The Heap app ids of a site's pages (an environment switch counted as one id), with how many
+/// pages use each.
+fn ids_of_site(cx: &Context, families: &IdFamilies, site: &str) -> BTreeMap<String, usize> {
+    let mut uses: BTreeMap<String, usize> = BTreeMap::new();
+    for page in audited(cx.report).filter(|p| p.site == site) {
+        let ids: BTreeSet<String> = heap_with_data(page)
+            .iter()
+            .filter_map(|i| i.id.as_deref())
+            .map(|id| families.canonical(id))
+            .collect();
+        for id in ids {
+            *uses.entry(id).or_default() += 1;
+        }
+    }
+    uses
+}
+
+/// The id a site should keep: the expected one (`--expect-app-id`), else the one most pages use
+/// (the smallest of those most used, so the choice is stable).
+fn kept_id(cx: &Context, families: &IdFamilies, uses: &BTreeMap<String, usize>) -> Option<String> {
+    if let Some(expected) = cx.config.expect_app_id.as_deref() {
+        return Some(families.canonical(expected.trim()));
+    }
+    uses.iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(id, _)| id.clone())
+}
+
+/// The line a person must change on a site whose pages disagree on the app id: the evidence of a
+/// loader whose id is not the one to keep, on a line of a local file first (what a pull request
+/// annotation can point at), then of the least used id, then of the first page.
+fn odd_one(cx: &Context, site: &str) -> Option<Evidence> {
+    let families = IdFamilies::of(cx.report);
+    let uses = ids_of_site(cx, &families, site);
+    let kept = kept_id(cx, &families, &uses);
+    let mut best: Option<((bool, usize, usize), Evidence)> = None;
+    for (n, page) in audited(cx.report).filter(|p| p.site == site).enumerate() {
+        for install in heap_with_data(page) {
+            let Some(id) = install.id.as_deref().map(|id| families.canonical(id)) else {
+                continue;
+            };
+            if Some(&id) == kept.as_ref() {
+                continue;
+            }
+            for e in evidence_of(install, page) {
+                let rank = (!local_line(&e), uses.get(&id).copied().unwrap_or(0), n);
+                if best.as_ref().is_none_or(|(b, _)| rank < *b) {
+                    best = Some((rank, e));
+                }
+            }
+        }
+    }
+    best.map(|(_, e)| e)
+}
+
+/// The pages of a site that use an id other than the one to keep: those a fix changes.
+fn odd_pages(cx: &Context, families: &IdFamilies, site: &str, kept: Option<&str>) -> Vec<String> {
+    audited(cx.report)
+        .filter(|p| p.site == site)
+        .filter(|p| {
+            heap_with_data(p)
+                .iter()
+                .filter_map(|i| i.id.as_deref())
+                .any(|id| Some(families.canonical(id).as_str()) != kept)
+        })
+        .map(|p| p.url.clone())
+        .collect()
 }
 
 impl AppIdMismatch {
@@ -177,9 +274,14 @@ impl AppIdMismatch {
                 .collect();
             let mut all = Group::default();
             for (_, g) in &by_use {
-                g.pages.iter().for_each(|p| all.page(p));
                 all.evidence(g.evidence.iter().cloned());
             }
+            // The pages involved are those a fix changes: the ones with an id not to keep.
+            let uses = ids_of_site(cx, &families, site);
+            let kept = kept_id(cx, &families, &uses);
+            odd_pages(cx, &families, site, kept.as_deref())
+                .iter()
+                .for_each(|p| all.page(p));
             let message = format!(
                 "pages of {site} use different heap app ids: {}",
                 parts.join(", ")

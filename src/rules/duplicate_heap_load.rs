@@ -12,7 +12,8 @@
 //! happens (`after consent (cookiebot: statistics)`). Two
 //! snippets count twice even on the same line of a minified page; only the same Segment
 //! destination reached twice (same write key, destination and app id) counts once. One finding is
-//! reported per distinct combination of loaders, listing every page that has it.
+//! reported per site, naming each combination of loaders and listing every page that has one; its
+//! primary location is a loader that the recommended install path removes.
 //!
 //! ## Why is this bad?
 //! Heap's Segment guide: "It's critical that Heap libraries load only once, so you must NOT install
@@ -73,6 +74,12 @@ impl Rule for DuplicateHeapLoad {
     /// handful) and groups pages by hash.
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let groups = multiple_loaders(cx.report, Vendor::Heap, kind_note);
+        let site_of: std::collections::HashMap<&str, &str> = cx
+            .report
+            .pages
+            .iter()
+            .map(|p| (p.url.as_str(), p.site.as_str()))
+            .collect();
         groups
             .into_iter()
             .map(|(loaders, g)| {
@@ -104,7 +111,14 @@ impl Rule for DuplicateHeapLoad {
                 for gate in g.notes.iter().filter_map(|n| n.strip_prefix("gate:")) {
                     message.push_str(&format!("; {gate}"));
                 }
-                finding(self, self.severity(), message, help(&g.notes, actions), g.pages, g.evidence)
+                let mut f = finding(self, self.severity(), message, help(&g.notes, actions), g.pages, g.evidence);
+                // One cause per site: Heap installed more than one way there.
+                f.cause = f
+                    .pages
+                    .first()
+                    .and_then(|p| site_of.get(p.as_str()))
+                    .map(|site| format!("site:{site}"));
+                f
             })
             .collect()
     }

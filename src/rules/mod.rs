@@ -18,6 +18,7 @@ pub mod apps;
 pub mod common;
 pub mod csp;
 pub mod fetches;
+pub mod group;
 
 mod app_id_differs_from_web;
 mod app_id_mismatch;
@@ -309,9 +310,10 @@ pub fn enabled(
         .collect())
 }
 
-/// Run the rules, then: drop what pages suppress inline and what the baseline records, report
-/// the suppressions and baseline entries that matched nothing (`unused-suppression`), apply the
-/// severity overrides, and sort.
+/// Run the rules, then: drop what pages suppress inline and what the baseline records, merge the
+/// findings of one cause ([`group`]), report the suppressions and baseline entries that matched
+/// nothing (`unused-suppression`), cap the related locations, apply the severity overrides, and
+/// sort.
 pub fn audit(
     report: &Report,
     config: &Config,
@@ -380,9 +382,13 @@ pub fn finish(
         }
         None => Vec::new(),
     };
+    // The baseline matched the findings as the rules made them; those of one cause are now one.
+    let mut findings = group::merge(findings);
+    let baselined = group::merge(baselined);
     if enabled.iter().any(|r| r.code() == UnusedSuppression.code()) {
         findings.extend(unused);
     }
+    group::cap(&mut findings);
     for f in &mut findings {
         if let Some(RuleLevel::Severity(s)) = config.rule_levels.get(&f.code) {
             f.severity = *s;
@@ -428,6 +434,9 @@ pub fn finding(
         help,
         pages,
         evidence,
+        related_total: None,
+        cause: None,
+        parts: Vec::new(),
     }
 }
 
