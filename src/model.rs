@@ -221,6 +221,10 @@ pub struct Install {
     pub runtime: Option<Seen>,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// What a browser made of one install (`--render`).
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct Seen {
@@ -267,6 +271,10 @@ pub struct Runtime {
     /// Requests refused by `--render-block-third-party` or `--offline` (the first 20).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocked: Vec<String>,
+    /// `heap_loads` and `requests` past the first 200 of each, which are not listed (a page that
+    /// sends a beacon a second for 30 s): how many were left out.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_listed: usize,
     /// Milliseconds from navigation to the end of the render.
     pub elapsed_ms: u64,
     /// Every `heap.load` call, in order.

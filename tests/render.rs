@@ -631,3 +631,17 @@ fn max_time_covers_rendering() {
         report["problems"]
     );
 }
+
+#[test]
+fn a_page_calling_heap_load_in_a_loop_is_listed_up_to_the_cap_and_counted_beyond() {
+    let page_html = r#"<!doctype html><html><head><script>
+window.heap = window.heap || []; heap.load = function (e) { window.heap.appid = e; };
+for (var i = 0; i < 250; i++) heap.load("4200000000");
+</script></head><body></body></html>"#;
+    let dir = folder("loop", &[("index.html", page_html)]);
+    let (_, report, _) = scan_json(&[dir.display().to_string(), "--render".into()]);
+    let runtime = &page(&report, "index.html")["runtime"];
+    assert_eq!(runtime["heap_loads"].as_array().unwrap().len(), 200);
+    assert_eq!(runtime["not_listed"], 50);
+    let _ = std::fs::remove_dir_all(&dir);
+}

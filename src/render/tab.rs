@@ -25,6 +25,8 @@ const PROBE_URL: &str = "heap-audit-probe.js";
 pub const IDLE: Duration = Duration::from_millis(500);
 /// A request in flight longer than this (a long poll, a stream) no longer keeps a page busy.
 const LONG_POLL: Duration = Duration::from_secs(3);
+/// The most `heap_loads` and `requests` listed per page.
+const LISTED: usize = 200;
 /// How long a DevTools command may take.
 const COMMAND: Duration = Duration::from_secs(10);
 
@@ -246,24 +248,33 @@ impl Tab<'_> {
                 if self.config.hosts.is_consent(url) {
                     self.runtime.consent_manager_loaded = true;
                 }
-                let entry = self.config.hosts.classify(url).map(|(vendor, kind)| {
-                    self.runtime.requests.push(VendorRequest {
-                        vendor,
-                        kind: kind.to_owned(),
-                        url: url.to_owned(),
-                        status: None,
-                        failed: None,
-                        initiator: initiator(&p["initiator"]),
-                    });
-                    if kind == "container" {
-                        if let Some(id) = hosts::container_id(url) {
-                            if !self.runtime.containers.contains(&id) {
-                                self.runtime.containers.push(id);
+                let full = self.runtime.requests.len() >= LISTED;
+                if full && self.config.hosts.classify(url).is_some() {
+                    self.runtime.not_listed += 1;
+                }
+                let entry =
+                    self.config
+                        .hosts
+                        .classify(url)
+                        .filter(|_| !full)
+                        .map(|(vendor, kind)| {
+                            self.runtime.requests.push(VendorRequest {
+                                vendor,
+                                kind: kind.to_owned(),
+                                url: url.to_owned(),
+                                status: None,
+                                failed: None,
+                                initiator: initiator(&p["initiator"]),
+                            });
+                            if kind == "container" {
+                                if let Some(id) = hosts::container_id(url) {
+                                    if !self.runtime.containers.contains(&id) {
+                                        self.runtime.containers.push(id);
+                                    }
+                                }
                             }
-                        }
-                    }
-                    self.runtime.requests.len() - 1
-                });
+                            self.runtime.requests.len() - 1
+                        });
                 if !self.answered.contains(&id) {
                     self.in_flight.insert(id, (Instant::now(), entry));
                 }
@@ -370,6 +381,10 @@ impl Tab<'_> {
                 _ => None,
             })
             .unwrap_or(if script.is_some() { "page" } else { "unknown" });
+        if self.runtime.heap_loads.len() >= LISTED {
+            self.runtime.not_listed += 1;
+            return;
+        }
         self.runtime.heap_loads.push(HeapLoad {
             id: data["id"].as_str().map(str::to_owned),
             options: Some(data["options"].clone()).filter(|o| !o.is_null()),
