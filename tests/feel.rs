@@ -210,4 +210,14 @@ fn a_run_that_audits_nothing_prints_its_error_once_and_no_empty_report() {
     assert_eq!(code, 2);
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON report");
     assert_eq!(report["problems"][0]["kind"], "unreachable");
+    // Counts that mean what they say: the start page failed to load, nothing was audited.
+    assert_eq!(
+        report["summary"]["pages_audited"], 0,
+        "{}",
+        report["summary"]
+    );
+    assert_eq!(report["summary"]["pages_failed"], 1);
+    // The Markdown summary says it in words.
+    let (_, markdown, _) = heap_audit(&["scan", &url, "--format", "markdown"]);
+    assert!(!markdown.contains("1 page audited"), "{markdown}");
 }
