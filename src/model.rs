@@ -882,9 +882,10 @@ pub struct Coverage {
     /// out (a lower bound when `at_least`).
     #[serde(default)]
     pub pages_found: usize,
-    /// `crawl` (a site), `folder` (a local folder of built pages) or `file` (one local page).
+    /// `crawl` (a site), `folder` (a local folder of built pages), `file` (one local page) or
+    /// `source` (a repository read in source mode: the pages its templates compose).
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    #[schemars(extend("enum" = ["crawl", "folder", "file"]))]
+    #[schemars(extend("enum" = ["crawl", "folder", "file", "source"]))]
     pub kind: String,
     /// URL patterns sampled by `--max-per-pattern` (digit runs as `N`): the crawl audited a few
     /// pages of each and left the rest out, as pages of one template.

@@ -669,3 +669,27 @@ fn min_coverage_fails_a_folder_audited_below_it() {
     assert!(stderr.contains("percentage"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_repository_states_its_coverage_like_a_folder() {
+    let repo = common::fixtures().join("repos").join("jekyll-fail");
+    let target = repo.display().to_string();
+    let (_, report, _) = common::scan_json(&[target.as_str(), "--offline"]);
+    let c = &report["coverage"][0];
+    assert_eq!(c["kind"], "source", "{report:#}");
+    assert_eq!(c["pages_found"], c["pages_audited"]);
+    assert!(c["stopped_by"].is_null(), "{c}");
+    let found = c["pages_found"].as_u64().unwrap();
+    assert!(found > 1);
+    // --max-pages cuts it, and the coverage says by how much and why, in JSON and in words.
+    let (_, report, _) = common::scan_json(&[target.as_str(), "--offline", "--max-pages", "1"]);
+    let c = &report["coverage"][0];
+    assert_eq!(c["pages_audited"], 1);
+    assert_eq!(c["pages_found"], found);
+    assert_eq!(c["stopped_by"][0], "max-pages");
+    let (_, human, _) = common::heap_audit(&["scan", &target, "--offline", "--max-pages", "1"]);
+    assert!(
+        human.contains(&format!("1 of {found} pages audited (--max-pages)")),
+        "{human}"
+    );
+}

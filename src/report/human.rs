@@ -177,7 +177,7 @@ pub(crate) fn coverage_line(c: &crate::model::Coverage) -> String {
     if c.pages_audited == 0 && c.pages_found == 0 && !caps.is_empty() {
         return format!("{}: not audited{caps}", c.target);
     }
-    if c.kind == "folder" || c.kind == "file" {
+    if matches!(c.kind.as_str(), "folder" | "file" | "source") {
         return if c.pages_audited >= c.pages_found && caps.is_empty() {
             format!(
                 "{}: all {} audited",

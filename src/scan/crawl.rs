@@ -219,7 +219,7 @@ impl Ctx {
     }
 
     /// Record how much of a target was audited.
-    fn covered(&self, coverage: crate::model::Coverage) {
+    pub(super) fn covered(&self, coverage: crate::model::Coverage) {
         self.coverage
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -103,6 +103,22 @@ impl Ctx {
             self.problem(&problem.0, problem.1, problem.2.clone());
         }
         let total = composed.pages.len();
+        // Coverage, as for a folder: pages composed vs audited, and the cap or stop that cut it.
+        let stopped_by: Vec<String> = stop
+            .map(|stop| super::crawl::stop_name(stop).to_owned())
+            .into_iter()
+            .chain((composed.found > total).then(|| "max-pages".to_owned()))
+            .collect();
+        self.covered(crate::model::Coverage {
+            target: target.to_owned(),
+            pages_audited: total,
+            urls_left_out: composed.found - total,
+            at_least: stop.is_some(),
+            stopped_by,
+            pages_found: composed.found,
+            kind: "source".to_owned(),
+            sampled: Vec::new(),
+        });
         // Progress counts rendered pages, as the report does.
         self.queued(total);
         for (entry, kind, members) in composed.pages.into_iter() {
@@ -383,6 +399,8 @@ type Members = Vec<(usize, Vec<Condition>)>;
 struct Composed {
     pages: Vec<(usize, &'static str, Members)>,
     problems: Vec<(String, ProblemKind, String)>,
+    /// Pages composed before `--max-pages` cut them.
+    found: usize,
 }
 
 /// Compose the pages of a repository from its files.
@@ -764,6 +782,7 @@ fn compose(
             ),
         ));
     }
+    let found = composed.len();
     if composed.len() > max_pages {
         let left = composed.len() - max_pages;
         notes.push(format!(
@@ -774,6 +793,7 @@ fn compose(
     Composed {
         pages: composed,
         problems,
+        found,
     }
 }
 
