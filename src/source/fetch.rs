@@ -631,7 +631,7 @@ impl Inner {
         // On a helper thread, within --timeout (a stalled mount must not hang the run); a FIFO
         // or device is refused, never waited on.
         let (file, cap, cancel) = (path.clone(), self.config.max_body, self.cancel.clone());
-        let read = local::within(self.config.timeout, &self.cancel, move || {
+        let read = local::guarded(self.config.timeout, &self.cancel, move || {
             let file = local::open(&file).map_err(BodyError::Io)?;
             let length = file.metadata().ok().map(|m| m.len());
             read_capped(file, cap, length, &cancel)

@@ -95,7 +95,7 @@ pub fn list(root: &Path, timeout: Duration, cancel: &Cancel) -> Listing {
     let mut listing = Listing::default();
     let (real_root, root_id) = {
         let root = root.to_path_buf();
-        local::within(timeout, cancel, move || {
+        local::guarded(timeout, cancel, move || {
             let id = std::fs::metadata(&root)
                 .ok()
                 .and_then(|meta| DirId::of(&root, &meta));
@@ -121,7 +121,7 @@ pub fn list(root: &Path, timeout: Duration, cancel: &Cancel) -> Listing {
         }
         let path = dir.path.clone();
         let real_root = Arc::clone(&real_root);
-        let read = local::within(timeout, cancel, move || list_one(&path, &real_root));
+        let read = local::guarded(timeout, cancel, move || list_one(&path, &real_root));
         match read {
             Ok(Ok(entries)) => {
                 listing.files.extend(entries.files);

@@ -129,6 +129,64 @@ pub fn within<T: Send + 'static>(
     }
 }
 
+/// Run `read` (local I/O) under [`within`]'s deadline when a read may stall on this machine (it
+/// mounts a network or FUSE file system: see [`can_stall`]); otherwise on this thread, which
+/// saves two thread switches per file (a 10,000-page build folder: 1.75-1.92 s with a helper
+/// per read, 1.05-1.09 s without, in one run). FIFOs and devices are refused by [`open`] either
+/// way.
+pub fn guarded<T: Send + 'static>(
+    timeout: Duration,
+    cancel: &Cancel,
+    read: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Cut> {
+    if can_stall() {
+        return within(timeout, cancel, read);
+    }
+    match cancel.stopped() {
+        Some(stop) => Err(Cut::Stopped(stop)),
+        None => Ok(read()),
+    }
+}
+
+/// Whether a local read can stall on this machine: it mounts a network or FUSE file system
+/// (NFS, SMB, sshfs, 9p, Ceph, ...), or its mounts cannot be read. A symbolic link can lead from
+/// a local disk into such a mount, so any one of them makes every read guarded.
+pub fn can_stall() -> bool {
+    static STALL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *STALL.get_or_init(|| {
+        std::fs::read_to_string("/proc/self/mountinfo").map_or(true, |m| remote_mounts(&m))
+    })
+}
+
+/// Whether a `/proc/self/mountinfo` text lists a network or FUSE file system.
+fn remote_mounts(mountinfo: &str) -> bool {
+    const REMOTE: &[&str] = &[
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb3",
+        "smbfs",
+        "ncpfs",
+        "afs",
+        "ceph",
+        "glusterfs",
+        "lustre",
+        "gpfs",
+        "9p",
+        "davfs",
+        "fuse",
+        "fuseblk",
+        "virtiofs",
+        "orangefs",
+        "ocfs2",
+        "gfs2",
+    ];
+    mountinfo.lines().any(|line| {
+        let kind = line.split(" - ").nth(1).and_then(|r| r.split(' ').next());
+        kind.is_some_and(|k| REMOTE.contains(&k) || k.starts_with("fuse."))
+    })
+}
+
 /// Open a file for reading, if it is a regular file (symbolic links followed). A FIFO, socket or
 /// device is refused without blocking on it, with an error naming what it is.
 pub fn open(path: &Path) -> std::io::Result<File> {
@@ -188,7 +246,7 @@ pub fn read(
     cancel: &Cancel,
 ) -> Result<(Vec<u8>, bool), ReadError> {
     let path = path.to_path_buf();
-    within(timeout, cancel, move || {
+    guarded(timeout, cancel, move || {
         use std::io::Read;
         let file = open(&path)?;
         let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
@@ -222,6 +280,17 @@ impl std::fmt::Display for ReadError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn network_and_fuse_mounts_make_reads_guarded() {
+        let local = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n\
+                     25 22 0:21 / /tmp rw shared:5 - tmpfs tmpfs rw\n";
+        assert!(!remote_mounts(local));
+        let nfs = format!("{local}40 22 0:40 / /home rw shared:9 - nfs4 srv:/home rw\n");
+        assert!(remote_mounts(&nfs));
+        let sshfs = format!("{local}41 22 0:41 / /mnt rw - fuse.sshfs u@h:/ rw\n");
+        assert!(remote_mounts(&sshfs));
+    }
 
     #[test]
     fn a_read_that_stalls_is_left_behind_at_the_timeout() {
