@@ -123,22 +123,22 @@ fn ios_app_with_heaps_sdk_from_the_podfile_lock() {
     assert_eq!(
         packages(app),
         owned(&[
-            ("HeapIOSAutocapture", "0.8.1", "ios/Podfile.lock:3"),
-            ("HeapSwiftCore", "0.8.8", "ios/Podfile.lock:5"),
+            ("HeapIOSAutocapture", "0.8.1", "Podfile.lock:3"),
+            ("HeapSwiftCore", "0.8.8", "Podfile.lock:5"),
         ])
     );
     // The classic init in a comment (line 15) is not an install.
     assert_eq!(
         inits(app),
-        owned(&[("heap", "1620493857", "ios/Acme/App/AppDelegate.swift:17")])
+        owned(&[("heap", "1620493857", "Acme/App/AppDelegate.swift:17")])
     );
     assert_eq!(app["calls"][0]["event"], "Order Placed");
     assert_eq!(rules(&report), Vec::<&str>::new());
     assert!(!report["recommendation"]["steps"]
         .to_string()
         .contains("ios app"));
-    // The app is not a page: the Next.js site's two pages are.
-    assert_eq!(report["summary"]["pages"], 2);
+    // An app-only repository: no web page.
+    assert_eq!(report["summary"]["pages"], 0);
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn ios_app_with_segment_only_is_told_what_heap_would_miss() {
     let app = only_app(&report);
     assert_eq!(
         packages(app),
-        owned(&[("Analytics", "4.1.8", "ios/Podfile.lock:3")])
+        owned(&[("Analytics", "4.1.8", "Podfile.lock:3")])
     );
     assert_eq!(app["packages"][0]["generation"], "classic");
     assert_eq!(
@@ -155,7 +155,7 @@ fn ios_app_with_segment_only_is_told_what_heap_would_miss() {
         owned(&[(
             "segment",
             "Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V",
-            "ios/Acme/App/AppDelegate.swift:14"
+            "Acme/App/AppDelegate.swift:14"
         )])
     );
     assert_eq!(rules(&report), ["segment-without-heap-sdk"]);
@@ -174,13 +174,48 @@ fn ios_app_with_segment_only_is_told_what_heap_would_miss() {
             .contains("install Heap's iOS or Android SDK"),
         "{f}"
     );
-    assert_eq!(at(&f["evidence"][0]), "ios/Acme/App/AppDelegate.swift:14");
+    assert_eq!(at(&f["evidence"][0]), "Acme/App/AppDelegate.swift:14");
+    // No web page, so no web install path to recommend: the finding carries the advice.
+    assert!(
+        report["recommendation"].is_null(),
+        "{}",
+        report["recommendation"]
+    );
+}
+
+/// Copy a folder, leaving out the entries named in `skip`.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path, skip: &[&str]) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        if skip.iter().any(|s| entry.file_name() == *s) {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target, &[]);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+#[test]
+fn a_segment_only_app_next_to_a_web_site_adds_a_step_to_the_web_recommendation() {
+    // The web shop of `web-and-android` with the iOS app of `ios-fail` in `ios/`.
+    let dir = std::env::temp_dir().join(format!("heap-audit-web-ios-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&fixtures().join("apps/web-and-android"), &dir, &["android"]);
+    copy_dir(&fixtures().join("apps/ios-fail"), &dir.join("ios"), &[]);
+    let path = dir.to_string_lossy().into_owned();
+    let (_, report, stderr) = scan_json(&[path.as_str(), "--offline"]);
+    assert_eq!(only_app(&report)["platform"], "ios", "{stderr}");
     // The advice for the web stays; the app gets its own step.
     let steps = report["recommendation"]["steps"].to_string();
     assert!(
         steps.contains("ios app") && steps.contains("install Heap's own SDK for autocapture"),
         "{steps}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -195,12 +230,12 @@ fn android_app_with_heap_core_from_the_version_catalog() {
             (
                 "io.heap.core:heap-android-core",
                 "0.7.1",
-                "android/gradle/libs.versions.toml:10"
+                "gradle/libs.versions.toml:10"
             ),
             (
                 "io.heap.autocapture:heap-autocapture-view",
                 "0.7.1",
-                "android/gradle/libs.versions.toml:11"
+                "gradle/libs.versions.toml:11"
             ),
         ])
     );
@@ -209,7 +244,7 @@ fn android_app_with_heap_core_from_the_version_catalog() {
         owned(&[(
             "heap",
             "2750194836",
-            "android/app/src/main/java/com/acme/shop/ShopApplication.kt:11"
+            "app/src/main/java/com/acme/shop/ShopApplication.kt:11"
         )])
     );
     assert_eq!(rules(&report), Vec::<&str>::new());
@@ -225,21 +260,17 @@ fn android_app_with_both_sdks_and_another_heap_project() {
             (
                 "heap",
                 "604918273",
-                "android/app/src/main/java/com/acme/shop/ShopApplication.kt:13"
+                "app/src/main/java/com/acme/shop/ShopApplication.kt:13"
             ),
             (
                 "segment",
                 "Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V",
-                "android/app/src/main/java/com/acme/shop/ShopApplication.kt:14"
+                "app/src/main/java/com/acme/shop/ShopApplication.kt:14"
             ),
         ])
     );
-    let mut found = rules(&report);
-    found.sort_unstable();
-    assert_eq!(
-        found,
-        ["app-id-differs-from-web", "heap-and-segment-in-app"]
-    );
+    // No web page in this repository: nothing to compare the app id with.
+    assert_eq!(rules(&report), ["heap-and-segment-in-app"]);
     let both = finding(&report, "heap-and-segment-in-app");
     assert!(
         both["help"]
@@ -248,6 +279,24 @@ fn android_app_with_both_sdks_and_another_heap_project() {
             .contains("time window"),
         "{both}"
     );
+}
+
+#[test]
+fn web_app_and_android_app_in_one_repository() {
+    // A SvelteKit shop (Heap 2750194836) with its Android app in `android/` on another Heap
+    // project: the app is listed apart, its id compared with the web's.
+    let report = scan("web-and-android", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["platform"], "android");
+    assert_eq!(
+        inits(app),
+        owned(&[(
+            "heap",
+            "604918273",
+            "android/app/src/main/java/com/acme/shop/ShopApplication.kt:11"
+        )])
+    );
+    assert_eq!(rules(&report), ["app-id-differs-from-web"]);
     let ids = finding(&report, "app-id-differs-from-web");
     assert_eq!(ids["severity"], "info");
     let message = ids["message"].as_str().unwrap_or_default();
@@ -255,6 +304,19 @@ fn android_app_with_both_sdks_and_another_heap_project() {
         message.contains("604918273") && message.contains("2750194836"),
         "{message}"
     );
+    assert!(
+        ids["help"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("valid choice"),
+        "{ids}"
+    );
+    assert_eq!(
+        at(&ids["evidence"][0]),
+        "android/app/src/main/java/com/acme/shop/ShopApplication.kt:11"
+    );
+    // The app is not a page: the shop's two pages are.
+    assert_eq!(report["summary"]["pages"], 2);
 }
 
 #[test]
@@ -439,7 +501,7 @@ fn python_services() {
 
 #[test]
 fn apps_do_not_count_as_pages_or_against_max_pages() {
-    let report = scan("ios-pass", &["--max-pages", "1"]);
+    let report = scan("web-and-android", &["--max-pages", "1"]);
     assert_eq!(report["summary"]["pages"], 1);
     assert_eq!(apps(&report).len(), 1);
     assert!(!rules(&report).contains(&"heap-missing-on-some-pages"));
@@ -456,15 +518,12 @@ fn reports_point_at_the_file_and_line() {
     let uri = location["artifactLocation"]["uri"]
         .as_str()
         .unwrap_or_default();
-    assert!(
-        uri.ends_with("ios/Acme/App/AppDelegate.swift"),
-        "{location}"
-    );
+    assert!(uri.ends_with("Acme/App/AppDelegate.swift"), "{location}");
     assert_eq!(location["region"]["startLine"], 14);
 
     let (_, github, _) = heap_audit(&["scan", &path, "--offline", "--format", "github"]);
     assert!(
-        github.contains("ios/Acme/App/AppDelegate.swift,line=14,title=HA017"),
+        github.contains("Acme/App/AppDelegate.swift,line=14,title=HA017"),
         "{github}"
     );
 
@@ -477,7 +536,7 @@ fn reports_point_at_the_file_and_line() {
         section.contains("segment Analytics 4.1.8 (cocoapods)"),
         "{section}"
     );
-    assert!(section.contains("ios/Podfile.lock:3"), "{section}");
+    assert!(section.contains("Podfile.lock:3"), "{section}");
 
     let (_, markdown, _) = heap_audit(&["scan", &path, "--offline", "--format", "markdown"]);
     assert!(
@@ -486,31 +545,12 @@ fn reports_point_at_the_file_and_line() {
     );
 }
 
-/// Copy a folder (a fixture's app alone, without the web project around it).
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy file");
-        }
-    }
-}
-
 #[test]
 fn a_repository_with_only_a_native_app_is_read_as_source() {
     // An Xcode project alone: no template, no web page, only a Podfile and Swift.
-    let dir = std::env::temp_dir().join(format!("heap-audit-native-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(&fixtures().join("apps/ios-fail/ios"), &dir.join("ios"));
-    let path = dir.to_string_lossy().into_owned();
-    let (code, report, stderr) = scan_json(&[path.as_str(), "--offline"]);
+    let (code, report, stderr) = scan_json(&[fixture("ios-fail").as_str(), "--offline"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(report["sources"][0]["mode"], "source", "{report}");
     assert_eq!(only_app(&report)["platform"], "ios");
-    assert_eq!(rules(&report), ["segment-without-heap-sdk"]);
     assert_eq!(report["summary"]["pages"], 0);
-    let _ = std::fs::remove_dir_all(&dir);
 }
