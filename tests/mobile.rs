@@ -372,6 +372,82 @@ fn react_native_apps() {
 }
 
 #[test]
+fn capacitor_apps() {
+    // Heap's Capacitor bridge forwards to Heap's native SDK, started in the iOS app.
+    let report = scan("capacitor-pass", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["platform"], "capacitor");
+    assert_eq!(
+        packages(app),
+        owned(&[("@heap/heap-capacitor-bridge", "^0.1.2", "package.json:16")])
+    );
+    assert_eq!(
+        inits(app),
+        owned(&[("heap", "2750194836", "ios/App/App/AppDelegate.swift:13")])
+    );
+    assert_eq!(rules(&report), Vec::<&str>::new());
+
+    // Segment has no Capacitor SDK: a community plugin wraps its iOS and Android SDKs.
+    let report = scan("capacitor-fail", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["platform"], "capacitor");
+    assert_eq!(
+        packages(app),
+        owned(&[("@joinflux/capacitor-segment", "^2.1.0", "package.json:15")])
+    );
+    assert_eq!(app["packages"][0]["generation"], "community");
+    assert_eq!(
+        inits(app),
+        owned(&[(
+            "segment",
+            "Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V",
+            "src/analytics.ts:4"
+        )])
+    );
+    assert_eq!(rules(&report), ["segment-without-heap-sdk"]);
+    let f = finding(&report, "segment-without-heap-sdk");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the capacitor app"),
+        "{f}"
+    );
+    assert_eq!(at(&f["evidence"][0]), "src/analytics.ts:4");
+}
+
+#[test]
+fn cordova_app_with_segments_plugin_and_the_write_key_in_config_xml() {
+    let report = scan("cordova-fail", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["platform"], "cordova");
+    assert_eq!(
+        packages(app),
+        owned(&[("cordova-plugin-segment", "^0.1.0", "package.json:17")])
+    );
+    // cordova-plugin-segment reads its write keys from config.xml's preferences.
+    assert_eq!(
+        inits(app),
+        owned(&[
+            (
+                "segment",
+                "Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V",
+                "config.xml:9"
+            ),
+            (
+                "segment",
+                "Zc5Hn1WqRt8MkVy3LpXd6BsJf9GaEu2T",
+                "config.xml:10"
+            ),
+        ])
+    );
+    assert_eq!(app["calls"][0]["event"], "Checkout Started");
+    assert_eq!(rules(&report), ["segment-without-heap-sdk"]);
+    let f = finding(&report, "segment-without-heap-sdk");
+    assert_eq!(at(&f["evidence"][0]), "config.xml:9");
+}
+
+#[test]
 fn flutter_apps() {
     let report = scan("flutter-pass", &[]);
     let app = only_app(&report);
