@@ -372,6 +372,36 @@ fn react_native_apps() {
 }
 
 #[test]
+fn classic_react_native_heap_starts_from_heap_config_json() {
+    // @heap/react-native-heap reads its app id per build from heap.config.json (heapAutoInit).
+    let report = scan("react-native-classic", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["platform"], "react-native");
+    assert_eq!(
+        packages(app),
+        owned(&[("@heap/react-native-heap", "^0.22.8", "package.json:12")])
+    );
+    assert_eq!(app["packages"][0]["generation"], "classic");
+    assert_eq!(
+        inits(app),
+        owned(&[
+            ("heap", "3180826004", "heap.config.json:7"),
+            ("heap", "2750194836", "heap.config.json:11"),
+        ])
+    );
+    let calls: Vec<&str> = app["installs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["call"].as_str())
+        .collect();
+    assert_eq!(calls, ["heap.config.json dev", "heap.config.json prod"]);
+    assert_eq!(app["installs"][0]["evidence"]["signature"], "app-config");
+    assert_eq!(app["calls"][0]["event"], "Added To Cart");
+    assert_eq!(rules(&report), Vec::<&str>::new());
+}
+
+#[test]
 fn capacitor_apps() {
     // Heap's Capacitor bridge forwards to Heap's native SDK, started in the iOS app.
     let report = scan("capacitor-pass", &[]);

@@ -632,6 +632,41 @@ mod tests {
     }
 
     #[test]
+    fn init_settings_in_config_files() {
+        let ids = |name: &str, text: &str| -> Vec<(String, String, u32)> {
+            installs(name, text)
+                .into_iter()
+                .map(|i| {
+                    (
+                        i.call,
+                        i.id.unwrap_or_default(),
+                        i.evidence.line.unwrap_or(0),
+                    )
+                })
+                .collect()
+        };
+        let heap = "{\n  \"default\": { \"heapAutoInit\": true },\n  \"prod\": {\n    \"heapAppId\": 12\n  }\n}\n";
+        assert_eq!(
+            ids("heap.config.json", heap),
+            [("heap.config.json prod".to_owned(), "12".to_owned(), 4)]
+        );
+        let cordova = "<widget xmlns:cdv=\"http://cordova.apache.org/ns/1.0\">\n  <preference name=\"analytics_write_key\" value=\"abc\" />\n  <preference name=\"analytics_debug_write_key\" value=\"\" />\n</widget>\n";
+        assert_eq!(
+            ids("config.xml", cordova),
+            [(
+                "config.xml analytics_write_key".to_owned(),
+                "abc".to_owned(),
+                2
+            )]
+        );
+        assert!(ids(
+            "config.xml",
+            "<widget><preference name=\"analytics_write_key\" value=\"abc\"/></widget>"
+        )
+        .is_empty());
+    }
+
+    #[test]
     fn platforms() {
         assert_eq!(platforms_of("Podfile", "platform :ios"), ["ios"]);
         assert_eq!(
