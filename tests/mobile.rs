@@ -339,6 +339,89 @@ fn environments_that_name_one_app_id_make_a_differing_app_id_a_warning() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A config file in a temporary folder; its path.
+fn config_file(tag: &str, text: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("heap-audit-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("heap-audit.toml");
+    std::fs::write(&config, text).expect("config");
+    let path = config.to_string_lossy().into_owned();
+    (dir, path)
+}
+
+#[test]
+fn segment_sources_in_the_config_say_whether_heap_is_a_destination() {
+    // Heap a destination of the app's source: the conditional becomes a warning, naming it.
+    let (dir, config) = config_file(
+        "sources-cloud",
+        "[[segment_sources]]\nname = \"Cordova app (production)\"\nwrite_key = \"Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V\"\nheap_destination = \"cloud\"\n",
+    );
+    let report = scan("cordova-fail", &["--config", &config]);
+    let f = finding(&report, "segment-without-heap-sdk");
+    assert_eq!(f["severity"], "warning");
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("the config says Heap is a destination of its Segment source Cordova app (production) (write key Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V)"),
+        "{message}"
+    );
+    assert!(!message.contains("if Heap is a destination"), "{message}");
+    assert_eq!(at(&f["evidence"][0]), "config.xml:9");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Device mode is what the team may believe; a mobile source reaches Heap in cloud mode.
+    let (dir, config) = config_file(
+        "sources-device",
+        "[[segment_sources]]\nwrite_key = \"Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V\"\nheap_destination = \"device\"\n",
+    );
+    let report = scan("ios-fail", &["--config", &config]);
+    let f = finding(&report, "segment-without-heap-sdk");
+    assert_eq!(f["severity"], "warning");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no device-mode Heap plugin"),
+        "{f}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Not a destination: Heap gets nothing from this app through Segment, as the team chose.
+    let (dir, config) = config_file(
+        "sources-none",
+        "[[segment_sources]]\nwrite_key = \"Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V\"\nheap_destination = \"none\"\n",
+    );
+    let report = scan("cordova-fail", &["--config", &config]);
+    assert_eq!(rules(&report), Vec::<&str>::new());
+    // Another source's statement says nothing about this app: information, as without it.
+    let (other_dir, other) = config_file(
+        "sources-other",
+        "[[segment_sources]]\nwrite_key = \"Vb3Nq8RtKs2LmXw7PzYc4JdHf6GaEu9T\"\nheap_destination = \"cloud\"\n",
+    );
+    let report = scan("capacitor-fail", &["--config", &other]);
+    assert_eq!(
+        finding(&report, "segment-without-heap-sdk")["severity"],
+        "info"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&other_dir);
+}
+
+#[test]
+fn a_bad_segment_source_in_the_config_names_its_line() {
+    let (dir, config) = config_file(
+        "sources-bad",
+        "fail_on = \"never\"\n\n[[segment_sources]]\nwrite_key = \"Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V\"\nheap_destination = \"yes\"\n",
+    );
+    let path = fixture("cordova-fail");
+    let (code, _, stderr) = heap_audit(&["scan", &path, "--offline", "--config", &config]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(":5: heap_destination: expected \"cloud\", \"device\" or \"none\""),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn react_native_apps() {
     let report = scan("react-native-pass", &[]);
