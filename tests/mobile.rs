@@ -743,3 +743,74 @@ fn a_repository_with_only_a_native_app_is_read_as_source() {
     assert_eq!(only_app(&report)["platform"], "ios");
     assert_eq!(report["summary"]["pages"], 0);
 }
+
+#[test]
+fn junit_has_a_case_per_app_or_service_and_rule_about_it() {
+    // A web site and its Android app: the pages' cases, then the app's, in the target's suite.
+    let (code, junit, stderr) = heap_audit(&[
+        "scan",
+        "fixtures/apps/web-and-android",
+        "--offline",
+        "--format",
+        "junit",
+        "--fail-on",
+        "info",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    common::check_snapshot_file(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/snapshots/formats/web-and-android.junit.xml"),
+        &junit,
+    );
+    assert!(
+        junit.contains(r#"<testcase classname="fixtures/apps/web-and-android/android" name="HA019 app-id-differs-from-web">"#),
+        "{junit}"
+    );
+
+    // An app-only repository has a suite of its own; the finding below the fail level is output.
+    let (_, junit, _) = heap_audit(&[
+        "scan",
+        "fixtures/apps/ios-fail",
+        "--offline",
+        "--format",
+        "junit",
+    ]);
+    assert!(
+        junit.contains(r#"<testsuite name="fixtures/apps/ios-fail" tests="3" failures="0""#),
+        "{junit}"
+    );
+    let case = junit
+        .split(r#"<testcase classname="fixtures/apps/ios-fail" name="HA017 segment-without-heap-sdk">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</testcase>").next())
+        .unwrap_or_else(|| panic!("no HA017 case: {junit}"));
+    assert!(case.contains("<system-out>info[HA017]"), "{case}");
+    assert!(
+        case.contains("fixtures/apps/ios-fail/Acme/App/AppDelegate.swift:14"),
+        "{case}"
+    );
+
+    // A service gets the service rule only, failing at the fail level.
+    let (_, junit, _) = heap_audit(&[
+        "scan",
+        "fixtures/apps/node-service-fail",
+        "--offline",
+        "--format",
+        "junit",
+        "--fail-on",
+        "info",
+    ]);
+    let cases: Vec<&str> = junit
+        .lines()
+        .filter(|l| l.contains(r#"classname="fixtures/apps/node-service-fail""#))
+        .collect();
+    assert_eq!(cases.len(), 1, "{junit}");
+    assert!(
+        cases[0].contains(r#"name="HA020 server-side-track-calls">"#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"<failure message="#) && junit.contains("src/server.js:16"),
+        "{junit}"
+    );
+}

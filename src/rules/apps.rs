@@ -52,3 +52,17 @@ pub fn packages(app: &App, vendor: Vendor) -> String {
         .collect();
     names.join(", ")
 }
+
+/// The codes of the rules about mobile apps (segment-without-heap-sdk, heap-and-segment-in-app,
+/// app-id-differs-from-web) and about services (server-side-track-calls).
+const MOBILE_RULES: &[&str] = &["HA017", "HA018", "HA019"];
+const SERVICE_RULES: &[&str] = &["HA020"];
+
+/// Whether the rule of this code is about apps or services of this one's kind.
+pub fn rule_applies(code: &str, app: &App) -> bool {
+    if is_mobile(app) {
+        MOBILE_RULES.contains(&code)
+    } else {
+        SERVICE_RULES.contains(&code)
+    }
+}
