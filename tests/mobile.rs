@@ -558,6 +558,16 @@ fn cordova_app_with_segments_plugin_and_the_write_key_in_config_xml() {
     assert_eq!(rules(&report), ["segment-without-heap-sdk"]);
     let f = finding(&report, "segment-without-heap-sdk");
     assert_eq!(at(&f["evidence"][0]), "config.xml:9");
+    // www/ is the app's web view, not a web site: no page, no web recommendation.
+    assert_eq!(report["summary"]["pages"], 0);
+    assert!(
+        report["recommendation"].is_null(),
+        "{}",
+        report["recommendation"]
+    );
+    let skipped = &report["sources"][0]["skipped"][0];
+    assert_eq!(skipped["reason"], "web view of a Capacitor or Cordova app");
+    assert_eq!(skipped["examples"][0], "www/index.html");
 }
 
 #[test]
