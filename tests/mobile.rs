@@ -215,6 +215,15 @@ fn a_segment_only_app_next_to_a_web_site_adds_a_step_to_the_web_recommendation()
         steps.contains("ios app") && steps.contains("install Heap's own SDK for autocapture"),
         "{steps}"
     );
+    // Not when the config says Heap is no destination of the app's Segment source.
+    let (config_dir, config) = config_file(
+        "web-ios-none",
+        "[[segment_sources]]\nwrite_key = \"Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V\"\nheap_destination = \"none\"\n",
+    );
+    let (_, report, stderr) = scan_json(&[path.as_str(), "--offline", "--config", &config]);
+    let steps = report["recommendation"]["steps"].to_string();
+    assert!(!steps.contains("ios app"), "{steps} {stderr}");
+    let _ = std::fs::remove_dir_all(&config_dir);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -1,6 +1,7 @@
 //! What the app and service rules share: the apps of a report, and what each uses.
 
 use crate::model::{App, Evidence, Report, Vendor};
+use crate::rules::{Config, HeapDestination, SegmentSource};
 
 /// Every app and service of the report, across source targets.
 pub fn all(report: &Report) -> impl Iterator<Item = &App> {
@@ -65,4 +66,24 @@ pub fn rule_applies(code: &str, app: &App) -> bool {
     } else {
         SERVICE_RULES.contains(&code)
     }
+}
+
+/// The config's `[[segment_sources]]` for the write keys the app starts Segment with.
+pub fn stated_sources<'a>(app: &App, config: &'a Config) -> Vec<&'a SegmentSource> {
+    app.installs
+        .iter()
+        .filter(|i| i.vendor == Vendor::Segment)
+        .filter_map(|i| i.id.as_deref())
+        .filter_map(|key| config.segment_sources.iter().find(|s| s.write_key == key))
+        .collect()
+}
+
+/// Whether the config says Heap is a destination of none of the app's Segment sources (it names
+/// at least one, each with `heap_destination = "none"`).
+pub fn heap_not_a_destination(app: &App, config: &Config) -> bool {
+    let stated = stated_sources(app, config);
+    !stated.is_empty()
+        && stated
+            .iter()
+            .all(|s| s.heap_destination == HeapDestination::None)
 }

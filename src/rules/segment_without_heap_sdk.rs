@@ -58,23 +58,15 @@ impl Rule for SegmentWithoutHeapSdk {
             .filter(|a| apps::is_mobile(a) && apps::uses(a, Vendor::Segment))
             .filter(|a| !apps::uses(a, Vendor::Heap))
             .filter_map(|app| {
-                // The app's Segment sources the config speaks of, by write key.
-                let stated: Vec<&SegmentSource> = app
-                    .installs
-                    .iter()
-                    .filter(|i| i.vendor == Vendor::Segment)
-                    .filter_map(|i| i.id.as_deref())
-                    .filter_map(|key| cx.config.segment_sources.iter().find(|s| s.write_key == key))
-                    .collect();
-                let to_heap: Vec<&SegmentSource> = stated
-                    .iter()
-                    .copied()
-                    .filter(|s| s.heap_destination != HeapDestination::None)
-                    .collect();
-                if !stated.is_empty() && to_heap.is_empty() {
+                if apps::heap_not_a_destination(app, cx.config) {
                     // The config says Heap is no destination of this app's sources.
                     return None;
                 }
+                // The app's Segment sources the config says send to Heap, by write key.
+                let to_heap: Vec<&SegmentSource> = apps::stated_sources(app, cx.config)
+                    .into_iter()
+                    .filter(|s| s.heap_destination != HeapDestination::None)
+                    .collect();
                 let packages = apps::packages(app, Vendor::Segment);
                 let (severity, message) = if to_heap.is_empty() {
                     (
