@@ -262,7 +262,7 @@ pub fn recommend(report: &Report, findings: &[Finding], config: &Config) -> Opti
         ));
     }
     steps.extend(not_judged_step(&facts));
-    steps.extend(app_steps(report));
+    steps.extend(app_steps(report, config));
     Some(Recommendation {
         install_path: path.to_owned(),
         reasons,
@@ -455,11 +455,12 @@ fn per_id(groups: BTreeMap<String, Vec<String>>) -> String {
 
 /// Steps for the repository's mobile apps: the web's install path does not apply to them, and
 /// Heap's guide says autocapture there needs Heap's own SDK.
-fn app_steps(report: &Report) -> Vec<String> {
+fn app_steps(report: &Report, config: &Config) -> Vec<String> {
     use crate::rules::apps;
     apps::all(report)
         .filter(|a| apps::is_mobile(a) && apps::uses(a, crate::model::Vendor::Segment))
         .filter(|a| !apps::uses(a, crate::model::Vendor::Heap))
+        .filter(|a| !apps::heap_not_a_destination(a, config))
         .map(|a| format!("in the {}, install Heap's own SDK for autocapture: through Segment a mobile app reaches Heap only in cloud mode, with Segment-tracked events only", apps::name(a)))
         .collect()
 }

@@ -5,7 +5,7 @@
 //! `fail-on`, `header`, ...), so an option added to the command line has a key with no code here.
 //! The file's values are turned back into arguments (`--max-pages=50`; arrays repeat the option,
 //! `true` gives a flag) and parsed with the command line, by the same value parsers; options given
-//! on the command line win. Two tables are not options:
+//! on the command line win. Three tables are not options:
 //!
 //! ```toml
 //! fail_on = "warning"
@@ -20,6 +20,10 @@
 //! hosts = ["www.example.com"]
 //! heap_app_id = "1535634150"
 //! segment_write_key = "q8Xk2LmN4pR7sT1vW3yZ5aB6cD9eF0gH"
+//!
+//! [[segment_sources]]              # whether Heap is a destination (segment-without-heap-sdk)
+//! write_key = "Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V"
+//! heap_destination = "cloud"       # cloud | device | none
 //! ```
 //!
 //! Unknown keys and bad values are errors naming the file, the line and the key.
@@ -39,7 +43,7 @@ use crate::baseline::{Baseline, BaselineError};
 use crate::cli::{Cli, ScanArgs};
 use crate::model::Severity;
 use crate::options::{SegmentCommitment, TextCaptureNeed};
-use crate::rules::{self, Environment, Intent, RuleLevel};
+use crate::rules::{self, Environment, HeapDestination, Intent, RuleLevel, SegmentSource};
 
 pub use crate::cli::DEFAULT_FILE;
 
@@ -59,6 +63,8 @@ pub struct Settings {
     pub rules: BTreeMap<String, RuleLevel>,
     /// `[[environments]]`, in file order.
     pub environments: Vec<Environment>,
+    /// `[[segment_sources]]`, in file order.
+    pub segment_sources: Vec<SegmentSource>,
 }
 
 /// The command line, completed by the configuration file.
@@ -128,6 +134,7 @@ impl Settings {
                 TextCaptureNeed::NotNeeded => Intent::No,
                 TextCaptureNeed::Unknown => Intent::Unknown,
             },
+            segment_sources: self.segment_sources,
         })
     }
 }
@@ -304,6 +311,7 @@ impl File {
             match name {
                 "rules" => settings.rules = self.rule_levels(value)?,
                 "environments" => settings.environments = self.environments(value)?,
+                "segment_sources" => settings.segment_sources = self.segment_sources(value)?,
                 _ => {
                     let long = name.replace('_', "-");
                     let arg = options
@@ -468,6 +476,80 @@ impl File {
         Ok(out)
     }
 
+    /// `[[segment_sources]]`: write_key, name, heap_destination.
+    fn segment_sources(&self, value: &Spanned<DeValue>) -> Result<Vec<SegmentSource>, ConfigError> {
+        const KEY: &str = "segment_sources";
+        let DeValue::Array(items) = value.get_ref() else {
+            return Err(self.error(
+                &value.span(),
+                KEY,
+                "expected an array of tables: [[segment_sources]]",
+            ));
+        };
+        let mut out: Vec<SegmentSource> = Vec::new();
+        for item in items.iter() {
+            let table = item.get_ref().as_table().ok_or_else(|| {
+                self.error(&item.span(), KEY, "expected a table: [[segment_sources]]")
+            })?;
+            let (mut write_key, mut name, mut destination) = (None, None, None);
+            for (key, value) in table {
+                let k = key.get_ref().as_ref();
+                let err = |message: &str| self.error(&value.span(), k, message);
+                let text = || {
+                    value
+                        .get_ref()
+                        .as_str()
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                };
+                match k {
+                    "write_key" => {
+                        write_key = Some(text().ok_or_else(|| err("expected a non-empty string"))?)
+                    }
+                    "name" => name = Some(text().ok_or_else(|| err("expected a non-empty string"))?),
+                    "heap_destination" => {
+                        destination = Some(match text().as_deref() {
+                            Some("cloud") => HeapDestination::Cloud,
+                            Some("device") => HeapDestination::Device,
+                            Some("none") => HeapDestination::None,
+                            _ => return Err(err("expected \"cloud\", \"device\" or \"none\"")),
+                        })
+                    }
+                    _ => {
+                        return Err(self.error(
+                            &key.span(),
+                            k,
+                            "unknown key in [[segment_sources]]: expected write_key, name or heap_destination",
+                        ))
+                    }
+                }
+            }
+            let write_key = write_key.ok_or_else(|| {
+                self.error(&item.span(), KEY, "a Segment source needs its write_key")
+            })?;
+            let heap_destination = destination.ok_or_else(|| {
+                self.error(
+                    &item.span(),
+                    KEY,
+                    "a Segment source needs heap_destination: \"cloud\", \"device\" or \"none\"",
+                )
+            })?;
+            if out.iter().any(|s| s.write_key == write_key) {
+                return Err(self.error(
+                    &item.span(),
+                    KEY,
+                    format!("write key '{write_key}' is listed twice"),
+                ));
+            }
+            out.push(SegmentSource {
+                write_key,
+                name,
+                heap_destination,
+            });
+        }
+        Ok(out)
+    }
+
     fn environment(&self, span: Range<usize>, table: &DeTable) -> Result<Environment, ConfigError> {
         let mut env = Environment::default();
         let mut named = false;
@@ -599,12 +681,12 @@ fn unknown_key(name: &str, options: &[Arg]) -> String {
         .iter()
         .filter_map(|a| a.get_long())
         .map(|l| l.replace('-', "_"))
-        .chain(["rules".to_owned(), "environments".to_owned()])
+        .chain(["rules", "environments", "segment_sources"].map(str::to_owned))
         .map(|k| (strsim::levenshtein(&wanted, &k), k))
         .min();
     match closest {
         Some((d, key)) if d <= 3 => format!("unknown key (did you mean '{key}'?)"),
-        _ => "unknown key: keys are the long options of `heap-audit scan --help` (e.g. max_pages), [rules] and [[environments]]".to_owned(),
+        _ => "unknown key: keys are the long options of `heap-audit scan --help` (e.g. max_pages), [rules], [[environments]] and [[segment_sources]]".to_owned(),
     }
 }
 

@@ -123,22 +123,22 @@ fn ios_app_with_heaps_sdk_from_the_podfile_lock() {
     assert_eq!(
         packages(app),
         owned(&[
-            ("HeapIOSAutocapture", "0.8.1", "ios/Podfile.lock:3"),
-            ("HeapSwiftCore", "0.8.8", "ios/Podfile.lock:5"),
+            ("HeapIOSAutocapture", "0.8.1", "Podfile.lock:3"),
+            ("HeapSwiftCore", "0.8.8", "Podfile.lock:5"),
         ])
     );
     // The classic init in a comment (line 15) is not an install.
     assert_eq!(
         inits(app),
-        owned(&[("heap", "1620493857", "ios/Acme/App/AppDelegate.swift:17")])
+        owned(&[("heap", "1620493857", "Acme/App/AppDelegate.swift:17")])
     );
     assert_eq!(app["calls"][0]["event"], "Order Placed");
     assert_eq!(rules(&report), Vec::<&str>::new());
     assert!(!report["recommendation"]["steps"]
         .to_string()
         .contains("ios app"));
-    // The app is not a page: the Next.js site's two pages are.
-    assert_eq!(report["summary"]["pages"], 2);
+    // An app-only repository: no web page.
+    assert_eq!(report["summary"]["pages"], 0);
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn ios_app_with_segment_only_is_told_what_heap_would_miss() {
     let app = only_app(&report);
     assert_eq!(
         packages(app),
-        owned(&[("Analytics", "4.1.8", "ios/Podfile.lock:3")])
+        owned(&[("Analytics", "4.1.8", "Podfile.lock:3")])
     );
     assert_eq!(app["packages"][0]["generation"], "classic");
     assert_eq!(
@@ -155,7 +155,7 @@ fn ios_app_with_segment_only_is_told_what_heap_would_miss() {
         owned(&[(
             "segment",
             "Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V",
-            "ios/Acme/App/AppDelegate.swift:14"
+            "Acme/App/AppDelegate.swift:14"
         )])
     );
     assert_eq!(rules(&report), ["segment-without-heap-sdk"]);
@@ -174,13 +174,57 @@ fn ios_app_with_segment_only_is_told_what_heap_would_miss() {
             .contains("install Heap's iOS or Android SDK"),
         "{f}"
     );
-    assert_eq!(at(&f["evidence"][0]), "ios/Acme/App/AppDelegate.swift:14");
+    assert_eq!(at(&f["evidence"][0]), "Acme/App/AppDelegate.swift:14");
+    // No web page, so no web install path to recommend: the finding carries the advice.
+    assert!(
+        report["recommendation"].is_null(),
+        "{}",
+        report["recommendation"]
+    );
+}
+
+/// Copy a folder, leaving out the entries named in `skip`.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path, skip: &[&str]) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        if skip.iter().any(|s| entry.file_name() == *s) {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target, &[]);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+#[test]
+fn a_segment_only_app_next_to_a_web_site_adds_a_step_to_the_web_recommendation() {
+    // The web shop of `web-and-android` with the iOS app of `ios-fail` in `ios/`.
+    let dir = std::env::temp_dir().join(format!("heap-audit-web-ios-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&fixtures().join("apps/web-and-android"), &dir, &["android"]);
+    copy_dir(&fixtures().join("apps/ios-fail"), &dir.join("ios"), &[]);
+    let path = dir.to_string_lossy().into_owned();
+    let (_, report, stderr) = scan_json(&[path.as_str(), "--offline"]);
+    assert_eq!(only_app(&report)["platform"], "ios", "{stderr}");
     // The advice for the web stays; the app gets its own step.
     let steps = report["recommendation"]["steps"].to_string();
     assert!(
         steps.contains("ios app") && steps.contains("install Heap's own SDK for autocapture"),
         "{steps}"
     );
+    // Not when the config says Heap is no destination of the app's Segment source.
+    let (config_dir, config) = config_file(
+        "web-ios-none",
+        "[[segment_sources]]\nwrite_key = \"Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V\"\nheap_destination = \"none\"\n",
+    );
+    let (_, report, stderr) = scan_json(&[path.as_str(), "--offline", "--config", &config]);
+    let steps = report["recommendation"]["steps"].to_string();
+    assert!(!steps.contains("ios app"), "{steps} {stderr}");
+    let _ = std::fs::remove_dir_all(&config_dir);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -195,12 +239,12 @@ fn android_app_with_heap_core_from_the_version_catalog() {
             (
                 "io.heap.core:heap-android-core",
                 "0.7.1",
-                "android/gradle/libs.versions.toml:10"
+                "gradle/libs.versions.toml:10"
             ),
             (
                 "io.heap.autocapture:heap-autocapture-view",
                 "0.7.1",
-                "android/gradle/libs.versions.toml:11"
+                "gradle/libs.versions.toml:11"
             ),
         ])
     );
@@ -209,7 +253,7 @@ fn android_app_with_heap_core_from_the_version_catalog() {
         owned(&[(
             "heap",
             "2750194836",
-            "android/app/src/main/java/com/acme/shop/ShopApplication.kt:11"
+            "app/src/main/java/com/acme/shop/ShopApplication.kt:11"
         )])
     );
     assert_eq!(rules(&report), Vec::<&str>::new());
@@ -225,21 +269,17 @@ fn android_app_with_both_sdks_and_another_heap_project() {
             (
                 "heap",
                 "604918273",
-                "android/app/src/main/java/com/acme/shop/ShopApplication.kt:13"
+                "app/src/main/java/com/acme/shop/ShopApplication.kt:13"
             ),
             (
                 "segment",
                 "Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V",
-                "android/app/src/main/java/com/acme/shop/ShopApplication.kt:14"
+                "app/src/main/java/com/acme/shop/ShopApplication.kt:14"
             ),
         ])
     );
-    let mut found = rules(&report);
-    found.sort_unstable();
-    assert_eq!(
-        found,
-        ["app-id-differs-from-web", "heap-and-segment-in-app"]
-    );
+    // No web page in this repository: nothing to compare the app id with.
+    assert_eq!(rules(&report), ["heap-and-segment-in-app"]);
     let both = finding(&report, "heap-and-segment-in-app");
     assert!(
         both["help"]
@@ -248,6 +288,24 @@ fn android_app_with_both_sdks_and_another_heap_project() {
             .contains("time window"),
         "{both}"
     );
+}
+
+#[test]
+fn web_app_and_android_app_in_one_repository() {
+    // A SvelteKit shop (Heap 2750194836) with its Android app in `android/` on another Heap
+    // project: the app is listed apart, its id compared with the web's.
+    let report = scan("web-and-android", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["platform"], "android");
+    assert_eq!(
+        inits(app),
+        owned(&[(
+            "heap",
+            "604918273",
+            "android/app/src/main/java/com/acme/shop/ShopApplication.kt:11"
+        )])
+    );
+    assert_eq!(rules(&report), ["app-id-differs-from-web"]);
     let ids = finding(&report, "app-id-differs-from-web");
     assert_eq!(ids["severity"], "info");
     let message = ids["message"].as_str().unwrap_or_default();
@@ -255,6 +313,19 @@ fn android_app_with_both_sdks_and_another_heap_project() {
         message.contains("604918273") && message.contains("2750194836"),
         "{message}"
     );
+    assert!(
+        ids["help"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("valid choice"),
+        "{ids}"
+    );
+    assert_eq!(
+        at(&ids["evidence"][0]),
+        "android/app/src/main/java/com/acme/shop/ShopApplication.kt:11"
+    );
+    // The app is not a page: the shop's two pages are.
+    assert_eq!(report["summary"]["pages"], 2);
 }
 
 #[test]
@@ -274,6 +345,89 @@ fn environments_that_name_one_app_id_make_a_differing_app_id_a_warning() {
     // The app that uses the configured id is fine.
     let report = scan("android-pass", &["--config", &config]);
     assert!(!rules(&report).contains(&"app-id-differs-from-web"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A config file in a temporary folder; its path.
+fn config_file(tag: &str, text: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("heap-audit-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("heap-audit.toml");
+    std::fs::write(&config, text).expect("config");
+    let path = config.to_string_lossy().into_owned();
+    (dir, path)
+}
+
+#[test]
+fn segment_sources_in_the_config_say_whether_heap_is_a_destination() {
+    // Heap a destination of the app's source: the conditional becomes a warning, naming it.
+    let (dir, config) = config_file(
+        "sources-cloud",
+        "[[segment_sources]]\nname = \"Cordova app (production)\"\nwrite_key = \"Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V\"\nheap_destination = \"cloud\"\n",
+    );
+    let report = scan("cordova-fail", &["--config", &config]);
+    let f = finding(&report, "segment-without-heap-sdk");
+    assert_eq!(f["severity"], "warning");
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("the config says Heap is a destination of its Segment source Cordova app (production) (write key Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V)"),
+        "{message}"
+    );
+    assert!(!message.contains("if Heap is a destination"), "{message}");
+    assert_eq!(at(&f["evidence"][0]), "config.xml:9");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Device mode is what the team may believe; a mobile source reaches Heap in cloud mode.
+    let (dir, config) = config_file(
+        "sources-device",
+        "[[segment_sources]]\nwrite_key = \"Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V\"\nheap_destination = \"device\"\n",
+    );
+    let report = scan("ios-fail", &["--config", &config]);
+    let f = finding(&report, "segment-without-heap-sdk");
+    assert_eq!(f["severity"], "warning");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no device-mode Heap plugin"),
+        "{f}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Not a destination: Heap gets nothing from this app through Segment, as the team chose.
+    let (dir, config) = config_file(
+        "sources-none",
+        "[[segment_sources]]\nwrite_key = \"Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V\"\nheap_destination = \"none\"\n",
+    );
+    let report = scan("cordova-fail", &["--config", &config]);
+    assert_eq!(rules(&report), Vec::<&str>::new());
+    // Another source's statement says nothing about this app: information, as without it.
+    let (other_dir, other) = config_file(
+        "sources-other",
+        "[[segment_sources]]\nwrite_key = \"Vb3Nq8RtKs2LmXw7PzYc4JdHf6GaEu9T\"\nheap_destination = \"cloud\"\n",
+    );
+    let report = scan("capacitor-fail", &["--config", &other]);
+    assert_eq!(
+        finding(&report, "segment-without-heap-sdk")["severity"],
+        "info"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&other_dir);
+}
+
+#[test]
+fn a_bad_segment_source_in_the_config_names_its_line() {
+    let (dir, config) = config_file(
+        "sources-bad",
+        "fail_on = \"never\"\n\n[[segment_sources]]\nwrite_key = \"Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V\"\nheap_destination = \"yes\"\n",
+    );
+    let path = fixture("cordova-fail");
+    let (code, _, stderr) = heap_audit(&["scan", &path, "--offline", "--config", &config]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(":5: heap_destination: expected \"cloud\", \"device\" or \"none\""),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -307,6 +461,122 @@ fn react_native_apps() {
         )])
     );
     assert_eq!(rules(&report), ["segment-without-heap-sdk"]);
+}
+
+#[test]
+fn classic_react_native_heap_starts_from_heap_config_json() {
+    // @heap/react-native-heap reads its app id per build from heap.config.json (heapAutoInit).
+    let report = scan("react-native-classic", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["platform"], "react-native");
+    assert_eq!(
+        packages(app),
+        owned(&[("@heap/react-native-heap", "^0.22.8", "package.json:12")])
+    );
+    assert_eq!(app["packages"][0]["generation"], "classic");
+    assert_eq!(
+        inits(app),
+        owned(&[
+            ("heap", "3180826004", "heap.config.json:7"),
+            ("heap", "2750194836", "heap.config.json:11"),
+        ])
+    );
+    let calls: Vec<&str> = app["installs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["call"].as_str())
+        .collect();
+    assert_eq!(calls, ["heap.config.json dev", "heap.config.json prod"]);
+    assert_eq!(app["installs"][0]["evidence"]["signature"], "app-config");
+    assert_eq!(app["calls"][0]["event"], "Added To Cart");
+    assert_eq!(rules(&report), Vec::<&str>::new());
+}
+
+#[test]
+fn capacitor_apps() {
+    // Heap's Capacitor bridge forwards to Heap's native SDK, started in the iOS app.
+    let report = scan("capacitor-pass", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["platform"], "capacitor");
+    assert_eq!(
+        packages(app),
+        owned(&[("@heap/heap-capacitor-bridge", "^0.1.2", "package.json:16")])
+    );
+    assert_eq!(
+        inits(app),
+        owned(&[("heap", "2750194836", "ios/App/App/AppDelegate.swift:13")])
+    );
+    assert_eq!(rules(&report), Vec::<&str>::new());
+
+    // Segment has no Capacitor SDK: a community plugin wraps its iOS and Android SDKs.
+    let report = scan("capacitor-fail", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["platform"], "capacitor");
+    assert_eq!(
+        packages(app),
+        owned(&[("@joinflux/capacitor-segment", "^2.1.0", "package.json:15")])
+    );
+    assert_eq!(app["packages"][0]["generation"], "community");
+    assert_eq!(
+        inits(app),
+        owned(&[(
+            "segment",
+            "Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V",
+            "src/analytics.ts:4"
+        )])
+    );
+    assert_eq!(rules(&report), ["segment-without-heap-sdk"]);
+    let f = finding(&report, "segment-without-heap-sdk");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the capacitor app"),
+        "{f}"
+    );
+    assert_eq!(at(&f["evidence"][0]), "src/analytics.ts:4");
+}
+
+#[test]
+fn cordova_app_with_segments_plugin_and_the_write_key_in_config_xml() {
+    let report = scan("cordova-fail", &[]);
+    let app = only_app(&report);
+    assert_eq!(app["platform"], "cordova");
+    assert_eq!(
+        packages(app),
+        owned(&[("cordova-plugin-segment", "^0.1.0", "package.json:17")])
+    );
+    // cordova-plugin-segment reads its write keys from config.xml's preferences.
+    assert_eq!(
+        inits(app),
+        owned(&[
+            (
+                "segment",
+                "Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V",
+                "config.xml:9"
+            ),
+            (
+                "segment",
+                "Zc5Hn1WqRt8MkVy3LpXd6BsJf9GaEu2T",
+                "config.xml:10"
+            ),
+        ])
+    );
+    assert_eq!(app["calls"][0]["event"], "Checkout Started");
+    assert_eq!(rules(&report), ["segment-without-heap-sdk"]);
+    let f = finding(&report, "segment-without-heap-sdk");
+    assert_eq!(at(&f["evidence"][0]), "config.xml:9");
+    // www/ is the app's web view, not a web site: no page, no web recommendation.
+    assert_eq!(report["summary"]["pages"], 0);
+    assert!(
+        report["recommendation"].is_null(),
+        "{}",
+        report["recommendation"]
+    );
+    let skipped = &report["sources"][0]["skipped"][0];
+    assert_eq!(skipped["reason"], "web view of a Capacitor or Cordova app");
+    assert_eq!(skipped["examples"][0], "www/index.html");
 }
 
 #[test]
@@ -439,7 +709,7 @@ fn python_services() {
 
 #[test]
 fn apps_do_not_count_as_pages_or_against_max_pages() {
-    let report = scan("ios-pass", &["--max-pages", "1"]);
+    let report = scan("web-and-android", &["--max-pages", "1"]);
     assert_eq!(report["summary"]["pages"], 1);
     assert_eq!(apps(&report).len(), 1);
     assert!(!rules(&report).contains(&"heap-missing-on-some-pages"));
@@ -456,15 +726,12 @@ fn reports_point_at_the_file_and_line() {
     let uri = location["artifactLocation"]["uri"]
         .as_str()
         .unwrap_or_default();
-    assert!(
-        uri.ends_with("ios/Acme/App/AppDelegate.swift"),
-        "{location}"
-    );
+    assert!(uri.ends_with("Acme/App/AppDelegate.swift"), "{location}");
     assert_eq!(location["region"]["startLine"], 14);
 
     let (_, github, _) = heap_audit(&["scan", &path, "--offline", "--format", "github"]);
     assert!(
-        github.contains("ios/Acme/App/AppDelegate.swift,line=14,title=HA017"),
+        github.contains("Acme/App/AppDelegate.swift,line=14,title=HA017"),
         "{github}"
     );
 
@@ -477,7 +744,7 @@ fn reports_point_at_the_file_and_line() {
         section.contains("segment Analytics 4.1.8 (cocoapods)"),
         "{section}"
     );
-    assert!(section.contains("ios/Podfile.lock:3"), "{section}");
+    assert!(section.contains("Podfile.lock:3"), "{section}");
 
     let (_, markdown, _) = heap_audit(&["scan", &path, "--offline", "--format", "markdown"]);
     assert!(
@@ -486,31 +753,83 @@ fn reports_point_at_the_file_and_line() {
     );
 }
 
-/// Copy a folder (a fixture's app alone, without the web project around it).
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy file");
-        }
-    }
-}
-
 #[test]
 fn a_repository_with_only_a_native_app_is_read_as_source() {
     // An Xcode project alone: no template, no web page, only a Podfile and Swift.
-    let dir = std::env::temp_dir().join(format!("heap-audit-native-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(&fixtures().join("apps/ios-fail/ios"), &dir.join("ios"));
-    let path = dir.to_string_lossy().into_owned();
-    let (code, report, stderr) = scan_json(&[path.as_str(), "--offline"]);
+    let (code, report, stderr) = scan_json(&[fixture("ios-fail").as_str(), "--offline"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(report["sources"][0]["mode"], "source", "{report}");
     assert_eq!(only_app(&report)["platform"], "ios");
-    assert_eq!(rules(&report), ["segment-without-heap-sdk"]);
     assert_eq!(report["summary"]["pages"], 0);
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn junit_has_a_case_per_app_or_service_and_rule_about_it() {
+    // A web site and its Android app: the pages' cases, then the app's, in the target's suite.
+    let (code, junit, stderr) = heap_audit(&[
+        "scan",
+        "fixtures/apps/web-and-android",
+        "--offline",
+        "--format",
+        "junit",
+        "--fail-on",
+        "info",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    common::check_snapshot_file(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/snapshots/formats/web-and-android.junit.xml"),
+        &junit,
+    );
+    assert!(
+        junit.contains(r#"<testcase classname="fixtures/apps/web-and-android/android" name="HA019 app-id-differs-from-web">"#),
+        "{junit}"
+    );
+
+    // An app-only repository has a suite of its own; the finding below the fail level is output.
+    let (_, junit, _) = heap_audit(&[
+        "scan",
+        "fixtures/apps/ios-fail",
+        "--offline",
+        "--format",
+        "junit",
+    ]);
+    assert!(
+        junit.contains(r#"<testsuite name="fixtures/apps/ios-fail" tests="3" failures="0""#),
+        "{junit}"
+    );
+    let case = junit
+        .split(r#"<testcase classname="fixtures/apps/ios-fail" name="HA017 segment-without-heap-sdk">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</testcase>").next())
+        .unwrap_or_else(|| panic!("no HA017 case: {junit}"));
+    assert!(case.contains("<system-out>info[HA017]"), "{case}");
+    assert!(
+        case.contains("fixtures/apps/ios-fail/Acme/App/AppDelegate.swift:14"),
+        "{case}"
+    );
+
+    // A service gets the service rule only, failing at the fail level.
+    let (_, junit, _) = heap_audit(&[
+        "scan",
+        "fixtures/apps/node-service-fail",
+        "--offline",
+        "--format",
+        "junit",
+        "--fail-on",
+        "info",
+    ]);
+    let cases: Vec<&str> = junit
+        .lines()
+        .filter(|l| l.contains(r#"classname="fixtures/apps/node-service-fail""#))
+        .collect();
+    assert_eq!(cases.len(), 1, "{junit}");
+    assert!(
+        cases[0].contains(r#"name="HA020 server-side-track-calls">"#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"<failure message="#) && junit.contains("src/server.js:16"),
+        "{junit}"
+    );
 }

@@ -1,6 +1,6 @@
 //! JUnit XML, as GitLab, Jenkins and CircleCI read it: one `<testsuite>` per site and one
 //! `<testcase>` per page and rule that ran (`classname` the page URL, `name` the rule's code and
-//! name). A case fails when a finding of its rule on its page reaches the fail level; findings
+//! name), and per mobile app or service and rule about it (`classname` the app's folder). A case fails when a finding of its rule on its page reaches the fail level; findings
 //! below it go to the case's `<system-out>`. The rules of a page that could not be audited are
 //! skipped, with the reason. A run without checked certificates (`--insecure`) or stopped by a
 //! sign-in says so in each suite's `<system-err>`.
@@ -101,6 +101,26 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
         });
         if let Some((_, cases_of_site)) = suites.get_mut(at) {
             cases_of_site.extend(cases(&on_page, page, options));
+        }
+    }
+    // Apps and services (not pages): a case per app and rule about its kind, in the suite of
+    // their target (a suite of its own when the target has no page).
+    for source in &report.sources {
+        for app in &source.apps {
+            let target = source.target.trim_end_matches('/');
+            let at = match suites
+                .iter()
+                .position(|(site, _)| site.trim_end_matches('/') == target)
+            {
+                Some(at) => at,
+                None => {
+                    suites.push((source.target.as_str(), Vec::new()));
+                    suites.len() - 1
+                }
+            };
+            if let Some((_, cases_of_site)) = suites.get_mut(at) {
+                cases_of_site.extend(app_cases(&on_page, app, options));
+            }
         }
     }
 
@@ -214,6 +234,35 @@ fn cases<'a>(
                 failures,
                 notes,
                 skipped: page.error.as_deref(),
+            }
+        })
+        .collect()
+}
+
+/// The cases of one app or service: one per rule about its kind that ran (`classname` its folder,
+/// as its findings name it).
+fn app_cases<'a>(
+    on_page: &HashMap<(&str, &str), Vec<&'a Located<'a>>>,
+    app: &'a crate::model::App,
+    options: &RenderOptions,
+) -> Vec<Case<'a>> {
+    options
+        .rules
+        .iter()
+        .filter(|rule| crate::rules::apps::rule_applies(rule.code(), app))
+        .map(|&rule| {
+            let (failures, notes) = on_page
+                .get(&(rule.code(), app.path.as_str()))
+                .into_iter()
+                .flatten()
+                .copied()
+                .partition(|l| options.fail_on.fails(l.finding.severity));
+            Case {
+                page: &app.path,
+                rule,
+                failures,
+                notes,
+                skipped: None,
             }
         })
         .collect()

@@ -1,6 +1,7 @@
 //! What the app and service rules share: the apps of a report, and what each uses.
 
 use crate::model::{App, Evidence, Report, Vendor};
+use crate::rules::{Config, HeapDestination, SegmentSource};
 
 /// Every app and service of the report, across source targets.
 pub fn all(report: &Report) -> impl Iterator<Item = &App> {
@@ -51,4 +52,38 @@ pub fn packages(app: &App, vendor: Vendor) -> String {
         })
         .collect();
     names.join(", ")
+}
+
+/// The codes of the rules about mobile apps (segment-without-heap-sdk, heap-and-segment-in-app,
+/// app-id-differs-from-web) and about services (server-side-track-calls).
+const MOBILE_RULES: &[&str] = &["HA017", "HA018", "HA019"];
+const SERVICE_RULES: &[&str] = &["HA020"];
+
+/// Whether the rule of this code is about apps or services of this one's kind.
+pub fn rule_applies(code: &str, app: &App) -> bool {
+    if is_mobile(app) {
+        MOBILE_RULES.contains(&code)
+    } else {
+        SERVICE_RULES.contains(&code)
+    }
+}
+
+/// The config's `[[segment_sources]]` for the write keys the app starts Segment with.
+pub fn stated_sources<'a>(app: &App, config: &'a Config) -> Vec<&'a SegmentSource> {
+    app.installs
+        .iter()
+        .filter(|i| i.vendor == Vendor::Segment)
+        .filter_map(|i| i.id.as_deref())
+        .filter_map(|key| config.segment_sources.iter().find(|s| s.write_key == key))
+        .collect()
+}
+
+/// Whether the config says Heap is a destination of none of the app's Segment sources (it names
+/// at least one, each with `heap_destination = "none"`).
+pub fn heap_not_a_destination(app: &App, config: &Config) -> bool {
+    let stated = stated_sources(app, config);
+    !stated.is_empty()
+        && stated
+            .iter()
+            .all(|s| s.heap_destination == HeapDestination::None)
 }

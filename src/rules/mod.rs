@@ -83,6 +83,41 @@ pub struct Config {
     pub segment_commitment: Intent,
     /// Whether the team needs Heap's text capture disabled in code (`--disable-text-capture`).
     pub disable_text_capture: Intent,
+    /// What the team states about Segment sources (`[[segment_sources]]`): whether Heap is one of
+    /// their destinations.
+    pub segment_sources: Vec<SegmentSource>,
+}
+
+/// A Segment source, told by its write key, and whether Heap is a destination of it
+/// (`[[segment_sources]]`): what a repository cannot show.
+#[derive(Clone, Debug)]
+pub struct SegmentSource {
+    pub write_key: String,
+    /// A name for the report (`iOS app (production)`).
+    pub name: Option<String>,
+    pub heap_destination: HeapDestination,
+}
+
+impl SegmentSource {
+    /// `iOS app (production) (write key Qm7T…)`, or the write key alone.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => format!("{n} (write key {})", self.write_key),
+            None => format!("write key {}", self.write_key),
+        }
+    }
+}
+
+/// How Heap is connected to a Segment source, as the team states it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeapDestination {
+    /// Heap is a destination in cloud mode.
+    Cloud,
+    /// Heap is a destination in device mode (on the web; Segment's mobile SDKs have no
+    /// device-mode Heap plugin, so a mobile source reaches Heap in cloud mode).
+    Device,
+    /// Heap is not a destination of this source.
+    None,
 }
 
 impl Config {

@@ -7,7 +7,10 @@
 //! autocapture functionality, and only Segment-tracked events will be sent to Heap (as
 //! server-side events)". Autocapture on iOS and Android needs Heap's SDK installed directly. A
 //! repository does not say whether Heap is a destination of the app's Segment source, so the
-//! finding is information: if it is, Heap sees only what the app tracks by hand.
+//! finding is information: if it is, Heap sees only what the app tracks by hand. When the config
+//! says so (`[[segment_sources]]` with the app's write key and `heap_destination = "cloud"` or
+//! `"device"`), it is a warning; with `heap_destination = "none"` Heap gets nothing from the app
+//! through Segment, a choice the config states, and there is no finding.
 //!
 //! ## Example
 //! ```ruby
@@ -29,6 +32,7 @@
 use super::apps;
 use super::{finding, Context, Rule};
 use crate::model::{Finding, Severity, Vendor};
+use crate::rules::{HeapDestination, SegmentSource};
 
 pub struct SegmentWithoutHeapSdk;
 
@@ -53,21 +57,50 @@ impl Rule for SegmentWithoutHeapSdk {
         apps::all(cx.report)
             .filter(|a| apps::is_mobile(a) && apps::uses(a, Vendor::Segment))
             .filter(|a| !apps::uses(a, Vendor::Heap))
-            .map(|app| {
-                let message = format!(
-                    "the {} uses Segment ({}) and no Heap SDK: if Heap is a destination of this source, Heap gets only the events the app tracks in Segment, as server-side events, with no autocapture",
-                    apps::name(app),
-                    apps::packages(app, Vendor::Segment)
-                );
+            .filter_map(|app| {
+                if apps::heap_not_a_destination(app, cx.config) {
+                    // The config says Heap is no destination of this app's sources.
+                    return None;
+                }
+                // The app's Segment sources the config says send to Heap, by write key.
+                let to_heap: Vec<&SegmentSource> = apps::stated_sources(app, cx.config)
+                    .into_iter()
+                    .filter(|s| s.heap_destination != HeapDestination::None)
+                    .collect();
+                let packages = apps::packages(app, Vendor::Segment);
+                let (severity, message) = if to_heap.is_empty() {
+                    (
+                        self.severity(),
+                        format!(
+                            "the {} uses Segment ({packages}) and no Heap SDK: if Heap is a destination of this source, Heap gets only the events the app tracks in Segment, as server-side events, with no autocapture",
+                            apps::name(app),
+                        ),
+                    )
+                } else {
+                    let sources: Vec<String> = to_heap.iter().map(|s| s.label()).collect();
+                    let device = if to_heap.iter().any(|s| s.heap_destination == HeapDestination::Device) {
+                        " (Segment's mobile SDKs have no device-mode Heap plugin: a mobile source reaches Heap in cloud mode)"
+                    } else {
+                        ""
+                    };
+                    (
+                        Severity::Warning,
+                        format!(
+                            "the {} uses Segment ({packages}) and no Heap SDK, and the config says Heap is a destination of its Segment source {}{device}: Heap gets only the events the app tracks in Segment, as server-side events, with no autocapture",
+                            apps::name(app),
+                            sources.join(", "),
+                        ),
+                    )
+                };
                 let help = "Heap's guide: on mobile, install Heap's iOS or Android SDK directly to enable autocapture (in a React Native or Flutter app, Heap's SDK for it, which wraps them); Segment's cloud mode sends only Segment-tracked events through Heap's server-side API".to_owned();
-                finding(
+                Some(finding(
                     self,
-                    self.severity(),
+                    severity,
                     message,
                     help,
                     vec![app.path.clone()],
                     apps::evidence(app, Vendor::Segment),
-                )
+                ))
             })
             .collect()
     }

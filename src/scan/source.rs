@@ -62,11 +62,26 @@ impl Ctx {
             notes: Vec::new(),
             apps: Vec::new(),
         };
-        let rels: Vec<String> = listing
+        // Apps first: the web code of a Capacitor or Cordova app runs in the app's web view, and
+        // is not a page of a web site.
+        read.apps = self.read_apps(root, display, &listing);
+        let web_views = web_view_dirs(&read.apps, display);
+        let (rels, in_apps): (Vec<String>, Vec<String>) = listing
             .files
             .iter()
             .map(|p| p.to_string_lossy().replace('\\', "/"))
-            .collect();
+            .partition(|rel| {
+                !web_views
+                    .iter()
+                    .any(|d| d.is_empty() || rel.starts_with(&format!("{d}/")))
+            });
+        if !in_apps.is_empty() {
+            read.skipped.push(crate::model::Skipped {
+                reason: "web view of a Capacitor or Cordova app".into(),
+                count: in_apps.len(),
+                examples: in_apps.iter().take(5).cloned().collect(),
+            });
+        }
         let work = {
             let (ctx, site, root) = (Arc::clone(self), site.clone(), root.to_path_buf());
             move |rel: &String| ctx.read_source(&site, &root, rel)
@@ -158,7 +173,6 @@ impl Ctx {
             }
             pages.push(page);
         }
-        read.apps = self.read_apps(root, display, &listing);
         if total == 0 && read.apps.is_empty() {
             read.notes.push("no page was found to render: nothing in this repository loads Heap or Segment from a template".into());
         }
@@ -1153,4 +1167,26 @@ fn normalize(rel: &str) -> String {
         }
     }
     parts.join("/")
+}
+
+/// The folders (relative to the root, `""` for the root) of the Capacitor and Cordova apps found:
+/// their web code runs in the app's web view.
+fn web_view_dirs(apps: &[crate::model::App], display: &str) -> Vec<String> {
+    apps.iter()
+        .filter(|a| matches!(a.platform.as_str(), "capacitor" | "cordova"))
+        .map(|a| {
+            if display.is_empty() || display == "." || a.path == display {
+                if a.path == display || a.path == "." {
+                    String::new()
+                } else {
+                    a.path.clone()
+                }
+            } else {
+                a.path
+                    .strip_prefix(&format!("{display}/"))
+                    .unwrap_or(&a.path)
+                    .to_owned()
+            }
+        })
+        .collect()
 }

@@ -116,6 +116,15 @@ const PACKAGES: &[(&str, &[Known])] = &[
                 "current",
                 true,
             ),
+            // No Segment SDK for Capacitor or Cordova: these community plugins wrap Segment's
+            // iOS and Android SDKs.
+            k(
+                "@joinflux/capacitor-segment",
+                Vendor::Segment,
+                "community",
+                true,
+            ),
+            k("cordova-plugin-segment", Vendor::Segment, "community", true),
             k("@segment/analytics-node", Vendor::Segment, "current", false),
             k("analytics-node", Vendor::Segment, "classic", false),
         ],

@@ -188,6 +188,11 @@ static INITS: LazyLock<Vec<(Vendor, &'static str, Regex)>> = LazyLock::new(|| {
         ),
         (
             Vendor::Segment,
+            "CapacitorSegment.initialize",
+            r(r"\bCapacitorSegment\.initialize\s*\(\s*\{[^}]*?\bkey\s*:\s*"),
+        ),
+        (
+            Vendor::Segment,
             "createClient(Configuration())",
             r(r"\bcreateClient\s*\(\s*Configuration\s*\(\s*"),
         ),

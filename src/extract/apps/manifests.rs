@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::catalog::known;
-use crate::model::{AppPackage, Evidence};
+use crate::model::{AppInstall, AppPackage, Evidence, Vendor};
 
 /// Manifest and lock file names read, with their ecosystem.
 pub fn manifest_kind(name: &str) -> Option<&'static str> {
@@ -17,6 +17,11 @@ pub fn manifest_kind(name: &str) -> Option<&'static str> {
         "cartfile" | "cartfile.resolved" => "carthage",
         "build.gradle" | "build.gradle.kts" | "libs.versions.toml" => "gradle",
         "package.json" | "package-lock.json" | "yarn.lock" => "npm",
+        // Capacitor's and Cordova's app configs, and classic React Native Heap's config: their
+        // plugins are npm packages.
+        "capacitor.config.json" | "capacitor.config.ts" | "config.xml" | "heap.config.json" => {
+            "npm"
+        }
         "pubspec.yaml" | "pubspec.lock" => "pub",
         "pyproject.toml" | "poetry.lock" | "setup.py" => "pypi",
         "gemfile" | "gemfile.lock" => "rubygems",
@@ -42,6 +47,8 @@ pub fn platforms_of(name: &str, text: &str) -> Vec<&'static str> {
             out.push("android")
         }
         "pubspec.yaml" if text.contains("sdk: flutter") => out.push("flutter"),
+        "capacitor.config.json" | "capacitor.config.ts" => out.push("capacitor"),
+        "config.xml" if is_cordova_config(text) => out.push("cordova"),
         "package.json" => {
             let deps = json_dependencies(text);
             let has = |n: &str| deps.iter().any(|(d, _, _)| d == n);
@@ -129,6 +136,15 @@ static NUGET: LazyLock<Regex> = LazyLock::new(|| {
 static MAVEN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?s)<dependency>\s*<groupId>([^<]+)</groupId>\s*<artifactId>([^<]+)</artifactId>(?:\s*<version>([^<]+)</version>)?").expect("regex")
 });
+static CORDOVA_PLUGIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"<plugin\s+name="([^"]+)"(?:\s+spec="([^"]+)")?"#).expect("regex")
+});
+static PREFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"<preference\s+name="(analytics_write_key|analytics_debug_write_key)"\s+value="([^"]*)""#,
+    )
+    .expect("regex")
+});
 static PUB_DEP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"^  ([a-z0-9_]+):\s*(?:["']?([^"'\s#]+)["']?)?"#).expect("regex")
 });
@@ -156,11 +172,31 @@ pub fn packages(ecosystem: &str, name: &str, text: &str) -> Vec<AppPackage> {
             } else {
                 "dependencies"
             };
-            for (n, v, line) in json_dependencies_in(text, key) {
-                push(&n, Some(&v), line, false, &format!("\"{n}\": \"{v}\""));
+            let mut deps = json_dependencies_in(text, key);
+            if lower == "package.json" && platforms_of(name, text).contains(&"cordova") {
+                // `cordova plugin add` saves plugins in devDependencies and "cordova"."plugins".
+                deps.extend(json_dependencies_in(text, "devDependencies"));
+                deps.extend(cordova_plugins(text));
+            }
+            for (n, v, line) in deps {
+                if v.is_empty() {
+                    push(&n, None, line, false, &format!("\"{n}\""));
+                } else {
+                    push(&n, Some(&v), line, false, &format!("\"{n}\": \"{v}\""));
+                }
             }
             return out;
         }
+        "config.xml" => {
+            // Cordova: `<plugin name="cordova-plugin-segment" spec="^0.1.0" />`.
+            for (i, l) in text.lines().enumerate() {
+                if let Some(c) = CORDOVA_PLUGIN.captures(l) {
+                    push(&c[1], c.get(2).map(|m| m.as_str()), i, false, l);
+                }
+            }
+            return out;
+        }
+        "capacitor.config.json" | "capacitor.config.ts" | "heap.config.json" => return out,
         "package-lock.json" => {
             // npm 7+: "node_modules/<name>": { "version": "x" }
             for (i, l) in text.lines().enumerate() {
@@ -347,6 +383,108 @@ pub fn packages(ecosystem: &str, name: &str, text: &str) -> Vec<AppPackage> {
     out
 }
 
+/// Whether a `config.xml` is a Cordova app's (`<widget>` in Cordova's namespace).
+pub fn is_cordova_config(text: &str) -> bool {
+    text.contains("<widget") && text.contains("cordova.apache.org")
+}
+
+/// Init settings a config file holds instead of code: the Segment write key of
+/// cordova-plugin-segment (`<preference name="analytics_write_key" value="…" />` in Cordova's
+/// `config.xml`), and the app ids of classic React Native Heap (`heap.config.json`, an object per
+/// build: `default`, `dev`, `prod`, each with `heapAppId`).
+pub fn installs(name: &str, text: &str) -> Vec<AppInstall> {
+    let lower = name.to_ascii_lowercase();
+    let install = |vendor, call: String, id: &str, line: usize, snippet: &str| AppInstall {
+        vendor,
+        call,
+        id: Some(id.to_owned()),
+        id_from: None,
+        placeholder: None,
+        evidence: Evidence {
+            source: String::new(),
+            line: Some(line as u32 + 1),
+            snippet: snippet.trim().chars().take(160).collect(),
+            signature: "app-config".into(),
+            tag: None,
+            offset: None,
+        },
+    };
+    let mut out = Vec::new();
+    match lower.as_str() {
+        "config.xml" if is_cordova_config(text) => {
+            for (i, l) in text.lines().enumerate() {
+                if let Some(c) = PREFERENCE.captures(l) {
+                    if !c[2].trim().is_empty() {
+                        out.push(install(
+                            Vendor::Segment,
+                            format!("config.xml {}", &c[1]),
+                            c[2].trim(),
+                            i,
+                            l,
+                        ));
+                    }
+                }
+            }
+        }
+        "heap.config.json" => {
+            let Ok(serde_json::Value::Object(root)) =
+                serde_json::from_str::<serde_json::Value>(text)
+            else {
+                return out;
+            };
+            for (build, settings) in &root {
+                let Some(id) = settings.get("heapAppId") else {
+                    continue;
+                };
+                let id = match id {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    _ => continue,
+                };
+                // The line of this build's `heapAppId`: after the build's key.
+                let start = text.find(&format!("\"{build}\"")).unwrap_or(0);
+                let at = text[start..]
+                    .find("\"heapAppId\"")
+                    .map_or(start, |o| start + o);
+                let line = text[..at].matches('\n').count();
+                let snippet = text.lines().nth(line).unwrap_or_default();
+                out.push(install(
+                    Vendor::Heap,
+                    format!("heap.config.json {build}"),
+                    &id,
+                    line,
+                    snippet,
+                ));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// `(name, "", 0-based line)` of the plugins of a Cordova `package.json`'s `"cordova"` object.
+fn cordova_plugins(text: &str) -> Vec<(String, String, usize)> {
+    let Ok(serde_json::Value::Object(root)) = serde_json::from_str::<serde_json::Value>(text)
+    else {
+        return Vec::new();
+    };
+    let Some(serde_json::Value::Object(plugins)) =
+        root.get("cordova").and_then(|c| c.get("plugins"))
+    else {
+        return Vec::new();
+    };
+    let start = text.find("\"plugins\"").unwrap_or(0);
+    plugins
+        .keys()
+        .map(|n| {
+            let at = text[start..]
+                .find(&format!("\"{n}\""))
+                .map_or(0, |o| text[..start + o].matches('\n').count());
+            (n.clone(), String::new(), at)
+        })
+        .collect()
+}
+
 /// A version catalog's `version.ref` resolved to `[versions]`, or the version as written.
 fn catalog_version(text: &str, v: &str) -> String {
     text.lines()
@@ -494,6 +632,41 @@ mod tests {
     }
 
     #[test]
+    fn init_settings_in_config_files() {
+        let ids = |name: &str, text: &str| -> Vec<(String, String, u32)> {
+            installs(name, text)
+                .into_iter()
+                .map(|i| {
+                    (
+                        i.call,
+                        i.id.unwrap_or_default(),
+                        i.evidence.line.unwrap_or(0),
+                    )
+                })
+                .collect()
+        };
+        let heap = "{\n  \"default\": { \"heapAutoInit\": true },\n  \"prod\": {\n    \"heapAppId\": 12\n  }\n}\n";
+        assert_eq!(
+            ids("heap.config.json", heap),
+            [("heap.config.json prod".to_owned(), "12".to_owned(), 4)]
+        );
+        let cordova = "<widget xmlns:cdv=\"http://cordova.apache.org/ns/1.0\">\n  <preference name=\"analytics_write_key\" value=\"abc\" />\n  <preference name=\"analytics_debug_write_key\" value=\"\" />\n</widget>\n";
+        assert_eq!(
+            ids("config.xml", cordova),
+            [(
+                "config.xml analytics_write_key".to_owned(),
+                "abc".to_owned(),
+                2
+            )]
+        );
+        assert!(ids(
+            "config.xml",
+            "<widget><preference name=\"analytics_write_key\" value=\"abc\"/></widget>"
+        )
+        .is_empty());
+    }
+
+    #[test]
     fn platforms() {
         assert_eq!(platforms_of("Podfile", "platform :ios"), ["ios"]);
         assert_eq!(
@@ -508,5 +681,22 @@ mod tests {
         assert!(platforms_of("package.json", next).is_empty());
         let gradle = "plugins {\n    id(\"com.android.application\")\n}\n";
         assert_eq!(platforms_of("build.gradle.kts", gradle), ["android"]);
+        assert_eq!(
+            platforms_of("capacitor.config.ts", "const config = {};"),
+            ["capacitor"]
+        );
+        let cordova = "<widget id=\"com.acme\" xmlns=\"http://www.w3.org/ns/widgets\" xmlns:cdv=\"http://cordova.apache.org/ns/1.0\">\n    <plugin name=\"cordova-plugin-segment\" spec=\"^0.1.0\" />\n</widget>\n";
+        assert_eq!(platforms_of("config.xml", cordova), ["cordova"]);
+        assert_eq!(
+            found("config.xml", cordova),
+            one("cordova-plugin-segment", "^0.1.0", 2)
+        );
+        // Another tool's config.xml is not Cordova's.
+        assert!(platforms_of(
+            "config.xml",
+            "<configuration><plugin name=\"x\"/></configuration>"
+        )
+        .is_empty());
+        assert!(!super::super::is_manifest("config.xml"));
     }
 }

@@ -15,11 +15,13 @@ use std::collections::BTreeMap;
 
 use crate::model::{App, AppCall, AppInstall, AppPackage};
 use code::{calls, installs, language, lex};
-use manifests::{manifest_kind, packages, platforms_of};
+use manifests::{is_cordova_config, manifest_kind, packages, platforms_of};
 
 /// Whether a file name is a manifest or lock file of an app or service (`Podfile`, `go.mod`, ...).
 pub fn is_manifest(name: &str) -> bool {
-    manifests::manifest_kind(name).is_some()
+    // `config.xml` is a Cordova app's only when it says so: the name alone does not make a
+    // folder a repository.
+    manifests::manifest_kind(name).is_some() && !name.eq_ignore_ascii_case("config.xml")
 }
 
 /// Whether source mode should hand this file to [`scan`]: a manifest, a lock file or code.
@@ -47,11 +49,18 @@ pub fn scan(display: &str, files: &[String], read: &dyn Fn(&str) -> Option<Strin
             continue;
         };
         let Some(text) = read(rel) else { continue };
+        if name.eq_ignore_ascii_case("config.xml") && !is_cordova_config(&text) {
+            continue;
+        }
         let folder = dirs.entry(app_dir(dir, name)).or_default();
         folder.platforms.extend(platforms_of(name, &text));
         for mut p in packages(ecosystem, name, &text) {
             p.evidence.source = shown(rel);
             folder.add(p);
+        }
+        for mut i in manifests::installs(name, &text) {
+            i.evidence.source = shown(rel);
+            folder.installs.push(i);
         }
     }
     // Cross-platform apps hold their ios/ and android/ folders.
