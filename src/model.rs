@@ -103,7 +103,7 @@ pub enum Mode {
 }
 
 /// Where a fact was found.
-#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Evidence {
     /// URL of the page, script file, GTM container or Segment settings (a path for local files).
     pub source: String,

@@ -9,7 +9,7 @@
 //! The findings as the rules made them stay in [`Finding::parts`]: baselines record and match
 //! those, so a baseline written before grouping keeps matching, entry for entry.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::model::{Evidence, Finding, Install, Recommendation, Report, Via};
 
@@ -18,13 +18,23 @@ use crate::model::{Evidence, Finding, Install, Recommendation, Report, Via};
 pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
     let mut at: HashMap<(String, String), usize> = HashMap::new();
+    // The pages and evidence of each finding absorbing others, to look up (not scan) what it
+    // has: linear in pages however many findings one cause gathers.
+    let mut has: HashMap<usize, Has> = HashMap::new();
     for f in findings {
         let Some(cause) = f.cause.clone() else {
             out.push(f);
             continue;
         };
         match at.get(&(f.code.clone(), cause.clone())) {
-            Some(&i) => absorb(&mut out[i], f),
+            Some(&i) => {
+                let lead = &mut out[i];
+                let has = has.entry(i).or_insert_with(|| Has {
+                    pages: lead.pages.iter().cloned().collect(),
+                    evidence: lead.evidence.iter().cloned().collect(),
+                });
+                absorb(lead, f, has);
+            }
             None => {
                 at.insert((f.code.clone(), cause), out.len());
                 out.push(f);
@@ -36,7 +46,7 @@ pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
 
 /// Add `other` (same rule, same cause) to `lead`: its pages, evidence, and the clauses of its
 /// message and help that `lead` does not already say.
-fn absorb(lead: &mut Finding, other: Finding) {
+fn absorb(lead: &mut Finding, other: Finding, has: &mut Has) {
     if lead.parts.is_empty() {
         let mut first = lead.clone();
         first.parts.clear();
@@ -46,12 +56,12 @@ fn absorb(lead: &mut Finding, other: Finding) {
     lead.message = join_clauses(&lead.message, &other.message);
     lead.help = join_clauses(&lead.help, &other.help);
     for p in &other.pages {
-        if !lead.pages.contains(p) {
+        if has.pages.insert(p.clone()) {
             lead.pages.push(p.clone());
         }
     }
     for e in &other.evidence {
-        if !lead.evidence.contains(e) {
+        if has.evidence.insert(e.clone()) {
             lead.evidence.push(e.clone());
         }
     }
@@ -60,6 +70,12 @@ fn absorb(lead: &mut Finding, other: Finding) {
     } else {
         lead.parts.extend(other.parts);
     }
+}
+
+/// What a finding that absorbs others already lists.
+struct Has {
+    pages: HashSet<String>,
+    evidence: HashSet<Evidence>,
 }
 
 /// `a`, then the `; `-separated clauses of `b` that `a` does not have.

@@ -48,7 +48,7 @@
 //! - Heap, web installation: <https://help.heap.io/installation/standard-installations/web-installation/>
 //! - Segment classic Heap integration (passes only appId): <https://github.com/segmentio/analytics.js-integrations/blob/master/integrations/heap/lib/index.js>
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -75,6 +75,45 @@ const OPTIONS: &[&str] = &[
 
 const NOT_SET: &str = "not set";
 
+/// A page's value of `option`, and what each of its loaders says: the first loader that says
+/// one; Heap Web (Actions) says one for text capture only.
+fn value_on<'a>(
+    loaders: &[&'a Install],
+    option: &str,
+) -> Option<(String, Vec<(&'a Install, String)>)> {
+    let said: Vec<(&Install, String)> = loaders
+        .iter()
+        .filter(|i| !is_actions(i) || option == "disableTextCapture")
+        .map(|i| (*i, value_of(i, option)))
+        .collect();
+    let value = said
+        .iter()
+        .find(|(_, v)| v != NOT_SET)
+        .or_else(|| said.first())
+        .map(|(_, v)| v.clone())?;
+    Some((value, said))
+}
+
+/// The value most pages have (on a tie, "not set" is the norm and setting it the odd one);
+/// `None` when all pages agree.
+fn norm(values: &BTreeMap<String, Group>) -> Option<String> {
+    if values.len() < 2 {
+        return None;
+    }
+    values
+        .iter()
+        .min_by(|a, b| by_use((a.0, &a.1.pages), (b.0, &b.1.pages)))
+        .map(|(v, _)| v.clone())
+}
+
+/// Most pages first; on a tie, "not set" first, then by value.
+fn by_use(a: (&String, &Vec<String>), b: (&String, &Vec<String>)) -> std::cmp::Ordering {
+    b.1.len()
+        .cmp(&a.1.len())
+        .then((b.0 == NOT_SET).cmp(&(a.0 == NOT_SET)))
+        .then(a.0.cmp(b.0))
+}
+
 impl Rule for HeapOptionsDiffer {
     fn name(&self) -> &'static str {
         "heap-options-differ"
@@ -100,6 +139,8 @@ impl Rule for HeapOptionsDiffer {
         let mut sites: BTreeMap<(String, String), BTreeMap<&str, Values>> = BTreeMap::new();
         let mut candidates = Candidates::of(cx.report);
         let mut seen: HashSet<&str> = HashSet::new();
+        // The pages judged, with their site key and Heap loaders.
+        let mut judged = Vec::new();
         for page in audited(cx.report).filter(|p| p.kind.as_deref() != Some("file")) {
             if !seen.insert(page.url.as_str()) || not_judged(page, &mut candidates) {
                 continue;
@@ -114,34 +155,57 @@ impl Rule for HeapOptionsDiffer {
             let env = environment_of(&cx.config.environments, &page.url)
                 .map(|e| e.name.clone())
                 .unwrap_or_default();
-            let site = sites.entry((page.site.clone(), env)).or_default();
+            judged.push(((page.site.clone(), env), page, loaders));
+        }
+        // First pass: each page's value of each option.
+        for (key, page, loaders) in &judged {
+            let site = sites.entry(key.clone()).or_default();
             for option in OPTIONS {
-                // A page's value: the first loader that says one; Heap Web (Actions) says one for
-                // text capture only.
-                let said: Vec<(&Install, String)> = loaders
+                if let Some((value, _)) = value_on(loaders, option) {
+                    site.entry(option)
+                        .or_default()
+                        .entry(value)
+                        .or_default()
+                        .page(&page.url);
+                }
+            }
+        }
+        // Second pass: the evidence of the values that are not the norm (the majority's is never
+        // shown, and keeping it would cost memory in proportion to pages x options).
+        let norms: HashMap<(&(String, String), &str), String> = sites
+            .iter()
+            .flat_map(|(key, options)| {
+                options
                     .iter()
-                    .filter(|i| !is_actions(i) || *option == "disableTextCapture")
-                    .map(|i| (*i, value_of(i, option)))
-                    .collect();
-                let Some(value) = said
-                    .iter()
-                    .find(|(_, v)| v != NOT_SET)
-                    .or_else(|| said.first())
-                    .map(|(_, v)| v.clone())
-                else {
+                    .filter_map(move |(option, values)| Some(((key, *option), norm(values)?)))
+            })
+            .collect();
+        let mut evidence: HashMap<((String, String), &str, String), Group> = HashMap::new();
+        for (key, page, loaders) in &judged {
+            for option in OPTIONS {
+                let Some((value, said)) = value_on(loaders, option) else {
                     continue;
                 };
-                let group = site
-                    .entry(option)
-                    .or_default()
-                    .entry(value.clone())
+                if norms.get(&(key, *option)).is_none_or(|n| *n == value) {
+                    continue;
+                }
+                let group = evidence
+                    .entry((key.clone(), *option, value.clone()))
                     .or_default();
-                group.page(&page.url);
                 for (install, v) in &said {
                     if *v == value {
                         group.evidence(evidence_of(install, page));
                     }
                 }
+            }
+        }
+        for ((key, option, value), g) in evidence {
+            if let Some(group) = sites
+                .get_mut(&key)
+                .and_then(|o| o.get_mut(option))
+                .and_then(|v| v.get_mut(&value))
+            {
+                group.evidence(g.evidence);
             }
         }
         let mut out = Vec::new();
@@ -153,13 +217,7 @@ impl Rule for HeapOptionsDiffer {
                 let total: usize = values.values().map(|g| g.pages.len()).sum();
                 let mut by_use: Vec<(String, Group)> = values.into_iter().collect();
                 // Most pages first; on a tie, "not set" is the norm and setting it the odd one.
-                by_use.sort_by(|a, b| {
-                    b.1.pages
-                        .len()
-                        .cmp(&a.1.pages.len())
-                        .then((b.0 == NOT_SET).cmp(&(a.0 == NOT_SET)))
-                        .then(a.0.cmp(&b.0))
-                });
+                by_use.sort_by(|a, b| self::by_use((&a.0, &a.1.pages), (&b.0, &b.1.pages)));
                 let (norm, norm_group) = &by_use[0];
                 let mut odd = Group::default();
                 let mut parts = Vec::new();
