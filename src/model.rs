@@ -218,7 +218,7 @@ pub struct Install {
     pub evidence: Evidence,
     /// What a browser made of it (`--render`): confirmed, not seen, or seen only at run time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<Seen>,
+    pub runtime: Option<Box<Seen>>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -540,7 +540,7 @@ pub struct Page {
     pub renders: Vec<String>,
     /// What ran on the page in headless Chromium (`--render`), when it was rendered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<Runtime>,
+    pub runtime: Option<Box<Runtime>>,
 }
 
 /// An HTML comment in a page that suppresses rules for that page:

@@ -192,7 +192,7 @@ pub fn run(
                 phase: None,
             });
         }
-        report.pages[i].runtime = Some(runtime);
+        report.pages[i].runtime = Some(Box::new(runtime));
         reconcile::reconcile(&mut report.pages[i]);
     }
     summary.not_rendered = report.pages.len() - summary.pages;

@@ -31,7 +31,7 @@ pub fn reconcile(page: &mut Page) {
             Vendor::Segment => segment(install, &runtime),
             _ => tag_manager(install, &runtime),
         };
-        page.installs[i].runtime = Some(seen);
+        page.installs[i].runtime = Some(Box::new(seen));
     }
     let sdk = if runtime
         .requests
@@ -336,7 +336,7 @@ fn runtime_only_heap(call: &HeapLoad, sdk: Sdk, page: &str) -> Install {
         install.mode = Some(crate::model::Mode::Device);
         install.destination = Some("Heap".to_owned());
     }
-    install.runtime = Some(seen(
+    install.runtime = Some(Box::new(seen(
         RUNTIME_ONLY,
         None,
         format!(
@@ -344,7 +344,7 @@ fn runtime_only_heap(call: &HeapLoad, sdk: Sdk, page: &str) -> Install {
             where_called(call)
         ),
         vec![evidence],
-    ));
+    )));
     install
 }
 
@@ -373,7 +373,7 @@ fn runtime_only_segment(page: &Page, runtime: &Runtime) -> Option<Install> {
         offset: None,
     };
     let mut install = Install::new(Vendor::Segment, key, Via::Native, evidence.clone());
-    install.runtime = Some(seen(
+    install.runtime = Some(Box::new(seen(
         RUNTIME_ONLY,
         None,
         format!(
@@ -382,7 +382,7 @@ fn runtime_only_segment(page: &Page, runtime: &Runtime) -> Option<Install> {
             analytics.integrations.join(", ")
         ),
         vec![evidence],
-    ));
+    )));
     Some(install)
 }
 
@@ -446,14 +446,14 @@ mod tests {
         segment.via = Via::Segment;
         segment.mode = Some(Mode::Device);
         page.installs = vec![native("111"), segment];
-        page.runtime = Some(Runtime {
+        page.runtime = Some(Box::new(Runtime {
             heap_loads: vec![
                 load("111", "page", "http://s/"),
                 load("222", "segment", "https://cdn.segment.com/a.js"),
                 load("333", "page", "http://s/app.js"),
             ],
             ..Runtime::default()
-        });
+        }));
         reconcile(&mut page);
         assert_eq!(
             status(&page),
@@ -483,7 +483,7 @@ mod tests {
         actions.via = Via::Segment;
         actions.destination_kind = Some("actions".into());
         page.installs = vec![gated, tag, actions, native("666")];
-        page.runtime = Some(Runtime {
+        page.runtime = Some(Box::new(Runtime {
             consent: "none".into(),
             containers: vec!["GTM-ABC123".into()],
             heap_loads: vec![load("666", "page", "http://s/")],
@@ -492,7 +492,7 @@ mod tests {
                 integrations: vec!["Heap Web (Actions)".into()],
             }),
             ..Runtime::default()
-        });
+        }));
         reconcile(&mut page);
         let reasons: Vec<Option<String>> = status(&page).into_iter().map(|s| s.3).collect();
         assert_eq!(

@@ -714,11 +714,13 @@ mod tests {
         use super::testing::{native_heap, page};
         let mut tag = native_heap("/", "222");
         tag.via = Via::Gtm;
-        let seen = |status: &str, reason: Option<&str>| crate::model::Seen {
-            status: status.into(),
-            reason: reason.map(str::to_owned),
-            detail: String::new(),
-            calls: Vec::new(),
+        let seen = |status: &str, reason: Option<&str>| {
+            Box::new(crate::model::Seen {
+                status: status.into(),
+                reason: reason.map(str::to_owned),
+                detail: String::new(),
+                calls: Vec::new(),
+            })
         };
         let mut native = native_heap("/", "111");
         native.runtime = Some(seen("confirmed", None));
