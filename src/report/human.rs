@@ -44,6 +44,143 @@ impl Paint {
     }
 }
 
+/// The width of the human report: prose is wrapped to it. Fixed, not the terminal's: the same
+/// report reads the same in a terminal, a CI log and a file.
+pub const WIDTH: usize = 100;
+
+/// A hanging indent deeper than this, or too deep for the text's widest token to fit after it,
+/// is replaced by [`NARROW_HANG`], so a continuation line keeps room for its words.
+const MAX_HANG: usize = 48;
+const NARROW_HANG: usize = 4;
+
+/// Width on screen: ANSI colour sequences take none, wide characters two.
+pub(crate) fn width(text: &str) -> usize {
+    textwrap::core::display_width(text)
+}
+
+/// `prefix` then `text`, wrapped at [`WIDTH`] columns: broken at spaces only (never inside a
+/// URL, a path or any other token without spaces, nor inside a colour sequence), continuation
+/// lines indented by `hang` spaces. A token wider than the room left goes on a line of its own,
+/// however wide. No trailing newline.
+pub(crate) fn wrap(prefix: &str, text: &str, hang: usize) -> String {
+    // Deep enough to show the structure, shallow enough for the widest token that may start a
+    // continuation line (not the first) to fit.
+    let widest = text.split(' ').skip(1).map(width).max().unwrap_or(0);
+    let hang = if hang > MAX_HANG || (hang > NARROW_HANG && hang + widest > WIDTH) {
+        NARROW_HANG
+    } else {
+        hang
+    };
+    let indent = " ".repeat(hang);
+    let options = textwrap::Options::new(WIDTH)
+        .initial_indent(prefix)
+        .subsequent_indent(&indent)
+        .break_words(false)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
+    textwrap::wrap(text, options).join("\n")
+}
+
+/// As [`wrap`], for text made of clauses joined by `; `: lines break between clauses, and inside
+/// one only when the clauses do not fit whole.
+pub(crate) fn wrap_clauses(prefix: &str, text: &str, hang: usize) -> String {
+    let indent = " ".repeat(hang);
+    let mut lines = vec![prefix.to_owned()];
+    let clauses: Vec<&str> = text.split("; ").collect();
+    for (n, clause) in clauses.iter().enumerate() {
+        let piece = if n + 1 < clauses.len() {
+            format!("{clause};")
+        } else {
+            (*clause).to_owned()
+        };
+        let line = lines.last_mut().expect("one line at least");
+        if n == 0 {
+            line.push_str(&piece);
+        } else if width(line) + 1 + width(&piece) <= WIDTH {
+            line.push(' ');
+            line.push_str(&piece);
+        } else {
+            lines.push(format!("{indent}{piece}"));
+        }
+    }
+    if lines.iter().any(|l| width(l) > WIDTH) {
+        return wrap(prefix, text, hang);
+    }
+    lines.join("\n")
+}
+
+/// `text` with every `url` in it said as "this URL": for a line that names `url` already.
+/// Only URLs: a file path is left as it is.
+pub(crate) fn once<'a>(text: &'a str, url: &str) -> std::borrow::Cow<'a, str> {
+    if url.contains("://") && text.contains(url) {
+        std::borrow::Cow::Owned(text.replace(url, "this URL"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// A problem or unverified fact: `  kind  URL  message`, the message wrapped under the URL and
+/// saying "this URL" where it repeats it.
+fn kind_line(
+    kind: &str,
+    url: &str,
+    message: &str,
+    p: Paint,
+    style: fn(Paint, &str) -> String,
+) -> String {
+    let kind = format!("  {kind:<20} ");
+    let text = format!("{url}  {}", p.dim(&once(message, url)));
+    wrap(&style(p, &kind), &text, width(&kind))
+}
+
+/// An evidence line, `  --> location  snippet`: the location whole, the snippet cut with an
+/// ellipsis to fit [`WIDTH`] (on a line of its own under a location too wide to leave it room),
+/// and a URL the location names already said as `…` in the snippet.
+fn evidence_line(e: &Evidence, p: Paint) -> String {
+    let location = location(e);
+    let snippet = e.snippet.trim();
+    let snippet = if e.source.contains("://") {
+        snippet.replace(e.source.as_str(), "…")
+    } else {
+        snippet.to_owned()
+    };
+    let head = format!("  {} {location}", p.dim("-->"));
+    if snippet.is_empty() {
+        return head;
+    }
+    let room = WIDTH.saturating_sub(width(&head) + 2);
+    if room >= MIN_SNIPPET {
+        format!("{head}  {}", p.dim(&cut(&snippet, room)))
+    } else {
+        let indent = "      ";
+        let snippet = cut(&snippet, WIDTH - indent.len());
+        format!("{head}\n{indent}{}", p.dim(&snippet))
+    }
+}
+
+/// The fewest columns a snippet is shown in beside its location.
+const MIN_SNIPPET: usize = 20;
+
+/// `text` in at most `room` columns: cut with `…` when wider.
+fn cut(text: &str, room: usize) -> String {
+    if width(text) <= room {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = width(c.encode_utf8(&mut [0; 4]));
+        if used + w + 1 > room {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
 pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
     render_with(report, color, None, out)
 }
@@ -61,20 +198,26 @@ pub fn render_with(
     for page in &report.pages {
         render_page(page, p, out)?;
     }
-    super::apps::human(report, p, out)?;
+    // The apps section is written by its own module: its lines are wrapped here, continuation
+    // lines two columns deeper than the line they continue.
+    let mut apps = Vec::new();
+    super::apps::human(report, p, &mut apps)?;
+    for line in String::from_utf8_lossy(&apps).lines() {
+        let text = line.trim_start_matches(' ');
+        let indent = line.len() - text.len();
+        writeln!(out, "{}", wrap(&line[..indent], text, indent + 2))?;
+    }
     render_findings(report, p, out)?;
     if let Some(rec) = &report.recommendation {
-        writeln!(
-            out,
-            "{} install Heap {}",
-            p.bold("Recommendation:"),
-            p.bold(install_path(&rec.install_path))
-        )?;
+        let head = format!("{} install Heap", p.bold("Recommendation:"));
+        let path = p.bold(install_path(&rec.install_path));
+        writeln!(out, "{}", wrap(&format!("{head} "), &path, 2))?;
         for reason in &rec.reasons {
-            writeln!(out, "  - {reason}")?;
+            writeln!(out, "{}", wrap("  - ", reason, 4))?;
         }
         for (n, step) in rec.steps.iter().enumerate() {
-            writeln!(out, "  {}. {step}", n + 1)?;
+            let number = format!("  {}. ", n + 1);
+            writeln!(out, "{}", wrap(&number, step, number.len()))?;
         }
         writeln!(out)?;
     }
@@ -86,13 +229,8 @@ pub fn render_with(
         )?;
         for problem in &report.problems {
             let kind = problem.kind.name();
-            writeln!(
-                out,
-                "  {} {}  {}",
-                p.red(&format!("{kind:<20}")),
-                problem.url,
-                p.dim(&problem.message)
-            )?;
+            let line = kind_line(&kind, &problem.url, &problem.message, p, Paint::red);
+            writeln!(out, "{line}")?;
         }
         writeln!(out)?;
     }
@@ -103,13 +241,8 @@ pub fn render_with(
             p.bold(&format!("Not verified ({})", report.unverified.len()))
         )?;
         for u in &report.unverified {
-            writeln!(
-                out,
-                "  {} {}  {}",
-                p.yellow(&format!("{:<20}", u.kind)),
-                u.url,
-                p.dim(&u.reason)
-            )?;
+            let line = kind_line(&u.kind, &u.url, &u.reason, p, Paint::yellow);
+            writeln!(out, "{line}")?;
         }
         writeln!(out)?;
     }
@@ -120,10 +253,8 @@ pub fn render_with(
         s.heap_app_ids.join(", ")
     };
     let severity = |name: &str| s.findings_by_severity.get(name).copied().unwrap_or(0);
-    writeln!(
-        out,
-        "{} {}, {} failed to load, {} with Heap; {}: {}, {}, {} info; {}; Heap app ids: {ids}",
-        p.bold("Summary:"),
+    let summary = format!(
+        "{}, {} failed to load, {} with Heap; {}: {}, {}, {} info; {}; Heap app ids: {ids}",
         plural(s.pages_audited, "page audited", "pages audited"),
         s.pages_failed,
         s.pages_with_heap,
@@ -132,27 +263,28 @@ pub fn render_with(
         plural(severity("warning"), "warning", "warnings"),
         severity("info"),
         plural(s.problems, "problem", "problems"),
-    )?;
+    );
+    let prefix = format!("{} ", p.bold("Summary:"));
+    writeln!(out, "{}", wrap_clauses(&prefix, &summary, 9))?;
     for line in coverage_lines(report) {
-        writeln!(out, "{}", p.dim(&line))?;
+        let text = line.trim_start_matches(' ');
+        let indent = line.len() - text.len();
+        writeln!(out, "{}", wrap(&line[..indent], &p.dim(text), indent + 2))?;
     }
     if let Some(render) = &report.render {
-        writeln!(out, "{}", p.dim(&render_line(render)))?;
+        writeln!(out, "{}", wrap("", &p.dim(&render_line(render)), 2))?;
     }
     if let Some(min) = min_coverage {
         for line in below_min_coverage(report, min) {
-            writeln!(out, "{}", p.red(&line))?;
+            writeln!(out, "{}", wrap("", &p.red(&line), 2))?;
         }
     }
     if s.suppressed > 0 {
-        writeln!(
-            out,
-            "{}",
-            p.dim(&format!(
-                "{} not shown: the baseline records them or the page suppresses them inline",
-                plural(s.suppressed, "finding", "findings")
-            ))
-        )?;
+        let line = format!(
+            "{} not shown: the baseline records them or the page suppresses them inline",
+            plural(s.suppressed, "finding", "findings")
+        );
+        writeln!(out, "{}", wrap("", &p.dim(&line), 2))?;
     }
     Ok(())
 }
@@ -313,28 +445,34 @@ fn render_sources(report: &Report, p: Paint, out: &mut dyn Write) -> io::Result<
         } else {
             format!(", {}", read.ecosystems.join(", "))
         };
-        writeln!(
-            out,
-            "{} read as a source repository ({}{ecosystems}): {}",
-            p.bold(&read.target),
+        let text = format!(
+            "read as a source repository ({}{ecosystems}): {}",
             read.why,
             plural(read.files, "file", "files")
+        );
+        writeln!(
+            out,
+            "{}",
+            wrap(&format!("{} ", p.bold(&read.target)), &text, 2)
         )?;
         for skipped in &read.skipped {
-            writeln!(
-                out,
-                "  {} {} {}",
-                p.dim("left out:"),
+            let text = format!(
+                "{} {}",
                 skipped.reason,
                 p.dim(&format!(
                     "{} (e.g. {})",
                     skipped.count,
                     skipped.examples.join(", ")
                 ))
+            );
+            writeln!(
+                out,
+                "{}",
+                wrap(&format!("  {} ", p.dim("left out:")), &text, 12)
             )?;
         }
         for note in &read.notes {
-            writeln!(out, "  {} {note}", p.dim("note:"))?;
+            writeln!(out, "{}", wrap(&format!("  {} ", p.dim("note:")), note, 8))?;
         }
         writeln!(out)?;
     }
@@ -343,22 +481,22 @@ fn render_sources(report: &Report, p: Paint, out: &mut dyn Write) -> io::Result<
 
 fn render_page(page: &Page, p: Paint, out: &mut dyn Write) -> io::Result<()> {
     let status = match (page.status, &page.error) {
-        (_, Some(error)) => p.red(&format!("error: {error}")),
+        (_, Some(error)) => p.red(&format!("error: {}", once(error, &page.url))),
         (Some(code), None) => p.dim(&format!("{code}")),
         (None, None) => String::new(),
     };
     if status.is_empty() {
         writeln!(out, "{}", p.bold(&page.url))?;
     } else {
-        writeln!(out, "{} {status}", p.bold(&page.url))?;
-    }
-    if !page.redirects.is_empty() {
         writeln!(
             out,
-            "  {} {}",
-            p.dim("redirected via"),
-            page.redirects.join(" -> ")
+            "{}",
+            wrap(&format!("{} ", p.bold(&page.url)), &status, 2)
         )?;
+    }
+    if !page.redirects.is_empty() {
+        let prefix = format!("  {} ", p.dim("redirected via"));
+        writeln!(out, "{}", wrap(&prefix, &page.redirects.join(" -> "), 4))?;
     }
     match page.kind.as_deref() {
         Some("layout") => writeln!(out, "  {}", p.dim("a layout, counted as one page"))?,
@@ -370,29 +508,23 @@ fn render_page(page: &Page, p: Paint, out: &mut dyn Write) -> io::Result<()> {
         _ => {}
     }
     if page.renders.len() > 1 {
-        writeln!(
-            out,
-            "  {} {}",
-            p.dim("renders"),
-            page.renders[1..].join(", ")
-        )?;
+        let prefix = format!("  {} ", p.dim("renders"));
+        writeln!(out, "{}", wrap(&prefix, &page.renders[1..].join(", "), 4))?;
     }
     if page.error.is_none() && page.installs.is_empty() {
         writeln!(out, "  {}", p.dim("no Heap, Segment or tag manager found"))?;
     }
     for install in &page.installs {
-        writeln!(out, "  {}", install_line(install, p))?;
+        writeln!(out, "{}", install_line(install, p))?;
     }
     let privacy = &page.privacy;
     if privacy.redact_text + privacy.redact_attributes + privacy.heap_ignore > 0 {
-        writeln!(
-            out,
-            "  {} data-heap-redact-text ×{}, data-heap-redact-attributes ×{}, heap-ignore ×{}",
-            p.dim("privacy attributes:"),
-            privacy.redact_text,
-            privacy.redact_attributes,
-            privacy.heap_ignore
-        )?;
+        let text = format!(
+            "data-heap-redact-text ×{}, data-heap-redact-attributes ×{}, heap-ignore ×{}",
+            privacy.redact_text, privacy.redact_attributes, privacy.heap_ignore
+        );
+        let prefix = format!("  {} ", p.dim("privacy attributes:"));
+        writeln!(out, "{}", wrap(&prefix, &text, 4))?;
     }
     writeln!(out)
 }
@@ -417,19 +549,36 @@ fn install_line(i: &Install, p: Paint) -> String {
         (None, Some(tag)) => format!("{} {tag}", i.evidence.source),
         (None, None) => i.evidence.source.clone(),
     };
-    let mut line = format!("{vendor} {id:<34} {how}");
+    let inactive = i.inactive_reason.as_ref().filter(|_| !i.active);
+    // An inactive install is dimmed whole, its reason in yellow after it.
+    let dim = |text: &str| {
+        if inactive.is_some() {
+            p.dim(text)
+        } else {
+            text.to_owned()
+        }
+    };
+    let mut text = format!("{id:<34} {how}");
     if !details.is_empty() {
-        line.push_str(&format!("  {}", details.join(", ")));
+        text.push_str(&format!("  {}", details.join(", ")));
     }
-    line.push_str(&format!("  {}", p.dim(&format!("at {place}"))));
-    match &i.inactive_reason {
-        Some(reason) if !i.active => format!(
-            "{} {}",
-            p.dim(&line),
-            p.yellow(&format!("[inactive: {reason}]"))
-        ),
-        _ => line,
+    let mut line = wrap(&format!("  {} ", dim(&vendor)), &dim(&text), NARROW_HANG);
+    // Where it was found stays whole: on the last line if it fits there, else on its own.
+    let at = p.dim(&format!("at {place}"));
+    let last = line.rsplit('\n').next().unwrap_or_default();
+    if width(last) + 2 + width(&at) <= WIDTH {
+        line.push_str(&format!("  {at}"));
+    } else {
+        line.push_str(&format!("\n    {at}"));
     }
+    if let Some(reason) = inactive {
+        let last = line.rsplit('\n').next().unwrap_or_default();
+        let prefix = format!("{last} ");
+        let reason = p.yellow(&format!("[inactive: {reason}]"));
+        let lines = line.len() - last.len();
+        line = format!("{}{}", &line[..lines], wrap(&prefix, &reason, NARROW_HANG));
+    }
+    line
 }
 
 /// How an install reaches the page: `native`, `via segment KEY`, `via gtm GTM-X`.
@@ -545,20 +694,19 @@ fn render_findings(report: &Report, p: Paint, out: &mut dyn Write) -> io::Result
             Severity::Warning => p.yellow("warning"),
             Severity::Info => p.cyan("info"),
         };
-        writeln!(out, "{sev}[{}] {}: {}", f.code, p.bold(&f.rule), f.message)?;
+        let head = format!("{sev}[{}] {}: ", f.code, p.bold(&f.rule));
+        writeln!(out, "{}", wrap(&head, &f.message, width(&head)))?;
         for e in &f.evidence {
-            writeln!(
-                out,
-                "  {} {}  {}",
-                p.dim("-->"),
-                location(e),
-                p.dim(&e.snippet)
-            )?;
+            writeln!(out, "{}", evidence_line(e, p))?;
         }
         if f.pages.len() > 1 {
             writeln!(out, "  {} {} pages", p.dim("on"), f.pages.len())?;
         }
-        writeln!(out, "  {} {}", p.cyan("help:"), f.help)?;
+        writeln!(
+            out,
+            "{}",
+            wrap(&format!("  {} ", p.cyan("help:")), &f.help, 8)
+        )?;
         writeln!(out)?;
     }
     Ok(())
@@ -630,6 +778,148 @@ mod tests {
             sampled_lines(&crawl),
             ["audited 50 of ≥ 4,210 /blog/page-N pages (same template, --max-per-pattern)"]
         );
+    }
+
+    /// The widest line of `text`, in columns.
+    fn widest(text: &str) -> usize {
+        text.lines().map(width).max().unwrap_or(0)
+    }
+
+    #[test]
+    fn prose_wraps_at_spaces_under_its_hanging_indent() {
+        let url = format!("https://cdn.example.test/{}/settings", "k".repeat(90));
+        let text = format!("{} {url} and {}", "word ".repeat(30), "more ".repeat(10));
+        let wrapped = wrap("  - ", &text, 4);
+        let lines: Vec<&str> = wrapped.lines().collect();
+        assert!(lines.len() > 2, "{wrapped}");
+        assert!(lines[0].starts_with("  - word"));
+        for line in &lines[1..] {
+            assert!(
+                line.starts_with("    ") && !line.starts_with("     "),
+                "{wrapped}"
+            );
+        }
+        // The URL is whole, alone on its line, the one line wider than 100.
+        let long: Vec<&&str> = lines.iter().filter(|l| width(l) > WIDTH).collect();
+        assert_eq!(long, [&format!("    {url}").as_str()], "{wrapped}");
+        // No word is broken, no hyphen split (`heap-missing-on-some-pages`).
+        let words = "heap-missing-on-some-pages fixtures/sites/shop/blog/spring-collection.html ";
+        let wrapped = wrap("x: ", &words.repeat(6), 3);
+        assert_eq!(
+            wrapped.split_whitespace().collect::<Vec<_>>()[1..],
+            words.repeat(6).split_whitespace().collect::<Vec<_>>()[..]
+        );
+        assert!(widest(&wrapped) <= WIDTH, "{wrapped}");
+    }
+
+    #[test]
+    fn colour_takes_no_width_and_is_never_split() {
+        colored::control::set_override(true);
+        let p = Paint(true);
+        let text = p.dim(&"dimmed words ".repeat(20));
+        let plain = wrap("  ", &"dimmed words ".repeat(20), 2);
+        let coloured = wrap("  ", &text, 2);
+        colored::control::unset_override();
+        // The same breaks as without colour: escapes are not counted.
+        assert_eq!(
+            plain.lines().count(),
+            coloured.lines().count(),
+            "{coloured}"
+        );
+        assert!(widest(&coloured) <= WIDTH);
+        // Every escape sequence is whole (`ESC [ digits m`).
+        for piece in coloured.split('\x1b').skip(1) {
+            let end = piece.find('m').expect("an escape ends with m");
+            assert!(piece[..end].starts_with('['), "{coloured:?}");
+            assert!(piece[1..end]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b';'));
+        }
+    }
+
+    #[test]
+    fn a_deep_hang_gives_way_to_a_wide_token() {
+        let path = format!("fixtures/repos/{}/segment.blade.php", "p".repeat(50));
+        let text = format!("segment loads 2 times on 1 page: Segment in {path} (write key)");
+        let head = "warning[HA005] segment-loaded-twice: ";
+        let wrapped = wrap(head, &text, head.len());
+        assert!(widest(&wrapped) <= WIDTH, "{wrapped}");
+        assert!(wrapped.contains(&format!("\n    {path}")), "{wrapped}");
+    }
+
+    #[test]
+    fn summary_breaks_between_clauses() {
+        let text = "5 pages audited, 0 failed to load, 5 with Heap; 4 findings: 2 errors, 0 \
+                    warnings, 2 info; 0 problems; Heap app ids: 1535634150, 2682025610";
+        assert_eq!(
+            wrap_clauses("Summary: ", text, 9),
+            "Summary: 5 pages audited, 0 failed to load, 5 with Heap; 4 findings: 2 errors, 0 \
+             warnings, 2 info;\n         0 problems; Heap app ids: 1535634150, 2682025610"
+        );
+    }
+
+    fn evidence(source: &str, snippet: &str) -> Evidence {
+        Evidence {
+            source: source.into(),
+            line: Some(12),
+            snippet: snippet.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn evidence_snippets_are_cut_and_locations_kept_whole() {
+        let p = Paint(false);
+        let e = evidence("site/index.html", &"analytics.load(x);".repeat(10));
+        let line = evidence_line(&e, p);
+        assert_eq!(width(&line), WIDTH, "{line}");
+        assert!(line.starts_with("  --> site/index.html:12  analytics.load(x);"));
+        assert!(line.ends_with('…'));
+        // A location too wide to leave the snippet room: the snippet on the next line.
+        let source = format!("https://cdn.example.test/{}.js", "a".repeat(90));
+        let line = evidence_line(&evidence(&source, "heap.load(1)"), p);
+        assert_eq!(line, format!("  --> {source}:12\n      heap.load(1)"));
+        // A short one is left as it is.
+        let line = evidence_line(&evidence("a.html", "heap.load(1)"), p);
+        assert_eq!(line, "  --> a.html:12  heap.load(1)");
+    }
+
+    #[test]
+    fn a_url_is_named_once_a_line() {
+        let p = Paint(false);
+        let url = "https://cdn.example.test/heap-1.js";
+        let e = evidence(url, &format!("<script src=\"{url}\"></script>"));
+        assert_eq!(
+            evidence_line(&e, p),
+            format!("  --> {url}:12  <script src=\"…\"></script>")
+        );
+        let wall = "https://a.test/login";
+        let line = kind_line(
+            "auth-required",
+            wall,
+            &format!("its path names a sign-in page: {wall} is a sign-in, so ..."),
+            p,
+            Paint::red,
+        );
+        assert_eq!(
+            line,
+            format!(
+                "  auth-required        {wall}  its path names a sign-in page: this URL is a \
+                 sign-in,\n{}so ...",
+                " ".repeat(23)
+            )
+        );
+        let mut page = Page::new(wall.into(), "https://a.test/".into(), 0);
+        page.error = Some(format!("could not fetch {wall}: timed out"));
+        let mut out = Vec::new();
+        render_page(&page, p, &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(
+            out.lines().next(),
+            Some(format!("{wall} error: could not fetch this URL: timed out").as_str())
+        );
+        // A path is not a URL: left as it is.
+        assert_eq!(once("in site/a.html", "site/a.html"), "in site/a.html");
     }
 
     #[test]

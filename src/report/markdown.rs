@@ -58,7 +58,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 "| {} | {} | {} |",
                 code(&problem.url),
                 cell(&kind),
-                cell(&problem.message)
+                cell(&human::once(&problem.message, &problem.url))
             )?;
         }
         writeln!(out)?;
@@ -66,7 +66,8 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !report.unverified.is_empty() {
         writeln!(out, "### Not verified ({})\n", report.unverified.len())?;
         for u in &report.unverified {
-            writeln!(out, "- {} {}: {}", u.kind, code(&u.url), text(&u.reason))?;
+            let reason = human::once(&u.reason, &u.url);
+            writeln!(out, "- {} {}: {}", u.kind, code(&u.url), text(&reason))?;
         }
         writeln!(out)?;
     }
@@ -142,7 +143,8 @@ fn render_installs(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 fn render_page(page: &Page, out: &mut dyn Write) -> io::Result<()> {
     let url = code(&page.url);
     if let Some(error) = &page.error {
-        return writeln!(out, "| {url} | | | | error: {} |", cell(error));
+        let error = human::once(error, &page.url);
+        return writeln!(out, "| {url} | | | | error: {} |", cell(&error));
     }
     if page.installs.is_empty() {
         return writeln!(
@@ -278,6 +280,19 @@ mod tests {
         assert_eq!(
             listed(&[1, 2, 3, 4, 5], |n| n.to_string()),
             "1, 2, 3, and 2 more"
+        );
+    }
+
+    #[test]
+    fn a_url_is_named_once_a_row() {
+        let url = "https://a.test/login";
+        let mut page = Page::new(url.into(), "https://a.test/".into(), 0);
+        page.error = Some(format!("could not fetch {url}: timed out"));
+        let mut out = Vec::new();
+        render_page(&page, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("| `{url}` | | | | error: could not fetch this URL: timed out |\n")
         );
     }
 }
