@@ -647,3 +647,24 @@ for (var i = 0; i < 250; i++) heap.load("4200000000");
     assert_eq!(runtime["not_listed"], 50);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn headers_given_with_h_reach_the_site_in_the_browser_too() {
+    let server = Server::root(fixtures().join("render/double-load/site"));
+    let mut args = vec![
+        server.url("/"),
+        "--render".into(),
+        "-H".into(),
+        "X-Test-Auth: yes".into(),
+    ];
+    args.extend(remaps("double-load"));
+    let (_, report, _) = scan_json(&args);
+    assert_eq!(report["render"]["pages"], 1, "{:#}", report["problems"]);
+    // The stylesheet is fetched by the browser only: it carried the header.
+    let log = server.log.lock().unwrap().clone();
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("/assets/site.css") && l.ends_with("[auth]")),
+        "{log:?}"
+    );
+}
