@@ -3,6 +3,8 @@
 //! Pure: the caller says where the code came from ([`Origin`]) and decides what to follow. Every
 //! install found here is `via: native`; the caller re-labels installs found inside a tag manager.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
 use super::html::{self, Lines, ScriptKind};
@@ -72,6 +74,105 @@ pub fn scan_code(sigs: &Signatures, code: &str, origin: &Origin) -> Scan {
 /// is read as code ([`Js`]): signatures match the code with its comments taken out, and calls
 /// are read from the syntax tree with their constants and conditions.
 pub fn scan_script(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origin) -> Scan {
+    // A short script the signatures may match, at its place in its source (so that its lines
+    // are the source's), is scanned once per text, then placed where it is met.
+    let memoised = origin.tag.is_none()
+        && code.len() <= MEMO_SCRIPT
+        && origin.lines.is_none_or(|l| l.holds(origin.offset, code))
+        && sigs.may_hold(code);
+    if !memoised {
+        return scan_script_once(sigs, code, kind, origin);
+    }
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        code.hash(&mut hasher);
+        (hasher.finish(), kind)
+    };
+    let memo = &sigs.memo.0;
+    let known = memo
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+        .filter(|(text, _)| text == code)
+        .map(|(_, scan)| std::sync::Arc::clone(scan));
+    let scan = known.unwrap_or_else(|| {
+        let lines = Lines::new(code);
+        let at_start = Origin {
+            source: "",
+            lines: Some(&lines),
+            offset: 0,
+            tag: None,
+        };
+        let scan = std::sync::Arc::new(scan_script_once(sigs, code, kind, &at_start));
+        let mut memo = memo.lock().unwrap_or_else(|e| e.into_inner());
+        if memo.len() >= MEMO_SCRIPTS {
+            memo.clear();
+        }
+        memo.insert(key, (code.to_owned(), std::sync::Arc::clone(&scan)));
+        scan
+    });
+    let mut scan = Scan::clone(&scan);
+    scan.place(origin);
+    scan
+}
+
+/// Scripts up to this size are scanned once per text (see [`scan_script`]).
+const MEMO_SCRIPT: usize = 16 * 1024;
+/// At most this many scans are kept (a few MB at the worst); when full, the memo starts over.
+const MEMO_SCRIPTS: usize = 256;
+
+/// The scans [`scan_script`] keeps, by the script's hash and kind (with its text, to tell
+/// collisions). A copy of the signatures starts with none.
+#[derive(Default)]
+pub struct ScanMemo(std::sync::Mutex<HashMap<(u64, js::Kind), Memoised>>);
+
+/// A script's text, and its scan.
+type Memoised = (String, std::sync::Arc<Scan>);
+
+impl Clone for ScanMemo {
+    fn clone(&self) -> ScanMemo {
+        ScanMemo::default()
+    }
+}
+
+impl std::fmt::Debug for ScanMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScanMemo")
+    }
+}
+
+impl Scan {
+    /// Place a scan made at the start of its own code (source `""`, lines of the code alone)
+    /// where the code is met: `origin`'s source, and its lines, of which the code is the text at
+    /// `origin.offset` ([`Lines::holds`]), so each line is the one the source has there.
+    fn place(&mut self, origin: &Origin) {
+        let base = origin.lines.map(|l| l.line(origin.offset));
+        let place = |ev: &mut Evidence| {
+            ev.source = origin.source.to_owned();
+            ev.line = base
+                .zip(ev.line)
+                .map(|(base, line)| base.saturating_add(line.saturating_sub(1)));
+            ev.offset = origin.lines.and(ev.offset).map(|at| origin.offset + at);
+        };
+        // Every field named, so that a new one with evidence is placed too.
+        let Scan {
+            installs,
+            segment_candidates,
+            calls,
+            globals: _,
+            consent_manager,
+        } = self;
+        installs
+            .iter_mut()
+            .chain(segment_candidates.iter_mut())
+            .for_each(|i| place(&mut i.evidence));
+        calls.iter_mut().for_each(|c| place(&mut c.evidence));
+        consent_manager.iter_mut().for_each(|(_, ev)| place(ev));
+    }
+}
+
+fn scan_script_once(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origin) -> Scan {
     let mut scan = Scan::default();
     if code.contains("consentManagerConfig") {
         let code = blank_comments_by_tokens(code, kind);
@@ -1220,6 +1321,64 @@ mod tests {
                 tag: None,
             },
         )
+    }
+
+    /// A script met again (on another page, further down a page) is placed where it is met:
+    /// its scan from the memo equals a scan made there, line, offset and source included.
+    #[test]
+    fn a_memoised_scan_is_placed_where_the_script_is_met() {
+        let sigs = Signatures::builtin().unwrap();
+        // Heap, Segment (with a call and a nested `document.write`), over several lines.
+        let code = "\n  window.heap=window.heap||[],heap.load=function(e,t){window.heap.appid=e;\n  \
+                    var r=document.createElement(\"script\");r.src=\"https://cdn.heapanalytics.com/js/heap-\"+e+\".js\"};\n  \
+                    heap.load(\"2682025610\");\n  \
+                    !function(){var analytics=window.analytics=window.analytics||[];analytics.load=function(key){var t=document.createElement(\"script\");\n  \
+                    t.src=\"https://cdn.segment.com/analytics.js/v1/\"+key+\"/analytics.min.js\"};\n  \
+                    analytics.SNIPPET_VERSION=\"4.15.3\";analytics.load(\"AbCdEfGh12345678\");analytics.page();}();\n  \
+                    analytics.identify(\"u1\", {email: \"a@b.example\"});\n  \
+                    document.write('<script src=\"https://www.googletagmanager.com/gtm.js?id=GTM-ABC123\"><\\/script>');\n";
+        let page = |before: &str| format!("<html>\n{before}<script>{code}</script>\n</html>");
+        let (first, second) = (page(""), page("<p>\n\n\n</p>\n<div>text</div>\n"));
+        for (text, source) in [(&first, "a.html"), (&second, "b.html"), (&first, "c.html")] {
+            let lines = Lines::new(text);
+            let offset = text.find(code).unwrap();
+            let origin = Origin {
+                source,
+                lines: Some(&lines),
+                offset,
+                tag: None,
+            };
+            let memoised = scan_script(sigs, code, js::Kind::Classic, &origin);
+            let once = scan_script_once(sigs, code, js::Kind::Classic, &origin);
+            assert_eq!(memoised.installs.len(), 3, "{memoised:#?}");
+            assert_eq!(memoised.calls.len(), 2, "{memoised:#?}");
+            assert_eq!(memoised, once, "{source}");
+            // Without lines (a script file's text given alone), none are made up.
+            let bare = Origin {
+                lines: None,
+                ..origin
+            };
+            let memoised = scan_script(sigs, code, js::Kind::Classic, &bare);
+            assert_eq!(
+                memoised,
+                scan_script_once(sigs, code, js::Kind::Classic, &bare)
+            );
+            assert!(memoised.installs.iter().all(|i| i.evidence.line.is_none()));
+        }
+        // The second page's lines are its own: the loader sits 5 lines further down.
+        let line = |text: &String| {
+            let lines = Lines::new(text);
+            let origin = Origin {
+                source: "x",
+                lines: Some(&lines),
+                offset: text.find(code).unwrap(),
+                tag: None,
+            };
+            scan_script(sigs, code, js::Kind::Classic, &origin).installs[0]
+                .evidence
+                .line
+        };
+        assert_eq!(line(&second).unwrap(), line(&first).unwrap() + 5);
     }
 
     #[test]

@@ -788,6 +788,11 @@ impl<'a> Lines<'a> {
         }
     }
 
+    /// Whether `code` is this text's at `offset`.
+    pub fn holds(&self, offset: usize, code: &str) -> bool {
+        self.text.get(offset..offset.saturating_add(code.len())) == Some(code)
+    }
+
     /// 1-based line number of a byte offset.
     pub fn line(&self, offset: usize) -> u32 {
         let starts = self.starts.get_or_init(|| {

@@ -167,6 +167,9 @@ pub struct Signatures {
     /// Every vendor's `src` patterns in one set: a script URL that matches none (most of a
     /// site's own files) is passed over in one scan instead of one per pattern.
     pub any_src: regex::RegexSet,
+    /// Scans of the short scripts these signatures found something in, by text: a site repeats
+    /// the same inline snippets on every page, and each is matched once.
+    pub(crate) memo: super::detect::ScanMemo,
 }
 
 impl Signatures {
@@ -215,6 +218,7 @@ impl Signatures {
             tealium,
             adobe_launch,
             any_src,
+            memo: Default::default(),
         })
     }
 }
