@@ -326,14 +326,9 @@ fn judge_on(
     checks: &[&'static dyn rules::Rule],
 ) {
     test_pause(Phase::Rules);
-    for rule in checks {
-        if shared.cut.load(Ordering::SeqCst) {
-            return;
-        }
-        let found = rules::check(*rule, &report, config);
-        let mut progress = shared.lock();
-        progress.findings.extend(found);
-        progress.ran.push(rule.code());
+    check_all(shared, &report, config, checks);
+    if shared.cut.load(Ordering::SeqCst) {
+        return;
     }
     let (findings, ran) = {
         let progress = shared.lock();
@@ -352,6 +347,82 @@ fn judge_on(
     drop(report);
     shared.lock().advice = Some(advice);
     shared.changed.notify_all();
+}
+
+/// Every rule of `checks`, on this thread and a second one (each takes the next rule not taken),
+/// their findings handed over in the rules' order as soon as the rules before are done too, so
+/// that a cut keeps what ran and the findings come in the same order whatever the timing. Alone
+/// if no second thread can be started; stops taking rules once cut.
+fn check_all(
+    shared: &Shared,
+    report: &Report,
+    config: &rules::Config,
+    checks: &[&'static dyn rules::Rule],
+) {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let take = |tx: std::sync::mpsc::Sender<(usize, Vec<Finding>)>| loop {
+        if shared.cut.load(Ordering::SeqCst) {
+            return;
+        }
+        let i = next.fetch_add(1, Ordering::SeqCst);
+        let Some(rule) = checks.get(i) else {
+            return;
+        };
+        if tx.send((i, rules::check(*rule, report, config))).is_err() {
+            return;
+        }
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut done: Vec<Option<Vec<Finding>>> = vec![None; checks.len()];
+    let mut handed = 0;
+    let mut hand_over = |(i, found): (usize, Vec<Finding>), done: &mut Vec<Option<_>>| {
+        done[i] = Some(found);
+        let mut progress = shared.lock();
+        while let Some(found) = done.get_mut(handed).and_then(Option::take) {
+            progress.findings.extend(found);
+            progress.ran.push(checks[handed].code());
+            handed += 1;
+        }
+    };
+    std::thread::scope(|scope| {
+        let helper = {
+            let tx = tx.clone();
+            std::thread::Builder::new()
+                .name("heap-audit-rules".into())
+                .spawn_scoped(scope, || take(tx))
+        };
+        // This thread takes rules as well, handing over what either thread found after each.
+        let take_here = tx;
+        loop {
+            if shared.cut.load(Ordering::SeqCst) {
+                break;
+            }
+            let i = next.fetch_add(1, Ordering::SeqCst);
+            let Some(rule) = checks.get(i) else {
+                break;
+            };
+            let found = rules::check(*rule, report, config);
+            hand_over((i, found), &mut done);
+            while let Ok(result) = rx.try_recv() {
+                hand_over(result, &mut done);
+            }
+        }
+        drop(take_here);
+        if helper.is_ok() {
+            // The helper's last rules, until it ends (its sender dropped).
+            while let Ok(result) = rx.recv() {
+                hand_over(result, &mut done);
+            }
+        }
+    });
+    // A cut can leave a gap: what ran after it is handed over too, so the cut report keeps it.
+    let mut progress = shared.lock();
+    for (i, found) in done.into_iter().enumerate() {
+        if let Some(found) = found {
+            progress.findings.extend(found);
+            progress.ran.push(checks[i].code());
+        }
+    }
 }
 
 /// Every rule of `checks` run here, then finished (for when no thread can be started).
