@@ -632,9 +632,8 @@ impl Inner {
         // or device is refused, never waited on.
         let (file, cap, cancel) = (path.clone(), self.config.max_body, self.cancel.clone());
         let read = local::guarded(self.config.timeout, &self.cancel, move || {
-            let file = local::open(&file).map_err(BodyError::Io)?;
-            let length = file.metadata().ok().map(|m| m.len());
-            read_capped(file, cap, length, &cancel)
+            let (file, length) = local::open_sized(&file).map_err(BodyError::Io)?;
+            read_capped(file, cap, Some(length), &cancel)
         });
         let (body, truncated) = match read {
             Ok(read) => read,
@@ -927,23 +926,34 @@ fn read_capped(
     cancel: &Cancel,
 ) -> Result<(Vec<u8>, bool), BodyError> {
     /// How much is read between two looks at the stop flag.
-    const STEP: u64 = 64 * 1024;
-    let limit = (cap as u64).saturating_add(1);
-    let mut reader = reader.take(limit);
-    // A file's size sizes the buffer once (up to the cap and a byte, to tell a longer file).
-    let expected = usize::try_from(size_hint.map_or(0, |n| n.min(limit))).unwrap_or(0);
-    let mut body = Vec::with_capacity(expected);
+    const STEP: usize = 64 * 1024;
+    let limit = cap.saturating_add(1);
+    let mut reader = reader.take(limit as u64);
+    // A file's size sizes the buffer once, with a byte to spare, so that a file read whole takes
+    // two reads: its bytes, then the end (up to the cap and a byte, to tell a longer file).
+    let expected = size_hint.map_or(STEP, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let mut body = vec![0; expected.saturating_add(1).min(limit)];
+    let mut filled = 0;
     loop {
         if let Some(stop) = cancel.stopped() {
             return Err(BodyError::Stopped(stop));
         }
-        // Straight into the buffer's spare room: no copy through a chunk.
-        match (&mut reader).take(STEP).read_to_end(&mut body) {
+        if filled == body.len() {
+            if filled >= limit {
+                break;
+            }
+            // Longer than its size said (a file being written), or of unknown size: grow.
+            body.resize(filled.saturating_mul(2).max(filled + STEP).min(limit), 0);
+        }
+        let end = body.len().min(filled + STEP);
+        match reader.read(&mut body[filled..end]) {
             Ok(0) => break,
-            Ok(_) => {}
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(BodyError::Io(e)),
         }
     }
+    body.truncate(filled);
     let truncated = body.len() > cap;
     body.truncate(cap);
     Ok((body, truncated))

@@ -190,6 +190,11 @@ fn remote_mounts(mountinfo: &str) -> bool {
 /// Open a file for reading, if it is a regular file (symbolic links followed). A FIFO, socket or
 /// device is refused without blocking on it, with an error naming what it is.
 pub fn open(path: &Path) -> std::io::Result<File> {
+    open_sized(path).map(|(file, _)| file)
+}
+
+/// [`open`], with the file's size (from the same `fstat`).
+pub fn open_sized(path: &Path) -> std::io::Result<(File, u64)> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -200,7 +205,8 @@ pub fn open(path: &Path) -> std::io::Result<File> {
         options.custom_flags(libc::O_NONBLOCK);
     }
     let file = options.open(path)?;
-    let kind = file.metadata()?.file_type();
+    let meta = file.metadata()?;
+    let kind = meta.file_type();
     match special(&kind) {
         Some(what) => Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -210,7 +216,7 @@ pub fn open(path: &Path) -> std::io::Result<File> {
             std::io::ErrorKind::InvalidInput,
             "a folder, not a file",
         )),
-        None => Ok(file),
+        None => Ok((file, meta.len())),
     }
 }
 
