@@ -378,7 +378,21 @@ impl Ctx {
         }
         // How the target is read; a folder of built pages is recorded once its files are listed.
         let mut pages_read = None;
-        if let Some((mode, why)) = self.mode_of(path, meta.is_dir()) {
+        let mut listed = None;
+        let mode = if meta.is_dir() && self.opts.mode.is_none() && self.unmarked(path) {
+            // A folder without a project file: its listing, needed anyway for built pages, tells
+            // them from templates; only a template or manifest met calls for the full check.
+            let listing = folder::list(path, timeout, cancel);
+            let mode = match listing.source_hint {
+                None => Some((repo::Mode::Pages, repo::PAGES_WHY.to_owned())),
+                Some(_) => self.mode_of(path, true),
+            };
+            listed = Some(listing);
+            mode
+        } else {
+            self.mode_of(path, meta.is_dir())
+        };
+        if let Some((mode, why)) = mode {
             if mode == repo::Mode::Source {
                 let read = self.source(target, path, meta.is_dir(), why, pages)?;
                 self.record(read);
@@ -392,7 +406,8 @@ impl Ctx {
             });
         }
         let (root, listing) = if meta.is_dir() {
-            (path.to_path_buf(), folder::list(path, timeout, cancel))
+            let listing = listed.unwrap_or_else(|| folder::list(path, timeout, cancel));
+            (path.to_path_buf(), listing)
         } else {
             let parent = path
                 .parent()
@@ -515,6 +530,17 @@ impl Ctx {
 }
 
 impl Ctx {
+    /// Whether a folder has none of the project files that make a source repository (read
+    /// within the timeout; a folder that cannot be read counts as marked, and
+    /// [`Ctx::mode_of`] says why).
+    fn unmarked(&self, path: &Path) -> bool {
+        let root = path.to_path_buf();
+        local::within(self.opts.fetch.timeout, &self.opts.cancel, move || {
+            repo::marked(&root).is_empty()
+        })
+        .unwrap_or(false)
+    }
+
     /// How a local target is read, and why; `None` for an `.html` file read as a page, as
     /// always (not worth a line in the report).
     fn mode_of(&self, path: &Path, dir: bool) -> Option<(repo::Mode, String)> {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::model::ProblemKind;
 use crate::source::limits::{Cancel, Stop};
 use crate::source::local;
+use crate::source::repo;
 use crate::source::site::digits_as_n;
 
 /// What listing a local folder found.
@@ -21,6 +22,10 @@ pub struct Listing {
     pub skipped: Vec<Skip>,
     /// Set when the run stopped before the folder was listed whole.
     pub stopped: Option<Stop>,
+    /// A file met whose name makes a source repository of a folder without a project file
+    /// ([`crate::source::repo::names_source`]: a template, an app manifest), if any. A listing
+    /// without one is a folder of built pages, with no second walk to decide it.
+    pub source_hint: Option<PathBuf>,
 }
 
 /// A path a listing left out.
@@ -72,6 +77,7 @@ struct Queued {
 #[derive(Default)]
 struct Entries {
     files: Vec<PathBuf>,
+    source_hint: Option<PathBuf>,
     dirs: Vec<Queued>,
     skipped: Vec<Skip>,
 }
@@ -104,14 +110,21 @@ pub fn list(root: &Path, timeout: Duration, cancel: &Cancel) -> Listing {
         .unwrap_or_default()
     };
     let real_root = Arc::new(real_root);
-    let mut visited = std::collections::HashSet::new();
-    // Folders reached through no link are listed first, then those behind links.
-    let mut direct = vec![Queued {
+    let root = Queued {
         path: root.to_path_buf(),
         id: root_id,
         link: false,
-    }];
-    let mut linked: std::collections::VecDeque<Queued> = std::collections::VecDeque::new();
+    };
+    // Folders reached through no link are listed first, on several threads, then those behind
+    // links, in order (which path of a folder reached twice is listed is the same every run).
+    let (mut visited, mut linked) = list_direct(root, &real_root, timeout, cancel, &mut listing);
+    if listing.stopped.is_some() {
+        listing.files.sort();
+        return listing;
+    }
+    linked.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut linked: std::collections::VecDeque<Queued> = linked.into();
+    let mut direct = Vec::new();
     while let Some(dir) = direct.pop().or_else(|| linked.pop_front()) {
         if let Some(id) = &dir.id {
             if !visited.insert(id.clone()) {
@@ -122,43 +135,154 @@ pub fn list(root: &Path, timeout: Duration, cancel: &Cancel) -> Listing {
         let path = dir.path.clone();
         let real_root = Arc::clone(&real_root);
         let read = local::guarded(timeout, cancel, move || list_one(&path, &real_root));
-        match read {
-            Ok(Ok(entries)) => {
-                listing.files.extend(entries.files);
-                listing.skipped.extend(entries.skipped);
-                for sub in entries.dirs.into_iter().rev() {
-                    if sub.link {
-                        linked.push_back(sub);
-                    } else {
-                        direct.push(sub);
-                    }
-                }
+        for sub in record(read, dir, &mut listing).into_iter().rev() {
+            if sub.link {
+                linked.push_back(sub);
+            } else {
+                direct.push(sub);
             }
-            Ok(Err(e)) => listing.skipped.push(Skip {
-                path: dir.path,
-                dir: true,
-                kind: ProblemKind::Io,
-                message: format!(
-                    "this folder could not be read, so its pages were not audited: {e}"
-                ),
-            }),
-            Err(local::Cut::Stopped(stop)) => {
-                listing.stopped = Some(stop);
-                break;
-            }
-            Err(cut) => listing.skipped.push(Skip {
-                path: dir.path,
-                dir: true,
-                kind: ProblemKind::Timeout,
-                message: format!(
-                    "this folder was {}, so its pages were not audited",
-                    cut.message()
-                ),
-            }),
+        }
+        if listing.stopped.is_some() {
+            break;
         }
     }
     listing.files.sort();
     listing
+}
+
+/// How many threads list a folder at most: listing is a system call per folder and file, which
+/// a second core halves; more gain little.
+const LISTERS: usize = 4;
+
+/// The folders under `root` reached through no link, listed on up to [`LISTERS`] threads: what
+/// they hold goes into `listing` (its skips sorted by path, as threads meet them in any order).
+/// Returns the folders listed, and the links to folders met, still to list.
+fn list_direct(
+    root: Queued,
+    real_root: &Arc<Option<PathBuf>>,
+    timeout: Duration,
+    cancel: &Cancel,
+    listing: &mut Listing,
+) -> (std::collections::HashSet<DirId>, Vec<Queued>) {
+    #[derive(Default)]
+    struct Shared {
+        queue: Vec<Queued>,
+        /// Folders being listed: the work ends when none is, and the queue is empty.
+        busy: usize,
+        visited: std::collections::HashSet<DirId>,
+        linked: Vec<Queued>,
+        listing: Listing,
+    }
+    let shared = std::sync::Mutex::new(Shared {
+        queue: vec![root],
+        ..Default::default()
+    });
+    let changed = std::sync::Condvar::new();
+    let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
+    let work = || {
+        let mut state = lock();
+        loop {
+            let dir = loop {
+                if state.listing.stopped.is_some() {
+                    return;
+                }
+                if let Some(dir) = state.queue.pop() {
+                    break dir;
+                }
+                if state.busy == 0 {
+                    return;
+                }
+                state = changed.wait(state).unwrap_or_else(|e| e.into_inner());
+            };
+            if let Some(id) = &dir.id {
+                if !state.visited.insert(id.clone()) {
+                    continue;
+                }
+            }
+            state.busy += 1;
+            drop(state);
+            let (path, real_root) = (dir.path.clone(), Arc::clone(real_root));
+            let read = local::guarded(timeout, cancel, move || list_one(&path, &real_root));
+            let mut entries = Listing::default();
+            let subs = record(read, dir, &mut entries);
+            state = lock();
+            state.busy -= 1;
+            let found = &mut state.listing;
+            found.files.extend(entries.files);
+            found.skipped.extend(entries.skipped);
+            found.stopped = found.stopped.or(entries.stopped);
+            if found.source_hint.is_none() {
+                found.source_hint = entries.source_hint;
+            }
+            for sub in subs {
+                if sub.link {
+                    state.linked.push(sub);
+                } else {
+                    state.queue.push(sub);
+                }
+            }
+            changed.notify_all();
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(LISTERS));
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            // A helper that cannot be started leaves the work to the others.
+            let _ = std::thread::Builder::new()
+                .name("heap-audit-list".into())
+                .spawn_scoped(scope, work);
+        }
+        work();
+    });
+    let Shared {
+        visited,
+        linked,
+        listing: found,
+        ..
+    } = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    listing.files.extend(found.files);
+    let mut skipped = found.skipped;
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    listing.skipped.extend(skipped);
+    listing.stopped = listing.stopped.or(found.stopped);
+    listing.source_hint = listing.source_hint.take().or(found.source_hint);
+    (visited, linked)
+}
+
+/// What reading one folder gave, into `listing`: its pages and skips, or why it was skipped, or
+/// the stop. Returns its subfolders, in order.
+fn record(
+    read: Result<std::io::Result<Entries>, local::Cut>,
+    dir: Queued,
+    listing: &mut Listing,
+) -> Vec<Queued> {
+    match read {
+        Ok(Ok(entries)) => {
+            listing.files.extend(entries.files);
+            if listing.source_hint.is_none() {
+                listing.source_hint = entries.source_hint;
+            }
+            listing.skipped.extend(entries.skipped);
+            return entries.dirs;
+        }
+        Ok(Err(e)) => listing.skipped.push(Skip {
+            path: dir.path,
+            dir: true,
+            kind: ProblemKind::Io,
+            message: format!("this folder could not be read, so its pages were not audited: {e}"),
+        }),
+        Err(local::Cut::Stopped(stop)) => listing.stopped = Some(stop),
+        Err(cut) => listing.skipped.push(Skip {
+            path: dir.path,
+            dir: true,
+            kind: ProblemKind::Timeout,
+            message: format!(
+                "this folder was {}, so its pages were not audited",
+                cut.message()
+            ),
+        }),
+    }
+    Vec::new()
 }
 
 /// List one folder: its pages, its folders (with which folder each is, and whether a link leads
@@ -210,6 +334,8 @@ fn list_one(dir: &Path, real_root: &Option<PathBuf>) -> std::io::Result<Entries>
             if own.is_file() {
                 if is_page_name(&name) {
                     out.files.push(path);
+                } else if out.source_hint.is_none() && repo::names_source(&name) {
+                    out.source_hint = Some(path);
                 }
             } else if let Some(what) = local::special(&own).filter(|_| is_page_name(&name)) {
                 out.skipped.push(skip(
@@ -275,6 +401,8 @@ fn list_one(dir: &Path, real_root: &Option<PathBuf>) -> std::io::Result<Entries>
         } else if kind.is_file() {
             if is_page_name(&name) {
                 out.files.push(path);
+            } else if out.source_hint.is_none() && repo::names_source(&name) {
+                out.source_hint = Some(path);
             }
         } else if let Some(what) = local::special(&kind).filter(|_| is_page_name(&name)) {
             out.skipped.push(skip(

@@ -211,11 +211,7 @@ impl PathFilter {
 /// Whether a folder is a source repository (and why), from its root's files and the kinds of
 /// files under it.
 pub fn mode_of(root: &Path) -> (Mode, String) {
-    let found: Vec<&str> = MARKERS
-        .iter()
-        .filter(|(name, _)| root.join(name).exists())
-        .map(|(name, _)| *name)
-        .collect();
+    let found = marked(root);
     if !found.is_empty() {
         return (Mode::Source, format!("found {}", found.join(", ")));
     }
@@ -233,8 +229,10 @@ pub fn mode_of(root: &Path) -> (Mode, String) {
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        let name = path.to_string_lossy();
         let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !names_source(file) {
+            continue;
+        }
         if crate::extract::apps::is_manifest(file) {
             // An app or a service (an Xcode or Gradle project, a Go module): read as source.
             let rel = path.strip_prefix(root).unwrap_or(path);
@@ -243,14 +241,33 @@ pub fn mode_of(root: &Path) -> (Mode, String) {
                 format!("{} is an app manifest", rel.display()),
             );
         }
-        if let Some(dialect) = crate::extract::template::Dialect::of_path(&name) {
-            if dialect != crate::extract::template::Dialect::Html {
-                let rel = path.strip_prefix(root).unwrap_or(path);
-                return (Mode::Source, format!("{} is a template", rel.display()));
-            }
-        }
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        return (Mode::Source, format!("{} is a template", rel.display()));
     }
-    (Mode::Pages, "only built .html files".into())
+    (Mode::Pages, PAGES_WHY.into())
+}
+
+/// Why a folder is read as built pages.
+pub const PAGES_WHY: &str = "only built .html files";
+
+/// The project files (`package.json`, `Gemfile`, ...) at a folder's root: any of them makes it a
+/// source repository.
+pub fn marked(root: &Path) -> Vec<&'static str> {
+    MARKERS
+        .iter()
+        .filter(|(name, _)| root.join(name).exists())
+        .map(|(name, _)| *name)
+        .collect()
+}
+
+/// Whether a file's name alone makes a folder without a project file a source repository, as
+/// [`mode_of`] decides: an app's or a service's manifest, or a template other than plain HTML.
+/// A folder's listing checks it on every name, so that a folder of built pages (none of these)
+/// is known as such without a second walk.
+pub fn names_source(file: &str) -> bool {
+    use crate::extract::template::Dialect;
+    crate::extract::apps::is_manifest(file)
+        || Dialect::of_path(file).is_some_and(|d| d != Dialect::Html)
 }
 
 /// A single file's mode: templates and scripts are source, `.html` files pages unless they carry
