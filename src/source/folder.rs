@@ -513,6 +513,58 @@ pub fn sample(files: Vec<PathBuf>, root: &Path, cap: usize) -> Vec<PathBuf> {
 mod tests {
     use super::*;
 
+    /// A wide and deep tree, listed on several threads: every page once, under its own path
+    /// (not the link's), sorted, whatever thread met it; the skips in path order; a template
+    /// deep down is the source hint, and a tree of pages alone has none.
+    #[test]
+    fn a_tree_listed_on_several_threads_gives_every_page_once_in_order() {
+        let root = std::env::temp_dir().join(format!("heap-audit-list-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let mut expected = Vec::new();
+        for a in 0..12 {
+            for b in 0..12 {
+                let dir = root.join(format!("s{a}/p{b}/deep/er"));
+                std::fs::create_dir_all(&dir).unwrap();
+                for page in [dir.join("index.html"), root.join(format!("s{a}/p{b}.htm"))] {
+                    std::fs::write(&page, "<p>").unwrap();
+                    expected.push(page);
+                }
+                std::fs::write(dir.join("notes.txt"), "").unwrap();
+            }
+        }
+        // Hidden folders and node_modules are not listed; a link to a listed folder adds nothing.
+        for skipped in [".git", "node_modules"] {
+            std::fs::create_dir_all(root.join(skipped)).unwrap();
+            std::fs::write(root.join(skipped).join("x.html"), "").unwrap();
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(root.join("s3"), root.join("latest")).unwrap();
+            std::os::unix::fs::symlink(root.join("gone"), root.join("z-broken.html")).unwrap();
+            std::os::unix::fs::symlink(root.join("gone"), root.join("a-broken.html")).unwrap();
+        }
+        expected.sort();
+        let cancel = Cancel::new();
+        let listing = list(&root, Duration::from_secs(10), &cancel);
+        assert_eq!(listing.files, expected);
+        assert_eq!(listing.source_hint, None);
+        assert!(listing.stopped.is_none());
+        #[cfg(unix)]
+        {
+            let skipped: Vec<_> = listing.skipped.iter().map(|s| s.path.clone()).collect();
+            assert_eq!(
+                skipped,
+                [root.join("a-broken.html"), root.join("z-broken.html")]
+            );
+        }
+        let template = root.join("s11/p7/deep/er/page.liquid");
+        std::fs::write(&template, "{{ x }}").unwrap();
+        let listing = list(&root, Duration::from_secs(10), &cancel);
+        assert_eq!(listing.source_hint, Some(template));
+        assert_eq!(listing.files, expected);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
     fn split(paths: &[&str]) -> Vec<Vec<String>> {
         paths
             .iter()
