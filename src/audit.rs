@@ -151,7 +151,7 @@ struct Progress {
     findings: Vec<Finding>,
     ran: Vec<&'static str>,
     /// Every rule ran, and their findings are finished.
-    rules: Option<rules::Audit>,
+    rules: Option<Arc<rules::Audit>>,
     /// The advice was worked out (`Some(None)`: nothing was audited to advise on).
     advice: Option<Option<Recommendation>>,
     /// The thread ended (done, or panicked).
@@ -271,7 +271,11 @@ fn judge(
     };
     shared.cut.store(true, Ordering::SeqCst);
     let advice = progress.advice.take();
-    let done = progress.rules.take();
+    // The rules' thread lets its share go before the advice is told: a copy only on a cut.
+    let done = progress
+        .rules
+        .take()
+        .map(|rules| Arc::try_unwrap(rules).unwrap_or_else(|rules| (*rules).clone()));
     let findings = std::mem::take(&mut progress.findings);
     let ran = std::mem::take(&mut progress.ran);
     drop(progress);
@@ -334,17 +338,23 @@ fn judge_on(
         let progress = shared.lock();
         (progress.findings.clone(), progress.ran.clone())
     };
-    let rules = rules::finish(&report, config, enabled, &ran, findings);
-    let findings = rules.findings.clone();
-    shared.lock().rules = Some(rules);
+    let rules = Arc::new(rules::finish(&report, config, enabled, &ran, findings));
+    {
+        let mut progress = shared.lock();
+        progress.rules = Some(Arc::clone(&rules));
+        // The findings as the rules handed them are not needed once finished.
+        progress.findings = Vec::new();
+    }
     shared.changed.notify_all();
     if shared.cut.load(Ordering::SeqCst) {
         return;
     }
     test_pause(Phase::Advice);
-    let advice = advise::recommend(&report, &findings, config);
-    // The pages are let go before the watcher is told, so it need not copy them.
+    let advice = advise::recommend(&report, &rules.findings, config);
+    // The pages and the findings are let go before the watcher is told, so it need not copy
+    // them.
     drop(report);
+    drop(rules);
     shared.lock().advice = Some(advice);
     shared.changed.notify_all();
 }

@@ -97,11 +97,15 @@ pub fn cap(findings: &mut [Finding]) {
     for f in findings {
         let related = f.evidence.len().saturating_sub(1);
         if related > Finding::RELATED_SHOWN {
+            // The whole list moves to the part; the finding keeps a copy of the first ones.
+            let shown = f.evidence[..1 + Finding::RELATED_SHOWN].to_vec();
+            let whole = std::mem::replace(&mut f.evidence, shown);
             if f.parts.is_empty() {
-                f.parts.push(f.clone());
+                let mut part = f.clone();
+                part.evidence = whole;
+                f.parts.push(part);
             }
             f.related_total = Some(related);
-            f.evidence.truncate(1 + Finding::RELATED_SHOWN);
         }
     }
 }
