@@ -491,6 +491,8 @@ impl Ctx {
             })
             .collect();
         self.queued(urls.len());
+        // Every page is kept: room for them all at once, not twice as much after a doubling.
+        pages.reserve_exact(urls.len());
         let before = pages.len();
         // A folder's pages are all listed: their links are not needed.
         let work = {

@@ -238,8 +238,11 @@ impl Ctx {
         // `analytics.*` calls are Segment calls only where Segment is loaded (clones share the API).
         if scan.installs.iter().any(|i| i.vendor == Vendor::Segment) {
             page.segment_calls = scan.calls;
+            page.segment_calls.shrink_to_fit();
         }
         page.installs = scan.installs;
+        // Kept for the whole run, page after page: without the room left by merging and growth.
+        page.installs.shrink_to_fit();
     }
 
     /// What one script says about another's: calls through a renamed Segment global in the
