@@ -381,7 +381,7 @@ fn decide(facts: &Facts, config: &Config) -> Decision {
         }
     } else if !text.pages.is_empty() && !facts.segments.is_empty() {
         notes.push(if stated {
-            format!("You state that text capture need not be disabled (disable_text_capture = \"not-needed\"), so the {} that disable it ({}) did not decide the install path.", count(text.pages.len(), "page"), list(&text.pages, 3))
+            format!("You state that text capture need not be disabled (disable_text_capture = \"not-needed\"), so the {} that {} it ({}) did not decide the install path.", count(text.pages.len(), "page"), verb(text.pages.len(), "disable"), list(&text.pages, 3))
         } else {
             format!("Text capture is disabled on only {} ({}): not taken as the whole site's need (heap-options-differ reports the pages that differ); state disable_text_capture = \"needed\" if every page needs it, which rules out Segment's classic Heap destination.", of_pages(text.pages.len(), total), list(&facts.text_capture, 3))
         });
@@ -867,16 +867,20 @@ fn segment_steps(
     if !text.pages.is_empty() {
         steps.push(if facts.segment_carries_text_option() {
             format!(
-                "set disableTextCapture in the Heap Web (Actions) destination's settings{}, as the {} that disable text capture today do ({}); or use Heap's Target Text Autocapture setting (Account > Manage > Privacy & Security), which works with any install method",
+                "set disableTextCapture in the Heap Web (Actions) destination's settings{}, as the {} that {} text capture today {} ({}); or use Heap's Target Text Autocapture setting (Account > Manage > Privacy & Security), which works with any install method",
                 if text.needed { "" } else { " if the site needs it" },
                 count(text.pages.len(), "page"),
+                verb(text.pages.len(), "disable"),
+                if text.pages.len() == 1 { "does" } else { "do" },
                 list(&text.pages, 3)
             )
         } else {
             format!(
-                "the {} that disable text capture today ({}) cannot keep it through Segment's classic Heap destination (it passes only the app id): if they need it, use Heap's Target Text Autocapture setting (Account > Manage > Privacy & Security), which works with any install method",
+                "the {} that {} text capture today ({}) cannot keep it through Segment's classic Heap destination (it passes only the app id): if {} it, use Heap's Target Text Autocapture setting (Account > Manage > Privacy & Security), which works with any install method",
                 count(text.pages.len(), "page"),
-                list(&text.pages, 3)
+                verb(text.pages.len(), "disable"),
+                list(&text.pages, 3),
+                if text.pages.len() == 1 { "it needs" } else { "they need" }
             )
         });
     }
