@@ -381,7 +381,7 @@ fn decide(facts: &Facts, config: &Config) -> Decision {
         }
     } else if !text.pages.is_empty() && !facts.segments.is_empty() {
         notes.push(if stated {
-            format!("You state that text capture need not be disabled (disable_text_capture = \"not-needed\"), so the {} that disable it ({}) did not decide the install path.", count(text.pages.len(), "page"), list(&text.pages, 3))
+            format!("You state that text capture need not be disabled (disable_text_capture = \"not-needed\"), so the {} that {} it ({}) did not decide the install path.", count(text.pages.len(), "page"), verb(text.pages.len(), "disable"), list(&text.pages, 3))
         } else {
             format!("Text capture is disabled on only {} ({}): not taken as the whole site's need (heap-options-differ reports the pages that differ); state disable_text_capture = \"needed\" if every page needs it, which rules out Segment's classic Heap destination.", of_pages(text.pages.len(), total), list(&facts.text_capture, 3))
         });
@@ -601,6 +601,14 @@ fn native_steps(
     for pages in by_id.values_mut() {
         pages.dedup();
     }
+    // Pages where Segment's Heap runs today get the snippet only as its destination goes, so
+    // that no page ever loads Heap twice.
+    let from_segment = pages_of(
+        missing
+            .iter()
+            .copied()
+            .filter(|p| facts.standing(p) == Standing::SegmentLoadsHeap),
+    );
     let missing = pages_of(missing.into_iter());
     let unknown_id = if app_id.is_none() {
         " (your app id is in Heap under Account > Manage > Projects)"
@@ -636,6 +644,13 @@ fn native_steps(
                 list(&missing, 5)
             ));
         }
+    }
+    if let (false, Some(add)) = (from_segment.is_empty(), steps.last_mut()) {
+        add.push_str(&format!(
+            "; where Segment's Heap destination loads Heap today ({}: {}), publish the snippet together with disabling that destination (the step below), so that Heap never loads twice there",
+            count(from_segment.len(), "page"),
+            list(&from_segment, 5)
+        ));
     }
     // Only the native snippets that do not already disable text capture need the option, each
     // named with the id it loads (a page of another id is not one of "the pages").
@@ -852,16 +867,20 @@ fn segment_steps(
     if !text.pages.is_empty() {
         steps.push(if facts.segment_carries_text_option() {
             format!(
-                "set disableTextCapture in the Heap Web (Actions) destination's settings{}, as the {} that disable text capture today do ({}); or use Heap's Target Text Autocapture setting (Account > Manage > Privacy & Security), which works with any install method",
+                "set disableTextCapture in the Heap Web (Actions) destination's settings{}, as the {} that {} text capture today {} ({}); or use Heap's Target Text Autocapture setting (Account > Manage > Privacy & Security), which works with any install method",
                 if text.needed { "" } else { " if the site needs it" },
                 count(text.pages.len(), "page"),
+                verb(text.pages.len(), "disable"),
+                if text.pages.len() == 1 { "does" } else { "do" },
                 list(&text.pages, 3)
             )
         } else {
             format!(
-                "the {} that disable text capture today ({}) cannot keep it through Segment's classic Heap destination (it passes only the app id): if they need it, use Heap's Target Text Autocapture setting (Account > Manage > Privacy & Security), which works with any install method",
+                "the {} that {} text capture today ({}) cannot keep it through Segment's classic Heap destination (it passes only the app id): if {} it, use Heap's Target Text Autocapture setting (Account > Manage > Privacy & Security), which works with any install method",
                 count(text.pages.len(), "page"),
-                list(&text.pages, 3)
+                verb(text.pages.len(), "disable"),
+                list(&text.pages, 3),
+                if text.pages.len() == 1 { "it needs" } else { "they need" }
             )
         });
     }
@@ -1166,6 +1185,48 @@ mod tests {
         assert!(
             rec.steps.iter().any(|s| s
                 == "pass { disableTextCapture: true } to heap.load in the native snippet of the 5 pages that do not set it yet: on the 4 pages with 1234567890 (https://www.example.com/, https://www.example.com/pricing, https://www.example.com/docs and https://www.example.com/blog); on https://www.example.com/about (9876543210)"),
+            "{rec:#?}"
+        );
+    }
+
+    #[test]
+    fn a_page_heap_reaches_through_segment_gets_the_snippet_as_the_destination_goes() {
+        // A native site, and one page where only Segment's Heap destination loads Heap.
+        let mut pages: Vec<Page> = ["/", "/pricing", "/docs"]
+            .iter()
+            .map(|p| page(p, vec![native_heap(p, "2682025610")]))
+            .collect();
+        pages.push(page(
+            "/webinar",
+            vec![
+                segment("/webinar", KEY),
+                classic_destination(KEY, "2682025610"),
+            ],
+        ));
+        let rec = recommend(&report(pages), &[], &Config::default()).expect("advice");
+        assert_eq!(rec.install_path, "native", "{rec:#?}");
+        let add: Vec<&String> = rec.steps.iter().filter(|s| s.starts_with("add ")).collect();
+        assert_eq!(
+            add,
+            vec!["add Heap's snippet with heap.load(\"2682025610\") to the <head> of the 1 page without it: https://www.example.com/webinar; where Segment's Heap destination loads Heap today (1 page: https://www.example.com/webinar), publish the snippet together with disabling that destination (the step below), so that Heap never loads twice there"],
+            "{rec:#?}"
+        );
+        assert!(
+            rec.steps
+                .iter()
+                .any(|s| s.starts_with("disable the Heap destination \"Heap\" (app id 2682025610)")),
+            "{rec:#?}"
+        );
+        // A page without Segment gets the snippet with no condition.
+        let r = report(vec![
+            page("/", vec![native_heap("/", "2682025610")]),
+            page("/about", vec![]),
+        ]);
+        let rec = recommend(&r, &[], &Config::default()).expect("advice");
+        assert!(
+            rec.steps
+                .iter()
+                .any(|s| s.ends_with("the 1 page without it: https://www.example.com/about")),
             "{rec:#?}"
         );
     }
