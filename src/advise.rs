@@ -971,6 +971,46 @@ mod tests {
         );
     }
 
+    /// On the Segment path, a source whose settings could not be read may have Heap already: it
+    /// is to be checked, never told to add the destination; a source read without Heap is.
+    #[test]
+    fn a_source_whose_settings_were_not_read_is_checked_not_given_a_second_heap() {
+        let mut unread = segment("/", KEY);
+        unread.settings = Some("unavailable".into());
+        let mut docs = segment("/docs", KEY);
+        docs.settings = Some("unavailable".into());
+        let r = report(vec![page("/", vec![unread]), page("/docs", vec![docs])]);
+        let rec = recommend(&r, &[], &crate::rules::Config::default()).expect("advice");
+        assert_eq!(rec.install_path, "segment", "{rec:#?}");
+        assert!(
+            rec.steps.iter().any(|s| s.starts_with(&format!(
+                "check in Segment that source {KEY} has the Heap destination in device mode"
+            ))),
+            "{rec:#?}"
+        );
+        assert!(
+            !rec.steps
+                .iter()
+                .any(|s| s.starts_with("add ") || s.contains("add Heap's snippet")),
+            "{rec:#?}"
+        );
+        // Read, and without Heap: the destination is added.
+        let mut read = segment("/", KEY);
+        read.settings = Some("fetched".into());
+        let rec = recommend(
+            &report(vec![page("/", vec![read])]),
+            &[],
+            &crate::rules::Config::default(),
+        )
+        .expect("advice");
+        assert!(
+            rec.steps.iter().any(|s| s.starts_with(&format!(
+                "add the Heap destination to Segment source {KEY} in device mode"
+            ))),
+            "{rec:#?}"
+        );
+    }
+
     #[test]
     fn a_container_serving_pages_without_segment_waits_for_them() {
         let r = report(vec![
