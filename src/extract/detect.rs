@@ -172,6 +172,18 @@ impl Scan {
     }
 }
 
+/// Whether a `consentManagerConfig … writeKey: "…"` match has its `writeKey` within 3,000
+/// characters of `consentManagerConfig`: the configuration's own key, not one further down.
+fn within_consent_config(matched: &str) -> bool {
+    const CONFIG: &str = "consentManagerConfig";
+    const WITHIN: usize = 3000;
+    let between = matched
+        .get(CONFIG.len()..)
+        .and_then(|rest| rest.rfind("writeKey").map(|at| &rest[..at]))
+        .unwrap_or_default();
+    between.chars().count() <= WITHIN
+}
+
 fn scan_script_once(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origin) -> Scan {
     let mut scan = Scan::default();
     if code.contains("consentManagerConfig") {
@@ -179,6 +191,9 @@ fn scan_script_once(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Orig
         for p in sigs.segment.captures("consent_manager_write_key") {
             for c in p.captures_iter(&code) {
                 if let (Some(m), Some(key)) = (c.get(0), group(&c, "value")) {
+                    if !within_consent_config(&code[m.range()]) {
+                        continue;
+                    }
                     let evidence = origin.evidence(&code, m.start(), m.len(), &p.name);
                     scan.consent_manager.push((key, evidence));
                 }
@@ -1321,6 +1336,27 @@ mod tests {
                 tag: None,
             },
         )
+    }
+
+    #[test]
+    fn a_consent_manager_key_is_taken_within_its_configuration_only() {
+        let config = |gap: usize| {
+            format!(
+                "window.consentManagerConfig = function (exports) {{ var text = '{}';\n\
+                 return {{ container: '#target-container', writeKey: 'AbCdEfGh12345678' }} }}",
+                "x".repeat(gap)
+            )
+        };
+        let keys = |code: &str| -> Vec<String> {
+            scan(code)
+                .consent_manager
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect()
+        };
+        assert_eq!(keys(&config(100)), ["AbCdEfGh12345678"]);
+        assert_eq!(keys(&config(2900)), ["AbCdEfGh12345678"]);
+        assert!(keys(&config(3100)).is_empty());
     }
 
     /// A script met again (on another page, further down a page) is placed where it is met:
