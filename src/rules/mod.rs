@@ -384,6 +384,9 @@ pub fn check(rule: &dyn Rule, report: &Report, config: &Config) -> Vec<Finding> 
         .map(|mut f| {
             f.rule = rule.name().to_owned();
             f.code = rule.code().to_owned();
+            // Kept to the end of the run: without the room left by growing them.
+            f.evidence.shrink_to_fit();
+            f.pages.shrink_to_fit();
             f
         })
         .collect()
