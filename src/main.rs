@@ -493,10 +493,20 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// never shrink: on a site of 10 MB pages the peak RSS was 172 MB that way, 104 MB without
 /// (bench/linkfarm.sh). A fixed threshold keeps every buffer of 1 MB or more in its own mapping,
 /// given back to the system when freed.
+///
+/// glibc also gives each thread that allocates its own heap (an arena), up to 8 per core: the
+/// pages' reports, made on the crawl's workers, end up spread over them with the free room each
+/// keeps. One arena per core holds a 10,000-page crawl at 58 MB instead of 63 (bench/run.sh), for
+/// about 5% more time.
 fn keep_big_buffers_out_of_the_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; it is called before any other thread.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
+    {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        let arenas = libc::c_int::try_from(cores).unwrap_or(libc::c_int::MAX);
+        // SAFETY: mallopt only sets allocator parameters; it is called before any other thread.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
+            libc::mallopt(libc::M_ARENA_MAX, arenas);
+        }
     }
 }
