@@ -177,6 +177,13 @@ fn advice_when_one_page_of_five_disables_text_capture() {
         located(finding(&v, "disable-target-text")),
         (vec!["SITE/blog/"], "SITE/blog/")
     );
+    // Its help agrees with the advice to move the page to Segment: no "keep Heap native".
+    let help = finding(&v, "disable-target-text")["help"].as_str().unwrap();
+    assert!(
+        help.starts_with("nothing to change while Heap is installed natively here")
+            && help.contains("Target Text Autocapture"),
+        "{help}"
+    );
     // One page does not flip the site to native.
     let rec = &v["recommendation"];
     assert_eq!(rec["install_path"], "segment");

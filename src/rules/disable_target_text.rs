@@ -124,7 +124,7 @@ fn judge(install: &Install, page: &Page) -> Option<(Severity, String, String)> {
                     format!("keep one loader: keep the native snippet with disableTextCapture and disable Segment's Heap destination in device mode (Heap's guide lists privacy concerns as a reason for a native install), {TOGGLE}")),
                 None => (Severity::Info,
                     format!("disableTextCapture is set in heap.load of {who}: it works because Heap is installed natively, which Heap's guide gives as a reason to keep a native install"),
-                    format!("keep Heap installed natively: Segment's classic Heap destination cannot pass disableTextCapture; {TOGGLE}")),
+                    "nothing to change while Heap is installed natively here; if this page moves to Segment (see the recommended install path), its classic Heap destination cannot pass disableTextCapture: use Heap's Target Text Autocapture setting (Account > Manage > Privacy & Security) instead, which works with any install method".to_owned()),
             });
         }
         return Some((
