@@ -416,6 +416,32 @@ fn segment_sources_in_the_config_say_whether_heap_is_a_destination() {
 }
 
 #[test]
+fn segment_sources_in_the_config_settle_what_an_app_with_both_sdks_sends_heap() {
+    // Heap a destination of the app's source: said as a fact, naming the source.
+    let (dir, config) = config_file(
+        "both-cloud",
+        "[[segment_sources]]\nname = \"Android app (production)\"\nwrite_key = \"Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V\"\nheap_destination = \"cloud\"\n",
+    );
+    let report = scan("android-fail", &["--config", &config]);
+    let both = finding(&report, "heap-and-segment-in-app");
+    let message = both["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("the config says Heap is a destination of its Segment source Android app (production) (write key Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V)"),
+        "{message}"
+    );
+    assert!(!message.contains("if Heap is a destination"), "{message}");
+    let _ = std::fs::remove_dir_all(&dir);
+    // Not a destination: no Segment event reaches Heap, nothing to note.
+    let (dir, config) = config_file(
+        "both-none",
+        "[[segment_sources]]\nwrite_key = \"Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V\"\nheap_destination = \"none\"\n",
+    );
+    let report = scan("android-fail", &["--config", &config]);
+    assert_eq!(rules(&report), Vec::<&str>::new());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_bad_segment_source_in_the_config_names_its_line() {
     let (dir, config) = config_file(
         "sources-bad",

@@ -7,6 +7,11 @@
 //! "since Segment data will come into Heap as server-side events, this will limit the ability to
 //! perform within-a-session analysis"; a time restriction ("within an hour") is the proxy.
 //!
+//! The config's `[[segment_sources]]` settle the "if": with the app's write key and
+//! `heap_destination = "cloud"` or `"device"` the message says the Segment events do reach Heap
+//! server-side, naming the source; with `heap_destination = "none"` nothing of Segment's reaches
+//! Heap and there is nothing to note.
+//!
 //! ## Example
 //! ```kotlin
 //! Heap.startRecording(this, "1620493857")
@@ -23,6 +28,7 @@
 use super::apps;
 use super::{finding, Context, Rule};
 use crate::model::{Finding, Severity, Vendor};
+use crate::rules::HeapDestination;
 
 pub struct HeapAndSegmentInApp;
 
@@ -47,12 +53,25 @@ impl Rule for HeapAndSegmentInApp {
         apps::all(cx.report)
             .filter(|a| apps::is_mobile(a) && apps::uses(a, Vendor::Segment))
             .filter(|a| apps::uses(a, Vendor::Heap))
+            // The config says Heap is no destination of the app's sources: no server-side events.
+            .filter(|a| !apps::heap_not_a_destination(a, cx.config))
             .map(|app| {
-                let message = format!(
-                    "the {} runs Heap's SDK and Segment ({}): Heap autocaptures, and if Heap is a destination of this Segment source the Segment events arrive as server-side events, outside the app's sessions",
-                    apps::name(app),
-                    apps::packages(app, Vendor::Segment)
-                );
+                let to_heap: Vec<String> = apps::stated_sources(app, cx.config)
+                    .into_iter()
+                    .filter(|s| s.heap_destination != HeapDestination::None)
+                    .map(|s| s.label())
+                    .collect();
+                let (name, packages) = (apps::name(app), apps::packages(app, Vendor::Segment));
+                let message = if to_heap.is_empty() {
+                    format!(
+                        "the {name} runs Heap's SDK and Segment ({packages}): Heap autocaptures, and if Heap is a destination of this Segment source the Segment events arrive as server-side events, outside the app's sessions"
+                    )
+                } else {
+                    format!(
+                        "the {name} runs Heap's SDK and Segment ({packages}), and the config says Heap is a destination of its Segment source {}: Heap autocaptures, and the Segment events arrive as server-side events, outside the app's sessions",
+                        to_heap.join(", ")
+                    )
+                };
                 let help = "Heap's guide: this gives autocaptured and Segment-tracked events, but limits within-a-session analysis of the Segment events; use a time window (e.g. \"within an hour\") instead".to_owned();
                 let mut evidence = apps::evidence(app, Vendor::Heap);
                 evidence.extend(apps::evidence(app, Vendor::Segment));
