@@ -122,6 +122,45 @@ pub fn starter(target: Option<&str>, report: Option<&Report>) -> String {
          # HA008 = \"error\"\n",
     );
     out.push_str(&environment(target, report));
+    out.push_str(&segment_sources(report));
+    out
+}
+
+/// The `[[segment_sources]]` blocks, commented out (only the team knows what to state): one per
+/// Segment write key a mobile app of the target starts Segment with, else an example.
+fn segment_sources(report: Option<&Report>) -> String {
+    let mut out = String::from(
+        "\n# Whether Heap is a destination of the Segment sources of the repository's mobile apps: only\n\
+         # Segment's workspace shows it. A block with an app's write key settles segment-without-heap-sdk\n\
+         # and heap-and-segment-in-app for that app. Uncomment and say what the workspace shows.\n",
+    );
+    let mut keys: BTreeMap<&str, &str> = BTreeMap::new();
+    for app in report
+        .into_iter()
+        .flat_map(|r| &r.sources)
+        .flat_map(|s| &s.apps)
+    {
+        if app.platform == "server" {
+            continue;
+        }
+        for install in app.installs.iter().filter(|i| i.vendor == Vendor::Segment) {
+            if let Some(key) = install.id.as_deref() {
+                keys.entry(key).or_insert(&app.path);
+            }
+        }
+    }
+    if keys.is_empty() {
+        keys.insert("Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V", "iOS app (production)");
+    }
+    for (key, name) in keys {
+        let _ = write!(
+            out,
+            "# [[segment_sources]]\n#   name = {}\n#   write_key = {}\n\
+             #   heap_destination = \"cloud\"   # \"cloud\" | \"device\" | \"none\"\n",
+            toml_string(name),
+            toml_string(key)
+        );
+    }
     out
 }
 

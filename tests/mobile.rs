@@ -442,6 +442,48 @@ fn segment_sources_in_the_config_settle_what_an_app_with_both_sdks_sends_heap() 
 }
 
 #[test]
+fn init_offers_a_segment_source_block_for_each_apps_write_key() {
+    let (code, text, stderr) = heap_audit(&[
+        "init",
+        &fixture("android-fail"),
+        "--output",
+        "-",
+        "--offline",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let block = format!(
+        "# [[segment_sources]]\n#   name = \"{}\"\n#   write_key = \"Qm7Tz2LpXv9RwKd4NsYb8HcJf3GeAu6V\"\n\
+         #   heap_destination = \"cloud\"",
+        fixture("android-fail")
+    );
+    assert!(text.contains(&block), "{text}");
+    assert_eq!(text.matches("# [[segment_sources]]").count(), 1, "{text}");
+    // Uncommented as written, the file loads and settles the app's finding.
+    let uncommented: String = text
+        .lines()
+        .map(|l| {
+            if l == "# [[segment_sources]]" || l.starts_with("#   ") {
+                l.trim_start_matches('#').trim_start()
+            } else {
+                l
+            }
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let (dir, config) = config_file("init-sources", &uncommented);
+    let report = scan("android-fail", &["--config", &config]);
+    let message = finding(&report, "heap-and-segment-in-app")["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("the config says Heap is a destination of its Segment source"),
+        "{message}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_bad_segment_source_in_the_config_names_its_line() {
     let (dir, config) = config_file(
         "sources-bad",
