@@ -374,19 +374,15 @@ fn check_all(
     checks: &[&'static dyn rules::Rule],
 ) {
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let take = |tx: std::sync::mpsc::Sender<(usize, Vec<Finding>)>| loop {
+    // The next rule not taken by either thread, until all are or the run is cut.
+    let next_rule = || {
         if shared.cut.load(Ordering::SeqCst) {
-            return;
+            return None;
         }
         let i = next.fetch_add(1, Ordering::SeqCst);
-        let Some(rule) = checks.get(i) else {
-            return;
-        };
-        if tx.send((i, rules::check(*rule, report, config))).is_err() {
-            return;
-        }
+        checks.get(i).map(|rule| (i, *rule))
     };
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Vec<Finding>)>();
     let mut done: Vec<Option<Vec<Finding>>> = vec![None; checks.len()];
     let mut handed = 0;
     let mut hand_over = |(i, found): (usize, Vec<Finding>), done: &mut Vec<Option<_>>| {
@@ -403,25 +399,22 @@ fn check_all(
             let tx = tx.clone();
             std::thread::Builder::new()
                 .name("heap-audit-rules".into())
-                .spawn_scoped(scope, || take(tx))
+                .spawn_scoped(scope, move || {
+                    while let Some((i, rule)) = next_rule() {
+                        if tx.send((i, rules::check(rule, report, config))).is_err() {
+                            return;
+                        }
+                    }
+                })
         };
+        drop(tx);
         // This thread takes rules as well, handing over what either thread found after each.
-        let take_here = tx;
-        loop {
-            if shared.cut.load(Ordering::SeqCst) {
-                break;
-            }
-            let i = next.fetch_add(1, Ordering::SeqCst);
-            let Some(rule) = checks.get(i) else {
-                break;
-            };
-            let found = rules::check(*rule, report, config);
-            hand_over((i, found), &mut done);
+        while let Some((i, rule)) = next_rule() {
+            hand_over((i, rules::check(rule, report, config)), &mut done);
             while let Ok(result) = rx.try_recv() {
                 hand_over(result, &mut done);
             }
         }
-        drop(take_here);
         if helper.is_ok() {
             // The helper's last rules, until it ends (its sender dropped).
             while let Ok(result) = rx.recv() {

@@ -3,8 +3,6 @@
 //! Pure: the caller says where the code came from ([`Origin`]) and decides what to follow. Every
 //! install found here is `via: native`; the caller re-labels installs found inside a tag manager.
 
-use std::collections::HashMap;
-
 use serde_json::{Map, Value};
 
 use super::html::{self, Lines, ScriptKind};
@@ -77,26 +75,13 @@ pub fn scan_script(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origi
     // A short script the signatures may match, at its place in its source (so that its lines
     // are the source's), is scanned once per text, then placed where it is met.
     let memoised = origin.tag.is_none()
-        && code.len() <= MEMO_SCRIPT
+        && code.len() <= js::CACHED_SCRIPT
         && origin.lines.is_none_or(|l| l.holds(origin.offset, code))
         && sigs.may_hold(code);
     if !memoised {
         return scan_script_once(sigs, code, kind, origin);
     }
-    let key = {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        code.hash(&mut hasher);
-        (hasher.finish(), kind)
-    };
-    let memo = &sigs.memo.0;
-    let known = memo
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&key)
-        .filter(|(text, _)| text == code)
-        .map(|(_, scan)| std::sync::Arc::clone(scan));
-    let scan = known.unwrap_or_else(|| {
+    let scan = sigs.memo.0.get_or(code, kind, || {
         let lines = Lines::new(code);
         let at_start = Origin {
             source: "",
@@ -104,31 +89,16 @@ pub fn scan_script(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origi
             offset: 0,
             tag: None,
         };
-        let scan = std::sync::Arc::new(scan_script_once(sigs, code, kind, &at_start));
-        let mut memo = memo.lock().unwrap_or_else(|e| e.into_inner());
-        if memo.len() >= MEMO_SCRIPTS {
-            memo.clear();
-        }
-        memo.insert(key, (code.to_owned(), std::sync::Arc::clone(&scan)));
-        scan
+        scan_script_once(sigs, code, kind, &at_start)
     });
     let mut scan = Scan::clone(&scan);
     scan.place(origin);
     scan
 }
 
-/// Scripts up to this size are scanned once per text (see [`scan_script`]).
-const MEMO_SCRIPT: usize = 16 * 1024;
-/// At most this many scans are kept (a few MB at the worst); when full, the memo starts over.
-const MEMO_SCRIPTS: usize = 256;
-
-/// The scans [`scan_script`] keeps, by the script's hash and kind (with its text, to tell
-/// collisions). A copy of the signatures starts with none.
+/// The scans [`scan_script`] keeps, by script. A copy of the signatures starts with none.
 #[derive(Default)]
-pub struct ScanMemo(std::sync::Mutex<HashMap<(u64, js::Kind), Memoised>>);
-
-/// A script's text, and its scan.
-type Memoised = (String, std::sync::Arc<Scan>);
+pub struct ScanMemo(js::ByScript<Scan>);
 
 impl Clone for ScanMemo {
     fn clone(&self) -> ScanMemo {

@@ -340,11 +340,51 @@ fn too_deep(code: &str) -> bool {
 }
 
 /// Scripts up to this size are kept once read: a site's pages repeat the same inline snippets.
-const CACHED_SCRIPT: usize = 16 * 1024;
+pub const CACHED_SCRIPT: usize = 16 * 1024;
 /// At most this many scripts are kept (about 12 MB at the worst); when full, the cache starts over.
 const CACHED_SCRIPTS: usize = 256;
 
-type Cache = std::sync::Mutex<HashMap<(u64, Kind), (String, std::sync::Arc<Js>)>>;
+/// What was made of short scripts, by text and kind: what a site repeats on every page is made
+/// once. Keyed by the text's hash, with the text kept to tell collisions; holds at most
+/// [`CACHED_SCRIPTS`] entries, and starts over when full.
+pub struct ByScript<T>(std::sync::Mutex<HashMap<(u64, Kind), Kept<T>>>);
+
+/// A script's text, and what was made of it.
+type Kept<T> = (String, std::sync::Arc<T>);
+
+impl<T> Default for ByScript<T> {
+    fn default() -> ByScript<T> {
+        ByScript(std::sync::Mutex::default())
+    }
+}
+
+impl<T> ByScript<T> {
+    /// What `make` makes of `code`, made once per text (scripts over [`CACHED_SCRIPT`] bytes are
+    /// made each time, not kept).
+    pub fn get_or(&self, code: &str, kind: Kind, make: impl FnOnce() -> T) -> std::sync::Arc<T> {
+        use std::hash::{Hash, Hasher};
+        use std::sync::Arc;
+        if code.len() > CACHED_SCRIPT {
+            return Arc::new(make());
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        code.hash(&mut hasher);
+        let key = (hasher.finish(), kind);
+        let lock = || self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((text, made)) = lock().get(&key) {
+            if text == code {
+                return Arc::clone(made);
+            }
+        }
+        let made = Arc::new(make());
+        let mut kept = lock();
+        if kept.len() >= CACHED_SCRIPTS {
+            kept.clear();
+        }
+        kept.insert(key, (code.to_owned(), Arc::clone(&made)));
+        made
+    }
+}
 
 /// [`Js::read_calls`], once per distinct script: the same inline snippet on every page of a site
 /// is read on the first page only. `calls` is asked for only when the script is read.
@@ -353,28 +393,10 @@ pub fn read_cached(
     kind: Kind,
     calls: impl FnOnce() -> std::collections::HashSet<usize>,
 ) -> std::sync::Arc<Js> {
-    use std::hash::{Hash, Hasher};
-    use std::sync::{Arc, OnceLock};
-    if code.len() > CACHED_SCRIPT {
-        return Arc::new(Js::read_calls(code, kind, Some(calls())));
-    }
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    let cache = CACHE.get_or_init(Cache::default);
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    code.hash(&mut hasher);
-    let key = (hasher.finish(), kind);
-    if let Some((text, js)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        if text == code {
-            return Arc::clone(js);
-        }
-    }
-    let js = Arc::new(Js::read_calls(code, kind, Some(calls())));
-    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-    if cache.len() >= CACHED_SCRIPTS {
-        cache.clear();
-    }
-    cache.insert(key, (code.to_owned(), Arc::clone(&js)));
-    js
+    static CACHE: std::sync::OnceLock<ByScript<Js>> = std::sync::OnceLock::new();
+    CACHE
+        .get_or_init(ByScript::default)
+        .get_or(code, kind, || Js::read_calls(code, kind, Some(calls())))
 }
 
 /// Replace `bytes[start..end]` by spaces, keeping line breaks.

@@ -78,6 +78,15 @@ pub fn stated_sources<'a>(app: &App, config: &'a Config) -> Vec<&'a SegmentSourc
         .collect()
 }
 
+/// The app's Segment sources the config says send to Heap (`heap_destination` other than
+/// `"none"`).
+pub fn sources_to_heap<'a>(app: &App, config: &'a Config) -> Vec<&'a SegmentSource> {
+    stated_sources(app, config)
+        .into_iter()
+        .filter(|s| s.heap_destination != HeapDestination::None)
+        .collect()
+}
+
 /// Whether the config says Heap is a destination of none of the app's Segment sources (it names
 /// at least one, each with `heap_destination = "none"`).
 pub fn heap_not_a_destination(app: &App, config: &Config) -> bool {

@@ -28,7 +28,6 @@
 use super::apps;
 use super::{finding, Context, Rule};
 use crate::model::{Finding, Severity, Vendor};
-use crate::rules::HeapDestination;
 
 pub struct HeapAndSegmentInApp;
 
@@ -56,9 +55,8 @@ impl Rule for HeapAndSegmentInApp {
             // The config says Heap is no destination of the app's sources: no server-side events.
             .filter(|a| !apps::heap_not_a_destination(a, cx.config))
             .map(|app| {
-                let to_heap: Vec<String> = apps::stated_sources(app, cx.config)
+                let to_heap: Vec<String> = apps::sources_to_heap(app, cx.config)
                     .into_iter()
-                    .filter(|s| s.heap_destination != HeapDestination::None)
                     .map(|s| s.label())
                     .collect();
                 let (name, packages) = (apps::name(app), apps::packages(app, Vendor::Segment));

@@ -63,10 +63,7 @@ impl Rule for SegmentWithoutHeapSdk {
                     return None;
                 }
                 // The app's Segment sources the config says send to Heap, by write key.
-                let to_heap: Vec<&SegmentSource> = apps::stated_sources(app, cx.config)
-                    .into_iter()
-                    .filter(|s| s.heap_destination != HeapDestination::None)
-                    .collect();
+                let to_heap: Vec<&SegmentSource> = apps::sources_to_heap(app, cx.config);
                 let packages = apps::packages(app, Vendor::Segment);
                 let (severity, message) = if to_heap.is_empty() {
                     (

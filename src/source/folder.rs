@@ -98,7 +98,6 @@ fn is_page_name(name: &str) -> bool {
 /// named like a page (never opened), and a broken link named like one. Each folder is read within
 /// `timeout` (a stalled network mount is skipped, not waited for), and until `cancel` stops the run.
 pub fn list(root: &Path, timeout: Duration, cancel: &Cancel) -> Listing {
-    let mut listing = Listing::default();
     let (real_root, root_id) = {
         let root = root.to_path_buf();
         local::guarded(timeout, cancel, move || {
@@ -117,7 +116,7 @@ pub fn list(root: &Path, timeout: Duration, cancel: &Cancel) -> Listing {
     };
     // Folders reached through no link are listed first, on several threads, then those behind
     // links, in order (which path of a folder reached twice is listed is the same every run).
-    let (mut visited, mut linked) = list_direct(root, &real_root, timeout, cancel, &mut listing);
+    let (mut listing, mut visited, mut linked) = list_direct(root, &real_root, timeout, cancel);
     if listing.stopped.is_some() {
         listing.files.sort();
         return listing;
@@ -155,15 +154,14 @@ pub fn list(root: &Path, timeout: Duration, cancel: &Cancel) -> Listing {
 const LISTERS: usize = 4;
 
 /// The folders under `root` reached through no link, listed on up to [`LISTERS`] threads: what
-/// they hold goes into `listing` (its skips sorted by path, as threads meet them in any order).
-/// Returns the folders listed, and the links to folders met, still to list.
+/// they hold (its skips sorted by path, as threads meet them in any order), the folders listed,
+/// and the links to folders met, still to list.
 fn list_direct(
     root: Queued,
     real_root: &Arc<Option<PathBuf>>,
     timeout: Duration,
     cancel: &Cancel,
-    listing: &mut Listing,
-) -> (std::collections::HashSet<DirId>, Vec<Queued>) {
+) -> (Listing, std::collections::HashSet<DirId>, Vec<Queued>) {
     #[derive(Default)]
     struct Shared {
         queue: Vec<Queued>,
@@ -211,9 +209,7 @@ fn list_direct(
             found.files.extend(entries.files);
             found.skipped.extend(entries.skipped);
             found.stopped = found.stopped.or(entries.stopped);
-            if found.source_hint.is_none() {
-                found.source_hint = entries.source_hint;
-            }
+            found.source_hint = found.source_hint.take().or(entries.source_hint);
             for sub in subs {
                 if sub.link {
                     state.linked.push(sub);
@@ -237,16 +233,11 @@ fn list_direct(
     let Shared {
         visited,
         linked,
-        listing: found,
+        mut listing,
         ..
     } = shared.into_inner().unwrap_or_else(|e| e.into_inner());
-    listing.files.extend(found.files);
-    let mut skipped = found.skipped;
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    listing.skipped.extend(skipped);
-    listing.stopped = listing.stopped.or(found.stopped);
-    listing.source_hint = listing.source_hint.take().or(found.source_hint);
-    (visited, linked)
+    listing.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    (listing, visited, linked)
 }
 
 /// What reading one folder gave, into `listing`: its pages and skips, or why it was skipped, or
