@@ -102,6 +102,12 @@ fn printable_report(report: &Report) -> Cow<'_, Report> {
             _ => false,
         }
     }
+    // Most reports have no control character: found by streaming the report as JSON through a
+    // scanner, without building it as a `Value` (twice the report's memory).
+    let mut scan = ControlScan::default();
+    if serde_json::to_writer(&mut scan, report).is_ok() {
+        return Cow::Borrowed(report);
+    }
     let Ok(mut value) = serde_json::to_value(report) else {
         return Cow::Borrowed(report);
     };
@@ -109,6 +115,59 @@ fn printable_report(report: &Report) -> Cow<'_, Report> {
         return Cow::Borrowed(report);
     }
     serde_json::from_value(value).map_or(Cow::Borrowed(report), Cow::Owned)
+}
+
+/// A writer that reads JSON text as serde_json writes it and fails at the first control character
+/// [`printable`] would replace, escaped (`\u001b`, `\r`, `\b`, `\f`) or not (DEL and the C1
+/// controls are written as they are).
+#[derive(Default)]
+struct ControlScan {
+    state: Scan,
+}
+
+#[derive(Default, Clone, Copy)]
+enum Scan {
+    #[default]
+    Text,
+    /// After a backslash.
+    Escape,
+    /// In a `\uXXXX` escape: the digits read and their value.
+    Unicode(u8, u32),
+    /// After 0xC2, the lead byte of U+0080..U+00BF.
+    Latin,
+}
+
+impl Write for ControlScan {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let found = || Err(io::Error::other("a control character"));
+        for &b in buf {
+            self.state = match (self.state, b) {
+                (Scan::Text, b'\\') => Scan::Escape,
+                (Scan::Text, 0x7f) => return found(),
+                (Scan::Text, 0xc2) => Scan::Latin,
+                (Scan::Latin, 0x80..=0x9f) => return found(),
+                (Scan::Escape, b'r' | b'b' | b'f') => return found(),
+                (Scan::Escape, b'u') => Scan::Unicode(0, 0),
+                (Scan::Unicode(n, value), _) => {
+                    let digit = char::from(b).to_digit(16).unwrap_or(0);
+                    let value = value * 16 + digit;
+                    if n < 3 {
+                        Scan::Unicode(n + 1, value)
+                    } else if value < 0x20 && value != 0x0a && value != 0x09 {
+                        return found();
+                    } else {
+                        Scan::Text
+                    }
+                }
+                _ => Scan::Text,
+            };
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Where and how one run's reports go.
@@ -405,6 +464,44 @@ fn append_job_summary(report: &Report, path: &Path, watch: &Io) -> anyhow::Resul
 mod tests {
     use super::*;
     use crate::source::limits::Signal;
+
+    #[test]
+    fn a_report_is_cleaned_only_when_a_string_holds_a_control_character() {
+        use crate::rules::common::testing::{native_heap, page, report};
+        let with = |text: &str| {
+            let mut r = report(vec![page("/", vec![native_heap("/", "123")])]);
+            r.pages[0].installs[0].evidence.snippet = format!("heap.load(\"123\"); {text}");
+            r
+        };
+        // Line breaks, tabs, quotes, backslashes and printable non-ASCII (U+00A0 and U+00E9 are
+        // two bytes from 0xC2 and 0xC3; U+2028 three) are left alone, and the report is not copied.
+        let clean = with("a\n\tb \"q\" \\r \\u001b \u{a0}\u{e9}\u{2028}");
+        assert!(matches!(printable_report(&clean), Cow::Borrowed(_)));
+        // Each control character is replaced, escaped by JSON or not.
+        for control in [
+            "\u{1b}[31m",
+            "\r",
+            "\u{8}",
+            "\u{c}",
+            "\u{0}",
+            "\u{7f}",
+            "\u{85}",
+            "\u{9f}",
+        ] {
+            let dirty = with(control);
+            let Cow::Owned(cleaned) = printable_report(&dirty) else {
+                panic!("{control:?} was left in the report");
+            };
+            let snippet = &cleaned.pages[0].installs[0].evidence.snippet;
+            assert!(
+                snippet.ends_with('\u{FFFD}') || snippet.contains("\u{FFFD}[31m"),
+                "{control:?}: {snippet:?}"
+            );
+            assert!(!snippet
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t'));
+        }
+    }
 
     #[test]
     fn a_write_stuck_after_a_stop_is_left_behind_and_one_at_work_is_not() {

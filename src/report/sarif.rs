@@ -66,8 +66,10 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "properties": properties,
         }],
     });
-    serde_json::to_writer_pretty(&mut *out, &sarif)?;
-    writeln!(out)
+    let mut out = io::BufWriter::with_capacity(64 * 1024, out);
+    serde_json::to_writer_pretty(&mut out, &sarif)?;
+    writeln!(out)?;
+    out.flush()
 }
 
 fn rule(r: &dyn Rule) -> Value {

@@ -15,7 +15,10 @@ const STOP_POLL: Duration = Duration::from_millis(10);
 struct Shared<T, R> {
     items: Vec<T>,
     state: Mutex<InOrder<R>>,
-    ready: Condvar,
+    /// The taker waits on it for the next result (or the last worker to end).
+    done: Condvar,
+    /// Workers wait on it for room to start an item.
+    room: Condvar,
 }
 
 /// Items handed out, results not yet taken, and how many workers still run.
@@ -33,6 +36,11 @@ struct InOrder<R> {
     live: usize,
     /// Bytes held: a reservation for each item running, the weight of each result not taken.
     held: usize,
+    /// Workers waiting for room, and whether the taker waits for `slots[taken]`: each side is
+    /// woken only when the other is waiting for what it did (a wake-up is two thread switches;
+    /// one per page was a tenth of a small-page folder's CPU time).
+    waiting: usize,
+    taker_waits: bool,
 }
 
 impl<T, R> Shared<T, R> {
@@ -41,10 +49,10 @@ impl<T, R> Shared<T, R> {
     }
 }
 
-/// How far past the last result taken an item may start: twice the workers, so that a slow item
-/// holds back at most that many results.
+/// How far past the last result taken an item may start: eight per worker, so that a slow item
+/// holds back at most that many results, and workers seldom wait for the taker.
 fn window(workers: usize) -> usize {
-    workers * 2
+    workers * 8
 }
 
 /// What [`parallel_bounded`] may hold at once, in bytes: each item running counts `reserve`
@@ -128,8 +136,11 @@ where
             slots: (0..n).map(|_| None).collect(),
             live: workers,
             held: 0,
+            waiting: 0,
+            taker_waits: false,
         }),
-        ready: Condvar::new(),
+        done: Condvar::new(),
+        room: Condvar::new(),
     });
     let f = Arc::new(f);
     let weigh = Arc::new(weigh);
@@ -156,11 +167,13 @@ where
                                 state.held = state.held.saturating_add(budget.reserve);
                                 break Some(state.next - 1);
                             }
+                            state.waiting += 1;
                             state = mine
-                                .ready
+                                .room
                                 .wait_timeout(state, STOP_POLL)
                                 .unwrap_or_else(|e| e.into_inner())
                                 .0;
+                            state.waiting -= 1;
                         }
                     };
                     let Some(i) = i else {
@@ -171,15 +184,25 @@ where
                     };
                     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item)));
                     let weight = r.as_ref().map_or(0, |r| weigh(r));
-                    {
+                    let (head, freed) = {
                         let mut state = mine.lock();
                         state.held = state.held.saturating_sub(budget.reserve) + weight;
                         state.slots[i] = Some((r, weight));
+                        // Room is only ever made here when the result weighs less than what
+                        // the item reserved.
+                        let freed = state.waiting > 0 && weight < budget.reserve;
+                        (state.taker_waits && i == state.taken, freed)
+                    };
+                    if head {
+                        mine.done.notify_one();
                     }
-                    mine.ready.notify_all();
+                    if freed {
+                        mine.room.notify_all();
+                    }
                 }
                 mine.lock().live -= 1;
-                mine.ready.notify_all();
+                mine.done.notify_one();
+                mine.room.notify_all();
             });
         match spawned {
             Ok(thread) => threads.push(thread),
@@ -228,18 +251,23 @@ where
                     return Some(stop);
                 }
             }
+            guard.taker_waits = true;
             guard = shared
-                .ready
+                .done
                 .wait_timeout(guard, STOP_POLL)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
+            guard.taker_waits = false;
         };
         guard.taken = i + 1;
         if let Some((_, weight)) = &r {
             guard.held = guard.held.saturating_sub(*weight);
         }
+        let waiting = guard.waiting > 0;
         drop(guard);
-        shared.ready.notify_all();
+        if waiting {
+            shared.room.notify_all();
+        }
         match r.map(|(r, _)| r) {
             Some(Ok(r)) => take(r),
             Some(Err(panic)) => std::panic::resume_unwind(panic),

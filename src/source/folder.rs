@@ -167,6 +167,9 @@ fn list_direct(
         queue: Vec<Queued>,
         /// Folders being listed: the work ends when none is, and the queue is empty.
         busy: usize,
+        /// Threads waiting for a folder to list: woken only when there are some (a wake-up per
+        /// folder was most of the listing's system time).
+        idle: usize,
         visited: std::collections::HashSet<DirId>,
         linked: Vec<Queued>,
         listing: Listing,
@@ -190,7 +193,9 @@ fn list_direct(
                 if state.busy == 0 {
                     return;
                 }
+                state.idle += 1;
                 state = changed.wait(state).unwrap_or_else(|e| e.into_inner());
+                state.idle -= 1;
             };
             if let Some(id) = &dir.id {
                 if !state.visited.insert(id.clone()) {
@@ -217,7 +222,11 @@ fn list_direct(
                     state.queue.push(sub);
                 }
             }
-            changed.notify_all();
+            // Someone waits for a folder, or for the end of the work.
+            let end = state.busy == 0 || state.listing.stopped.is_some();
+            if state.idle > 0 && (!state.queue.is_empty() || end) {
+                changed.notify_all();
+            }
         }
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(LISTERS));
