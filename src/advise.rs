@@ -17,7 +17,8 @@
 //! Linear in pages and installs: the facts are gathered in one pass over the pages, and how each
 //! page stands with Segment is looked up by URL, never searched for in the lists of installs.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+use crate::hashing::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -70,7 +71,7 @@ struct OnPage {
 impl<'a> Facts<'a> {
     fn gather(report: &'a Report) -> Facts<'a> {
         let mut f = Facts::default();
-        let mut text_capture = HashSet::new();
+        let mut text_capture = HashSet::default();
         let mut candidates = Candidates::of(report);
         for page in audited(report) {
             f.pages.push(page);
@@ -112,7 +113,7 @@ impl<'a> Facts<'a> {
             }
         }
         // Page by page, after every install of a URL was seen (a URL can be audited twice).
-        let mut seen: HashSet<&str> = HashSet::new();
+        let mut seen: HashSet<&str> = HashSet::default();
         for page in &f.pages {
             if !seen.insert(page.url.as_str()) {
                 continue;
@@ -326,7 +327,7 @@ fn decide(facts: &Facts, config: &Config) -> Decision {
     // Segment counts as deployed through a tag manager where a page gets it only that way; a
     // leftover copy in a container next to the page's own snippet is a cleanup step instead.
     let mut through_tm: Vec<String> = Vec::new();
-    let mut named = HashSet::new();
+    let mut named = HashSet::default();
     for (page, segment) in facts
         .segments
         .iter()
@@ -552,7 +553,7 @@ fn verb(n: usize, base: &str) -> String {
 
 /// The URLs of these pages, each once, in order.
 fn pages_of<'a>(items: impl Iterator<Item = &'a Page>) -> Vec<String> {
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<&str> = HashSet::default();
     items
         .filter(|page| seen.insert(page.url.as_str()))
         .map(|page| page.url.clone())
@@ -655,7 +656,7 @@ fn native_steps(
     // Only the native snippets that do not already disable text capture need the option, each
     // named with the id it loads (a page of another id is not one of "the pages").
     let mut lacking: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    let mut seen: HashSet<(&str, &str)> = HashSet::default();
     for (page, heap) in native.iter().filter(|(_, h)| !disables_text(h)) {
         let snippet_id = heap.id.as_deref().unwrap_or("an unreadable id");
         if seen.insert((page.url.as_str(), snippet_id)) {
@@ -690,7 +691,7 @@ fn native_steps(
         ));
     }
     let mut destinations: Vec<String> = Vec::new();
-    let mut named = HashSet::new();
+    let mut named = HashSet::default();
     for (_, heap) in facts.via_segment.iter().filter(|(_, h)| h.active) {
         let step = format!(
             "disable the Heap destination \"{}\" (app id {}) of Segment source {} in device mode, or switch it to cloud mode if Segment-tracked events should also reach Heap as server-side events",
@@ -721,7 +722,7 @@ fn segment_steps(
     // First make Segment load Heap in device mode, source by source.
     let id = app_id.unwrap_or(NO_ID);
     // Heap through Segment by write key, and the write keys whose settings some page did not read.
-    let mut by_key: HashMap<&str, Vec<&(&Page, &Install)>> = HashMap::new();
+    let mut by_key: HashMap<&str, Vec<&(&Page, &Install)>> = HashMap::default();
     for pair in &facts.via_segment {
         if let Some(key) = pair.1.write_key.as_deref() {
             by_key.entry(key).or_default().push(pair);
@@ -844,7 +845,7 @@ fn segment_steps(
         });
     }
     let mut leftovers: Vec<String> = Vec::new();
-    let mut named = HashSet::new();
+    let mut named = HashSet::default();
     for (page, segment) in facts
         .segments
         .iter()
@@ -892,7 +893,7 @@ fn segment_steps(
 /// pages)`), with the pages that use each.
 fn by_container<'a>(direct: &[(&'a Page, &Install)]) -> Vec<(String, Vec<&'a Page>)> {
     let mut out: BTreeMap<String, Vec<&'a Page>> = BTreeMap::new();
-    let mut seen: HashSet<(String, &str)> = HashSet::new();
+    let mut seen: HashSet<(String, &str)> = HashSet::default();
     for (page, heap) in direct.iter().filter(|(_, h)| through_tag_manager(h.via)) {
         let container = format!(
             "{} {}",

@@ -18,9 +18,8 @@
 //! Linear in pages, installs and findings: what a fingerprint or a page path needs from the
 //! report is indexed once ([`Index`]), and entries are looked up by fingerprint.
 
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::collections::BTreeSet;
+use crate::hashing::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -180,7 +179,7 @@ impl Baseline {
         let index = Index::of(report);
         let keys: Vec<Key> = findings.iter().map(|f| Key::of(&index, f)).collect();
         // The entries by fingerprint, each with its pages as a set.
-        let mut entries: HashMap<&str, Vec<HashSet<&str>>> = HashMap::new();
+        let mut entries: HashMap<&str, Vec<HashSet<&str>>> = HashMap::default();
         for e in &self.findings {
             entries
                 .entry(e.fingerprint.as_str())
@@ -195,7 +194,7 @@ impl Baseline {
             })
         };
         let by_fingerprint: HashMap<&str, Vec<&Key>> =
-            keys.iter().fold(HashMap::new(), |mut map, k| {
+            keys.iter().fold(HashMap::default(), |mut map, k| {
                 map.entry(k.fingerprint.as_str()).or_default().push(k);
                 map
             });
@@ -277,8 +276,8 @@ pub struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn of(report: &'a Report) -> Index<'a> {
-        let mut site_of: HashMap<&str, &str> = HashMap::new();
-        let mut ids: HashMap<u64, Vec<(&Evidence, BTreeSet<String>)>> = HashMap::new();
+        let mut site_of: HashMap<&str, &str> = HashMap::default();
+        let mut ids: HashMap<u64, Vec<(&Evidence, BTreeSet<String>)>> = HashMap::default();
         for page in &report.pages {
             site_of
                 .entry(page.url.as_str())
@@ -321,17 +320,14 @@ impl<'a> Index<'a> {
 /// An [`Evidence`]'s hash over every field its equality compares (the same for equal evidence
 /// within a run; not stable across releases, unlike the fingerprints).
 pub fn evidence_hash(e: &Evidence) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    (
+    crate::hashing::hash_of(&(
         &e.source,
         e.line,
         &e.snippet,
         &e.signature,
         &e.tag,
         e.offset,
-    )
-        .hash(&mut hasher);
-    hasher.finish()
+    ))
 }
 
 /// A finding's identity across runs, for code scanning (SARIF `partialFingerprints`): what the

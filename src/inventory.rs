@@ -1,7 +1,8 @@
 //! The inventory: what loads Heap on each page, and through which path. Pure functions that turn
 //! what `extract` found (and what the scan followed) into the installs of one page.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+use crate::hashing::{HashMap, HashSet};
 
 use crate::extract::segment_settings::{DestinationKind, HeapDestination, Settings};
 use crate::model::{Branch, Evidence, Install, Mode, Page, Problem, Sdk, Summary, Vendor, Via};
@@ -194,7 +195,7 @@ pub fn fold_redirects(pages: Vec<Page>) -> Vec<Page> {
         .collect();
     let mut kept: Vec<Page> = Vec::with_capacity(pages.len());
     // The final URL of each kept page that was reached through redirects.
-    let mut landed: HashSet<String> = HashSet::new();
+    let mut landed: HashSet<String> = HashSet::default();
     let mut moved: Vec<(String, String)> = Vec::new();
     for page in pages {
         let target = page
@@ -215,7 +216,7 @@ pub fn fold_redirects(pages: Vec<Page>) -> Vec<Page> {
         return kept;
     }
     // The first kept page whose URL, or whose last redirect, is each target.
-    let mut owner_of: HashMap<String, usize> = HashMap::new();
+    let mut owner_of: HashMap<String, usize> = HashMap::default();
     for (i, k) in kept.iter().enumerate() {
         owner_of.entry(k.url.clone()).or_insert(i);
         if let Some(last) = k.redirects.last() {

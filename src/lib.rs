@@ -48,6 +48,7 @@
 pub mod advise;
 pub mod audit;
 pub mod baseline;
+mod hashing;
 pub mod batch;
 pub mod extract;
 pub mod inventory;

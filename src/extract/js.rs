@@ -362,14 +362,11 @@ impl<T> ByScript<T> {
     /// What `make` makes of `code`, made once per text (scripts over [`CACHED_SCRIPT`] bytes are
     /// made each time, not kept).
     pub fn get_or(&self, code: &str, kind: Kind, make: impl FnOnce() -> T) -> std::sync::Arc<T> {
-        use std::hash::{Hash, Hasher};
         use std::sync::Arc;
         if code.len() > CACHED_SCRIPT {
             return Arc::new(make());
         }
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        code.hash(&mut hasher);
-        let key = (hasher.finish(), kind);
+        let key = (crate::hashing::hash_of(code), kind);
         let lock = || self.0.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((text, made)) = lock().get(&key) {
             if text == code {

@@ -5,7 +5,7 @@
 //! skipped, with the reason. A run without checked certificates (`--insecure`) or stopped by a
 //! sign-in says so in each suite's `<system-err>`.
 
-use std::collections::{HashMap, HashSet};
+use crate::hashing::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -28,7 +28,7 @@ impl<'a> Located<'a> {
         let pages: HashSet<&str> = finding.pages.iter().map(String::as_str).collect();
         let mut located = Located {
             finding,
-            on: HashMap::new(),
+            on: HashMap::default(),
             elsewhere: Vec::new(),
         };
         for e in &finding.evidence {
@@ -80,10 +80,10 @@ impl Counts {
 pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     // The findings of each rule and page, in report order: each case looks its findings up.
     let located: Vec<Located> = report.findings.iter().map(Located::new).collect();
-    let mut on_page: HashMap<(&str, &str), Vec<&Located>> = HashMap::new();
+    let mut on_page: HashMap<(&str, &str), Vec<&Located>> = HashMap::default();
     for located in &located {
         let f = located.finding;
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for page in f.pages.iter().filter(|p| seen.insert(p.as_str())) {
             on_page
                 .entry((f.code.as_str(), page.as_str()))
@@ -93,7 +93,7 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
     }
     // Sites in the order their first page appears, each with its cases.
     let mut suites: Vec<(&str, Vec<Case>)> = Vec::new();
-    let mut suite_of: HashMap<&str, usize> = HashMap::new();
+    let mut suite_of: HashMap<&str, usize> = HashMap::default();
     for page in &report.pages {
         let at = *suite_of.entry(page.site.as_str()).or_insert_with(|| {
             suites.push((page.site.as_str(), Vec::new()));

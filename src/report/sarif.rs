@@ -9,7 +9,7 @@
 //! audited are tool execution notifications. `partialFingerprints` identify a finding across runs
 //! whatever its wording.
 
-use std::collections::HashSet;
+use crate::hashing::HashSet;
 use std::io::{self, Write};
 
 use serde_json::{json, Value};

@@ -2,9 +2,9 @@
 //! on a page, how to name a loader in a message, which evidence goes with it, and how findings
 //! are grouped across pages (one finding per distinct situation, listing every page).
 
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
+use std::collections::BTreeMap;
+use crate::hashing::HashMap;
+use std::hash::Hash;
 
 use serde_json::{Map, Value};
 
@@ -221,14 +221,14 @@ impl<'a> Candidates<'a> {
             .iter()
             .filter(|u| u.kind == "segment-candidate")
             .collect();
-        let mut by_url: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_url: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, u) in list.iter().enumerate() {
             by_url.entry(u.url.as_str()).or_default().push(i);
         }
         Candidates {
             list,
             by_url,
-            by_id: HashMap::new(),
+            by_id: HashMap::default(),
         }
     }
 
@@ -536,9 +536,7 @@ impl Seen {
 
 /// A value's hash, the same for equal values within a run.
 pub fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
+    crate::hashing::hash_of(value)
 }
 
 /// Groups keyed by what makes two pages the same situation, in key order.

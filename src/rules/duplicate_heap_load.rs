@@ -74,7 +74,7 @@ impl Rule for DuplicateHeapLoad {
     /// handful) and groups pages by hash.
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let groups = multiple_loaders(cx.report, Vendor::Heap, kind_note);
-        let site_of: std::collections::HashMap<&str, &str> = cx
+        let site_of: crate::hashing::HashMap<&str, &str> = cx
             .report
             .pages
             .iter()

@@ -9,7 +9,7 @@
 //! The findings as the rules made them stay in [`Finding::parts`]: baselines record and match
 //! those, so a baseline written before grouping keeps matching, entry for entry.
 
-use std::collections::{HashMap, HashSet};
+use crate::hashing::{HashMap, HashSet};
 
 use crate::model::{Evidence, Finding, Install, Recommendation, Report, Via};
 
@@ -17,10 +17,10 @@ use crate::model::{Evidence, Finding, Install, Recommendation, Report, Via};
 /// Findings without a cause are left as they are.
 pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
-    let mut at: HashMap<(String, String), usize> = HashMap::new();
+    let mut at: HashMap<(String, String), usize> = HashMap::default();
     // The pages and evidence of each finding absorbing others, to look up (not scan) what it
     // has: linear in pages however many findings one cause gathers.
-    let mut has: HashMap<usize, Has> = HashMap::new();
+    let mut has: HashMap<usize, Has> = HashMap::default();
     for f in findings {
         let Some(cause) = f.cause.clone() else {
             out.push(f);

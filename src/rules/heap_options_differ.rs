@@ -48,7 +48,8 @@
 //! - Heap, web installation: <https://help.heap.io/installation/standard-installations/web-installation/>
 //! - Segment classic Heap integration (passes only appId): <https://github.com/segmentio/analytics.js-integrations/blob/master/integrations/heap/lib/index.js>
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+use crate::hashing::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -138,7 +139,7 @@ impl Rule for HeapOptionsDiffer {
         type Values = BTreeMap<String, Group>;
         let mut sites: BTreeMap<(String, String), BTreeMap<&str, Values>> = BTreeMap::new();
         let mut candidates = Candidates::of(cx.report);
-        let mut seen: HashSet<&str> = HashSet::new();
+        let mut seen: HashSet<&str> = HashSet::default();
         // The pages judged, with their site key and Heap loaders.
         let mut judged = Vec::new();
         for page in audited(cx.report).filter(|p| p.kind.as_deref() != Some("file")) {
@@ -180,7 +181,7 @@ impl Rule for HeapOptionsDiffer {
                     .filter_map(move |(option, values)| Some(((key, *option), norm(values)?)))
             })
             .collect();
-        let mut evidence: HashMap<((String, String), &str, String), Group> = HashMap::new();
+        let mut evidence: HashMap<((String, String), &str, String), Group> = HashMap::default();
         for (key, page, loaders) in &judged {
             for option in OPTIONS {
                 let Some((value, said)) = value_on(loaders, option) else {

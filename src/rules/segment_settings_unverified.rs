@@ -33,7 +33,8 @@
 //! - analytics-next, loading CDN settings: <https://github.com/segmentio/analytics-next/blob/master/packages/browser/src/browser/index.ts>
 //! - Heap, Segment installation: <https://help.heap.io/installation/third-party-installations/segment-installation/>
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use crate::hashing::HashMap;
 
 use super::common::{audited, count, Candidates, Groups};
 use super::{finding, Context, Rule};
@@ -64,7 +65,7 @@ impl Rule for SegmentSettingsUnverified {
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut groups = Groups::new();
         // The first problem about each URL.
-        let mut problems: HashMap<&str, &str> = HashMap::new();
+        let mut problems: HashMap<&str, &str> = HashMap::default();
         for p in &cx.report.problems {
             problems.entry(p.url.as_str()).or_insert(p.message.as_str());
         }

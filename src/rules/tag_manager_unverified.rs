@@ -27,7 +27,7 @@
 //! - Heap, "heap.push is not a function": <https://help.heap.io/getting-started/getting-started-faqs/heap-push-is-not-a-function-console-error/>
 //! - Google Tag Manager environments: <https://support.google.com/tagmanager/answer/6311518>
 
-use std::collections::HashMap;
+use crate::hashing::HashMap;
 
 use super::common::{audited, container_read, count, Groups};
 use super::{finding, Context, Rule};
@@ -56,7 +56,7 @@ impl Rule for TagManagerUnverified {
     /// (not once per page that loads it): linear in installs, plus containers times problems.
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut groups = Groups::new();
-        let mut problems: HashMap<(&str, &str), Option<&Problem>> = HashMap::new();
+        let mut problems: HashMap<(&str, &str), Option<&Problem>> = HashMap::default();
         for page in audited(cx.report) {
             for manager in page
                 .installs

@@ -29,7 +29,8 @@
 //! ## References
 //! - ruff, unused-noqa (RUF100): <https://docs.astral.sh/ruff/rules/unused-noqa/>
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use crate::hashing::HashMap;
 
 use super::{find, finding, Rule};
 use crate::baseline::{Baseline, Entry, Index};
@@ -66,7 +67,7 @@ pub(super) struct PagePaths(HashMap<String, Vec<usize>>);
 impl PagePaths {
     pub(super) fn of(report: &Report) -> PagePaths {
         let index = Index::of(report);
-        let mut paths: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut paths: HashMap<String, Vec<usize>> = HashMap::default();
         for (i, page) in report.pages.iter().enumerate() {
             paths.entry(index.page_key(&page.url)).or_default().push(i);
         }

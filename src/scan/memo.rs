@@ -1,7 +1,7 @@
 //! Per-run memoisation: what is shared between pages (a script file's scan, a container, a
 //! Segment source's settings) is fetched and extracted once, even by concurrent workers.
 
-use std::collections::HashMap;
+use crate::hashing::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Memoises a value per key; concurrent callers for the same key wait for the first one.
@@ -12,7 +12,7 @@ pub struct Memo<T> {
 impl<T> Default for Memo<T> {
     fn default() -> Memo<T> {
         Memo {
-            cells: Mutex::new(HashMap::new()),
+            cells: Mutex::new(HashMap::default()),
         }
     }
 }
