@@ -17,8 +17,8 @@
 //! Linear in pages and installs: the facts are gathered in one pass over the pages, and how each
 //! page stands with Segment is looked up by URL, never searched for in the lists of installs.
 
-use std::collections::BTreeMap;
 use crate::hashing::{HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 

@@ -18,8 +18,8 @@
 //! Linear in pages, installs and findings: what a fingerprint or a page path needs from the
 //! report is indexed once ([`Index`]), and entries are looked up by fingerprint.
 
-use std::collections::BTreeSet;
 use crate::hashing::{HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};

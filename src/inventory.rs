@@ -1,8 +1,8 @@
 //! The inventory: what loads Heap on each page, and through which path. Pure functions that turn
 //! what `extract` found (and what the scan followed) into the installs of one page.
 
-use std::collections::{BTreeMap, BTreeSet};
 use crate::hashing::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::extract::segment_settings::{DestinationKind, HeapDestination, Settings};
 use crate::model::{Branch, Evidence, Install, Mode, Page, Problem, Sdk, Summary, Vendor, Via};

@@ -48,9 +48,9 @@
 pub mod advise;
 pub mod audit;
 pub mod baseline;
-mod hashing;
 pub mod batch;
 pub mod extract;
+mod hashing;
 pub mod inventory;
 pub mod model;
 pub mod observer;

@@ -130,7 +130,7 @@ pub fn run(
         site: site_hosts(&urls),
         segment: segment_hosts(&report.pages),
     };
-    let fetcher = Fetcher::new(fetch.clone(), cancel.clone(), options.concurrency.max(1));
+    let fetcher = Fetcher::new(fetch.clone(), cancel.clone());
     let agent = user_agent(&browser);
     let config = tab::TabConfig {
         fetcher: &fetcher,

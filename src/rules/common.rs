@@ -2,8 +2,8 @@
 //! on a page, how to name a loader in a message, which evidence goes with it, and how findings
 //! are grouped across pages (one finding per distinct situation, listing every page).
 
-use std::collections::BTreeMap;
 use crate::hashing::HashMap;
+use std::collections::BTreeMap;
 use std::hash::Hash;
 
 use serde_json::{Map, Value};

@@ -48,8 +48,8 @@
 //! - Heap, web installation: <https://help.heap.io/installation/standard-installations/web-installation/>
 //! - Segment classic Heap integration (passes only appId): <https://github.com/segmentio/analytics.js-integrations/blob/master/integrations/heap/lib/index.js>
 
-use std::collections::BTreeMap;
 use crate::hashing::{HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 

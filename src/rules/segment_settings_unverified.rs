@@ -33,8 +33,8 @@
 //! - analytics-next, loading CDN settings: <https://github.com/segmentio/analytics-next/blob/master/packages/browser/src/browser/index.ts>
 //! - Heap, Segment installation: <https://help.heap.io/installation/third-party-installations/segment-installation/>
 
-use std::collections::BTreeSet;
 use crate::hashing::HashMap;
+use std::collections::BTreeSet;
 
 use super::common::{audited, count, Candidates, Groups};
 use super::{finding, Context, Rule};

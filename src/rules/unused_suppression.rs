@@ -29,8 +29,8 @@
 //! ## References
 //! - ruff, unused-noqa (RUF100): <https://docs.astral.sh/ruff/rules/unused-noqa/>
 
-use std::collections::BTreeSet;
 use crate::hashing::HashMap;
+use std::collections::BTreeSet;
 
 use super::{find, finding, Rule};
 use crate::baseline::{Baseline, Entry, Index};

@@ -129,7 +129,7 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
     let ctx = Arc::new(Ctx {
         sigs,
         opts: opts.clone(),
-        fetcher: Fetcher::new(fetch, opts.cancel.clone(), opts.concurrency),
+        fetcher: Fetcher::new(fetch, opts.cancel.clone()),
         problems: Mutex::default(),
         unverified: Mutex::default(),
         scripts: Memo::default(),
