@@ -18,11 +18,18 @@
 # ends early: without -o it returns before crawling, and with -o it stops when its page channel
 # lags (a few hundred to a few thousand of 10,000 pages); the script flags a short crawl.
 # Nothing is installed unless BENCH_INSTALL=1. BENCH_KEEP=1 keeps the temporary folder.
+# ROUNDS=K (default 1) times every tool K times, in turn, on the one generated site, and gives
+# each round's ratios and their medians (the machine's noise shows in the spread).
 # Extra heap-audit flags for both of its runs: HEAP_AUDIT_ARGS (e.g. "--concurrency 4").
 # Nothing leaves the machine: heap-audit runs with --offline and every crawl stays on 127.0.0.1.
 set -euo pipefail
 
 N="${1:-10000}"
+ROUNDS="${ROUNDS:-1}"
+if ! [[ "$ROUNDS" =~ ^[0-9]+$ ]] || ((ROUNDS < 1)); then
+    echo "bench: ROUNDS must be a whole number of at least 1" >&2
+    exit 2
+fi
 if ! [[ "$N" =~ ^[0-9]+$ ]] || ((N < 10)); then
     echo "usage: bench/run.sh [N=10000]  (N >= 10 pages)" >&2
     exit 2
@@ -170,74 +177,87 @@ measure() {
         /User time/ { user = $NF }
         /System time/ { sys = $NF }
         /Maximum resident set size/ { rss = $NF }
-        END { printf "%s\t%s\t%s\t%.3f\t%.2f\t%.1f\n", name, pages, requests, wall, user + sys, rss / 1024 }
-    ' "$WORK/$name.time" >>"$RESULTS"
+        END { printf "%s\t%s\t%s\t%s\t%.3f\t%.2f\t%.1f\n", round, name, pages, requests, wall, user + sys, rss / 1024 }
+    ' round="$ROUND" "$WORK/$name.time" >>"$RESULTS"
 }
 
 report_pages() { python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["pages"]))' "$1"; }
 MAX=$((N + N / 10 + 10))
-# shellcheck disable=SC2086
-measure heap-audit "report_pages $WORK/heap-audit.json" \
-    "$HEAP_AUDIT" scan "$URL" --offline --max-pages "$MAX" --format json \
-    -o "$WORK/heap-audit.json" --fail-on never ${HEAP_AUDIT_ARGS:-}
-measure wget2 log \
-    wget2 --recursive --level=0 --spider --no-verbose --no-host-directories \
-    --directory-prefix="$WORK/wget2" "$URL"
-# spider_cli 1.x takes --domain; 2.x takes --url, and crawls only with --output-links (see above).
-if command -v spider >/dev/null; then
-    spider_help="$(spider --help 2>&1 || true)"
-    if [[ "$spider_help" == *--domain* ]]; then
-        measure spider log spider --domain "$URL" crawl
+for ROUND in $(seq "$ROUNDS"); do
+    ((ROUNDS == 1)) || echo "bench: round $ROUND of $ROUNDS"
+    # shellcheck disable=SC2086
+    measure heap-audit "report_pages $WORK/heap-audit.json" \
+        "$HEAP_AUDIT" scan "$URL" --offline --max-pages "$MAX" --format json \
+        -o "$WORK/heap-audit.json" --fail-on never ${HEAP_AUDIT_ARGS:-}
+    measure wget2 log \
+        wget2 --recursive --level=0 --spider --no-verbose --no-host-directories \
+        --directory-prefix="$WORK/wget2" "$URL"
+    # spider_cli 1.x takes --domain; 2.x takes --url, and crawls only with --output-links (see above).
+    if command -v spider >/dev/null; then
+        spider_help="$(spider --help 2>&1 || true)"
+        if [[ "$spider_help" == *--domain* ]]; then
+            measure spider log spider --domain "$URL" crawl
+        else
+            measure spider log spider --url "$URL" crawl --output-links
+        fi
     else
-        measure spider log spider --url "$URL" crawl --output-links
+        echo "bench: spider_cli not installed: not measured"
     fi
-else
-    echo "bench: spider_cli not installed: not measured"
-fi
-# shellcheck disable=SC2086
-measure heap-audit-folder "report_pages $WORK/heap-audit-folder.json" \
-    "$HEAP_AUDIT" scan "$SITE" --offline --max-pages "$MAX" --format json \
-    -o "$WORK/heap-audit-folder.json" --fail-on never ${HEAP_AUDIT_ARGS:-}
-if command -v hyperlink >/dev/null; then
-    measure hyperlink "find $SITE -name '*.html' | wc -l" \
-        hyperlink "$SITE"
-else
-    echo "bench: hyperlink not installed: not measured"
-fi
+    # shellcheck disable=SC2086
+    measure heap-audit-folder "report_pages $WORK/heap-audit-folder.json" \
+        "$HEAP_AUDIT" scan "$SITE" --offline --max-pages "$MAX" --format json \
+        -o "$WORK/heap-audit-folder.json" --fail-on never ${HEAP_AUDIT_ARGS:-}
+    if command -v hyperlink >/dev/null; then
+        measure hyperlink "find $SITE -name '*.html' | wc -l" \
+            hyperlink "$SITE"
+    else
+        echo "bench: hyperlink not installed: not measured"
+    fi
+done
 
 # ---- results -----------------------------------------------------------------------------------
 echo
 python3 - "$RESULTS" "$N" <<'EOF'
-import sys
-rows = {}
+import statistics, sys
+rounds = {}
 for line in open(sys.argv[1]):
-    name, pages, requests, wall, cpu, rss = line.rstrip("\n").split("\t")
-    rows[name] = dict(pages=int(pages), requests=int(requests), wall=float(wall), cpu=float(cpu), rss=float(rss))
+    rnd, name, pages, requests, wall, cpu, rss = line.rstrip("\n").split("\t")
+    r = dict(pages=int(pages), requests=int(requests), wall=float(wall), cpu=float(cpu), rss=float(rss))
+    r["pps"] = r["pages"] / r["wall"] if r["wall"] > 0 else 0
+    rounds.setdefault(int(rnd), {})[name] = r
 n = int(sys.argv[2])
-print(f"{'tool':<20} {'pages':>7} {'requests':>9} {'seconds':>8} {'pages/s':>9} {'CPU s':>7} {'peak RSS MB':>12}")
-for name, r in rows.items():
-    pps = r["pages"] / r["wall"] if r["wall"] > 0 else 0
-    r["pps"] = pps
-    req = r["requests"] if not name.startswith(("heap-audit-folder", "hyperlink")) else "-"
-    print(f"{name:<20} {r['pages']:>7} {req:>9} {r['wall']:>8.2f} {pps:>9.0f} {r['cpu']:>7.2f} {r['rss']:>12.1f}")
-    if abs(r["pages"] - n) > n // 100:
-        print(f"  warning: {name} visited {r['pages']} pages, not about {n}")
+many = len(rounds) > 1
+print(f"{'round ' if many else ''}{'tool':<20} {'pages':>7} {'requests':>9} {'seconds':>8} {'pages/s':>9} {'CPU s':>7} {'peak RSS MB':>12}")
+for rnd, rows in sorted(rounds.items()):
+    for name, r in rows.items():
+        req = r["requests"] if not name.startswith(("heap-audit-folder", "hyperlink")) else "-"
+        print(f"{f'{rnd:>5} ' if many else ''}{name:<20} {r['pages']:>7} {req:>9} {r['wall']:>8.2f} {r['pps']:>9.0f} {r['cpu']:>7.2f} {r['rss']:>12.1f}")
+        if abs(r["pages"] - n) > n // 100:
+            print(f"  warning: {name} visited {r['pages']} pages, not about {n}")
 print()
-def complete(name):
+def complete(rows, name):
     return abs(rows[name]["pages"] - n) <= n // 100
 def ratio(a, b, target):
-    if a in rows and b in rows and rows[b]["pps"] > 0:
-        x = rows[a]["pps"] / rows[b]["pps"]
-        verdict = "met" if x >= target else "NOT met"
-        if not (complete(a) and complete(b)):
-            verdict = "not comparable: a crawl was incomplete"
-        print(f"{a} / {b} pages/s: {x:.2f}x (target >= {target}x: {verdict})")
+    xs, comparable = [], True
+    for rows in rounds.values():
+        if a in rows and b in rows and rows[b]["pps"] > 0:
+            xs.append(rows[a]["pps"] / rows[b]["pps"])
+            comparable = comparable and complete(rows, a) and complete(rows, b)
+    if not xs:
+        return
+    x = statistics.median(xs)
+    verdict = "met" if x >= target else "NOT met"
+    if not comparable:
+        verdict = "not comparable: a crawl was incomplete"
+    each = f"{', '.join(f'{v:.2f}x' for v in xs)}; median " if many else ""
+    print(f"{a} / {b} pages/s: {each}{x:.2f}x (target >= {target}x: {verdict})")
 ratio("heap-audit", "wget2", 0.8)
 ratio("heap-audit", "spider", 1.5)
 ratio("heap-audit-folder", "hyperlink", 1.0)
-if "heap-audit" in rows:
-    rss = rows["heap-audit"]["rss"]
-    print(f"heap-audit peak RSS: {rss:.1f} MB (target <= 64 MB: {'met' if rss <= 64 else 'NOT met'})")
+rss = [rows["heap-audit"]["rss"] for rows in rounds.values() if "heap-audit" in rows]
+if rss:
+    top = max(rss)
+    print(f"heap-audit peak RSS: {'highest of the rounds ' if many else ''}{top:.1f} MB (target <= 64 MB: {'met' if top <= 64 else 'NOT met'})")
 EOF
 
 echo
