@@ -135,6 +135,7 @@ pub fn run(targets: &[String], opts: &ScanOptions) -> Result<Outcome, &'static S
         scripts: Memo::default(),
         followed: Memo::default(),
         settings: Memo::default(),
+        remapped_local: Memo::default(),
         sources: Mutex::default(),
         coverage: Mutex::default(),
         stop: std::sync::OnceLock::new(),
@@ -245,6 +246,8 @@ struct Ctx {
     followed: Memo<Option<Scan>>,
     /// Segment settings by URL; `None` when they could not be read.
     settings: Memo<Option<Settings>>,
+    /// Whether `--remap` sends a loader's URL to a local file (read even `--offline`).
+    remapped_local: Memo<bool>,
     /// How each local target was read.
     sources: Mutex<Vec<crate::model::SourceRead>>,
     coverage: Mutex<Vec<crate::model::Coverage>>,
@@ -309,7 +312,11 @@ impl Ctx {
     /// Whether `--offline` keeps `url` from being fetched: anything but a URL a `--remap` turns
     /// into a local file (how a CI job supplies a saved container or settings).
     fn offline(&self, url: &str) -> bool {
-        self.opts.offline && !remap(&self.opts.fetch.remaps, url).starts_with("file:")
+        // Asked for every loader of every page: a loader URL is remapped once.
+        self.opts.offline
+            && !*self.remapped_local.get_or(url, || {
+                remap(&self.opts.fetch.remaps, url).starts_with("file:")
+            })
     }
 
     /// Read what a page loads (`what`, at `url`), noting while it is read: a stop then names it.
