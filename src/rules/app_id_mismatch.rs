@@ -88,9 +88,11 @@ impl Rule for AppIdMismatch {
     /// (`rules::group`): the one about the expected id leads, then the one across pages, then
     /// those on the same page; its primary location is the odd one out ([`odd_one`]).
     fn check(&self, cx: &Context) -> Vec<Finding> {
+        // An environment switch's ids count as one (see IdFamilies): worked out once.
+        let families = IdFamilies::of(cx.report);
         let mut out = self.unexpected(cx);
-        out.extend(self.across_pages(cx));
-        out.extend(self.same_page(cx));
+        out.extend(self.across_pages(cx, &families));
+        out.extend(self.same_page(cx, &families));
         let site_of: BTreeMap<&str, &str> = cx
             .report
             .pages
@@ -104,7 +106,7 @@ impl Rule for AppIdMismatch {
             };
             f.cause = Some(format!("site:{site}"));
             if led.insert((*site).to_owned()) {
-                if let Some(odd) = odd_one(cx, site) {
+                if let Some(odd) = odd_one(cx, &families, site) {
                     put_first(&mut f.evidence, odd);
                 }
             }
@@ -116,10 +118,14 @@ impl Rule for AppIdMismatch {
 
 /// The Heap app ids of a site's pages (an environment switch counted as one id), with how many
 /// pages use each.
-fn ids_of_site(cx: &Context, families: &IdFamilies, site: &str) -> BTreeMap<String, usize> {
-    let mut uses: BTreeMap<String, usize> = BTreeMap::new();
+fn ids_of_site<'a>(
+    cx: &Context<'a>,
+    families: &'a IdFamilies,
+    site: &str,
+) -> BTreeMap<&'a str, usize> {
+    let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
     for page in audited(cx.report).filter(|p| p.site == site) {
-        let ids: BTreeSet<String> = heap_with_data(page)
+        let ids: BTreeSet<&str> = heap_with_data(page)
             .iter()
             .filter_map(|i| i.id.as_deref())
             .map(|id| families.canonical(id))
@@ -133,29 +139,32 @@ fn ids_of_site(cx: &Context, families: &IdFamilies, site: &str) -> BTreeMap<Stri
 
 /// The id a site should keep: the expected one (`--expect-app-id`), else the one most pages use
 /// (the smallest of those most used, so the choice is stable).
-fn kept_id(cx: &Context, families: &IdFamilies, uses: &BTreeMap<String, usize>) -> Option<String> {
+fn kept_id<'a>(
+    cx: &Context<'a>,
+    families: &'a IdFamilies,
+    uses: &BTreeMap<&'a str, usize>,
+) -> Option<&'a str> {
     if let Some(expected) = cx.config.expect_app_id.as_deref() {
         return Some(families.canonical(expected.trim()));
     }
     uses.iter()
         .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .map(|(id, _)| id.clone())
+        .map(|(id, _)| *id)
 }
 
 /// The line a person must change on a site whose pages disagree on the app id: the evidence of a
 /// loader whose id is not the one to keep, on a line of a local file first (what a pull request
 /// annotation can point at), then of the least used id, then of the first page.
-fn odd_one(cx: &Context, site: &str) -> Option<Evidence> {
-    let families = IdFamilies::of(cx.report);
-    let uses = ids_of_site(cx, &families, site);
-    let kept = kept_id(cx, &families, &uses);
+fn odd_one(cx: &Context, families: &IdFamilies, site: &str) -> Option<Evidence> {
+    let uses = ids_of_site(cx, families, site);
+    let kept = kept_id(cx, families, &uses);
     let mut best: Option<((bool, usize, usize), Evidence)> = None;
     for (n, page) in audited(cx.report).filter(|p| p.site == site).enumerate() {
         for install in heap_with_data(page) {
             let Some(id) = install.id.as_deref().map(|id| families.canonical(id)) else {
                 continue;
             };
-            if Some(&id) == kept.as_ref() {
+            if Some(id) == kept {
                 continue;
             }
             for e in evidence_of(install, page) {
@@ -177,22 +186,21 @@ fn odd_pages(cx: &Context, families: &IdFamilies, site: &str, kept: Option<&str>
             heap_with_data(p)
                 .iter()
                 .filter_map(|i| i.id.as_deref())
-                .any(|id| Some(families.canonical(id).as_str()) != kept)
+                .any(|id| Some(families.canonical(id)) != kept)
         })
         .map(|p| p.url.clone())
         .collect()
 }
 
 impl AppIdMismatch {
-    fn same_page(&self, cx: &Context) -> Vec<Finding> {
-        let families = IdFamilies::of(cx.report);
+    fn same_page(&self, cx: &Context, families: &IdFamilies) -> Vec<Finding> {
         let mut groups = Groups::new();
         for page in audited(cx.report) {
             let heap: Vec<_> = heap_with_data(page)
                 .into_iter()
                 .filter(|i| i.id.is_some())
                 .collect();
-            let ids: BTreeSet<String> = heap
+            let ids: BTreeSet<&str> = heap
                 .iter()
                 .filter_map(|i| i.id.as_deref())
                 .map(|id| families.canonical(id))
@@ -232,15 +240,13 @@ impl AppIdMismatch {
             .collect()
     }
 
-    fn across_pages(&self, cx: &Context) -> Vec<Finding> {
-        // An environment switch's ids count as one (see IdFamilies).
-        let families = IdFamilies::of(cx.report);
+    fn across_pages(&self, cx: &Context, families: &IdFamilies) -> Vec<Finding> {
         // site -> id -> group of the pages using it
         let mut sites: BTreeMap<&str, Groups> = BTreeMap::new();
-        let mut page_sets: BTreeMap<&str, BTreeSet<Vec<String>>> = BTreeMap::new();
+        let mut page_sets: BTreeMap<&str, BTreeSet<Vec<&str>>> = BTreeMap::new();
         for page in audited(cx.report) {
             let heap = heap_with_data(page);
-            let mut ids: Vec<String> = heap
+            let mut ids: Vec<&str> = heap
                 .iter()
                 .filter_map(|i| i.id.as_deref())
                 .map(|id| families.canonical(id))
@@ -255,7 +261,12 @@ impl AppIdMismatch {
                 let Some(id) = install.id.as_deref().map(|id| families.canonical(id)) else {
                     continue;
                 };
-                let group = site.entry(id).or_default();
+                if !site.contains_key(id) {
+                    site.insert(id.to_owned(), Group::default());
+                }
+                let Some(group) = site.get_mut(id) else {
+                    continue;
+                };
                 group.page(&page.url);
                 group.evidence(evidence_of(install, page));
             }
@@ -266,20 +277,20 @@ impl AppIdMismatch {
             if ids.len() < 2 || page_sets.get(site).is_none_or(|sets| sets.len() < 2) {
                 continue;
             }
-            let mut by_use: Vec<(&String, &Group)> = ids.iter().collect();
-            by_use.sort_by(|a, b| b.1.pages.len().cmp(&a.1.pages.len()).then(a.0.cmp(b.0)));
+            let mut by_use: Vec<(String, Group)> = ids.into_iter().collect();
+            by_use.sort_by(|a, b| b.1.pages.len().cmp(&a.1.pages.len()).then(a.0.cmp(&b.0)));
             let parts: Vec<String> = by_use
                 .iter()
                 .map(|(id, g)| format!("{id} on {}", count(g.pages.len(), "page")))
                 .collect();
             let mut all = Group::default();
-            for (_, g) in &by_use {
-                all.evidence(g.evidence.iter().cloned());
+            for (_, g) in &mut by_use {
+                all.evidence(std::mem::take(&mut g.evidence));
             }
             // The pages involved are those a fix changes: the ones with an id not to keep.
-            let uses = ids_of_site(cx, &families, site);
-            let kept = kept_id(cx, &families, &uses);
-            odd_pages(cx, &families, site, kept.as_deref())
+            let uses = ids_of_site(cx, families, site);
+            let kept = kept_id(cx, families, &uses);
+            odd_pages(cx, families, site, kept)
                 .iter()
                 .for_each(|p| all.page(p));
             let message = format!(

@@ -596,7 +596,10 @@ impl IdFamilies {
                 .chain(install.alternative_ids.iter().cloned())
                 .collect();
             // Merge with families the members already belong to.
-            let roots: Vec<String> = members.iter().map(|m| families.canonical(m)).collect();
+            let roots: Vec<String> = members
+                .iter()
+                .map(|m| families.canonical(m).to_owned())
+                .collect();
             members.extend(roots.iter().cloned());
             let root = members.iter().min().cloned().unwrap_or_default();
             // Families are merged (every id of the map visited) only when this loader joins
@@ -617,11 +620,8 @@ impl IdFamilies {
     }
 
     /// The family's representative for an id (the id itself when it switches with nothing).
-    pub fn canonical(&self, id: &str) -> String {
-        self.canonical
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| id.to_owned())
+    pub fn canonical<'a>(&'a self, id: &'a str) -> &'a str {
+        self.canonical.get(id).map_or(id, String::as_str)
     }
 
     /// Whether two ids are the same or switch with each other.
