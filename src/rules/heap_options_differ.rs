@@ -95,22 +95,21 @@ fn value_on<'a>(
     Some((value, said))
 }
 
-/// The value most pages have (on a tie, "not set" is the norm and setting it the odd one);
-/// `None` when all pages agree.
-fn norm(values: &BTreeMap<String, Group>) -> Option<String> {
+/// The value most pages have (on a tie, "not set" is the norm and setting it the odd one), from
+/// the number of pages with each value; `None` when all pages agree.
+fn norm(values: &BTreeMap<String, usize>) -> Option<&String> {
     if values.len() < 2 {
         return None;
     }
     values
         .iter()
-        .min_by(|a, b| by_use((a.0, &a.1.pages), (b.0, &b.1.pages)))
-        .map(|(v, _)| v.clone())
+        .min_by(|a, b| by_use((a.0, *a.1), (b.0, *b.1)))
+        .map(|(v, _)| v)
 }
 
 /// Most pages first; on a tie, "not set" first, then by value.
-fn by_use(a: (&String, &Vec<String>), b: (&String, &Vec<String>)) -> std::cmp::Ordering {
-    b.1.len()
-        .cmp(&a.1.len())
+fn by_use(a: (&String, usize), b: (&String, usize)) -> std::cmp::Ordering {
+    b.1.cmp(&a.1)
         .then((b.0 == NOT_SET).cmp(&(a.0 == NOT_SET)))
         .then(a.0.cmp(b.0))
 }
@@ -132,11 +131,12 @@ impl Rule for HeapOptionsDiffer {
         super::doc_from_source(include_str!("heap_options_differ.rs"))
     }
 
-    /// Linear in pages and installs: one pass records each page's value of each option, grouped
-    /// by site (and environment), option and value.
+    /// Linear in pages and installs: one pass counts the pages with each value of each option,
+    /// by site (and environment); a second keeps the pages and evidence of the values that are
+    /// not the norm.
     fn check(&self, cx: &Context) -> Vec<Finding> {
-        // (site, environment) -> option -> value -> pages
-        type Values = BTreeMap<String, Group>;
+        // (site, environment) -> option -> value -> how many pages
+        type Values = BTreeMap<String, usize>;
         let mut sites: BTreeMap<(String, String), BTreeMap<&str, Values>> = BTreeMap::new();
         let mut candidates = Candidates::of(cx.report);
         let mut seen: HashSet<&str> = HashSet::default();
@@ -158,22 +158,19 @@ impl Rule for HeapOptionsDiffer {
                 .unwrap_or_default();
             judged.push(((page.site.clone(), env), page, loaders));
         }
-        // First pass: each page's value of each option.
-        for (key, page, loaders) in &judged {
+        // First pass: how many pages have each value of each option. Only pages whose value is
+        // not the norm are kept, in the second pass: most options agree on every page, and
+        // keeping every page's URL would cost memory and time in proportion to pages x options.
+        for (key, _, loaders) in &judged {
             let site = sites.entry(key.clone()).or_default();
             for option in OPTIONS {
                 if let Some((value, _)) = value_on(loaders, option) {
-                    site.entry(option)
-                        .or_default()
-                        .entry(value)
-                        .or_default()
-                        .page(&page.url);
+                    *site.entry(option).or_default().entry(value).or_default() += 1;
                 }
             }
         }
-        // Second pass: the evidence of the values that are not the norm (the majority's is never
-        // shown, and keeping it would cost memory in proportion to pages x options).
-        let norms: HashMap<(&(String, String), &str), String> = sites
+        // Second pass: the pages, and the evidence, of the values that are not the norm.
+        let norms: HashMap<(&(String, String), &str), &String> = sites
             .iter()
             .flat_map(|(key, options)| {
                 options
@@ -181,18 +178,20 @@ impl Rule for HeapOptionsDiffer {
                     .filter_map(move |(option, values)| Some(((key, *option), norm(values)?)))
             })
             .collect();
-        let mut evidence: HashMap<((String, String), &str, String), Group> = HashMap::default();
+        let mut odd: HashMap<(&(String, String), &str, String), Group> = HashMap::default();
         for (key, page, loaders) in &judged {
             for option in OPTIONS {
+                let Some(norm) = norms.get(&(key, *option)) else {
+                    continue;
+                };
                 let Some((value, said)) = value_on(loaders, option) else {
                     continue;
                 };
-                if norms.get(&(key, *option)).is_none_or(|n| *n == value) {
+                if value == **norm {
                     continue;
                 }
-                let group = evidence
-                    .entry((key.clone(), *option, value.clone()))
-                    .or_default();
+                let group = odd.entry((key, *option, value.clone())).or_default();
+                group.page(&page.url);
                 for (install, v) in &said {
                     if *v == value {
                         group.evidence(evidence_of(install, page));
@@ -200,31 +199,26 @@ impl Rule for HeapOptionsDiffer {
                 }
             }
         }
-        for ((key, option, value), g) in evidence {
-            if let Some(group) = sites
-                .get_mut(&key)
-                .and_then(|o| o.get_mut(option))
-                .and_then(|v| v.get_mut(&value))
-            {
-                group.evidence(g.evidence);
-            }
-        }
         let mut out = Vec::new();
-        for ((site, env), options) in sites {
+        for (key, options) in &sites {
+            let (site, env) = key;
             for (option, values) in options {
-                if values.len() < 2 {
+                let Some(norm) = norms.get(&(key, *option)).copied() else {
                     continue;
-                }
-                let total: usize = values.values().map(|g| g.pages.len()).sum();
-                let mut by_use: Vec<(String, Group)> = values.into_iter().collect();
+                };
+                let total: usize = values.values().sum();
+                let mut by_use: Vec<(&String, usize)> =
+                    values.iter().map(|(v, n)| (v, *n)).collect();
                 // Most pages first; on a tie, "not set" is the norm and setting it the odd one.
-                by_use.sort_by(|a, b| self::by_use((&a.0, &a.1.pages), (&b.0, &b.1.pages)));
-                let (norm, norm_group) = &by_use[0];
-                let mut odd = Group::default();
+                by_use.sort_by(|a, b| self::by_use(*a, *b));
+                let mut all = Group::default();
                 let mut parts = Vec::new();
-                for (value, g) in &by_use[1..] {
-                    g.pages.iter().for_each(|p| odd.page(p));
-                    odd.evidence(g.evidence.iter().cloned());
+                for (value, _) in by_use.iter().filter(|(v, _)| *v != norm) {
+                    let Some(g) = odd.remove(&(key, *option, (*value).clone())) else {
+                        continue;
+                    };
+                    g.pages.iter().for_each(|p| all.page(p));
+                    all.evidence(g.evidence);
                     parts.push(format!(
                         "{} on {} of {total} pages with Heap ({})",
                         said(option, value),
@@ -241,9 +235,9 @@ impl Rule for HeapOptionsDiffer {
                     "heap option {option} differs between pages of {scope}: {}, {} on the other {}",
                     parts.join("; "),
                     said(option, norm),
-                    norm_group.pages.len()
+                    values.get(norm).copied().unwrap_or(0)
                 );
-                let help = if option == "disableTextCapture" {
+                let help = if *option == "disableTextCapture" {
                     format!("decide whether the site needs text capture disabled, then pass disableTextCapture: true to heap.load on all {total} pages or on none (in the snippet of the shared layout); Heap's Target Text Autocapture setting (Account > Manage > Privacy & Security) applies to every page with any install method; Segment's classic Heap destination cannot pass the option")
                 } else {
                     format!("pass the same {option} to heap.load on all {total} pages (in the snippet of the shared layout)")
@@ -253,8 +247,8 @@ impl Rule for HeapOptionsDiffer {
                     self.severity(),
                     message,
                     help,
-                    odd.pages,
-                    odd.evidence,
+                    all.pages,
+                    all.evidence,
                 ));
             }
         }
