@@ -282,9 +282,9 @@ struct ClientParts {
 }
 
 /// How long a connection may wait unused in a lane's pool before it is not reused. A lane's
-/// connections are only looked after while it fetches, so a lane taken again first lets them see
-/// what came meanwhile (a server closing one: [`Net::take`]); past this, one is not trusted at
-/// all. Long enough to keep connections across a `--rate` of one request in many seconds.
+/// connections are only looked after while it fetches, so each request first lets them see
+/// what came meanwhile (a server closing one: [`Inner::until_stopped`]); past this, one is not
+/// trusted at all. Long enough to keep connections across a `--rate` of one request in many seconds.
 const LANE_IDLE: Duration = Duration::from_secs(30);
 
 /// A lane taken from [`Net`], given back when dropped.
@@ -396,15 +396,7 @@ impl Net {
     fn take(&self) -> Result<Taken<'_>, String> {
         let free = self.free().pop();
         let lane = match free {
-            Some(lane) => {
-                // Let its connections see what came while it was not driven (a server closing
-                // an idle one), so that the pool does not hand out one that is closed.
-                lane.runtime.block_on(async {
-                    tokio::task::yield_now().await;
-                    tokio::task::yield_now().await;
-                });
-                lane
-            }
+            Some(lane) => lane,
             None => self.lane()?,
         };
         Ok(Taken {
@@ -554,14 +546,17 @@ impl Inner {
             (Some(h), None) => h.to_owned(),
             (None, _) => String::new(),
         };
-        let lane = net.take().map_err(|e| error(ProblemKind::Unreachable, e))?;
         let mut attempt = 0;
         loop {
             let slot = self
                 .politeness
                 .acquire(&host, &self.cancel)
                 .map_err(stopped)?;
+            // Taken once the wait for the host is over, and given back before a retry waits:
+            // a lane is never held idle.
+            let lane = net.take().map_err(|e| error(ProblemKind::Unreachable, e))?;
             let exchange = self.until_stopped(&lane, self.exchange(&lane, url))?;
+            drop(lane);
             drop(slot);
             let status = exchange.status;
             if status < 400 {
@@ -618,6 +613,10 @@ impl Inner {
             }
         };
         lane.runtime.block_on(async {
+            // First let the lane's connections see what came while it was not driven (a server
+            // closing an idle one), so that its pool does not hand out one that is closed.
+            tokio::task::yield_now().await;
+            tokio::task::yield_now().await;
             tokio::select! {
                 result = work => result,
                 stop = stop => Err(stopped(stop)),
@@ -1139,6 +1138,25 @@ mod tests {
         );
         // On a new connection: the closed one was seen to be closed, not written to.
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_connection_closed_while_a_request_waits_for_rate_is_not_reused() {
+        use std::sync::atomic::Ordering;
+        let (address, accepted) = short_keep_alive_server();
+        // One request every 700 ms to the host: longer than the server keeps a connection.
+        let config = FetchConfig {
+            rate: Some(1.0 / 0.7),
+            ..FetchConfig::default()
+        };
+        let fetcher = Fetcher::new(config, Cancel::new());
+        let url = format!("http://{address}/");
+        for n in 1..=3 {
+            let fetched = fetcher.get(&url);
+            assert!(fetched.is_ok(), "request {n}: {:?}", fetched.err());
+        }
+        // Each request after a wait the server did not outlast is on a new connection.
+        assert_eq!(accepted.load(Ordering::SeqCst), 3);
     }
 
     #[test]
