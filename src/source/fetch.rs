@@ -269,6 +269,8 @@ struct Net {
 struct Lane {
     client: reqwest::Client,
     runtime: tokio::runtime::Runtime,
+    /// When it was last given back (`None`: never used).
+    returned: Option<std::time::Instant>,
 }
 
 /// What every lane's client is built from (checked once, when the fetcher is made).
@@ -282,10 +284,14 @@ struct ClientParts {
 }
 
 /// How long a connection may wait unused in a lane's pool before it is not reused. A lane's
-/// connections are only looked after while it fetches, so each request first lets them see
-/// what came meanwhile (a server closing one: [`Inner::until_stopped`]); past this, one is not
-/// trusted at all. Long enough to keep connections across a `--rate` of one request in many seconds.
+/// connections are only looked after while it fetches, so a lane taken after
+/// [`LANE_UNDRIVEN`] first lets them see what came meanwhile (a server closing one: [`Net::take`]);
+/// past this, one is not trusted at all. Long enough to keep connections across a `--rate` of one request in many seconds.
 const LANE_IDLE: Duration = Duration::from_secs(30);
+
+/// How long a lane may go undriven before it is taken again without first looking at its
+/// connections: a busy crawl takes its lanes back within milliseconds.
+const LANE_UNDRIVEN: Duration = Duration::from_millis(50);
 
 /// A lane taken from [`Net`], given back when dropped.
 struct Taken<'a> {
@@ -303,7 +309,8 @@ impl std::ops::Deref for Taken<'_> {
 
 impl Drop for Taken<'_> {
     fn drop(&mut self) {
-        if let Some(lane) = self.lane.take() {
+        if let Some(mut lane) = self.lane.take() {
+            lane.returned = Some(std::time::Instant::now());
             self.net.free().push(lane);
         }
     }
@@ -399,6 +406,18 @@ impl Net {
             Some(lane) => lane,
             None => self.lane()?,
         };
+        // Taken right before a request: if it was not driven for a while, first let its
+        // connections see what came meanwhile (a server closing an idle one), so that its pool
+        // does not hand out one that is closed. A lane taken again at once (a busy crawl) is not.
+        if lane
+            .returned
+            .is_some_and(|at| at.elapsed() >= LANE_UNDRIVEN)
+        {
+            lane.runtime.block_on(async {
+                tokio::task::yield_now().await;
+                tokio::task::yield_now().await;
+            });
+        }
         Ok(Taken {
             net: self,
             lane: Some(lane),
@@ -428,7 +447,11 @@ impl Net {
             .enable_all()
             .build()
             .map_err(|e| format!("the network runtime could not be started: {e}"))?;
-        Ok(Lane { client, runtime })
+        Ok(Lane {
+            client,
+            runtime,
+            returned: None,
+        })
     }
 }
 
@@ -613,10 +636,6 @@ impl Inner {
             }
         };
         lane.runtime.block_on(async {
-            // First let the lane's connections see what came while it was not driven (a server
-            // closing an idle one), so that its pool does not hand out one that is closed.
-            tokio::task::yield_now().await;
-            tokio::task::yield_now().await;
             tokio::select! {
                 result = work => result,
                 stop = stop => Err(stopped(stop)),
