@@ -8,9 +8,5 @@ use crate::model::Report;
 
 /// Write the report as one compact JSON line.
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    // Buffered here, so that serde_json's many small writes are not calls through `dyn Write`.
-    let mut out = io::BufWriter::with_capacity(64 * 1024, out);
-    serde_json::to_writer(&mut out, report)?;
-    writeln!(out)?;
-    out.flush()
+    super::json::write(out, report, false)
 }

@@ -66,10 +66,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "properties": properties,
         }],
     });
-    let mut out = io::BufWriter::with_capacity(64 * 1024, out);
-    serde_json::to_writer_pretty(&mut out, &sarif)?;
-    writeln!(out)?;
-    out.flush()
+    super::json::write(out, &sarif, true)
 }
 
 fn rule(r: &dyn Rule) -> Value {

@@ -3,10 +3,11 @@
 //! body size, and turns every failure into a [`FetchError`]. `file:` URLs (local build folders, or
 //! a `--remap` to a local mirror) are read from disk.
 //!
-//! The network is reqwest on tokio, a runtime per lane driven by the fetching thread: proxies from the environment
-//! (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) or `--proxy`; trust in the platform's
-//! store (which `SSL_CERT_FILE` and `SSL_CERT_DIR` replace), Mozilla's roots bundled, and
-//! `--ca-cert`; HTTP/2 by ALPN; gzip, deflate, brotli and zstd bodies; a cookie store for the run.
+//! The network is reqwest on tokio, a runtime per lane driven by the fetching thread: proxies
+//! from the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) or `--proxy`;
+//! trust in the platform's store (which `SSL_CERT_FILE` and `SSL_CERT_DIR` replace), Mozilla's
+//! roots bundled, and `--ca-cert`; HTTP/2 by ALPN; gzip, deflate, brotli and zstd bodies; a
+//! cookie store for the run.
 //! Callers stay plain threads: each fetch is driven to its end on the calling thread, raced
 //! against the run's stop, so Ctrl-C and `--max-time` cut it at whatever it awaits.
 //!
@@ -284,9 +285,10 @@ struct ClientParts {
 }
 
 /// How long a connection may wait unused in a lane's pool before it is not reused. A lane's
-/// connections are only looked after while it fetches, so a lane taken after
-/// [`LANE_UNDRIVEN`] first lets them see what came meanwhile (a server closing one: [`Net::take`]);
-/// past this, one is not trusted at all. Long enough to keep connections across a `--rate` of one request in many seconds.
+/// connections are only looked after while it fetches, so a lane taken after [`LANE_UNDRIVEN`]
+/// first lets them see what came meanwhile (a server closing one: [`Net::take`]); past this, one
+/// is not trusted at all. Long enough to keep connections across a `--rate` of one request in
+/// many seconds.
 const LANE_IDLE: Duration = Duration::from_secs(30);
 
 /// How long a lane may go undriven before it is taken again without first looking at its
