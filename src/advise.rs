@@ -18,7 +18,7 @@
 //! page stands with Segment is looked up by URL, never searched for in the lists of installs.
 
 use crate::hashing::{HashMap, HashSet};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -172,7 +172,7 @@ impl<'a> Facts<'a> {
     }
 
     /// Pages where Heap is loaded directly (natively or by a tag manager) and stand so.
-    fn direct_pages(&self, standing: Standing, native_only: bool) -> Vec<String> {
+    fn direct_pages(&self, standing: Standing, native_only: bool) -> Vec<&str> {
         pages_of(
             self.direct
                 .iter()
@@ -184,14 +184,12 @@ impl<'a> Facts<'a> {
     }
 
     fn write_keys(&self) -> Vec<String> {
-        let mut keys: Vec<String> = self
+        let keys: BTreeSet<&str> = self
             .segments
             .iter()
-            .filter_map(|(_, s)| s.id.clone())
+            .filter_map(|(_, s)| s.id.as_deref())
             .collect();
-        keys.sort();
-        keys.dedup();
-        keys
+        keys.into_iter().map(str::to_owned).collect()
     }
 }
 
@@ -272,23 +270,23 @@ pub fn recommend(report: &Report, findings: &[Finding], config: &Config) -> Opti
 }
 
 /// What the text-capture evidence comes to.
-struct TextCapture {
+struct TextCapture<'a> {
     /// Text capture must be disabled on every page (stated, or shown by most pages).
     needed: bool,
     /// The team said so (`--disable-text-capture`), rather than the pages.
     stated: bool,
     /// The pages that disable it today.
-    pages: Vec<String>,
+    pages: Vec<&'a str>,
 }
 
 /// The install path and the reasons that decided it.
-struct Decision {
+struct Decision<'a> {
     native: bool,
     /// The evidence that decided, first the hard conditions.
     reasons: Vec<String>,
     /// Evidence that was weighed and did not decide.
     notes: Vec<String>,
-    text: TextCapture,
+    text: TextCapture<'a>,
 }
 
 /// `3 of 5 audited pages`.
@@ -301,7 +299,7 @@ fn of_pages(n: usize, total: usize) -> String {
 
 /// The install path: the guide's hard conditions first, then the pages and the team's stated
 /// commitment (see [`recommend`]).
-fn decide(facts: &Facts, config: &Config) -> Decision {
+fn decide<'a>(facts: &Facts<'a>, config: &Config) -> Decision<'a> {
     let total = facts.total();
     let commitment = config.segment();
     let text_pages = pages_of(facts.text_pages.iter().copied());
@@ -552,11 +550,11 @@ fn verb(n: usize, base: &str) -> String {
 }
 
 /// The URLs of these pages, each once, in order.
-fn pages_of<'a>(items: impl Iterator<Item = &'a Page>) -> Vec<String> {
+fn pages_of<'a>(items: impl Iterator<Item = &'a Page>) -> Vec<&'a str> {
     let mut seen: HashSet<&str> = HashSet::default();
     items
-        .filter(|page| seen.insert(page.url.as_str()))
-        .map(|page| page.url.clone())
+        .map(|page| page.url.as_str())
+        .filter(|url| seen.insert(url))
         .collect()
 }
 
@@ -761,10 +759,10 @@ fn segment_steps(
     }
     // Then remove the direct Heap code, page by page: only where Segment's Heap takes over.
     // Pages not judged are never told to add a loader ([`not_judged_step`]).
-    let lonely: Vec<String> = facts
+    let lonely: Vec<&str> = facts
         .direct_pages(Standing::NoSegment, false)
         .into_iter()
-        .filter(|url| !facts.unjudged.contains(url.as_str()))
+        .filter(|url| !facts.unjudged.contains(url))
         .collect();
     if !lonely.is_empty() {
         let key = match keys.as_slice() {

@@ -125,6 +125,12 @@ pub struct Evidence {
     pub offset: Option<usize>,
 }
 
+impl From<&Evidence> for Evidence {
+    fn from(e: &Evidence) -> Evidence {
+        e.clone()
+    }
+}
+
 /// One loader of Heap, Segment or a tag manager on one page.
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq)]
 pub struct Install {

@@ -158,7 +158,7 @@ fn kept_id<'a>(
 fn odd_one(cx: &Context, families: &IdFamilies, site: &str) -> Option<Evidence> {
     let uses = ids_of_site(cx, families, site);
     let kept = kept_id(cx, families, &uses);
-    let mut best: Option<((bool, usize, usize), Evidence)> = None;
+    let mut best: Option<((bool, usize, usize), &Evidence)> = None;
     for (n, page) in audited(cx.report).filter(|p| p.site == site).enumerate() {
         for install in heap_with_data(page) {
             let Some(id) = install.id.as_deref().map(|id| families.canonical(id)) else {
@@ -168,14 +168,14 @@ fn odd_one(cx: &Context, families: &IdFamilies, site: &str) -> Option<Evidence> 
                 continue;
             }
             for e in evidence_of(install, page) {
-                let rank = (!local_line(&e), uses.get(&id).copied().unwrap_or(0), n);
+                let rank = (!local_line(e), uses.get(&id).copied().unwrap_or(0), n);
                 if best.as_ref().is_none_or(|(b, _)| rank < *b) {
                     best = Some((rank, e));
                 }
             }
         }
     }
-    best.map(|(_, e)| e)
+    best.map(|(_, e)| e.clone())
 }
 
 /// The pages of a site that use an id other than the one to keep: those a fix changes.

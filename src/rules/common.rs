@@ -3,6 +3,7 @@
 //! are grouped across pages (one finding per distinct situation, listing every page).
 
 use crate::hashing::HashMap;
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::hash::Hash;
 
@@ -376,20 +377,21 @@ pub fn describe(install: &Install, page: &Page) -> String {
 }
 
 /// The install's own evidence, plus, for Heap through Segment, the evidence of the Segment
-/// install on the page that fetched those settings.
-pub fn evidence_of(install: &Install, page: &Page) -> Vec<Evidence> {
-    let mut out = vec![install.evidence.clone()];
-    if install.vendor == Vendor::Heap && install.via == Via::Segment {
-        out.extend(
-            page.installs
-                .iter()
-                .filter(|i| {
-                    i.vendor == Vendor::Segment && i.id.is_some() && i.id == install.write_key
-                })
-                .map(|i| i.evidence.clone()),
-        );
-    }
-    out
+/// install on the page that fetched those settings. Borrowed: a [`Group`] copies only what it
+/// does not have yet.
+pub fn evidence_of<'a>(install: &'a Install, page: &'a Page) -> impl Iterator<Item = &'a Evidence> {
+    let through_segment = install.vendor == Vendor::Heap && install.via == Via::Segment;
+    std::iter::once(&install.evidence).chain(
+        page.installs
+            .iter()
+            .filter(move |i| {
+                through_segment
+                    && i.vendor == Vendor::Segment
+                    && i.id.is_some()
+                    && i.id == install.write_key
+            })
+            .map(|i| &i.evidence),
+    )
 }
 
 /// The Segment install on the page whose settings brought this Heap install (same known write
@@ -436,8 +438,8 @@ pub fn truthy(value: &Value) -> bool {
 }
 
 /// `a, b, c, d, e and 3 more`.
-pub fn list(items: &[String], max: usize) -> String {
-    let shown: Vec<&str> = items.iter().take(max).map(String::as_str).collect();
+pub fn list<S: AsRef<str>>(items: &[S], max: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(max).map(AsRef::as_ref).collect();
     let rest = items.len().saturating_sub(max);
     match (shown.split_last(), rest) {
         (None, _) => String::new(),
@@ -484,10 +486,20 @@ impl Group {
         );
     }
 
-    pub fn evidence(&mut self, evidence: impl IntoIterator<Item = Evidence>) {
+    /// Evidence owned or borrowed (copied only when the group does not have it yet).
+    pub fn evidence<E: Borrow<Evidence> + Into<Evidence>>(
+        &mut self,
+        evidence: impl IntoIterator<Item = E>,
+    ) {
         for e in evidence {
-            let hash = crate::baseline::evidence_hash(&e);
-            self.seen_evidence.add(&mut self.evidence, hash, e);
+            let hash = crate::baseline::evidence_hash(e.borrow());
+            self.seen_evidence.add_with(
+                &mut self.evidence,
+                hash,
+                e,
+                |a, b| a == b.borrow(),
+                Into::into,
+            );
         }
     }
 
@@ -506,6 +518,16 @@ impl Group {
 pub struct Seen(HashMap<u64, usize>);
 
 impl Seen {
+    /// An index over `list` as it is (its values unique).
+    pub fn over<T>(list: &[T], hash: impl Fn(&T) -> u64) -> Seen {
+        let mut index = HashMap::default();
+        index.reserve(list.len());
+        for (at, item) in list.iter().enumerate() {
+            index.entry(hash(item)).or_insert(at);
+        }
+        Seen(index)
+    }
+
     /// Push `item` onto `list` unless it is there; whether it was pushed.
     pub fn add<T: PartialEq>(&mut self, list: &mut Vec<T>, hash: u64, item: T) -> bool {
         self.add_with(list, hash, item, |a, b| *a == *b, |x| x)
@@ -564,7 +586,7 @@ pub fn calls_through_classic_destination(
             group.evidence(evidence_of(heap, page));
             for call in &calls {
                 group.note(format!("analytics.{}", call.method));
-                group.evidence([call.evidence.clone()]);
+                group.evidence([&call.evidence]);
             }
         }
     }
@@ -660,7 +682,7 @@ pub fn multiple_loaders(
         for install in &loaders {
             group.evidence(evidence_of(install, page));
             if let Some(seen) = &install.runtime {
-                group.evidence(seen.calls.iter().cloned());
+                group.evidence(&seen.calls);
                 if seen.reason.as_deref() == Some("skipped") {
                     group.note(SKIPPED_IN_BROWSER);
                 }

@@ -92,7 +92,7 @@ impl Rule for DisableTargetText {
                 if let Some((message, help)) = load_options_only(segment, page) {
                     let group = groups.entry((Severity::Error, message, help)).or_default();
                     group.page(&page.url);
-                    group.evidence([segment.evidence.clone()]);
+                    group.evidence([&segment.evidence]);
                 }
             }
         }

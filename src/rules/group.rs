@@ -9,7 +9,9 @@
 //! The findings as the rules made them stay in [`Finding::parts`]: baselines record and match
 //! those, so a baseline written before grouping keeps matching, entry for entry.
 
-use crate::hashing::{HashMap, HashSet};
+use crate::hashing::HashMap;
+
+use super::common::{hash_of, Seen};
 
 use crate::model::{Evidence, Finding, Install, Recommendation, Report, Via};
 
@@ -18,8 +20,8 @@ use crate::model::{Evidence, Finding, Install, Recommendation, Report, Via};
 pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
     let mut at: HashMap<(String, String), usize> = HashMap::default();
-    // The pages and evidence of each finding absorbing others, to look up (not scan) what it
-    // has: linear in pages however many findings one cause gathers.
+    // An index of the pages and evidence of each finding absorbing others, to look up (not scan)
+    // what it has: linear in pages however many findings one cause gathers.
     let mut has: HashMap<usize, Has> = HashMap::default();
     for f in findings {
         let Some(cause) = f.cause.clone() else {
@@ -29,10 +31,7 @@ pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
         match at.get(&(f.code.clone(), cause.clone())) {
             Some(&i) => {
                 let lead = &mut out[i];
-                let has = has.entry(i).or_insert_with(|| Has {
-                    pages: lead.pages.iter().cloned().collect(),
-                    evidence: lead.evidence.iter().cloned().collect(),
-                });
+                let has = has.entry(i).or_insert_with(|| Has::of(lead));
                 absorb(lead, f, has);
             }
             None => {
@@ -56,14 +55,14 @@ fn absorb(lead: &mut Finding, other: Finding, has: &mut Has) {
     lead.message = join_clauses(&lead.message, &other.message);
     lead.help = join_clauses(&lead.help, &other.help);
     for p in &other.pages {
-        if has.pages.insert(p.clone()) {
-            lead.pages.push(p.clone());
-        }
+        let hash = hash_of(p.as_str());
+        has.pages
+            .add_with(&mut lead.pages, hash, p, |a, b| a == *b, Clone::clone);
     }
     for e in &other.evidence {
-        if has.evidence.insert(e.clone()) {
-            lead.evidence.push(e.clone());
-        }
+        let hash = crate::baseline::evidence_hash(e);
+        has.evidence
+            .add_with(&mut lead.evidence, hash, e, |a, b| a == *b, Clone::clone);
     }
     if other.parts.is_empty() {
         lead.parts.push(other);
@@ -72,10 +71,19 @@ fn absorb(lead: &mut Finding, other: Finding, has: &mut Has) {
     }
 }
 
-/// What a finding that absorbs others already lists.
+/// What a finding that absorbs others already lists: hash indexes over its own lists.
 struct Has {
-    pages: HashSet<String>,
-    evidence: HashSet<Evidence>,
+    pages: Seen,
+    evidence: Seen,
+}
+
+impl Has {
+    fn of(lead: &Finding) -> Has {
+        Has {
+            pages: Seen::over(&lead.pages, |p| hash_of(p.as_str())),
+            evidence: Seen::over(&lead.evidence, crate::baseline::evidence_hash),
+        }
+    }
 }
 
 /// `a`, then the `; `-separated clauses of `b` that `a` does not have.

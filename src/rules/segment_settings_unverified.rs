@@ -99,7 +99,7 @@ impl Rule for SegmentSettingsUnverified {
                     ))
                     .or_default();
                 group.page(&page.url);
-                group.evidence([segment.evidence.clone()]);
+                group.evidence([&segment.evidence]);
                 if segment.id.is_some() {
                     let url = settings_url(segment);
                     let why = problems.get(url.as_str()).map(|m| (*m).to_owned());

@@ -72,7 +72,7 @@ impl Rule for TagManagerUnverified {
                     .entry(format!("{}\u{0}{id}\u{0}{state}", manager.vendor.as_str()))
                     .or_default();
                 group.page(&page.url);
-                group.evidence([manager.evidence.clone()]);
+                group.evidence([&manager.evidence]);
                 let vendor = manager.vendor.as_str();
                 let problem = *problems.entry((vendor, id)).or_insert_with(|| {
                     cx.report
