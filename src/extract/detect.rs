@@ -72,12 +72,12 @@ pub fn scan_code(sigs: &Signatures, code: &str, origin: &Origin) -> Scan {
 /// is read as code ([`Js`]): signatures match the code with its comments taken out, and calls
 /// are read from the syntax tree with their constants and conditions.
 pub fn scan_script(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origin) -> Scan {
-    // A short script the signatures may match, at its place in its source (so that its lines
-    // are the source's), is scanned once per text, then placed where it is met.
+    // A short script at its place in its source (so that its lines are the source's) is scanned
+    // once per text, then placed where it is met; one that no signature can match as well, so
+    // that the inline scripts every page repeats are not looked through again on each.
     let memoised = origin.tag.is_none()
         && code.len() <= js::CACHED_SCRIPT
-        && origin.lines.is_none_or(|l| l.holds(origin.offset, code))
-        && sigs.may_hold(code);
+        && origin.lines.is_none_or(|l| l.holds(origin.offset, code));
     if !memoised {
         return scan_script_once(sigs, code, kind, origin);
     }
