@@ -91,8 +91,12 @@ impl Rule for AppIdMismatch {
         // An environment switch's ids count as one (see IdFamilies): worked out once.
         let families = IdFamilies::of(cx.report);
         let mut out = self.unexpected(cx);
-        out.extend(self.across_pages(cx, &families));
-        out.extend(self.same_page(cx, &families));
+        // Each audited page's Heap installs whose data reaches a project, worked out once.
+        let heap: Vec<(&Page, Vec<&Install>)> = audited(cx.report)
+            .map(|page| (page, heap_with_data(page)))
+            .collect();
+        out.extend(self.across_pages(cx, &families, &heap));
+        out.extend(self.same_page(&families, &heap));
         let site_of: BTreeMap<&str, &str> = cx
             .report
             .pages
@@ -106,7 +110,7 @@ impl Rule for AppIdMismatch {
             };
             f.cause = Some(format!("site:{site}"));
             if led.insert((*site).to_owned()) {
-                if let Some(odd) = odd_one(cx, &families, site) {
+                if let Some(odd) = odd_one(cx, &families, site, &heap) {
                     put_first(&mut f.evidence, odd);
                 }
             }
@@ -119,13 +123,13 @@ impl Rule for AppIdMismatch {
 /// The Heap app ids of a site's pages (an environment switch counted as one id), with how many
 /// pages use each.
 fn ids_of_site<'a>(
-    cx: &Context<'a>,
     families: &'a IdFamilies,
     site: &str,
+    heap: &[(&'a Page, Vec<&'a Install>)],
 ) -> BTreeMap<&'a str, usize> {
     let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
-    for page in audited(cx.report).filter(|p| p.site == site) {
-        let ids: BTreeSet<&str> = heap_with_data(page)
+    for (_, installs) in heap.iter().filter(|(p, _)| p.site == site) {
+        let ids: BTreeSet<&str> = installs
             .iter()
             .filter_map(|i| i.id.as_deref())
             .map(|id| families.canonical(id))
@@ -155,12 +159,17 @@ fn kept_id<'a>(
 /// The line a person must change on a site whose pages disagree on the app id: the evidence of a
 /// loader whose id is not the one to keep, on a line of a local file first (what a pull request
 /// annotation can point at), then of the least used id, then of the first page.
-fn odd_one(cx: &Context, families: &IdFamilies, site: &str) -> Option<Evidence> {
-    let uses = ids_of_site(cx, families, site);
+fn odd_one(
+    cx: &Context,
+    families: &IdFamilies,
+    site: &str,
+    heap: &[(&Page, Vec<&Install>)],
+) -> Option<Evidence> {
+    let uses = ids_of_site(families, site, heap);
     let kept = kept_id(cx, families, &uses);
     let mut best: Option<((bool, usize, usize), &Evidence)> = None;
-    for (n, page) in audited(cx.report).filter(|p| p.site == site).enumerate() {
-        for install in heap_with_data(page) {
+    for (n, (page, installs)) in heap.iter().filter(|(p, _)| p.site == site).enumerate() {
+        for &install in installs {
             let Some(id) = install.id.as_deref().map(|id| families.canonical(id)) else {
                 continue;
             };
@@ -179,25 +188,32 @@ fn odd_one(cx: &Context, families: &IdFamilies, site: &str) -> Option<Evidence> 
 }
 
 /// The pages of a site that use an id other than the one to keep: those a fix changes.
-fn odd_pages(cx: &Context, families: &IdFamilies, site: &str, kept: Option<&str>) -> Vec<String> {
-    audited(cx.report)
-        .filter(|p| p.site == site)
-        .filter(|p| {
-            heap_with_data(p)
+fn odd_pages(
+    families: &IdFamilies,
+    site: &str,
+    kept: Option<&str>,
+    heap: &[(&Page, Vec<&Install>)],
+) -> Vec<String> {
+    heap.iter()
+        .filter(|(p, _)| p.site == site)
+        .filter(|(_, installs)| {
+            installs
                 .iter()
                 .filter_map(|i| i.id.as_deref())
                 .any(|id| Some(families.canonical(id)) != kept)
         })
-        .map(|p| p.url.clone())
+        .map(|(p, _)| p.url.clone())
         .collect()
 }
 
 impl AppIdMismatch {
-    fn same_page(&self, cx: &Context, families: &IdFamilies) -> Vec<Finding> {
+    fn same_page(&self, families: &IdFamilies, heap: &[(&Page, Vec<&Install>)]) -> Vec<Finding> {
         let mut groups = Groups::new();
-        for page in audited(cx.report) {
-            let heap: Vec<_> = heap_with_data(page)
-                .into_iter()
+        for (page, installs) in heap {
+            let page: &Page = page;
+            let heap: Vec<&Install> = installs
+                .iter()
+                .copied()
                 .filter(|i| i.id.is_some())
                 .collect();
             let ids: BTreeSet<&str> = heap
@@ -240,12 +256,17 @@ impl AppIdMismatch {
             .collect()
     }
 
-    fn across_pages(&self, cx: &Context, families: &IdFamilies) -> Vec<Finding> {
+    fn across_pages(
+        &self,
+        cx: &Context,
+        families: &IdFamilies,
+        heap: &[(&Page, Vec<&Install>)],
+    ) -> Vec<Finding> {
         // site -> id -> group of the pages using it
         let mut sites: BTreeMap<&str, Groups> = BTreeMap::new();
         let mut page_sets: BTreeMap<&str, BTreeSet<Vec<&str>>> = BTreeMap::new();
-        for page in audited(cx.report) {
-            let heap = heap_with_data(page);
+        for (page, heap) in heap {
+            let page: &Page = page;
             let mut ids: Vec<&str> = heap
                 .iter()
                 .filter_map(|i| i.id.as_deref())
@@ -257,7 +278,7 @@ impl AppIdMismatch {
                 continue;
             }
             let site = sites.entry(&page.site).or_default();
-            for install in &heap {
+            for install in heap {
                 let Some(id) = install.id.as_deref().map(|id| families.canonical(id)) else {
                     continue;
                 };
@@ -288,9 +309,9 @@ impl AppIdMismatch {
                 all.evidence(std::mem::take(&mut g.evidence));
             }
             // The pages involved are those a fix changes: the ones with an id not to keep.
-            let uses = ids_of_site(cx, families, site);
+            let uses = ids_of_site(families, site, heap);
             let kept = kept_id(cx, families, &uses);
-            odd_pages(cx, families, site, kept)
+            odd_pages(families, site, kept, heap)
                 .iter()
                 .for_each(|p| all.page(p));
             let message = format!(

@@ -49,6 +49,7 @@
 //! - Segment classic Heap integration (passes only appId): <https://github.com/segmentio/analytics.js-integrations/blob/master/integrations/heap/lib/index.js>
 
 use crate::hashing::{HashMap, HashSet};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -76,13 +77,16 @@ const OPTIONS: &[&str] = &[
 
 const NOT_SET: &str = "not set";
 
+/// What one loader says of an option.
+type Said<'a> = (&'a Install, Cow<'a, str>);
+
 /// A page's value of `option`, and what each of its loaders says: the first loader that says
 /// one; Heap Web (Actions) says one for text capture only.
 fn value_on<'a>(
     loaders: &[&'a Install],
     option: &str,
-) -> Option<(String, Vec<(&'a Install, String)>)> {
-    let said: Vec<(&Install, String)> = loaders
+) -> Option<(Cow<'a, str>, Vec<Said<'a>>)> {
+    let said: Vec<Said> = loaders
         .iter()
         .filter(|i| !is_actions(i) || option == "disableTextCapture")
         .map(|i| (*i, value_of(i, option)))
@@ -137,7 +141,7 @@ impl Rule for HeapOptionsDiffer {
     fn check(&self, cx: &Context) -> Vec<Finding> {
         // (site, environment) -> option -> value -> how many pages
         type Values = BTreeMap<String, usize>;
-        let mut sites: BTreeMap<(String, String), BTreeMap<&str, Values>> = BTreeMap::new();
+        let mut sites: BTreeMap<(&str, &str), BTreeMap<&str, Values>> = BTreeMap::new();
         let mut candidates = Candidates::of(cx.report);
         let mut seen: HashSet<&str> = HashSet::default();
         // The pages judged, with their site key and Heap loaders.
@@ -153,24 +157,29 @@ impl Rule for HeapOptionsDiffer {
             if loaders.is_empty() {
                 continue;
             }
-            let env = environment_of(&cx.config.environments, &page.url)
-                .map(|e| e.name.clone())
-                .unwrap_or_default();
-            judged.push(((page.site.clone(), env), page, loaders));
+            let env =
+                environment_of(&cx.config.environments, &page.url).map_or("", |e| e.name.as_str());
+            judged.push(((page.site.as_str(), env), page, loaders));
         }
         // First pass: how many pages have each value of each option. Only pages whose value is
         // not the norm are kept, in the second pass: most options agree on every page, and
         // keeping every page's URL would cost memory and time in proportion to pages x options.
         for (key, _, loaders) in &judged {
-            let site = sites.entry(key.clone()).or_default();
+            let site = sites.entry(*key).or_default();
             for option in OPTIONS {
                 if let Some((value, _)) = value_on(loaders, option) {
-                    *site.entry(option).or_default().entry(value).or_default() += 1;
+                    let values = site.entry(option).or_default();
+                    match values.get_mut(value.as_ref()) {
+                        Some(n) => *n += 1,
+                        None => {
+                            values.insert(value.into_owned(), 1);
+                        }
+                    }
                 }
             }
         }
         // Second pass: the pages, and the evidence, of the values that are not the norm.
-        let norms: HashMap<(&(String, String), &str), &String> = sites
+        let norms: HashMap<(&(&str, &str), &str), &String> = sites
             .iter()
             .flat_map(|(key, options)| {
                 options
@@ -178,7 +187,7 @@ impl Rule for HeapOptionsDiffer {
                     .filter_map(move |(option, values)| Some(((key, *option), norm(values)?)))
             })
             .collect();
-        let mut odd: HashMap<(&(String, String), &str, String), Group> = HashMap::default();
+        let mut odd: HashMap<(&(&str, &str), &str, String), Group> = HashMap::default();
         for (key, page, loaders) in &judged {
             for option in OPTIONS {
                 let Some(norm) = norms.get(&(key, *option)) else {
@@ -187,10 +196,10 @@ impl Rule for HeapOptionsDiffer {
                 let Some((value, said)) = value_on(loaders, option) else {
                     continue;
                 };
-                if value == **norm {
+                if value == norm.as_str() {
                     continue;
                 }
-                let group = odd.entry((key, *option, value.clone())).or_default();
+                let group = odd.entry((key, *option, value.to_string())).or_default();
                 group.page(&page.url);
                 for (install, v) in &said {
                     if *v == value {
@@ -227,7 +236,7 @@ impl Rule for HeapOptionsDiffer {
                     ));
                 }
                 let scope = if env.is_empty() {
-                    site.clone()
+                    (*site).to_owned()
                 } else {
                     format!("the {env} pages of {site}")
                 };
@@ -268,21 +277,21 @@ fn said(option: &str, value: &str) -> String {
 }
 
 /// What an install passes to `heap.load` for `option`: the value's JSON text, or [`NOT_SET`].
-fn value_of(install: &Install, option: &str) -> String {
+fn value_of<'a>(install: &'a Install, option: &str) -> Cow<'a, str> {
     // Segment's classic destination calls heap.load with the app id only.
     if install.via == Via::Segment && !is_actions(install) {
-        return NOT_SET.to_owned();
+        return Cow::Borrowed(NOT_SET);
     }
     if option == "disableTextCapture" {
-        return match text_capture_option(&install.options) {
-            Some(_) => "true".to_owned(),
-            None => NOT_SET.to_owned(),
-        };
+        return Cow::Borrowed(match text_capture_option(&install.options) {
+            Some(_) => "true",
+            None => NOT_SET,
+        });
     }
     match install.options.get(option) {
-        None | Some(Value::Null) => NOT_SET.to_owned(),
-        Some(Value::String(s)) => s.clone(),
-        Some(v) => v.to_string(),
+        None | Some(Value::Null) => Cow::Borrowed(NOT_SET),
+        Some(Value::String(s)) => Cow::Borrowed(s),
+        Some(v) => Cow::Owned(v.to_string()),
     }
 }
 
