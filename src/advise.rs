@@ -521,15 +521,14 @@ fn keep_id_step(facts: &Facts, app_id: Option<&str>) -> Option<String> {
     let id = app_id?;
     // Ids an environment switch uses alongside `id` are not to be replaced (staging stays staging).
     let families = crate::rules::common::IdFamilies::from_pages(facts.pages.iter().copied());
-    let mut others: Vec<String> = facts
+    let others: BTreeSet<&str> = facts
         .pages
         .iter()
         .flat_map(|p| heap_with_data(p))
-        .filter_map(|i| i.id.clone())
+        .filter_map(|i| i.id.as_deref())
         .filter(|i| !families.same(i, id))
         .collect();
-    others.sort();
-    others.dedup();
+    let others: Vec<&str> = others.into_iter().collect();
     Some(if others.is_empty() {
         format!("keep the single app id {id} everywhere")
     } else {
