@@ -82,10 +82,7 @@ type Said<'a> = (&'a Install, Cow<'a, str>);
 
 /// A page's value of `option`, and what each of its loaders says: the first loader that says
 /// one; Heap Web (Actions) says one for text capture only.
-fn value_on<'a>(
-    loaders: &[&'a Install],
-    option: &str,
-) -> Option<(Cow<'a, str>, Vec<Said<'a>>)> {
+fn value_on<'a>(loaders: &[&'a Install], option: &str) -> Option<(Cow<'a, str>, Vec<Said<'a>>)> {
     let said: Vec<Said> = loaders
         .iter()
         .filter(|i| !is_actions(i) || option == "disableTextCapture")
