@@ -344,23 +344,37 @@ pub const CACHED_SCRIPT: usize = 16 * 1024;
 /// At most this many scripts are kept (about 12 MB at the worst); when full, the cache starts over.
 const CACHED_SCRIPTS: usize = 256;
 
+/// At most this many scripts seen once are remembered (by hash only: 16 bytes each).
+const SEEN_ONCE: usize = 4096;
+
 /// What was made of short scripts, by text and kind: what a site repeats on every page is made
-/// once. Keyed by the text's hash, with the text kept to tell collisions; holds at most
-/// [`CACHED_SCRIPTS`] entries, and starts over when full.
-pub struct ByScript<T>(std::sync::Mutex<HashMap<(u64, Kind), Kept<T>>>);
+/// once. A script is kept from the second time it is met: a script only one page has (page data,
+/// a per-page config) is never copied in, so it neither takes room nor pushes out the snippets
+/// every page repeats. Keyed by the text's hash, with the text kept to tell collisions; holds at
+/// most [`CACHED_SCRIPTS`] entries, and starts over when full.
+pub struct ByScript<T>(std::sync::Mutex<Memo<T>>);
+
+struct Memo<T> {
+    kept: HashMap<(u64, Kind), Kept<T>>,
+    /// The scripts met once and not kept, by hash.
+    seen_once: crate::hashing::HashSet<(u64, Kind)>,
+}
 
 /// A script's text, and what was made of it.
 type Kept<T> = (String, std::sync::Arc<T>);
 
 impl<T> Default for ByScript<T> {
     fn default() -> ByScript<T> {
-        ByScript(std::sync::Mutex::default())
+        ByScript(std::sync::Mutex::new(Memo {
+            kept: HashMap::default(),
+            seen_once: Default::default(),
+        }))
     }
 }
 
 impl<T> ByScript<T> {
-    /// What `make` makes of `code`, made once per text (scripts over [`CACHED_SCRIPT`] bytes are
-    /// made each time, not kept).
+    /// What `make` makes of `code`, made once per text met more than once (scripts over
+    /// [`CACHED_SCRIPT`] bytes are made each time, not kept).
     pub fn get_or(&self, code: &str, kind: Kind, make: impl FnOnce() -> T) -> std::sync::Arc<T> {
         use std::sync::Arc;
         if code.len() > CACHED_SCRIPT {
@@ -368,17 +382,31 @@ impl<T> ByScript<T> {
         }
         let key = (crate::hashing::hash_of(code), kind);
         let lock = || self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((text, made)) = lock().get(&key) {
-            if text == code {
-                return Arc::clone(made);
+        let again = {
+            let mut memo = lock();
+            if let Some((text, made)) = memo.kept.get(&key) {
+                if text == code {
+                    return Arc::clone(made);
+                }
             }
-        }
+            if memo.seen_once.remove(&key) {
+                true
+            } else {
+                if memo.seen_once.len() >= SEEN_ONCE {
+                    memo.seen_once.clear();
+                }
+                memo.seen_once.insert(key);
+                false
+            }
+        };
         let made = Arc::new(make());
-        let mut kept = lock();
-        if kept.len() >= CACHED_SCRIPTS {
-            kept.clear();
+        if again {
+            let mut memo = lock();
+            if memo.kept.len() >= CACHED_SCRIPTS {
+                memo.kept.clear();
+            }
+            memo.kept.insert(key, (code.to_owned(), Arc::clone(&made)));
         }
-        kept.insert(key, (code.to_owned(), Arc::clone(&made)));
         made
     }
 }
@@ -1951,6 +1979,40 @@ fn consent_category(text: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_script_is_kept_from_its_second_sight_and_one_met_once_never() {
+        let memo: ByScript<usize> = ByScript::default();
+        let made = std::cell::Cell::new(0);
+        let get = |code: &str| {
+            *memo.get_or(code, Kind::Classic, || {
+                made.set(made.get() + 1);
+                code.len()
+            })
+        };
+        let snippet = "window.dataLayer = window.dataLayer || [];";
+        for _ in 0..5 {
+            assert_eq!(get(snippet), snippet.len());
+        }
+        assert_eq!(
+            made.get(),
+            2,
+            "made on its first two sights, then taken from the memo"
+        );
+        // Scripts each page has its own of are made every time and never copied in.
+        for n in 0..1000 {
+            get(&format!("window.__PAGE__ = {{ id: {n} }};"));
+        }
+        let kept = memo.0.lock().map(|m| m.kept.len()).unwrap_or_default();
+        assert_eq!(kept, 1, "only the repeated snippet is kept");
+        made.set(0);
+        get(snippet);
+        assert_eq!(made.get(), 0, "the repeated snippet stayed");
+        // Same text, other kind: its own entry.
+        memo.get_or(snippet, Kind::Module, || 0);
+        assert_eq!(memo.get_or(snippet, Kind::Module, || 1).as_ref(), &1);
+        assert_eq!(memo.get_or(snippet, Kind::Module, || 2).as_ref(), &1);
+    }
+
     /// The offset of the `(` of the call that starts with `call` (`heap.load('1'`).
     fn open(code: &str, call: &str) -> usize {
         let at = code.find(call).expect("the call is there");
@@ -2098,15 +2160,20 @@ mod tests {
     }
 
     #[test]
-    fn a_script_is_read_once_and_another_is_not_taken_for_it() {
+    fn a_repeated_script_is_read_twice_then_kept_and_another_is_not_taken_for_it() {
         let code = "heap.load('1234567890'); // the cache test";
-        let first = read_cached(code, Kind::Classic, Default::default);
+        // Read on its first sight (not kept: it may be the only one), kept from its second.
+        read_cached(code, Kind::Classic, Default::default);
+        let second = read_cached(code, Kind::Classic, Default::default);
         let again = read_cached(code, Kind::Classic, || panic!("read again"));
-        assert!(std::sync::Arc::ptr_eq(&first, &again));
-        let other = read_cached("heap.load('1234567891');", Kind::Classic, Default::default);
-        assert!(!std::sync::Arc::ptr_eq(&first, &other));
+        assert!(std::sync::Arc::ptr_eq(&second, &again));
+        let other = "heap.load('1234567891');";
+        read_cached(other, Kind::Classic, Default::default);
+        let other = read_cached(other, Kind::Classic, Default::default);
+        assert!(!std::sync::Arc::ptr_eq(&second, &other));
+        read_cached(code, Kind::Module, Default::default);
         let module = read_cached(code, Kind::Module, Default::default);
-        assert!(!std::sync::Arc::ptr_eq(&first, &module));
+        assert!(!std::sync::Arc::ptr_eq(&second, &module));
     }
 
     #[test]
