@@ -73,9 +73,9 @@ pub fn scan_code(sigs: &Signatures, code: &str, origin: &Origin) -> Scan {
 /// are read from the syntax tree with their constants and conditions.
 pub fn scan_script(sigs: &Signatures, code: &str, kind: js::Kind, origin: &Origin) -> Scan {
     // A short script at its place in its source (so that its lines are the source's) is scanned
-    // once per text met more than once ([`js::ByScript`]), then placed where it is met; one that
-    // no signature can match as well, so that the inline scripts every page repeats are not
-    // looked through again on each.
+    // on its first two sights only, then taken from the memo ([`js::ByScript`]) and placed where
+    // it is met; one that no signature can match as well, so that the inline scripts every page
+    // repeats are not looked through again on each.
     let memoised = origin.tag.is_none()
         && code.len() <= js::CACHED_SCRIPT
         && origin.lines.is_none_or(|l| l.holds(origin.offset, code));

@@ -339,12 +339,13 @@ fn too_deep(code: &str) -> bool {
     false
 }
 
-/// Scripts up to this size are kept once read: a site's pages repeat the same inline snippets.
+/// Scripts up to this size are kept once read twice: a site's pages repeat the same inline
+/// snippets.
 pub const CACHED_SCRIPT: usize = 16 * 1024;
 /// At most this many scripts are kept (about 12 MB at the worst); when full, the cache starts over.
 const CACHED_SCRIPTS: usize = 256;
 
-/// At most this many scripts seen once are remembered (by hash only: 16 bytes each).
+/// At most this many scripts seen once are remembered, by hash only (about 130 KB when full).
 const SEEN_ONCE: usize = 4096;
 
 /// What was made of short scripts, by text and kind: what a site repeats on every page is made
@@ -373,8 +374,8 @@ impl<T> Default for ByScript<T> {
 }
 
 impl<T> ByScript<T> {
-    /// What `make` makes of `code`, made once per text met more than once (scripts over
-    /// [`CACHED_SCRIPT`] bytes are made each time, not kept).
+    /// What `make` makes of `code`: made on a text's first two sights, then taken from the memo
+    /// (scripts over [`CACHED_SCRIPT`] bytes are made each time, not kept).
     pub fn get_or(&self, code: &str, kind: Kind, make: impl FnOnce() -> T) -> std::sync::Arc<T> {
         use std::sync::Arc;
         if code.len() > CACHED_SCRIPT {
@@ -411,8 +412,8 @@ impl<T> ByScript<T> {
     }
 }
 
-/// [`Js::read_calls`], once per distinct script: the same inline snippet on every page of a site
-/// is read on the first page only. `calls` is asked for only when the script is read.
+/// [`Js::read_calls`], by script ([`ByScript`]): the same inline snippet on every page of a site
+/// is read on the first two pages only. `calls` is asked for only when the script is read.
 pub fn read_cached(
     code: &str,
     kind: Kind,
