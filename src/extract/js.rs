@@ -353,9 +353,10 @@ const SEEN_ONCE: usize = 4096;
 /// a per-page config) is never copied in, so it neither takes room nor pushes out the snippets
 /// every page repeats. Keyed by the text's hash, with the text kept to tell collisions; holds at
 /// most [`CACHED_SCRIPTS`] entries, and starts over when full.
-pub struct ByScript<T>(std::sync::Mutex<Memo<T>>);
+pub struct ByScript<T>(std::sync::Mutex<Scripts<T>>);
 
-struct Memo<T> {
+/// What a [`ByScript`] holds.
+struct Scripts<T> {
     kept: HashMap<(u64, Kind), Kept<T>>,
     /// The scripts met once and not kept, by hash.
     seen_once: crate::hashing::HashSet<(u64, Kind)>,
@@ -366,7 +367,7 @@ type Kept<T> = (String, std::sync::Arc<T>);
 
 impl<T> Default for ByScript<T> {
     fn default() -> ByScript<T> {
-        ByScript(std::sync::Mutex::new(Memo {
+        ByScript(std::sync::Mutex::new(Scripts {
             kept: HashMap::default(),
             seen_once: Default::default(),
         }))

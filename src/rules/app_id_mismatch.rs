@@ -263,7 +263,7 @@ impl AppIdMismatch {
         heap: &[(&Page, Vec<&Install>)],
     ) -> Vec<Finding> {
         // site -> id -> group of the pages using it
-        let mut sites: BTreeMap<&str, Groups> = BTreeMap::new();
+        let mut sites: BTreeMap<&str, BTreeMap<&str, Group>> = BTreeMap::new();
         let mut page_sets: BTreeMap<&str, BTreeSet<Vec<&str>>> = BTreeMap::new();
         for (page, heap) in heap {
             let page: &Page = page;
@@ -282,12 +282,7 @@ impl AppIdMismatch {
                 let Some(id) = install.id.as_deref().map(|id| families.canonical(id)) else {
                     continue;
                 };
-                if !site.contains_key(id) {
-                    site.insert(id.to_owned(), Group::default());
-                }
-                let Some(group) = site.get_mut(id) else {
-                    continue;
-                };
+                let group = site.entry(id).or_default();
                 group.page(&page.url);
                 group.evidence(evidence_of(install, page));
             }
@@ -298,8 +293,8 @@ impl AppIdMismatch {
             if ids.len() < 2 || page_sets.get(site).is_none_or(|sets| sets.len() < 2) {
                 continue;
             }
-            let mut by_use: Vec<(String, Group)> = ids.into_iter().collect();
-            by_use.sort_by(|a, b| b.1.pages.len().cmp(&a.1.pages.len()).then(a.0.cmp(&b.0)));
+            let mut by_use: Vec<(&str, Group)> = ids.into_iter().collect();
+            by_use.sort_by(|a, b| b.1.pages.len().cmp(&a.1.pages.len()).then(a.0.cmp(b.0)));
             let parts: Vec<String> = by_use
                 .iter()
                 .map(|(id, g)| format!("{id} on {}", count(g.pages.len(), "page")))
@@ -320,7 +315,7 @@ impl AppIdMismatch {
             );
             let help = format!(
                 "use one app id on every page of the site, the id of the environment it should send data to (the most used here is {}); each Heap environment has its own id",
-                by_use.first().map_or("", |(id, _)| id.as_str())
+                by_use.first().map_or("", |(id, _)| *id)
             );
             out.push(finding(
                 self,
