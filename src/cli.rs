@@ -132,7 +132,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N")]
     pub max_depth: Option<u32>,
 
-    /// Pages audited at the same time.
+    /// Pages audited at the same time (a local folder or repository: at most one per CPU core).
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
 

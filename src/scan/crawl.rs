@@ -501,7 +501,7 @@ impl Ctx {
         };
         let stop = parallel_in_order(
             urls,
-            self.opts.concurrency,
+            self.local_workers(),
             &self.opts.cancel,
             work,
             |page| pages.push(page),

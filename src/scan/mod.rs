@@ -277,6 +277,15 @@ struct Audited {
 }
 
 impl Ctx {
+    /// Workers for local files (a folder's pages, a repository's sources): `--concurrency`, but
+    /// no more than the cores. Reading from the disk cache is work for a core, not a wait: more
+    /// threads only take turns (a 10,000-page folder on 2 cores: 0.60 s with 8 workers, 0.53 s
+    /// with 2, in one run).
+    fn local_workers(&self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.opts.concurrency.min(cores)
+    }
+
     fn problem(&self, url: &str, kind: ProblemKind, message: impl Into<String>) {
         if self.closed.load(Ordering::SeqCst) {
             return;

@@ -90,7 +90,7 @@ impl Ctx {
         let mut minified = Vec::new();
         let stop = super::parallel::parallel_in_order(
             rels,
-            self.opts.concurrency,
+            self.local_workers(),
             &self.opts.cancel,
             work,
             |file| match file {
