@@ -482,30 +482,33 @@ impl Ctx {
         } else {
             files
         };
-        let urls: Vec<Url> = files
-            .iter()
-            .filter_map(|f| {
-                std::path::absolute(f)
-                    .ok()
-                    .and_then(|a| Url::from_file_path(a).ok())
-            })
-            .collect();
-        self.queued(urls.len());
+        self.queued(files.len());
         // Every page is kept: room for them all at once, not twice as much after a doubling.
-        pages.reserve_exact(urls.len());
+        pages.reserve_exact(files.len());
         let before = pages.len();
+        // A page's URL is made on the workers too. (A path that has none, which only a vanished
+        // working directory gives, is left out.)
+        let url_of = |file: &std::path::PathBuf| {
+            std::path::absolute(file)
+                .ok()
+                .and_then(|a| Url::from_file_path(a).ok())
+        };
         // A folder's pages are all listed: their links are not needed.
         let work = {
             let (ctx, site) = (Arc::clone(self), site.clone());
-            move |url: &Url| ctx.audited(ctx.audit(&site, url, 0, None)).page
+            move |file: &std::path::PathBuf| {
+                url_of(file).map(|url| ctx.audited(ctx.audit(&site, &url, 0, None)).page)
+            }
         };
         let stop = parallel_in_order(
-            urls,
+            files,
             self.local_workers(),
             &self.opts.cancel,
             work,
-            |page| pages.push(page),
-            |url, stop| self.unread(&site, url, 0, &FetchError::stopped(stop)).page,
+            |page| pages.extend(page),
+            |file, stop| {
+                url_of(file).map(|url| self.unread(&site, &url, 0, &FetchError::stopped(stop)).page)
+            },
         );
         let audited = pages.len() - before;
         if let Some(stop) = stop {
