@@ -518,16 +518,6 @@ impl Group {
 pub struct Seen(HashMap<u64, usize>);
 
 impl Seen {
-    /// An index over `list` as it is (its values unique).
-    pub fn over<T>(list: &[T], hash: impl Fn(&T) -> u64) -> Seen {
-        let mut index = HashMap::default();
-        index.reserve(list.len());
-        for (at, item) in list.iter().enumerate() {
-            index.entry(hash(item)).or_insert(at);
-        }
-        Seen(index)
-    }
-
     /// Push `item` onto `list` unless it is there; whether it was pushed.
     pub fn add<T: PartialEq>(&mut self, list: &mut Vec<T>, hash: u64, item: T) -> bool {
         self.add_with(list, hash, item, |a, b| *a == *b, |x| x)

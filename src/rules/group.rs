@@ -18,72 +18,99 @@ use crate::model::{Evidence, Finding, Install, Recommendation, Report, Via};
 /// Merge the findings of one rule that share a cause, in the order the first of each came.
 /// Findings without a cause are left as they are.
 pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
-    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    merge_showing(findings, usize::MAX)
+}
+
+/// [`merge`], a finding made of several then listing at most `shown` related locations (after
+/// its primary one) and counting them all in `related_total`, as [`cap`] would: the locations
+/// left out are never copied (on a 10,000-page site, a cause's findings hold tens of thousands).
+pub fn merge_showing(findings: Vec<Finding>, shown: usize) -> Vec<Finding> {
+    let mut groups: Vec<Vec<Finding>> = Vec::with_capacity(findings.len());
     let mut at: HashMap<(String, String), usize> = HashMap::default();
-    // An index of the pages and evidence of each finding absorbing others, to look up (not scan)
-    // what it has: linear in pages however many findings one cause gathers.
-    let mut has: HashMap<usize, Has> = HashMap::default();
     for f in findings {
-        let Some(cause) = f.cause.clone() else {
-            out.push(f);
+        let Some(cause) = &f.cause else {
+            groups.push(vec![f]);
             continue;
         };
-        match at.get(&(f.code.clone(), cause.clone())) {
-            Some(&i) => {
-                let lead = &mut out[i];
-                let has = has.entry(i).or_insert_with(|| Has::of(lead));
-                absorb(lead, f, has);
-            }
-            None => {
-                at.insert((f.code.clone(), cause), out.len());
-                out.push(f);
+        match at.entry((f.code.clone(), cause.clone())) {
+            std::collections::hash_map::Entry::Occupied(i) => groups[*i.get()].push(f),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(groups.len());
+                groups.push(vec![f]);
             }
         }
     }
-    out
+    groups
+        .into_iter()
+        .filter_map(|members| join(members, shown))
+        .collect()
 }
 
-/// Add `other` (same rule, same cause) to `lead`: its pages, evidence, and the clauses of its
-/// message and help that `lead` does not already say.
-fn absorb(lead: &mut Finding, other: Finding, has: &mut Has) {
-    if lead.parts.is_empty() {
-        let mut first = lead.clone();
-        first.parts.clear();
-        lead.parts.push(first);
+/// One finding for `members` (one rule, one cause, in the order they came; `None` for none): a
+/// single one as it is; several as the first's, with the highest severity, the clauses of their
+/// messages and help that the first does not already say, their pages and evidence once each
+/// (hash indexes, linear in them), and themselves as its parts.
+fn join(mut members: Vec<Finding>, shown: usize) -> Option<Finding> {
+    if members.len() < 2 {
+        return members.pop();
     }
-    lead.severity = lead.severity.max(other.severity);
-    lead.message = join_clauses(&lead.message, &other.message);
-    lead.help = join_clauses(&lead.help, &other.help);
-    for p in &other.pages {
-        let hash = hash_of(p.as_str());
-        has.pages
-            .add_with(&mut lead.pages, hash, p, |a, b| a == *b, Clone::clone);
+    let first = &members[0];
+    let mut severity = first.severity;
+    let (mut message, mut help) = (first.message.clone(), first.help.clone());
+    let mut pages: Vec<String> = Vec::new();
+    let mut evidence: Vec<&Evidence> = Vec::new();
+    let (mut has_page, mut has_evidence) = (Seen::default(), Seen::default());
+    for (n, m) in members.iter().enumerate() {
+        if n > 0 {
+            severity = severity.max(m.severity);
+            message = join_clauses(&message, &m.message);
+            help = join_clauses(&help, &m.help);
+        }
+        for p in &m.pages {
+            has_page.add_with(
+                &mut pages,
+                hash_of(p.as_str()),
+                p,
+                |a, b| a == *b,
+                Clone::clone,
+            );
+        }
+        for e in &m.evidence {
+            has_evidence.add(&mut evidence, crate::baseline::evidence_hash(e), e);
+        }
     }
-    for e in &other.evidence {
-        let hash = crate::baseline::evidence_hash(e);
-        has.evidence
-            .add_with(&mut lead.evidence, hash, e, |a, b| a == *b, Clone::clone);
-    }
-    if other.parts.is_empty() {
-        lead.parts.push(other);
+    let related = evidence.len().saturating_sub(1);
+    let evidence: Vec<Evidence> = evidence
+        .into_iter()
+        .take(shown.saturating_add(1))
+        .cloned()
+        .collect();
+    let related_total = if related > shown {
+        Some(related)
     } else {
-        lead.parts.extend(other.parts);
-    }
-}
-
-/// What a finding that absorbs others already lists: hash indexes over its own lists.
-struct Has {
-    pages: Seen,
-    evidence: Seen,
-}
-
-impl Has {
-    fn of(lead: &Finding) -> Has {
-        Has {
-            pages: Seen::over(&lead.pages, |p| hash_of(p.as_str())),
-            evidence: Seen::over(&lead.evidence, crate::baseline::evidence_hash),
+        first.related_total
+    };
+    let (rule, code, cause) = (first.rule.clone(), first.code.clone(), first.cause.clone());
+    let mut parts = Vec::with_capacity(members.len());
+    for m in members {
+        if m.parts.is_empty() {
+            parts.push(m);
+        } else {
+            parts.extend(m.parts);
         }
     }
+    Some(Finding {
+        rule,
+        code,
+        severity,
+        message,
+        help,
+        pages,
+        evidence,
+        related_total,
+        cause,
+        parts,
+    })
 }
 
 /// `a`, then the `; `-separated clauses of `b` that `a` does not have.
@@ -220,6 +247,37 @@ mod tests {
         assert_eq!(merged[0].parts.len(), 2);
         assert_eq!(merged[0].as_made().len(), 2);
         assert!(merged[1].parts.is_empty());
+    }
+
+    #[test]
+    fn merging_showing_what_cap_keeps_gives_what_merging_then_capping_gives() {
+        // Three findings of one cause whose locations overlap (25 + 25 + 10, 40 distinct), one
+        // of another cause, one without: the same outcome as merging them whole, then capping.
+        let shifted = |cause, page, from: u32, n: usize| {
+            let mut f = finding(Some(cause), "ids differ", page, n);
+            for e in &mut f.evidence {
+                e.source = "/shared".into();
+                e.line = e.line.map(|l| l + from);
+            }
+            f
+        };
+        let findings = vec![
+            shifted("site:a", "/a", 0, 25),
+            shifted("site:b", "/b", 0, 2),
+            shifted("site:a", "/c", 15, 25),
+            finding(None, "alone", "/d", 30),
+            shifted("site:a", "/e", 30, 10),
+        ];
+        let mut whole = merge(findings.clone());
+        cap(&mut whole);
+        let mut shown = merge_showing(findings, Finding::RELATED_SHOWN);
+        cap(&mut shown);
+        assert_eq!(shown, whole);
+        assert_eq!(shown[0].related_total, Some(39));
+        assert_eq!(shown[0].evidence.len(), 1 + Finding::RELATED_SHOWN);
+        assert_eq!(shown[0].parts.len(), 3);
+        assert_eq!(shown[0].pages, vec!["/a", "/c", "/e"]);
+        assert_eq!(shown[2].related_total, Some(29));
     }
 
     #[test]

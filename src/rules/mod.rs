@@ -420,8 +420,9 @@ pub fn finish(
         }
         None => Vec::new(),
     };
-    // The baseline matched the findings as the rules made them; those of one cause are now one.
-    let mut findings = group::merge(findings);
+    // The baseline matched the findings as the rules made them; those of one cause are now one
+    // (showing what `cap` would: the rest of their locations is in their parts).
+    let mut findings = group::merge_showing(findings, Finding::RELATED_SHOWN);
     let baselined = group::merge(baselined);
     if enabled.iter().any(|r| r.code() == UnusedSuppression.code()) {
         findings.extend(unused);
