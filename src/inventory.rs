@@ -262,22 +262,31 @@ pub fn by_severity(findings: &[crate::model::Finding]) -> BTreeMap<String, usize
 }
 
 pub fn summarize(pages: &[Page], problems: &[Problem], findings: usize) -> Summary {
-    let mut installs: BTreeMap<String, usize> = BTreeMap::new();
-    let mut ids: BTreeSet<String> = BTreeSet::new();
+    // Counted and gathered borrowed, made owned once at the end (not a copy per install).
+    let mut installs: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut ids: BTreeSet<&str> = BTreeSet::new();
     let mut with_heap = 0;
     for page in pages {
         let mut heap_here = false;
         for install in page.installs.iter().filter(|i| i.active) {
-            *installs
-                .entry(install.vendor.as_str().to_owned())
-                .or_default() += 1;
+            *installs.entry(install.vendor.as_str()).or_default() += 1;
             if install.vendor == Vendor::Heap {
                 heap_here = true;
-                ids.extend(install.id.iter().chain(&install.alternative_ids).cloned());
+                ids.extend(
+                    install
+                        .id
+                        .iter()
+                        .chain(&install.alternative_ids)
+                        .map(String::as_str),
+                );
             }
         }
         with_heap += usize::from(heap_here);
     }
+    let installs = installs
+        .into_iter()
+        .map(|(vendor, n)| (vendor.to_owned(), n))
+        .collect();
     let failed = pages.iter().filter(|p| p.error.is_some()).count();
     Summary {
         pages: pages.len(),
@@ -287,7 +296,7 @@ pub fn summarize(pages: &[Page], problems: &[Problem], findings: usize) -> Summa
         findings_by_severity: by_severity(&[]),
         pages_with_heap: with_heap,
         installs,
-        heap_app_ids: ids.into_iter().collect(),
+        heap_app_ids: ids.into_iter().map(str::to_owned).collect(),
         problems: problems.len(),
         findings,
         suppressed: 0,

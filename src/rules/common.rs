@@ -518,6 +518,15 @@ impl Group {
 pub struct Seen(HashMap<u64, usize>);
 
 impl Seen {
+    /// Whether `item` is in `list` (the list this index was built with [`Seen::add`]).
+    pub fn has<T: PartialEq>(&self, list: &[T], hash: u64, item: &T) -> bool {
+        match self.0.get(&hash) {
+            None => false,
+            Some(&at) if list.get(at) == Some(item) => true,
+            Some(_) => list.contains(item),
+        }
+    }
+
     /// Push `item` onto `list` unless it is there; whether it was pushed.
     pub fn add<T: PartialEq>(&mut self, list: &mut Vec<T>, hash: u64, item: T) -> bool {
         self.add_with(list, hash, item, |a, b| *a == *b, |x| x)
@@ -780,6 +789,11 @@ mod tests {
         assert!(!seen.add(&mut list, 7, "two"));
         assert!(!seen.add(&mut list, 7, "one"));
         assert_eq!(list, ["one", "two"]);
+        // Looked up the same way: the value at the hash's first position, or a search.
+        assert!(seen.has(&list, 7, &"one"));
+        assert!(seen.has(&list, 7, &"two"));
+        assert!(!seen.has(&list, 7, &"three"));
+        assert!(!seen.has(&list, 8, &"one"));
     }
 
     #[test]

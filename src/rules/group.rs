@@ -167,18 +167,23 @@ pub fn point_at_removed(report: &mut Report) {
         Path::Segment => i.via != Via::Segment,
         Path::Native => i.via != Via::Native,
     };
-    let loaders: Vec<&Install> = report
-        .pages
-        .iter()
-        .flat_map(|p| &p.installs)
-        .filter(|i| i.vendor == crate::model::Vendor::Heap)
-        .collect();
+    // The evidence of every Heap loader the path removes, once each, hash-indexed: looked up for
+    // each piece of a finding's evidence, not searched (linear in installs and findings).
+    let mut index = Seen::default();
+    let mut removed_evidence: Vec<&Evidence> = Vec::new();
+    for i in report.pages.iter().flat_map(|p| &p.installs) {
+        if i.vendor == crate::model::Vendor::Heap && removed(i) {
+            let hash = crate::baseline::evidence_hash(&i.evidence);
+            index.add(&mut removed_evidence, hash, &i.evidence);
+        }
+    }
     let mut moves = Vec::new();
     for (n, f) in report.findings.iter().enumerate() {
         if f.rule != "duplicate-heap-load" {
             continue;
         }
-        let of_removed = |e: &Evidence| loaders.iter().any(|i| i.evidence == *e && removed(i));
+        let of_removed =
+            |e: &Evidence| index.has(&removed_evidence, crate::baseline::evidence_hash(e), &e);
         let pick = f
             .evidence
             .iter()
