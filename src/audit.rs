@@ -147,12 +147,12 @@ struct Judged {
 /// What the thread running the rules and the advice has done so far.
 #[derive(Default)]
 struct Progress {
-    /// The findings of the rules that ran, and their codes.
-    findings: Vec<Finding>,
-    ran: Vec<&'static str>,
+    /// Each rule's code and findings once it ran, at its place in the rules' order (whatever
+    /// order they ran in), so that a cut keeps every rule that ran.
+    done: Vec<Option<(&'static str, Vec<Finding>)>>,
     /// Every rule ran, and their findings are finished.
     rules: Option<Arc<rules::Audit>>,
-    /// The rules' findings are being finished: taken from `findings`, not yet in `rules`.
+    /// The rules' findings are being finished: taken from `done`, not yet in `rules`.
     finishing: bool,
     /// The advice was worked out (`Some(None)`: nothing was audited to advise on).
     advice: Option<Option<Recommendation>>,
@@ -165,6 +165,19 @@ struct Shared {
     changed: Condvar,
     /// Set when the watcher leaves the thread behind: it starts nothing more.
     cut: AtomicBool,
+}
+
+impl Progress {
+    /// The findings of the rules that ran, in the rules' order, and their codes.
+    fn take_done(&mut self) -> (Vec<Finding>, Vec<&'static str>) {
+        let mut findings = Vec::new();
+        let mut ran = Vec::new();
+        for (code, found) in self.done.iter_mut().filter_map(Option::take) {
+            findings.extend(found);
+            ran.push(code);
+        }
+        (findings, ran)
+    }
 }
 
 impl Shared {
@@ -278,8 +291,7 @@ fn judge(
         .rules
         .take()
         .map(|rules| Arc::try_unwrap(rules).unwrap_or_else(|rules| (*rules).clone()));
-    let findings = std::mem::take(&mut progress.findings);
-    let ran = std::mem::take(&mut progress.ran);
+    let (findings, ran) = progress.take_done();
     drop(progress);
     let Some(stop) = stop.filter(|_| advice.is_none()) else {
         // Everything was done (within the grace, if the run stopped).
@@ -341,7 +353,7 @@ fn judge_on(
     let (findings, ran) = {
         let mut progress = shared.lock();
         progress.finishing = true;
-        (std::mem::take(&mut progress.findings), progress.ran.clone())
+        progress.take_done()
     };
     let rules = Arc::new(rules::finish(&report, config, enabled, &ran, findings));
     {
@@ -374,10 +386,11 @@ const LONGEST_FIRST: &[&str] = &[
     "duplicate-heap-load",
 ];
 
-/// Every rule of `checks` (the longest first: [`LONGEST_FIRST`]), on this thread and a second one (each takes the next rule not taken),
-/// their findings handed over in the rules' order as soon as the rules before are done too, so
-/// that a cut keeps what ran and the findings come in the same order whatever the timing. Alone
-/// if no second thread can be started; stops taking rules once cut.
+/// Every rule of `checks` (the longest first: [`LONGEST_FIRST`]), on this thread and a second
+/// one (each takes the next rule not taken), each rule's findings handed over as it ends at its
+/// place in the rules' order: a cut keeps every rule that ran, and the findings come in the same
+/// order whatever the timing. Alone if no second thread can be started; stops taking rules once
+/// cut.
 fn check_all(
     shared: &Shared,
     report: &Report,
@@ -401,54 +414,23 @@ fn check_all(
         let k = next.fetch_add(1, Ordering::SeqCst);
         order.get(k).map(|&i| (i, checks[i]))
     };
-    let (tx, rx) = std::sync::mpsc::channel::<(usize, Vec<Finding>)>();
-    let mut done: Vec<Option<Vec<Finding>>> = vec![None; checks.len()];
-    let mut handed = 0;
-    let mut hand_over = |(i, found): (usize, Vec<Finding>), done: &mut Vec<Option<_>>| {
-        done[i] = Some(found);
-        let mut progress = shared.lock();
-        while let Some(found) = done.get_mut(handed).and_then(Option::take) {
-            progress.findings.extend(found);
-            progress.ran.push(checks[handed].code());
-            handed += 1;
+    shared.lock().done = (0..checks.len()).map(|_| None).collect();
+    // Each thread takes the next rule and hands its findings over as it ends.
+    let work = || {
+        while let Some((i, rule)) = next_rule() {
+            let found = rules::check(rule, report, config);
+            if let Some(slot) = shared.lock().done.get_mut(i) {
+                *slot = Some((rule.code(), found));
+            }
         }
     };
     std::thread::scope(|scope| {
-        let helper = {
-            let tx = tx.clone();
-            std::thread::Builder::new()
-                .name("heap-audit-rules".into())
-                .spawn_scoped(scope, move || {
-                    while let Some((i, rule)) = next_rule() {
-                        if tx.send((i, rules::check(rule, report, config))).is_err() {
-                            return;
-                        }
-                    }
-                })
-        };
-        drop(tx);
-        // This thread takes rules as well, handing over what either thread found after each.
-        while let Some((i, rule)) = next_rule() {
-            hand_over((i, rules::check(rule, report, config)), &mut done);
-            while let Ok(result) = rx.try_recv() {
-                hand_over(result, &mut done);
-            }
-        }
-        if helper.is_ok() {
-            // The helper's last rules, until it ends (its sender dropped).
-            while let Ok(result) = rx.recv() {
-                hand_over(result, &mut done);
-            }
-        }
+        // A second thread that cannot be started leaves the rules to this one.
+        let _ = std::thread::Builder::new()
+            .name("heap-audit-rules".into())
+            .spawn_scoped(scope, work);
+        work();
     });
-    // A cut can leave a gap: what ran after it is handed over too, so the cut report keeps it.
-    let mut progress = shared.lock();
-    for (i, found) in done.into_iter().enumerate() {
-        if let Some(found) = found {
-            progress.findings.extend(found);
-            progress.ran.push(checks[i].code());
-        }
-    }
 }
 
 /// Every rule of `checks` run here, then finished (for when no thread can be started).
@@ -514,6 +496,35 @@ pub fn test_pause(phase: Phase) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rules_that_ran_are_taken_in_rule_order_whatever_order_they_ended_in() {
+        let finding = |message: &str| {
+            rules::finding(
+                rules::RULES[0],
+                crate::model::Severity::Warning,
+                message.to_owned(),
+                String::new(),
+                Vec::new(),
+                Vec::new(),
+            )
+        };
+        let mut progress = Progress {
+            done: vec![
+                None,
+                Some(("HA002", vec![finding("b1"), finding("b2")])),
+                None,
+                Some(("HA004", vec![finding("d")])),
+            ],
+            ..Progress::default()
+        };
+        // Rule 4 ended first, rule 2 next; rules 1 and 3 had not ended at the cut.
+        let (findings, ran) = progress.take_done();
+        let messages: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(messages, ["b1", "b2", "d"]);
+        assert_eq!(ran, ["HA002", "HA004"]);
+        assert!(progress.done.iter().all(Option::is_none));
+    }
 
     #[test]
     fn the_rules_started_first_are_rules() {

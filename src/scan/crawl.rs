@@ -487,7 +487,7 @@ impl Ctx {
         pages.reserve_exact(files.len());
         let before = pages.len();
         // A page's URL is made on the workers too. (A path that has none, which only a vanished
-        // working directory gives, is left out.)
+        // working directory gives, is left out, though the progress total counts it.)
         let url_of = |file: &std::path::PathBuf| {
             std::path::absolute(file)
                 .ok()

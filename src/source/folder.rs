@@ -534,9 +534,6 @@ pub fn sample(files: Vec<PathBuf>, root: &Path, cap: usize) -> Vec<PathBuf> {
 mod tests {
     use super::*;
 
-    /// A wide and deep tree, listed on several threads: every page once, under its own path
-    /// (not the link's), sorted, whatever thread met it; the skips in path order; a template
-    /// deep down is the source hint, and a tree of pages alone has none.
     #[test]
     fn paths_sort_in_the_order_of_their_components() {
         // Names with bytes below and above `/` (`!`, `-`, `.`, `0`, `~`, UTF-8), prefixes of
@@ -561,6 +558,9 @@ mod tests {
         assert_ne!(bytes, expected);
     }
 
+    /// A wide and deep tree, listed on several threads: every page once, under its own path
+    /// (not the link's), sorted, whatever thread met it; the skips in path order; a template
+    /// deep down is the source hint, and a tree of pages alone has none.
     #[test]
     fn a_tree_listed_on_several_threads_gives_every_page_once_in_order() {
         let root = std::env::temp_dir().join(format!("heap-audit-list-{}", std::process::id()));
