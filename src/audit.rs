@@ -3,12 +3,12 @@
 //!
 //! **Stops.** A stop (a signal, `--max-time`: [`crate::scan::Cancel`]) ends whichever phase it
 //! lands in, and the report is made of what exists. The crawl (with the following of what pages
-//! load) stops by itself (see `scan`). The rules and the advice run on a thread of their own that
-//! the calling thread watches: once the run stops, they get [`GRACE`] more to finish (so that a
-//! run cut in the crawl still has the findings of the pages it audited), then they are left behind
-//! and the report has the findings of the rules that ran, no recommendation if it was not worked
-//! out, and an `interrupted` problem naming the phase cut. A rule slow on a huge site cannot hold
-//! a stop back.
+//! load) stops by itself (see `scan`). The rules and the advice run on a thread of their own (the
+//! rules on it and on a second one) that the calling thread watches: once the run stops, they get
+//! [`GRACE`] more to finish (so that a run cut in the crawl still has the findings of the pages it
+//! audited), then they are left behind and the report has the findings of the rules that ran, no
+//! recommendation if it was not worked out, and an `interrupted` problem naming the phase cut. A
+//! rule slow on a huge site cannot hold a stop back.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -334,8 +334,9 @@ fn judge(
     }
 }
 
-/// The rules' work, on their thread: each rule in turn (its findings handed over as it ends),
-/// their findings finished, then the advice. Stops between two steps once left behind.
+/// The rules' work, on their thread: every rule, on this thread and a second one (each rule's
+/// findings handed over as it ends), their findings finished, then the advice. Stops between two
+/// steps once left behind.
 fn judge_on(
     shared: &Shared,
     report: Arc<Report>,

@@ -163,6 +163,13 @@ pub fn point_at_removed(report: &mut Report) {
     let Some(path) = report.recommendation.as_ref().map(install_path) else {
         return;
     };
+    if !report
+        .findings
+        .iter()
+        .any(|f| f.rule == "duplicate-heap-load")
+    {
+        return;
+    }
     let removed = |i: &Install| match path {
         Path::Segment => i.via != Via::Segment,
         Path::Native => i.via != Via::Native,
@@ -187,7 +194,7 @@ pub fn point_at_removed(report: &mut Report) {
         let pick = f
             .evidence
             .iter()
-            .find(|e| of_removed(e) && local_line(e))
+            .find(|e| local_line(e) && of_removed(e))
             .or_else(|| f.evidence.iter().find(|e| of_removed(e)));
         if let Some(e) = pick {
             moves.push((n, e.clone()));

@@ -18,7 +18,8 @@ pub struct Listing {
     /// Every page (`.html`/`.htm` regular file, symbolic links followed) under the folder, sorted.
     pub files: Vec<PathBuf>,
     /// What was left out, and why: one entry per path (a folder that could not be read, a
-    /// symbolic link loop, a FIFO named like a page, ...), in the order met.
+    /// symbolic link loop, a FIFO named like a page, ...): those reached through no link sorted
+    /// by path, then those behind links in the order met.
     pub skipped: Vec<Skip>,
     /// Set when the run stopped before the folder was listed whole.
     pub stopped: Option<Stop>,
@@ -136,7 +137,9 @@ pub fn list(root: &Path, timeout: Duration, cancel: &Cancel) -> Listing {
         link: false,
     };
     // Folders reached through no link are listed first, on several threads, then those behind
-    // links, in order (which path of a folder reached twice is listed is the same every run).
+    // links, in order (which path of a folder reached twice through a link is listed is the same
+    // every run; a folder reached twice with no link, through a bind mount, is listed under
+    // whichever path a listing thread meets first).
     let (mut listing, mut visited, mut linked) = list_direct(root, &real_root, timeout, cancel);
     if listing.stopped.is_some() {
         sort_paths(&mut listing.files);
@@ -170,11 +173,12 @@ pub fn list(root: &Path, timeout: Duration, cancel: &Cancel) -> Listing {
     listing
 }
 
-/// How many threads list a folder: listing is system calls, a few per folder, in which a thread
-/// often waits in the kernel, so more threads than cores still gain. On 2 cores, with 4 threads
-/// instead of 2, a whole audit of the 10,000-page benchmark folder took 0.50 s instead of 0.52
-/// (medians of 13 interleaved runs), and listing the 100,000-page one (`--max-pages 1`)
-/// 1.02-1.06 s instead of 1.13-1.14.
+/// How many threads list a folder, whatever the cores and `--concurrency`: listing is system
+/// calls, a few per folder, and more threads than cores still gained, measured on 2 cores only (a
+/// machine with 1 core gets 4 too; a thread that cannot be started leaves its work to the others).
+/// With 4 threads instead of 2, a whole audit of the 10,000-page benchmark folder took 0.50 s
+/// instead of 0.52 (medians of 13 interleaved runs), and listing the 100,000-page one
+/// (`--max-pages 1`) 1.02-1.06 s instead of 1.13-1.14.
 const LISTERS: usize = 4;
 
 /// The folders under `root` reached through no link, listed on up to [`LISTERS`] threads: what
