@@ -415,7 +415,7 @@ fn check_all(
         let k = next.fetch_add(1, Ordering::SeqCst);
         order.get(k).map(|&i| (i, checks[i]))
     };
-    shared.lock().done = (0..checks.len()).map(|_| None).collect();
+    shared.lock().done = vec![None; checks.len()];
     // Each thread takes the next rule and hands its findings over as it ends.
     let work = || {
         while let Some((i, rule)) = next_rule() {
