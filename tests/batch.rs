@@ -38,13 +38,31 @@ fn run(args: &[String]) -> (i32, String, String) {
     run_with_stdin(args, "")
 }
 
-/// A target list file with these lines, in a fresh temporary folder.
-fn list_file(name: &str, lines: &[String]) -> PathBuf {
+/// A target list file with these lines, in a fresh temporary folder removed when the file is
+/// dropped.
+fn list_file(name: &str, lines: &[String]) -> ListFile {
     let dir = std::env::temp_dir().join(format!("heap-audit-batch-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("targets.txt");
     std::fs::write(&path, lines.join("\n")).expect("write list");
-    path
+    ListFile(path)
+}
+
+struct ListFile(PathBuf);
+
+impl std::ops::Deref for ListFile {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl Drop for ListFile {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 /// A loopback URL nobody listens on.
@@ -400,5 +418,4 @@ fn min_coverage_fails_a_batch_when_one_site_is_audited_below_it() {
     }
     let (code, _, stderr) = run(&args("40"));
     assert_eq!(code, 0, "{stderr}");
-    let _ = std::fs::remove_dir_all(list.parent().unwrap_or(&list));
 }

@@ -250,6 +250,7 @@ fn the_teams_stated_intent_changes_the_install_path() {
     let (path, reason) = path_of("segment_commitment = \"committed\"\n");
     assert_eq!(path, "segment");
     assert!(reason.contains("committed to Segment"), "{reason}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

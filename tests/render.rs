@@ -244,6 +244,16 @@ fn chromium_dies_when_heap_audit_gets(signal: &str) -> PathBuf {
     wait_for("chromium to die with heap-audit", || {
         processes_with(&profile).is_empty()
     });
+    // A killed heap-audit leaves its browser profile behind.
+    for entry in std::fs::read_dir(std::env::temp_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if entry.file_name().to_string_lossy().starts_with(&profile) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
     report
 }
 
@@ -321,6 +331,42 @@ fn native_and_segment_device_mode_is_a_double_load_confirmed_in_the_browser() {
     assert!(results.iter().any(|r| r["message"]["text"]
         .as_str()
         .is_some_and(|t| t.contains("confirmed in a browser"))));
+}
+
+#[test]
+fn a_render_leaves_nothing_in_the_temporary_folder() {
+    // Chromium's singleton socket folder used to stay in /tmp after every run, one per browser.
+    let tmp = std::env::temp_dir().join(format!("heap-audit-render-tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    let server = Server::root(fixtures().join("render/double-load/site"));
+    let mut args = vec![
+        "scan".to_owned(),
+        server.url("/"),
+        "--render".into(),
+        "--render-block-third-party".into(),
+        "--format".into(),
+        "json".into(),
+    ];
+    args.extend(remaps("double-load"));
+    let out = Command::new(env!("CARGO_BIN_EXE_heap-audit"))
+        .args(&args)
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["render"]["pages"].as_u64().unwrap_or(0) > 0,
+        "nothing rendered: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let left: Vec<String> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
 }
 
 fn sarif_path() -> PathBuf {

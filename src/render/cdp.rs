@@ -148,9 +148,13 @@ impl Browser {
             c.args(["-c", script]);
             c
         };
+        // Chromium's own temporary files (the singleton socket's folder, left in /tmp by a
+        // browser killed rather than closed) go in the profile, removed with it.
+        let _ = std::fs::create_dir_all(&profile);
         command
             .arg(chromium)
             .args(&flags)
+            .env("TMPDIR", &profile)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
