@@ -52,6 +52,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::hashing::{HashMap, HashSet};
+
 use super::common::{
     audited, count, describe, evidence_of, heap_with_data, is_actions, list, Group, Groups,
     IdFamilies,
@@ -97,10 +99,17 @@ impl Rule for AppIdMismatch {
             .collect();
         out.extend(self.across_pages(cx, &families, &heap));
         out.extend(self.same_page(&families, &heap));
-        let site_of: BTreeMap<&str, &str> = cx
+        // The site of each finding's first page: one pass over the pages, looking up the few.
+        let firsts: HashSet<&str> = out
+            .iter()
+            .filter_map(|f| f.pages.first())
+            .map(String::as_str)
+            .collect();
+        let site_of: HashMap<&str, &str> = cx
             .report
             .pages
             .iter()
+            .filter(|p| firsts.contains(p.url.as_str()))
             .map(|p| (p.url.as_str(), p.site.as_str()))
             .collect();
         let mut led: BTreeSet<String> = BTreeSet::new();
@@ -129,16 +138,24 @@ fn ids_of_site<'a>(
 ) -> BTreeMap<&'a str, usize> {
     let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
     for (_, installs) in heap.iter().filter(|(p, _)| p.site == site) {
-        let ids: BTreeSet<&str> = installs
-            .iter()
-            .filter_map(|i| i.id.as_deref())
-            .map(|id| families.canonical(id))
-            .collect();
-        for id in ids {
+        for id in page_ids(families, installs) {
             *uses.entry(id).or_default() += 1;
         }
     }
     uses
+}
+
+/// The distinct Heap app ids of one page's installs (an environment switch counted as one id),
+/// sorted: a handful, in a vector rather than a set.
+fn page_ids<'a>(families: &'a IdFamilies, installs: &[&'a Install]) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = installs
+        .iter()
+        .filter_map(|i| i.id.as_deref())
+        .map(|id| families.canonical(id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The id a site should keep: the expected one (`--expect-app-id`), else the one most pages use
@@ -216,12 +233,7 @@ impl AppIdMismatch {
                 .copied()
                 .filter(|i| i.id.is_some())
                 .collect();
-            let ids: BTreeSet<&str> = heap
-                .iter()
-                .filter_map(|i| i.id.as_deref())
-                .map(|id| families.canonical(id))
-                .collect();
-            if ids.len() < 2 {
+            if page_ids(families, &heap).len() < 2 {
                 continue;
             }
             let mut names: Vec<String> = heap.iter().map(|i| describe(i, page)).collect();
@@ -264,16 +276,11 @@ impl AppIdMismatch {
     ) -> Vec<Finding> {
         // site -> id -> group of the pages using it
         let mut sites: BTreeMap<&str, BTreeMap<&str, Group>> = BTreeMap::new();
-        let mut page_sets: BTreeMap<&str, BTreeSet<Vec<&str>>> = BTreeMap::new();
+        // site -> the first page's set of ids, and whether another page has another set
+        let mut page_sets: BTreeMap<&str, (Vec<&str>, bool)> = BTreeMap::new();
         for (page, heap) in heap {
             let page: &Page = page;
-            let mut ids: Vec<&str> = heap
-                .iter()
-                .filter_map(|i| i.id.as_deref())
-                .map(|id| families.canonical(id))
-                .collect();
-            ids.sort();
-            ids.dedup();
+            let ids = page_ids(families, heap);
             if ids.is_empty() {
                 continue;
             }
@@ -286,11 +293,16 @@ impl AppIdMismatch {
                 group.page(&page.url);
                 group.evidence(evidence_of(install, page));
             }
-            page_sets.entry(&page.site).or_default().insert(ids);
+            match page_sets.get_mut(page.site.as_str()) {
+                Some((first, differs)) => *differs |= *first != ids,
+                None => {
+                    page_sets.insert(&page.site, (ids, false));
+                }
+            }
         }
         let mut out = Vec::new();
         for (site, ids) in sites {
-            if ids.len() < 2 || page_sets.get(site).is_none_or(|sets| sets.len() < 2) {
+            if ids.len() < 2 || page_sets.get(site).is_none_or(|(_, differs)| !differs) {
                 continue;
             }
             let mut by_use: Vec<(&str, Group)> = ids.into_iter().collect();
